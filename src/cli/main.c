@@ -1,0 +1,44 @@
+/* main() of the corridor tool: dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+static const cli_command cli_commands[] = {
+    {"bench", cor_cli_bench, "run a benchmark (ledger)"},
+};
+
+static void cli_usage(FILE *out)
+{
+    fprintf(out, "usage: corridor <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++) {
+        fprintf(out, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage(stderr);
+        return COR_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        cli_usage(stdout);
+        return COR_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++) {
+        if (strcmp(argv[1], cli_commands[i].name) == 0) {
+            return cli_commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "corridor: unknown command '%s'\n", argv[1]);
+    cli_usage(stderr);
+    return COR_EXIT_USAGE;
+}

@@ -1,0 +1,504 @@
+/*
+ * The ledger core: lifecycle, the batch loop with linked chains, and the shared mutation
+ * helpers that log undo entries while a chain is open.
+ *
+ * Workload: batches of up to 8,189 transfers against up to hundreds of millions of accounts
+ * whose records do not fit in cache. create_transfers therefore resolves the batch's account
+ * ids a few events ahead of the one it applies and prefetches their slots and records, so the
+ * memory misses of many events overlap instead of being paid one after another.
+ *
+ * Invariants (checked by cor_ledger_check, asserted where O(1)): per ledger the sums of
+ * debits and credits are equal, posted and pending separately; no balance-limit flag is
+ * violated; a failed chain leaves no trace except remembered transient failures.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "ledger/ledger_internal.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lifecycle                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+static void *ledger_table(size_t count, size_t item_size_bytes, size_t *size_bytes_out)
+{
+    size_t size_bytes = 0;
+    if (!cor_size_mul(count, item_size_bytes, &size_bytes)) return NULL;
+    *size_bytes_out = size_bytes;
+    return cor_alloc_large(size_bytes);
+}
+
+#define LEDGER_TABLE_SIZE(count, type) ((size_t)(count) * sizeof(type))
+
+static void ledger_free_tables(cor_ledger *ledger)
+{
+    const cor_ledger_options *o = &ledger->options;
+    cor_free_large(ledger->accounts, LEDGER_TABLE_SIZE(o->accounts_max, cor_account));
+    cor_free_large(ledger->accounts_meta,
+                   LEDGER_TABLE_SIZE(o->accounts_max, ledger_account_meta));
+    cor_free_large(ledger->transfers, LEDGER_TABLE_SIZE(o->transfers_max, cor_transfer));
+    cor_free_large(ledger->transfers_status, LEDGER_TABLE_SIZE(o->transfers_max, uint8_t));
+    cor_free_large(ledger->transfers_expiry_slot,
+                   LEDGER_TABLE_SIZE(o->transfers_max, uint32_t));
+    cor_free_large(ledger->history, LEDGER_TABLE_SIZE(2ull * o->transfers_max, ledger_history));
+    cor_free_large(ledger->expiries,
+                   LEDGER_TABLE_SIZE(o->pending_transfers_max, ledger_expiry));
+    cor_free_large(ledger->failed_ids, LEDGER_TABLE_SIZE(o->failed_ids_max, cor_u128));
+    cor_free_large(ledger->undos, LEDGER_TABLE_SIZE(LEDGER_UNDO_MAX, ledger_undo));
+    cor_free_large(ledger->scratch_debit,
+                   LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, uint32_t));
+    cor_free_large(ledger->scratch_credit,
+                   LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, uint32_t));
+    cor__ledger_index_release(&ledger->accounts_index);
+    cor__ledger_index_release(&ledger->transfers_index);
+    cor__ledger_index_release(&ledger->failed_index);
+}
+
+static cor_error ledger_options_check(const cor_ledger_options *options)
+{
+    if (options->accounts_max == 0 || options->accounts_max > COR_LEDGER_ACCOUNTS_MAX) {
+        return COR_ERR_INVALID;
+    }
+    if (options->transfers_max == 0 || options->transfers_max > COR_LEDGER_TRANSFERS_MAX) {
+        return COR_ERR_INVALID;
+    }
+    if (options->pending_transfers_max == 0 ||
+        options->pending_transfers_max > options->transfers_max) {
+        return COR_ERR_INVALID;
+    }
+    if (options->failed_ids_max > COR_LEDGER_TRANSFERS_MAX) return COR_ERR_INVALID;
+    return COR_OK;
+}
+
+cor_error cor_ledger_open(const cor_ledger_options *options, cor_ledger **ledger_out)
+{
+    *ledger_out = NULL;
+    if (options == NULL) return COR_ERR_INVALID;
+    cor_error rc = ledger_options_check(options);
+    if (rc != COR_OK) return rc;
+
+    cor_ledger *ledger = cor_calloc(1, sizeof(*ledger));
+    if (ledger == NULL) return COR_ERR_NOMEM;
+    ledger->options = *options;
+    if (ledger->options.failed_ids_max == 0) {
+        ledger->options.failed_ids_max = options->transfers_max;
+    }
+    const cor_ledger_options *o = &ledger->options;
+    size_t size = 0;
+    ledger->accounts = ledger_table(o->accounts_max, sizeof(cor_account), &size);
+    ledger->accounts_meta = ledger_table(o->accounts_max, sizeof(ledger_account_meta), &size);
+    ledger->transfers = ledger_table(o->transfers_max, sizeof(cor_transfer), &size);
+    ledger->transfers_status = ledger_table(o->transfers_max, sizeof(uint8_t), &size);
+    ledger->transfers_expiry_slot = ledger_table(o->transfers_max, sizeof(uint32_t), &size);
+    ledger->history = ledger_table(2ull * o->transfers_max, sizeof(ledger_history), &size);
+    ledger->expiries = ledger_table(o->pending_transfers_max, sizeof(ledger_expiry), &size);
+    ledger->failed_ids = ledger_table(o->failed_ids_max, sizeof(cor_u128), &size);
+    ledger->undos = ledger_table(LEDGER_UNDO_MAX, sizeof(ledger_undo), &size);
+    ledger->scratch_debit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint32_t), &size);
+    ledger->scratch_credit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint32_t), &size);
+    if (ledger->accounts == NULL || ledger->accounts_meta == NULL || ledger->transfers == NULL ||
+        ledger->transfers_status == NULL || ledger->transfers_expiry_slot == NULL ||
+        ledger->history == NULL || ledger->expiries == NULL || ledger->failed_ids == NULL ||
+        ledger->undos == NULL || ledger->scratch_debit == NULL || ledger->scratch_credit == NULL) {
+        rc = COR_ERR_NOMEM;
+        goto fail;
+    }
+    rc = cor__ledger_index_init(&ledger->accounts_index, o->accounts_max);
+    if (rc != COR_OK) goto fail;
+    rc = cor__ledger_index_init(&ledger->transfers_index, o->transfers_max);
+    if (rc != COR_OK) goto fail;
+    rc = cor__ledger_index_init(&ledger->failed_index, o->failed_ids_max);
+    if (rc != COR_OK) goto fail;
+
+    *ledger_out = ledger;
+    return COR_OK;
+
+fail:
+    ledger_free_tables(ledger);
+    cor_free(ledger);
+    return rc;
+}
+
+void cor_ledger_close(cor_ledger *ledger)
+{
+    if (ledger == NULL) return;
+    ledger_free_tables(ledger);
+    cor_free(ledger);
+}
+
+uint64_t cor_ledger_timestamp(const cor_ledger *ledger)
+{
+    return ledger->timestamp;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Mutation helpers (undo-logged inside a chain)                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+void cor__ledger_undo_push(cor_ledger *ledger, const ledger_undo *undo)
+{
+    COR_ASSERT(ledger->chain_open);
+    COR_ASSERT(ledger->undos_count < LEDGER_UNDO_MAX);
+    ledger->undos[ledger->undos_count++] = *undo;
+}
+
+void cor__ledger_account_save(cor_ledger *ledger, uint32_t account_index)
+{
+    if (!ledger->chain_open) return;
+    ledger_undo undo = {.kind = UNDO_ACCOUNT_SAVE, .index = account_index};
+    undo.account = ledger->accounts[account_index];
+    undo.meta = ledger->accounts_meta[account_index];
+    cor__ledger_undo_push(ledger, &undo);
+}
+
+void cor__ledger_history_append(cor_ledger *ledger, uint32_t account_index,
+                                uint32_t transfer_index)
+{
+    COR_ASSERT(ledger->history_count < 2ull * ledger->options.transfers_max);
+    const cor_account *account = &ledger->accounts[account_index];
+    ledger_account_meta *meta = &ledger->accounts_meta[account_index];
+    uint64_t entry_index = ledger->history_count++;
+    ledger_history *entry = &ledger->history[entry_index];
+    entry->debits_pending = account->debits_pending;
+    entry->debits_posted = account->debits_posted;
+    entry->credits_pending = account->credits_pending;
+    entry->credits_posted = account->credits_posted;
+    entry->timestamp = ledger->transfers[transfer_index].timestamp;
+    entry->transfer_index = transfer_index;
+    entry->previous_next = meta->history_head_next;
+    COR_ASSERT(entry_index < UINT32_MAX);
+    meta->history_head_next = (uint32_t)entry_index + 1;
+    meta->history_count++;
+}
+
+void cor__ledger_status_set(cor_ledger *ledger, uint32_t transfer_index, uint8_t status)
+{
+    if (ledger->chain_open) {
+        ledger_undo undo = {.kind = UNDO_STATUS, .index = transfer_index};
+        undo.status = ledger->transfers_status[transfer_index];
+        cor__ledger_undo_push(ledger, &undo);
+    }
+    ledger->transfers_status[transfer_index] = status;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Chains                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+static void ledger_chain_begin(cor_ledger *ledger, ledger_chain_mark *mark)
+{
+    COR_ASSERT(!ledger->chain_open);
+    mark->accounts_count = ledger->accounts_count;
+    mark->transfers_count = ledger->transfers_count;
+    mark->history_count = ledger->history_count;
+    mark->pending_count = ledger->pending_count;
+    mark->object_timestamp_last = ledger->object_timestamp_last;
+    mark->undo_count = ledger->undos_count;
+    ledger->chain_open = true;
+}
+
+static void ledger_chain_commit(cor_ledger *ledger, const ledger_chain_mark *mark)
+{
+    COR_ASSERT(ledger->chain_open);
+    ledger->undos_count = mark->undo_count;
+    ledger->chain_open = false;
+}
+
+static void ledger_undo_apply(cor_ledger *ledger, const ledger_undo *undo)
+{
+    switch (undo->kind) {
+    case UNDO_ACCOUNT_INSERT:
+        cor__ledger_index_clear_slot(&ledger->accounts_index, undo->slot);
+        memset(&ledger->accounts[undo->index], 0, sizeof(cor_account));
+        memset(&ledger->accounts_meta[undo->index], 0, sizeof(ledger_account_meta));
+        break;
+    case UNDO_TRANSFER_INSERT:
+        cor__ledger_index_clear_slot(&ledger->transfers_index, undo->slot);
+        memset(&ledger->transfers[undo->index], 0, sizeof(cor_transfer));
+        ledger->transfers_status[undo->index] = COR_PENDING_STATUS_NONE;
+        break;
+    case UNDO_ACCOUNT_SAVE:
+        ledger->accounts[undo->index] = undo->account;
+        ledger->accounts_meta[undo->index] = undo->meta;
+        break;
+    case UNDO_STATUS:
+        ledger->transfers_status[undo->index] = undo->status;
+        break;
+    case UNDO_EXPIRY_INSERT:
+        cor__ledger_expiry_remove(ledger, undo->index);
+        break;
+    case UNDO_EXPIRY_REMOVE:
+        cor__ledger_expiry_insert(ledger, undo->expiry);
+        break;
+    default:
+        COR_UNREACHABLE();
+    }
+}
+
+static void ledger_chain_rollback(cor_ledger *ledger, const ledger_chain_mark *mark)
+{
+    COR_ASSERT(ledger->chain_open);
+    while (ledger->undos_count > mark->undo_count) {
+        ledger_undo_apply(ledger, &ledger->undos[--ledger->undos_count]);
+    }
+    for (uint64_t i = mark->history_count; i < ledger->history_count; i++) {
+        memset(&ledger->history[i], 0, sizeof(ledger_history));
+    }
+    ledger->accounts_count = mark->accounts_count;
+    ledger->transfers_count = mark->transfers_count;
+    ledger->history_count = mark->history_count;
+    ledger->pending_count = mark->pending_count;
+    ledger->object_timestamp_last = mark->object_timestamp_last;
+    ledger->chain_open = false;
+}
+
+/* Index of the last event of the chain that starts at first (count - 1 if it never closes). */
+static uint32_t ledger_chain_last(const void *events, size_t event_size_bytes, size_t flags_offset,
+                                  uint16_t linked_flag, uint32_t first, uint32_t count)
+{
+    const unsigned char *bytes = events;
+    for (uint32_t i = first; i < count; i++) {
+        uint16_t flags;
+        memcpy(&flags, bytes + (size_t)i * event_size_bytes + flags_offset, sizeof(flags));
+        if ((flags & linked_flag) == 0) return i;
+    }
+    return count - 1;
+}
+
+static void ledger_remember_failure(cor_ledger *ledger, cor_u128 id, uint32_t *status)
+{
+    COR_ASSERT(!ledger->chain_open);
+    if (!cor_create_transfer_status_transient(*status)) return;
+    COR_ASSERT(!ledger_failed_find(ledger, id));
+    if (ledger->failed_ids_count == ledger->options.failed_ids_max) {
+        /* Cannot remember the failure, so it must not count as one: refuse for capacity. */
+        *status = COR_TRANSFER_TRANSFERS_FULL;
+        return;
+    }
+    uint32_t index = ledger->failed_ids_count++;
+    ledger->failed_ids[index] = id;
+    cor__ledger_index_insert(&ledger->failed_index, cor__ledger_hash(ledger, id), index);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Batches                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Events resolved ahead of the one applied, and slots prefetched ahead of those. */
+#define LEDGER_RESOLVE_AHEAD 12u
+#define LEDGER_PREFETCH_AHEAD 12u
+
+typedef struct ledger_batch {
+    cor_ledger        *ledger;
+    const void        *events;
+    uint32_t           count;
+    bool               transfers; /* else accounts */
+    cor_create_result *results;
+    uint64_t           base;      /* timestamp of event 0 */
+    bool               imported;  /* the batch is an imported one */
+    uint32_t           hashed;    /* transfer events whose slots were prefetched */
+    uint32_t           resolved;  /* transfer events whose accounts were resolved */
+} ledger_batch;
+
+static void ledger_prefetch_account(const cor_ledger *ledger, uint32_t account_next)
+{
+    if (account_next == 0) return;
+    const char *record = (const char *)&ledger->accounts[account_next - 1];
+    __builtin_prefetch(record, 1, 3);
+    __builtin_prefetch(record + 64, 1, 3);
+}
+
+/*
+ * Resolves the account ids of transfer events up to (excluding) upto into scratch_debit and
+ * scratch_credit, prefetching hash slots LEDGER_PREFETCH_AHEAD events before resolving them
+ * and account records as they are resolved. Accounts never change inside a transfer batch,
+ * so a resolution stays valid for the whole batch.
+ */
+static void ledger_batch_resolve(ledger_batch *batch, uint32_t upto)
+{
+    cor_ledger *ledger = batch->ledger;
+    const cor_transfer *transfers = batch->events;
+    if (upto > batch->count) upto = batch->count;
+    while (batch->resolved < upto) {
+        uint32_t hash_upto = batch->resolved + LEDGER_PREFETCH_AHEAD;
+        if (hash_upto > batch->count) hash_upto = batch->count;
+        for (; batch->hashed < hash_upto; batch->hashed++) {
+            const cor_transfer *t = &transfers[batch->hashed];
+            cor__ledger_index_prefetch(&ledger->accounts_index,
+                                       cor__ledger_hash(ledger, t->debit_account_id));
+            cor__ledger_index_prefetch(&ledger->accounts_index,
+                                       cor__ledger_hash(ledger, t->credit_account_id));
+            cor__ledger_index_prefetch(&ledger->transfers_index, cor__ledger_hash(ledger, t->id));
+            if (t->pending_id != 0) {
+                cor__ledger_index_prefetch(&ledger->transfers_index,
+                                           cor__ledger_hash(ledger, t->pending_id));
+            }
+        }
+        const cor_transfer *t = &transfers[batch->resolved];
+        uint32_t debit_next = ledger_account_find(ledger, t->debit_account_id);
+        uint32_t credit_next = ledger_account_find(ledger, t->credit_account_id);
+        ledger->scratch_debit[batch->resolved] = debit_next;
+        ledger->scratch_credit[batch->resolved] = credit_next;
+        ledger_prefetch_account(ledger, debit_next);
+        ledger_prefetch_account(ledger, credit_next);
+        batch->resolved++;
+    }
+}
+
+static uint32_t ledger_batch_event(ledger_batch *batch, uint32_t i, uint64_t *timestamp_out)
+{
+    ledger_event_context context = {
+        .timestamp = batch->base + i,
+        .batch_timestamp = batch->base,
+        .imported_batch = batch->imported,
+    };
+    if (!batch->transfers) {
+        const cor_account *accounts = batch->events;
+        return cor__ledger_create_account(batch->ledger, &accounts[i], &context, timestamp_out);
+    }
+    ledger_batch_resolve(batch, i + 1 + LEDGER_RESOLVE_AHEAD);
+    context.debit_next = batch->ledger->scratch_debit[i];
+    context.credit_next = batch->ledger->scratch_credit[i];
+    const cor_transfer *transfers = batch->events;
+    return cor__ledger_create_transfer(batch->ledger, &transfers[i], &context, timestamp_out);
+}
+
+static uint16_t ledger_batch_flags(const ledger_batch *batch, uint32_t i)
+{
+    if (batch->transfers) return ((const cor_transfer *)batch->events)[i].flags;
+    return ((const cor_account *)batch->events)[i].flags;
+}
+
+static cor_u128 ledger_batch_id(const ledger_batch *batch, uint32_t i)
+{
+    if (batch->transfers) return ((const cor_transfer *)batch->events)[i].id;
+    return ((const cor_account *)batch->events)[i].id;
+}
+
+static void ledger_batch_single(ledger_batch *batch, uint32_t i)
+{
+    uint64_t timestamp = 0;
+    uint32_t status = ledger_batch_event(batch, i, &timestamp);
+    if (batch->transfers && status != COR_TRANSFER_CREATED) {
+        ledger_remember_failure(batch->ledger, ledger_batch_id(batch, i), &status);
+    }
+    batch->results[i] = (cor_create_result){.timestamp = timestamp, .status = status};
+}
+
+/* Applies the chain first..last as a unit. Returns the index after the chain. */
+static uint32_t ledger_batch_chain(ledger_batch *batch, uint32_t first)
+{
+    /* The linked flag has the same bit (0) in account and transfer flags. */
+    _Static_assert((unsigned)COR_ACCOUNT_LINKED == (unsigned)COR_TRANSFER_LINKED, "one bit");
+    size_t event_size = batch->transfers ? sizeof(cor_transfer) : sizeof(cor_account);
+    size_t flags_offset = batch->transfers ? offsetof(cor_transfer, flags)
+                                           : offsetof(cor_account, flags);
+    uint32_t last = ledger_chain_last(batch->events, event_size, flags_offset,
+                                      COR_TRANSFER_LINKED, first, batch->count);
+    bool open = (ledger_batch_flags(batch, last) & COR_TRANSFER_LINKED) != 0;
+
+    ledger_chain_mark mark;
+    ledger_chain_begin(batch->ledger, &mark);
+    uint32_t failed = UINT32_MAX;
+    for (uint32_t i = first; i <= last; i++) {
+        uint64_t timestamp = 0;
+        uint32_t status;
+        if (open && i == last) {
+            status = COR_TRANSFER_LINKED_EVENT_CHAIN_OPEN; /* same value for accounts */
+        } else {
+            status = ledger_batch_event(batch, i, &timestamp);
+        }
+        batch->results[i] = (cor_create_result){.timestamp = timestamp, .status = status};
+        if (status != COR_TRANSFER_CREATED) {
+            failed = i;
+            break;
+        }
+    }
+    if (failed == UINT32_MAX) {
+        ledger_chain_commit(batch->ledger, &mark);
+        return last + 1;
+    }
+    ledger_chain_rollback(batch->ledger, &mark);
+    for (uint32_t i = first; i <= last; i++) {
+        if (i == failed) continue;
+        batch->results[i] = (cor_create_result){.status = COR_TRANSFER_LINKED_EVENT_FAILED};
+    }
+    if (batch->transfers) {
+        uint32_t status = batch->results[failed].status;
+        ledger_remember_failure(batch->ledger, ledger_batch_id(batch, failed), &status);
+        batch->results[failed].status = status;
+    }
+    return last + 1;
+}
+
+static cor_error ledger_batch_run(ledger_batch *batch, uint64_t timestamp)
+{
+    cor_ledger *ledger = batch->ledger;
+    if (batch->events == NULL || batch->results == NULL) return COR_ERR_INVALID;
+    if (batch->count == 0 || batch->count > COR_LEDGER_BATCH_EVENTS_MAX) return COR_ERR_INVALID;
+    uint64_t base = timestamp > ledger->timestamp ? timestamp : ledger->timestamp + 1;
+    if (base == 0 || base > LEDGER_TIMESTAMP_IMPORTED_MAX - batch->count) return COR_ERR_INVALID;
+    batch->base = base;
+    batch->imported = batch->transfers
+                          ? (ledger_batch_flags(batch, 0) & COR_TRANSFER_IMPORTED) != 0
+                          : (ledger_batch_flags(batch, 0) & COR_ACCOUNT_IMPORTED) != 0;
+    COR_ASSERT(!ledger->chain_open);
+    COR_ASSERT(ledger->undos_count == 0);
+
+    uint32_t i = 0;
+    while (i < batch->count) {
+        if (ledger_batch_flags(batch, i) & COR_TRANSFER_LINKED) {
+            i = ledger_batch_chain(batch, i);
+        } else {
+            ledger_batch_single(batch, i);
+            i++;
+        }
+    }
+    ledger->timestamp = base + batch->count - 1;
+    COR_ASSERT(!ledger->chain_open);
+    COR_ASSERT(ledger->undos_count == 0);
+    COR_DEBUG_ASSERT(cor_ledger_check(ledger, NULL, 0));
+    return COR_OK;
+}
+
+cor_error cor_ledger_create_accounts(cor_ledger *ledger, uint64_t timestamp,
+                                     const cor_account *accounts, uint32_t count,
+                                     cor_create_result *results)
+{
+    ledger_batch batch = {
+        .ledger = ledger, .events = accounts, .count = count, .results = results,
+    };
+    return ledger_batch_run(&batch, timestamp);
+}
+
+cor_error cor_ledger_create_transfers(cor_ledger *ledger, uint64_t timestamp,
+                                      const cor_transfer *transfers, uint32_t count,
+                                      cor_create_result *results)
+{
+    ledger_batch batch = {
+        .ledger = ledger, .events = transfers, .count = count, .results = results,
+        .transfers = true,
+    };
+    return ledger_batch_run(&batch, timestamp);
+}
+
+uint32_t cor_ledger_expire_pending(cor_ledger *ledger, uint64_t timestamp, uint32_t limit)
+{
+    COR_ASSERT(!ledger->chain_open);
+    uint32_t expired = 0;
+    while (expired < limit && ledger->expiries_count > 0 &&
+           ledger->expiries[0].expires_at <= timestamp) {
+        uint32_t index = ledger->expiries[0].transfer_index;
+        cor__ledger_pending_release(ledger, index, COR_PENDING_STATUS_EXPIRED);
+        expired++;
+    }
+    if (timestamp > ledger->timestamp) ledger->timestamp = timestamp;
+    return expired;
+}
+
+bool cor_ledger_next_expiry(const cor_ledger *ledger, uint64_t *expires_at_out)
+{
+    if (ledger->expiries_count == 0) return false;
+    *expires_at_out = ledger->expiries[0].expires_at;
+    return true;
+}
