@@ -184,7 +184,7 @@ static void xbw_node_open(xbw_world *world, uint32_t n, const xbw_config *config
         .accounts_max = 16,
         .transfers_max = config->transfers_max,
         .pending_transfers_max = config->transfers_max,
-        .hash_seed = 0xabcdefull * (n + 1),
+        .hash_seed = (0xabcdefull * (n + 1)) ^ config->hash_salt,
     };
     cr_assert_eq(cor_ledger_open(&node->ledger_options, &node->ledger), COR_OK);
     cor_xb_options *o = &node->xb_options;
@@ -196,7 +196,7 @@ static void xbw_node_open(xbw_world *world, uint32_t n, const xbw_config *config
     o->retry_initial_ns = config->retry_initial_ns;
     o->retry_max_ns = config->retry_max_ns;
     o->replay_window_ns = config->replay_window_ns;
-    o->hash_seed = 0x1234567ull * (n + 7);
+    o->hash_seed = (0x1234567ull * (n + 7)) ^ config->hash_salt;
     cr_assert_eq(cor_xb_open(o, node->ledger, &node->xb), COR_OK);
     node->held = cor_calloc(XBW_HELD_MAX, sizeof(cor_xb_message));
     cr_assert_not_null(node->held);

@@ -55,6 +55,7 @@ typedef struct xbw_config {
     uint32_t quotes_max;
     uint32_t seen_max;
     uint32_t transfers_max;
+    uint64_t hash_salt;          /* mixed into every hash seed; state bytes must not care */
 } xbw_config;
 
 void xbw_config_default(xbw_config *config);
