@@ -565,22 +565,47 @@ static cor_error xb_header_check(const xb_state_header *h, const cor_xb_options 
     return COR_OK;
 }
 
-static bool xb_payment_valid(const cor_xb_payment *p)
+static bool xb_payment_valid(cor_xb *xb, const cor_xb_payment *p)
 {
+    const cor_xb_message *i = &p->instruction;
     if (p->role != COR_XB_ROLE_ORIGIN && p->role != COR_XB_ROLE_BENEFICIARY) return false;
     if (p->state < COR_XB_STATE_FORWARDED || p->state > COR_XB_STATE_REJECTED) return false;
-    if (p->role == COR_XB_ROLE_BENEFICIARY && p->state == COR_XB_STATE_FORWARDED) return false;
-    if (p->reason >= COR_XB_REASON_COUNT || p->b_status > COR_XB_STATUS_PDNG) return false;
-    if (p->track_count > COR_XB_TRACK_MAX) return false;
-    return cor_xb_uetr_valid(p->instruction.uetr);
+    if (p->reason >= COR_XB_REASON_COUNT || p->track_count > COR_XB_TRACK_MAX) return false;
+    if (p->b_status > COR_XB_STATUS_RJCT || p->cancel_requested > 1) return false;
+    if (p->role == COR_XB_ROLE_BENEFICIARY) {
+        if (p->state == COR_XB_STATE_FORWARDED || i->to_node != xb->options.node_id) {
+            return false;
+        }
+    } else if (i->from_node != xb->options.node_id ||
+               cor__xb_peer_find(xb, i->to_node) == NULL) {
+        return false; /* an origin payment always names one of our corridors */
+    }
+    return cor_xb_uetr_valid(i->uetr);
+}
+
+static bool xb_rate_valid(const cor_xb_rate *r)
+{
+    return r->rate_num != 0 && r->rate_den != 0 && r->spread_ppm < XB_PPM &&
+           r->amount_min != 0 && r->amount_min <= r->amount_max &&
+           r->valid_from < r->valid_until && r->reserved == 0;
 }
 
 /* Rebuilds indexes and the open list from the arrays, refusing inconsistent content. */
 static cor_error xb_rebuild(cor_xb *xb)
 {
+    for (uint32_t i = 0; i < xb->peers_count; i++) {
+        const cor_xb_peer *peer = &xb->peers[i].peer;
+        if (peer->node_id == 0 || peer->node_id > UINT32_MAX || peer->ledger == 0 ||
+            peer->ledger > UINT32_MAX || peer->node_id == xb->options.node_id) {
+            return COR_ERR_CORRUPT;
+        }
+    }
+    for (uint32_t i = 0; i < xb->rates_count; i++) {
+        if (!xb_rate_valid(&xb->rates[i])) return COR_ERR_CORRUPT;
+    }
     for (uint32_t i = 0; i < xb->payments_count; i++) {
         const cor_xb_payment *p = &xb->payments[i];
-        if (!xb_payment_valid(p)) return COR_ERR_CORRUPT;
+        if (!xb_payment_valid(xb, p)) return COR_ERR_CORRUPT;
         uint32_t existing = 0;
         if (cor__xb_map_find(&xb->payments_index, p->instruction.uetr, &existing)) {
             return COR_ERR_CORRUPT;
@@ -597,12 +622,6 @@ static cor_error xb_rebuild(cor_xb *xb)
             return COR_ERR_CORRUPT;
         }
         cor__xb_map_insert(&xb->seen_index, xb->seen[i].msg_id, i);
-    }
-    for (uint32_t i = 0; i < xb->peers_count; i++) {
-        const cor_xb_peer *peer = &xb->peers[i].peer;
-        if (peer->node_id == 0 || peer->node_id > UINT32_MAX || peer->ledger == 0) {
-            return COR_ERR_CORRUPT;
-        }
     }
     return COR_OK;
 }
