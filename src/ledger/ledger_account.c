@@ -85,8 +85,8 @@ uint32_t cor__ledger_create_account(cor_ledger *ledger, const cor_account *a,
     cor_account *stored = &ledger->accounts[index];
     *stored = *a;
     stored->timestamp = imported ? a->timestamp : context->timestamp;
-    ledger->accounts_meta[index] = (ledger_account_meta){0};
-    uint64_t slot = cor__ledger_index_insert(&ledger->accounts_index, hash, index);
+    COR_ASSERT(LEDGER_HISTORY_HEAD(stored) == 0); /* reserved was validated to be 0 */
+    uint64_t slot = cor__ledger_index_insert(&ledger->accounts_index, hash, index + 1);
     if (ledger->chain_open) {
         ledger_undo undo = {.kind = UNDO_ACCOUNT_INSERT, .index = index, .slot = slot};
         cor__ledger_undo_push(ledger, &undo);

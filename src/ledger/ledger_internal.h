@@ -45,10 +45,15 @@ typedef struct ledger_history {
 } ledger_history;
 _Static_assert(sizeof(ledger_history) == 80, "history entry is 80 bytes");
 
-typedef struct ledger_account_meta {
-    uint32_t history_head_next; /* newest history entry + 1; 0 = none */
-    uint32_t history_count;
-} ledger_account_meta;
+/*
+ * An account's newest history entry + 1 (0 = none) lives in the stored record's `reserved`
+ * field, which the API requires to be 0 on input and shows as 0 on output. Keeping it inside
+ * the record saves a cache miss per account per transfer on the hot path.
+ */
+#define LEDGER_HISTORY_HEAD(account) ((account)->reserved)
+
+/* Transfer index slots also hold remembered failures, flagged by this bit. */
+#define LEDGER_SLOT_FAILED 0x80000000u
 
 typedef struct ledger_expiry {
     uint64_t expires_at;     /* ns */
@@ -72,7 +77,6 @@ typedef struct ledger_undo {
     uint64_t            slot;
     uint8_t             status;
     ledger_expiry       expiry;
-    ledger_account_meta meta;
     cor_account         account;
 } ledger_undo;
 
@@ -89,16 +93,15 @@ typedef struct ledger_chain_mark {
 struct cor_ledger {
     cor_ledger_options options;
 
-    cor_account         *accounts;      /* [accounts_max], creation order */
-    ledger_account_meta *accounts_meta; /* [accounts_max] */
-    uint32_t             accounts_count;
-    ledger_index         accounts_index;
+    cor_account *accounts; /* [accounts_max], creation order */
+    uint32_t     accounts_count;
+    ledger_index accounts_index;
 
     cor_transfer *transfers;              /* [transfers_max], creation order */
     uint8_t      *transfers_status;       /* [transfers_max] cor_pending_status */
     uint32_t     *transfers_expiry_slot;  /* [transfers_max] heap position + 1; 0 = none */
     uint32_t      transfers_count;
-    ledger_index  transfers_index;
+    ledger_index  transfers_index; /* transfers and remembered failures */
 
     ledger_history *history; /* [2 * transfers_max] */
     uint64_t        history_count;
@@ -107,9 +110,8 @@ struct cor_ledger {
     uint32_t       expiries_count;
     uint32_t       pending_count; /* transfers currently pending */
 
-    cor_u128    *failed_ids; /* [failed_ids_max], in failure order */
-    uint32_t     failed_ids_count;
-    ledger_index failed_index;
+    cor_u128 *failed_ids; /* [failed_ids_max], in failure order */
+    uint32_t  failed_ids_count;
 
     uint64_t timestamp;             /* last timestamp given (events, expiry) */
     uint64_t object_timestamp_last; /* newest account or transfer timestamp */
@@ -128,15 +130,37 @@ struct cor_ledger {
 
 /* ledger_index.c */
 uint64_t cor__ledger_hash(const cor_ledger *ledger, cor_u128 id);
-cor_error cor__ledger_index_init(ledger_index *index, uint32_t capacity);
+cor_error cor__ledger_index_init(ledger_index *index, uint32_t capacity, bool prefault);
 void cor__ledger_index_release(ledger_index *index);
 /* Returns the record index + 1, or 0 when absent. keys: the record array's ids by index. */
 uint32_t cor__ledger_index_find(const ledger_index *index, uint64_t hash, cor_u128 id,
                                 const void *records, size_t record_size_bytes);
-/* Inserts (the id must be absent); returns the slot used. */
-uint64_t cor__ledger_index_insert(ledger_index *index, uint64_t hash, uint32_t record_index);
+/* Inserts (the id must be absent) slot_value = record index + 1 (| LEDGER_SLOT_FAILED for a
+ * remembered failure); returns the slot used. */
+uint64_t cor__ledger_index_insert(ledger_index *index, uint64_t hash, uint32_t slot_value);
 void cor__ledger_index_clear_slot(ledger_index *index, uint64_t slot);
-void cor__ledger_index_prefetch(const ledger_index *index, uint64_t hash);
+
+static inline void ledger_index_prefetch(const ledger_index *index, uint64_t hash)
+{
+    __builtin_prefetch(&index->slots[hash & index->mask], 0, 3);
+}
+
+/*
+ * The first record index + 1 whose slot tag matches, without touching records (0 when the
+ * probe reaches an empty slot first). The caller confirms the id later, once the record it
+ * prefetched has arrived; a mismatch (rare: a 32-bit tag collision) falls back to a full find.
+ */
+static inline uint32_t ledger_index_probe(const ledger_index *index, uint64_t hash)
+{
+    uint32_t tag = (uint32_t)(hash >> 32);
+    uint64_t slot = hash & index->mask;
+    for (uint64_t probes = 0; probes <= index->mask; probes++) {
+        const ledger_slot *s = &index->slots[slot];
+        if (s->index_next == 0 || s->tag == tag) return s->index_next;
+        slot = (slot + 1) & index->mask;
+    }
+    return 0;
+}
 
 static inline uint32_t ledger_account_find(const cor_ledger *ledger, cor_u128 id)
 {
@@ -144,16 +168,23 @@ static inline uint32_t ledger_account_find(const cor_ledger *ledger, cor_u128 id
                                   ledger->accounts, sizeof(cor_account));
 }
 
+/*
+ * Looks id up among transfers and remembered failures in one probe sequence. Returns the
+ * transfer index + 1, or 0; *failed tells whether id is a remembered failure.
+ */
+uint32_t cor__ledger_transfer_lookup(const cor_ledger *ledger, cor_u128 id, bool *failed);
+
 static inline uint32_t ledger_transfer_find(const cor_ledger *ledger, cor_u128 id)
 {
-    return cor__ledger_index_find(&ledger->transfers_index, cor__ledger_hash(ledger, id), id,
-                                  ledger->transfers, sizeof(cor_transfer));
+    bool failed;
+    return cor__ledger_transfer_lookup(ledger, id, &failed);
 }
 
 static inline bool ledger_failed_find(const cor_ledger *ledger, cor_u128 id)
 {
-    return cor__ledger_index_find(&ledger->failed_index, cor__ledger_hash(ledger, id), id,
-                                  ledger->failed_ids, sizeof(cor_u128)) != 0;
+    bool failed = false;
+    cor__ledger_transfer_lookup(ledger, id, &failed);
+    return failed;
 }
 
 /* ledger_expiry.c: the min-heap of pending transfers with a timeout. */

@@ -69,6 +69,7 @@ bool cor_ledger_lookup_account(const cor_ledger *ledger, cor_u128 id, cor_accoun
     uint32_t next = ledger_account_find(ledger, id);
     if (next == 0) return false;
     *out = ledger->accounts[next - 1];
+    out->reserved = 0; /* internally the history head */
     return true;
 }
 
@@ -143,7 +144,7 @@ static uint32_t history_walk(const cor_ledger *ledger, const cor_account_filter 
                              bool newest_first, history_emit_fn emit, void *out)
 {
     uint32_t matched = 0;
-    uint32_t next = ledger->accounts_meta[account_index].history_head_next;
+    uint32_t next = LEDGER_HISTORY_HEAD(&ledger->accounts[account_index]);
     while (next != 0) {
         const ledger_history *entry = &ledger->history[next - 1];
         if (entry->timestamp < filter->timestamp_min) break;
@@ -313,8 +314,11 @@ static uint32_t query_records(const cor_query_filter *filter, const void *record
 uint32_t cor_ledger_query_accounts(const cor_ledger *ledger, const cor_query_filter *filter,
                                    cor_account *out, uint32_t out_max)
 {
-    return query_records(filter, ledger->accounts, ledger->accounts_count, sizeof(cor_account),
-                         offsetof(cor_account, timestamp), query_account_fields, out, out_max);
+    uint32_t count = query_records(filter, ledger->accounts, ledger->accounts_count,
+                                   sizeof(cor_account), offsetof(cor_account, timestamp),
+                                   query_account_fields, out, out_max);
+    for (uint32_t i = 0; i < count; i++) out[i].reserved = 0; /* internally the history head */
+    return count;
 }
 
 uint32_t cor_ledger_query_transfers(const cor_ledger *ledger, const cor_query_filter *filter,

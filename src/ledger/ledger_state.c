@@ -29,7 +29,9 @@ void cor_ledger_accounts_each(const cor_ledger *ledger,
                               void *context)
 {
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
-        if (!visit(context, &ledger->accounts[i])) return;
+        cor_account account = ledger->accounts[i];
+        account.reserved = 0; /* internally the history head */
+        if (!visit(context, &account)) return;
     }
 }
 
@@ -110,16 +112,26 @@ static bool check_accounts(const cor_ledger *ledger, char *problem, size_t probl
         }
         CHECK(i == 0 || a->timestamp > ledger->accounts[i - 1].timestamp,
               "account %u: timestamps not increasing", i);
-        const ledger_account_meta *meta = &ledger->accounts_meta[i];
-        history_total += meta->history_count;
-        if (meta->history_head_next == 0) {
+        uint32_t head_next = LEDGER_HISTORY_HEAD(a);
+        if (head_next == 0) {
             CHECK(a->debits_posted == 0 && a->credits_posted == 0,
                   "account %u: balance without history", i);
             continue;
         }
-        const ledger_history *head = &ledger->history[meta->history_head_next - 1];
+        CHECK(head_next <= ledger->history_count, "account %u: bad history head", i);
+        const ledger_history *head = &ledger->history[head_next - 1];
         CHECK(head->debits_posted == a->debits_posted && head->credits_posted == a->credits_posted,
               "account %u: history disagrees with balance", i);
+        /* Each chain runs strictly backwards, so it ends; count its entries. */
+        for (uint32_t next = head_next; next != 0;) {
+            const ledger_history *entry = &ledger->history[next - 1];
+            CHECK(entry->previous_next < next, "account %u: history chain loops", i);
+            const cor_transfer *t = &ledger->transfers[entry->transfer_index];
+            CHECK(t->debit_account_id == a->id || t->credit_account_id == a->id,
+                  "account %u: history entry of another account", i);
+            history_total++;
+            next = entry->previous_next;
+        }
     }
     CHECK(history_total == ledger->history_count, "history count mismatch");
 done:
@@ -261,7 +273,6 @@ cor_error cor_ledger_serialize(const cor_ledger *ledger, cor_ledger_write_fn wri
     } parts[] = {
         {&header, sizeof(header)},
         {ledger->accounts, (size_t)ledger->accounts_count * sizeof(cor_account)},
-        {ledger->accounts_meta, (size_t)ledger->accounts_count * sizeof(ledger_account_meta)},
         {ledger->transfers, (size_t)ledger->transfers_count * sizeof(cor_transfer)},
         {ledger->transfers_status, (size_t)ledger->transfers_count},
         {ledger->expiries, (size_t)ledger->expiries_count * sizeof(ledger_expiry)},
@@ -315,9 +326,10 @@ static cor_error state_rebuild(cor_ledger *ledger)
         if (id == 0 || id == COR_U128_MAX || ledger_account_find(ledger, id) != 0) {
             return COR_ERR_CORRUPT;
         }
-        cor__ledger_index_insert(&ledger->accounts_index, cor__ledger_hash(ledger, id), i);
-        const ledger_account_meta *meta = &ledger->accounts_meta[i];
-        if (meta->history_head_next > ledger->history_count) return COR_ERR_CORRUPT;
+        cor__ledger_index_insert(&ledger->accounts_index, cor__ledger_hash(ledger, id), i + 1);
+        if (LEDGER_HISTORY_HEAD(&ledger->accounts[i]) > ledger->history_count) {
+            return COR_ERR_CORRUPT;
+        }
     }
     for (uint32_t i = 0; i < ledger->transfers_count; i++) {
         cor_u128 id = ledger->transfers[i].id;
@@ -325,7 +337,7 @@ static cor_error state_rebuild(cor_ledger *ledger)
             return COR_ERR_CORRUPT;
         }
         if (ledger->transfers_status[i] > COR_PENDING_STATUS_EXPIRED) return COR_ERR_CORRUPT;
-        cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id), i);
+        cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id), i + 1);
     }
     for (uint64_t i = 0; i < ledger->history_count; i++) {
         const ledger_history *h = &ledger->history[i];
@@ -342,8 +354,11 @@ static cor_error state_rebuild(cor_ledger *ledger)
     }
     for (uint32_t i = 0; i < ledger->failed_ids_count; i++) {
         cor_u128 id = ledger->failed_ids[i];
-        if (ledger_failed_find(ledger, id)) return COR_ERR_CORRUPT;
-        cor__ledger_index_insert(&ledger->failed_index, cor__ledger_hash(ledger, id), i);
+        if (ledger_failed_find(ledger, id) || ledger_transfer_find(ledger, id) != 0) {
+            return COR_ERR_CORRUPT;
+        }
+        cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id),
+                                 LEDGER_SLOT_FAILED | (i + 1));
     }
     return COR_OK;
 }
@@ -374,7 +389,6 @@ cor_error cor_ledger_deserialize(const cor_ledger_options *options, cor_ledger_r
         size_t size_bytes;
     } parts[] = {
         {ledger->accounts, (size_t)header.accounts_count * sizeof(cor_account)},
-        {ledger->accounts_meta, (size_t)header.accounts_count * sizeof(ledger_account_meta)},
         {ledger->transfers, (size_t)header.transfers_count * sizeof(cor_transfer)},
         {ledger->transfers_status, (size_t)header.transfers_count},
         {ledger->expiries, (size_t)header.expiries_count * sizeof(ledger_expiry)},

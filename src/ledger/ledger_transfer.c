@@ -111,14 +111,15 @@ static uint32_t transfer_check_header(const cor_ledger *ledger, const cor_transf
     if (t->id == 0) return COR_TRANSFER_ID_MUST_NOT_BE_ZERO;
     if (t->id == COR_U128_MAX) return COR_TRANSFER_ID_MUST_NOT_BE_INT_MAX;
 
-    uint32_t existing_next = ledger_transfer_find(ledger, t->id);
+    bool failed = false;
+    uint32_t existing_next = cor__ledger_transfer_lookup(ledger, t->id, &failed);
     if (existing_next != 0) {
         const cor_transfer *e = &ledger->transfers[existing_next - 1];
         uint32_t status = transfer_exists(t, e);
         if (status == COR_TRANSFER_EXISTS) *timestamp_out = e->timestamp;
         return status;
     }
-    if (ledger_failed_find(ledger, t->id)) return COR_TRANSFER_ID_ALREADY_FAILED;
+    if (failed) return COR_TRANSFER_ID_ALREADY_FAILED;
 
     bool post = FLAG(t, POST_PENDING_TRANSFER);
     bool void_ = FLAG(t, VOID_PENDING_TRANSFER);
@@ -167,7 +168,7 @@ static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored)
     uint32_t index = ledger->transfers_count++;
     ledger->transfers[index] = *stored;
     uint64_t slot = cor__ledger_index_insert(&ledger->transfers_index,
-                                             cor__ledger_hash(ledger, stored->id), index);
+                                             cor__ledger_hash(ledger, stored->id), index + 1);
     if (ledger->chain_open) {
         ledger_undo undo = {.kind = UNDO_TRANSFER_INSERT, .index = index, .slot = slot};
         cor__ledger_undo_push(ledger, &undo);
