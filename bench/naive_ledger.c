@@ -91,7 +91,8 @@ int main(int argc, char **argv)
         cr->credits += transfers[i].amount;
     }
     clock_gettime(CLOCK_MONOTONIC, &end);
-    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    double seconds = (double)(end.tv_sec - start.tv_sec) +
+                     (double)(end.tv_nsec - start.tv_nsec) / 1e9;
     printf("{\"naive_transfers_per_second\": %.0f, \"failed\": %llu}\n",
            (double)transfers_count / seconds, (unsigned long long)failed);
     return 0;
