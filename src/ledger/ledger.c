@@ -51,6 +51,8 @@ static void ledger_free_tables(cor_ledger *ledger)
                    LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, uint32_t));
     cor_free_large(ledger->scratch_credit,
                    LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, uint32_t));
+    cor_free_large(ledger->scratch_hash,
+                   LEDGER_TABLE_SIZE(3 * COR_LEDGER_BATCH_EVENTS_MAX, uint64_t));
     cor__ledger_index_release(&ledger->accounts_index);
     cor__ledger_index_release(&ledger->transfers_index);
 }
@@ -96,10 +98,12 @@ cor_error cor_ledger_open(const cor_ledger_options *options, cor_ledger **ledger
     ledger->undos = ledger_table(LEDGER_UNDO_MAX, sizeof(ledger_undo), prefault);
     ledger->scratch_debit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint32_t), prefault);
     ledger->scratch_credit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint32_t), prefault);
+    ledger->scratch_hash = ledger_table(3 * COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint64_t), prefault);
     if (ledger->accounts == NULL || ledger->transfers == NULL ||
         ledger->transfers_status == NULL || ledger->transfers_expiry_slot == NULL ||
         ledger->history == NULL || ledger->expiries == NULL || ledger->failed_ids == NULL ||
-        ledger->undos == NULL || ledger->scratch_debit == NULL || ledger->scratch_credit == NULL) {
+        ledger->undos == NULL || ledger->scratch_debit == NULL || ledger->scratch_credit == NULL ||
+        ledger->scratch_hash == NULL) {
         rc = COR_ERR_NOMEM;
         goto fail;
     }
@@ -334,12 +338,13 @@ static void ledger_batch_hash(ledger_batch *batch, uint32_t upto)
     const cor_transfer *transfers = batch->events;
     for (; batch->hashed < upto; batch->hashed++) {
         const cor_transfer *t = &transfers[batch->hashed];
-        ledger_index_prefetch(&ledger->accounts_index,
-                              cor__ledger_hash(ledger, t->debit_account_id));
-        ledger_index_prefetch(&ledger->accounts_index,
-                              cor__ledger_hash(ledger, t->credit_account_id));
-        uint64_t id_hash = cor__ledger_hash(ledger, t->id);
-        ledger_index_prefetch(&ledger->transfers_index, id_hash);
+        uint64_t *hashes = &ledger->scratch_hash[3 * (size_t)batch->hashed];
+        hashes[0] = cor__ledger_hash(ledger, t->debit_account_id);
+        hashes[1] = cor__ledger_hash(ledger, t->credit_account_id);
+        hashes[2] = cor__ledger_hash(ledger, t->id);
+        ledger_index_prefetch(&ledger->accounts_index, hashes[0]);
+        ledger_index_prefetch(&ledger->accounts_index, hashes[1]);
+        ledger_index_prefetch(&ledger->transfers_index, hashes[2]);
         if (t->pending_id != 0) {
             ledger_index_prefetch(&ledger->transfers_index,
                                   cor__ledger_hash(ledger, t->pending_id));
@@ -351,16 +356,13 @@ static void ledger_batch_hash(ledger_batch *batch, uint32_t upto)
 static void ledger_batch_probe(ledger_batch *batch, uint32_t upto)
 {
     cor_ledger *ledger = batch->ledger;
-    const cor_transfer *transfers = batch->events;
     if (upto > batch->count) upto = batch->count;
     uint32_t hash_upto = upto + LEDGER_HASH_AHEAD;
     ledger_batch_hash(batch, hash_upto < batch->count ? hash_upto : batch->count);
     for (; batch->probed < upto; batch->probed++) {
-        const cor_transfer *t = &transfers[batch->probed];
-        uint32_t debit_next = ledger_index_probe(&ledger->accounts_index,
-                                                 cor__ledger_hash(ledger, t->debit_account_id));
-        uint32_t credit_next = ledger_index_probe(
-            &ledger->accounts_index, cor__ledger_hash(ledger, t->credit_account_id));
+        const uint64_t *hashes = &ledger->scratch_hash[3 * (size_t)batch->probed];
+        uint32_t debit_next = ledger_index_probe(&ledger->accounts_index, hashes[0]);
+        uint32_t credit_next = ledger_index_probe(&ledger->accounts_index, hashes[1]);
         ledger->scratch_debit[batch->probed] = debit_next;
         ledger->scratch_credit[batch->probed] = credit_next;
         ledger_prefetch_account(ledger, debit_next);
@@ -397,6 +399,7 @@ static uint32_t ledger_batch_event(ledger_batch *batch, uint32_t i, uint64_t *ti
                                               transfers[i].debit_account_id);
     context.credit_next = ledger_batch_account(ledger, ledger->scratch_credit[i],
                                                transfers[i].credit_account_id);
+    context.id_hash = ledger->scratch_hash[3 * (size_t)i + 2];
     return cor__ledger_create_transfer(batch->ledger, &transfers[i], &context, timestamp_out);
 }
 

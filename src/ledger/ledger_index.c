@@ -98,10 +98,11 @@ void cor__ledger_index_clear_slot(ledger_index *index, uint64_t slot)
     index->slots[slot].index_next = 0;
 }
 
-uint32_t cor__ledger_transfer_lookup(const cor_ledger *ledger, cor_u128 id, bool *failed)
+uint32_t cor__ledger_transfer_lookup(const cor_ledger *ledger, uint64_t hash, cor_u128 id,
+                                     bool *failed)
 {
+    COR_DEBUG_ASSERT(hash == cor__ledger_hash(ledger, id));
     const ledger_index *index = &ledger->transfers_index;
-    uint64_t hash = cor__ledger_hash(ledger, id);
     uint32_t tag = (uint32_t)(hash >> 32);
     uint64_t slot = hash & index->mask;
     *failed = false;

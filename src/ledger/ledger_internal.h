@@ -120,8 +120,9 @@ struct cor_ledger {
     ledger_undo *undos; /* [LEDGER_UNDO_MAX] */
     uint32_t     undos_count;
     bool         chain_open;
-    uint32_t    *scratch_debit;  /* [batch max] resolved debit account index + 1 */
-    uint32_t    *scratch_credit; /* [batch max] resolved credit account index + 1 */
+    uint32_t    *scratch_debit;  /* [batch max] probed debit account index + 1 */
+    uint32_t    *scratch_credit; /* [batch max] probed credit account index + 1 */
+    uint64_t    *scratch_hash;   /* [3 * batch max] debit, credit, id hashes per event */
 };
 
 /* Each chain event logs at most: 2 account saves, 1 insert, 1 status, 1 expiry op. */
@@ -172,18 +173,19 @@ static inline uint32_t ledger_account_find(const cor_ledger *ledger, cor_u128 id
  * Looks id up among transfers and remembered failures in one probe sequence. Returns the
  * transfer index + 1, or 0; *failed tells whether id is a remembered failure.
  */
-uint32_t cor__ledger_transfer_lookup(const cor_ledger *ledger, cor_u128 id, bool *failed);
+uint32_t cor__ledger_transfer_lookup(const cor_ledger *ledger, uint64_t hash, cor_u128 id,
+                                     bool *failed);
 
 static inline uint32_t ledger_transfer_find(const cor_ledger *ledger, cor_u128 id)
 {
     bool failed;
-    return cor__ledger_transfer_lookup(ledger, id, &failed);
+    return cor__ledger_transfer_lookup(ledger, cor__ledger_hash(ledger, id), id, &failed);
 }
 
 static inline bool ledger_failed_find(const cor_ledger *ledger, cor_u128 id)
 {
     bool failed = false;
-    cor__ledger_transfer_lookup(ledger, id, &failed);
+    cor__ledger_transfer_lookup(ledger, cor__ledger_hash(ledger, id), id, &failed);
     return failed;
 }
 
@@ -206,6 +208,7 @@ typedef struct ledger_event_context {
     bool     imported_batch;  /* the batch's first event is imported */
     uint32_t debit_next;      /* pre-resolved debit account index + 1 (transfers only) */
     uint32_t credit_next;     /* pre-resolved credit account index + 1 (transfers only) */
+    uint64_t id_hash;         /* hash of the event's id (transfers only) */
 } ledger_event_context;
 
 /* Returns the status; *timestamp_out gets the created or existing object's timestamp. */

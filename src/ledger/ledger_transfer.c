@@ -112,7 +112,7 @@ static uint32_t transfer_check_header(const cor_ledger *ledger, const cor_transf
     if (t->id == COR_U128_MAX) return COR_TRANSFER_ID_MUST_NOT_BE_INT_MAX;
 
     bool failed = false;
-    uint32_t existing_next = cor__ledger_transfer_lookup(ledger, t->id, &failed);
+    uint32_t existing_next = cor__ledger_transfer_lookup(ledger, context->id_hash, t->id, &failed);
     if (existing_next != 0) {
         const cor_transfer *e = &ledger->transfers[existing_next - 1];
         uint32_t status = transfer_exists(t, e);
@@ -163,12 +163,11 @@ static uint32_t transfer_check_capacity(const cor_ledger *ledger, bool pending)
 }
 
 /* Appends the record and indexes it; returns its index. */
-static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored)
+static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored, uint64_t hash)
 {
     uint32_t index = ledger->transfers_count++;
     ledger->transfers[index] = *stored;
-    uint64_t slot = cor__ledger_index_insert(&ledger->transfers_index,
-                                             cor__ledger_hash(ledger, stored->id), index + 1);
+    uint64_t slot = cor__ledger_index_insert(&ledger->transfers_index, hash, index + 1);
     if (ledger->chain_open) {
         ledger_undo undo = {.kind = UNDO_TRANSFER_INSERT, .index = index, .slot = slot};
         cor__ledger_undo_push(ledger, &undo);
@@ -279,13 +278,14 @@ static uint32_t transfer_check_amounts(const cor_transfer *t, const cor_account 
     return COR_TRANSFER_CREATED;
 }
 
-static void transfer_apply(cor_ledger *ledger, const cor_transfer *t, uint32_t dr_index,
-                           uint32_t cr_index, cor_u128 amount, uint64_t timestamp)
+static void transfer_apply(cor_ledger *ledger, const cor_transfer *t, uint64_t id_hash,
+                           uint32_t dr_index, uint32_t cr_index, cor_u128 amount,
+                           uint64_t timestamp)
 {
     cor_transfer stored = *t;
     stored.amount = amount;
     stored.timestamp = timestamp;
-    uint32_t index = transfer_insert(ledger, &stored);
+    uint32_t index = transfer_insert(ledger, &stored, id_hash);
 
     cor__ledger_account_save(ledger, dr_index);
     cor__ledger_account_save(ledger, cr_index);
@@ -352,7 +352,7 @@ static uint32_t transfer_create_plain(cor_ledger *ledger, const cor_transfer *t,
     status = transfer_check_capacity(ledger, FLAG(t, PENDING));
     if (status != COR_TRANSFER_CREATED) return status;
 
-    transfer_apply(ledger, t, dr_next - 1, cr_next - 1, amount, timestamp);
+    transfer_apply(ledger, t, context->id_hash, dr_next - 1, cr_next - 1, amount, timestamp);
     *timestamp_out = timestamp;
     return COR_TRANSFER_CREATED;
 }
@@ -481,7 +481,7 @@ static uint32_t transfer_create_post_or_void(cor_ledger *ledger, const cor_trans
     if (stored.user_data_32 == 0) stored.user_data_32 = p->user_data_32;
     stored.timestamp = timestamp;
     uint32_t p_index = p_next - 1;
-    uint32_t index = transfer_insert(ledger, &stored); /* p may move? no: records never move */
+    uint32_t index = transfer_insert(ledger, &stored, context->id_hash); /* records never move */
 
     cor__ledger_pending_release(ledger, p_index,
                                 post ? COR_PENDING_STATUS_POSTED : COR_PENDING_STATUS_VOIDED);
