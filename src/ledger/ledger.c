@@ -12,9 +12,6 @@
  * violated; a failed chain leaves no trace except remembered transient failures.
  */
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "common/alloc.h"
 #include "ledger/ledger_internal.h"
@@ -167,23 +164,6 @@ void cor__ledger_account_save(cor_ledger *ledger, ledger_account_ref account)
     cor__ledger_undo_push(ledger, &undo);
 }
 
-/*
- * History is written once, sequentially, and read rarely (statements): streaming stores skip
- * the read-for-ownership of each line and keep the hot account lines in cache. The batch
- * ends with a store fence (ledger_batch_run).
- */
-static inline void ledger_history_store(ledger_history *target, const ledger_history *entry)
-{
-#if defined(__SSE2__)
-    _Static_assert(sizeof(ledger_history) == 5 * sizeof(__m128i), "five 16-byte stores");
-    const __m128i *source = (const __m128i *)entry;
-    __m128i *destination = (__m128i *)target;
-    for (int i = 0; i < 5; i++) _mm_stream_si128(&destination[i], _mm_loadu_si128(&source[i]));
-#else
-    *target = *entry;
-#endif
-}
-
 void cor__ledger_history_append(cor_ledger *ledger, ledger_account_ref account,
                                 uint32_t transfer_index, uint64_t timestamp)
 {
@@ -198,7 +178,7 @@ void cor__ledger_history_append(cor_ledger *ledger, ledger_account_ref account,
         .transfer_index = transfer_index,
         .previous_next = account.slot->history_head_next,
     };
-    ledger_history_store(&ledger->history[entry_index], &entry);
+    ledger_stream_store(&ledger->history[entry_index], &entry, sizeof(entry));
     COR_ASSERT(entry_index < UINT32_MAX);
     account.slot->history_head_next = (uint32_t)entry_index + 1;
 }
@@ -507,9 +487,7 @@ static cor_error ledger_batch_run(ledger_batch *batch, uint64_t timestamp)
         }
     }
     ledger->timestamp = base + batch->count - 1;
-#if defined(__SSE2__)
-    _mm_sfence(); /* order the streamed history stores before anything after the batch */
-#endif
+    ledger_stream_fence(); /* order the streamed stores before anything after the batch */
     COR_ASSERT(!ledger->chain_open);
     COR_ASSERT(ledger->undos_count == 0);
     COR_DEBUG_ASSERT(cor_ledger_check(ledger, NULL, 0));

@@ -26,7 +26,38 @@
 
 #include "corridor/ledger.h"
 
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/assert.h"
+
+/*
+ * Transfer records and history are written once, sequentially, and read rarely: streaming
+ * stores skip the read-for-ownership of each line and leave the cache to the hot account
+ * lines. size_bytes is a multiple of 16 and target is 16-byte aligned. Every batch ends with
+ * ledger_stream_fence(), so the stores are ordered before anything after the batch.
+ */
+static inline void ledger_stream_store(void *target, const void *source, size_t size_bytes)
+{
+#if defined(__SSE2__)
+    __m128i *destination = target;
+    const __m128i *from = source;
+    for (size_t i = 0; i < size_bytes / sizeof(__m128i); i++) {
+        _mm_stream_si128(&destination[i], _mm_loadu_si128(&from[i]));
+    }
+#else
+    memcpy(target, source, size_bytes);
+#endif
+}
+
+static inline void ledger_stream_fence(void)
+{
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
 
 #define LEDGER_NS_PER_SECOND 1000000000ull
 #define LEDGER_TIMESTAMP_IMPORTED_MAX ((1ull << 63) - 1)

@@ -166,7 +166,7 @@ static uint32_t transfer_check_capacity(const cor_ledger *ledger, bool pending)
 static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored, uint64_t hash)
 {
     uint32_t index = ledger->transfers_count++;
-    ledger->transfers[index] = *stored;
+    ledger_stream_store(&ledger->transfers[index], stored, sizeof(*stored));
     uint64_t slot = cor__ledger_index_insert(&ledger->transfers_index, hash, index + 1);
     if (ledger->chain_open) {
         ledger_undo undo = {.kind = UNDO_TRANSFER_INSERT, .index = index, .slot = slot};
