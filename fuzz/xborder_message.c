@@ -16,12 +16,12 @@
 #include "corridor/xborder.h"
 
 static cor_ledger *fuzz_ledger;
-static cor_xb     *fuzz_xb;
+static cor_xb *fuzz_xb;
 
 typedef struct fuzz_reader {
     const uint8_t *bytes;
-    size_t         size;
-    size_t         offset;
+    size_t size;
+    size_t offset;
 } fuzz_reader;
 
 static cor_error fuzz_read(void *context, void *bytes, size_t size_bytes)
@@ -42,8 +42,8 @@ static cor_error fuzz_count(void *context, const void *bytes, size_t size_bytes)
 
 static void fuzz_world(void)
 {
-    cor_ledger_options lo = {.accounts_max = 8, .transfers_max = 4096,
-                             .pending_transfers_max = 4096, .hash_seed = 1};
+    cor_ledger_options lo = {
+        .accounts_max = 8, .transfers_max = 4096, .pending_transfers_max = 4096, .hash_seed = 1};
     if (cor_ledger_open(&lo, &fuzz_ledger) != COR_OK) abort();
     cor_account accounts[3] = {
         {.id = 1, .ledger = 364, .code = 1},
@@ -52,8 +52,12 @@ static void fuzz_world(void)
     };
     cor_create_result results[3];
     if (cor_ledger_create_accounts(fuzz_ledger, 1, accounts, 3, results) != COR_OK) abort();
-    cor_transfer fund = {.id = 9, .debit_account_id = 1, .credit_account_id = 2,
-                         .amount = 1000000, .ledger = 364, .code = 1};
+    cor_transfer fund = {.id = 9,
+                         .debit_account_id = 1,
+                         .credit_account_id = 2,
+                         .amount = 1000000,
+                         .ledger = 364,
+                         .code = 1};
     if (cor_ledger_create_transfers(fuzz_ledger, 2, &fund, 1, results) != COR_OK) abort();
     cor_xb_options o;
     cor_xb_options_default(&o, 2, 364);

@@ -41,36 +41,36 @@
 /* Reasons: every refusal and every rejection carries one, with its ISO 20022 code.          */
 /* ---------------------------------------------------------------------------------------- */
 
-#define COR_XB_REASON_LIST(X)                                                               \
-    X(COR_XB_OK, "", "accepted")                                                            \
-    X(COR_XB_DEADLINE_PASSED, "AB05", "deadline passed before the beneficiary node decided") \
-    X(COR_XB_DEADLINE_INVALID, "DT01", "deadline missing, in the past or too far ahead")    \
-    X(COR_XB_FORMAT, "FF01", "a field is missing or out of range")                          \
-    X(COR_XB_UETR_INVALID, "FF01", "uetr is not a version 4 uuid")                          \
-    X(COR_XB_CURRENCY, "CURR", "currency does not match the corridor")                      \
-    X(COR_XB_CORRIDOR_UNKNOWN, "AG01", "no corridor or fx provider agreement for this pair") \
-    X(COR_XB_AMOUNT_MISMATCH, "AM09", "amounts do not match the quoted rate")               \
-    X(COR_XB_AMOUNT_ABOVE_MAX, "AM02", "amount above the corridor's per-payment maximum")   \
-    X(COR_XB_AMOUNT_BELOW_MIN, "AM06", "amount below the rate's minimum")                   \
-    X(COR_XB_DAILY_LIMIT, "AM13", "corridor daily total would be exceeded")                 \
-    X(COR_XB_INSUFFICIENT_FUNDS, "AM04", "insufficient funds")                              \
-    X(COR_XB_DEBTOR_ACCOUNT, "AC02", "debtor account unknown")                              \
-    X(COR_XB_CREDITOR_ACCOUNT, "AC03", "creditor account unknown")                          \
-    X(COR_XB_ACCOUNT_CLOSED, "AC04", "account closed")                                      \
-    X(COR_XB_DUPLICATE, "DUPL", "uetr already used by a different payment")                 \
-    X(COR_XB_QUOTE_UNKNOWN, "AM09", "quote unknown or not yours")                           \
-    X(COR_XB_QUOTE_EXPIRED, "AB05", "quote expired")                                        \
-    X(COR_XB_QUOTE_USED, "DUPL", "quote already used by another payment")                   \
-    X(COR_XB_NO_RATE, "AG01", "no fx rate for this corridor and amount")                    \
-    X(COR_XB_CANCELLED, "CUST", "cancelled at the debtor's request")                        \
-    X(COR_XB_ALREADY_FINAL, "ARDT", "payment already final")                                \
-    X(COR_XB_LEDGER, "AB09", "ledger refused the transfer")                                 \
-    X(COR_XB_BUSY, "NARR", "capacity exhausted, retry later")                               \
-    X(COR_XB_PAYMENT_UNKNOWN, "AG09", "payment unknown")                                    \
-    X(COR_XB_NOT_ADDRESSEE, "RC01", "message addressed to another node")                    \
-    X(COR_XB_PEER_UNKNOWN, "RC01", "sender is not a known peer")                            \
-    X(COR_XB_REPLAY, "DUPL", "message id already seen")                                     \
-    X(COR_XB_STALE, "TM01", "message outside the replay window")                            \
+#define COR_XB_REASON_LIST(X)                                                                      \
+    X(COR_XB_OK, "", "accepted")                                                                   \
+    X(COR_XB_DEADLINE_PASSED, "AB05", "deadline passed before the beneficiary node decided")       \
+    X(COR_XB_DEADLINE_INVALID, "DT01", "deadline missing, in the past or too far ahead")           \
+    X(COR_XB_FORMAT, "FF01", "a field is missing or out of range")                                 \
+    X(COR_XB_UETR_INVALID, "FF01", "uetr is not a version 4 uuid")                                 \
+    X(COR_XB_CURRENCY, "CURR", "currency does not match the corridor")                             \
+    X(COR_XB_CORRIDOR_UNKNOWN, "AG01", "no corridor or fx provider agreement for this pair")       \
+    X(COR_XB_AMOUNT_MISMATCH, "AM09", "amounts do not match the quoted rate")                      \
+    X(COR_XB_AMOUNT_ABOVE_MAX, "AM02", "amount above the corridor's per-payment maximum")          \
+    X(COR_XB_AMOUNT_BELOW_MIN, "AM06", "amount below the rate's minimum")                          \
+    X(COR_XB_DAILY_LIMIT, "AM13", "corridor daily total would be exceeded")                        \
+    X(COR_XB_INSUFFICIENT_FUNDS, "AM04", "insufficient funds")                                     \
+    X(COR_XB_DEBTOR_ACCOUNT, "AC02", "debtor account unknown")                                     \
+    X(COR_XB_CREDITOR_ACCOUNT, "AC03", "creditor account unknown")                                 \
+    X(COR_XB_ACCOUNT_CLOSED, "AC04", "account closed")                                             \
+    X(COR_XB_DUPLICATE, "DUPL", "uetr already used by a different payment")                        \
+    X(COR_XB_QUOTE_UNKNOWN, "AM09", "quote unknown or not yours")                                  \
+    X(COR_XB_QUOTE_EXPIRED, "AB05", "quote expired")                                               \
+    X(COR_XB_QUOTE_USED, "DUPL", "quote already used by another payment")                          \
+    X(COR_XB_NO_RATE, "AG01", "no fx rate for this corridor and amount")                           \
+    X(COR_XB_CANCELLED, "CUST", "cancelled at the debtor's request")                               \
+    X(COR_XB_ALREADY_FINAL, "ARDT", "payment already final")                                       \
+    X(COR_XB_LEDGER, "AB09", "ledger refused the transfer")                                        \
+    X(COR_XB_BUSY, "NARR", "capacity exhausted, retry later")                                      \
+    X(COR_XB_PAYMENT_UNKNOWN, "AG09", "payment unknown")                                           \
+    X(COR_XB_NOT_ADDRESSEE, "RC01", "message addressed to another node")                           \
+    X(COR_XB_PEER_UNKNOWN, "RC01", "sender is not a known peer")                                   \
+    X(COR_XB_REPLAY, "DUPL", "message id already seen")                                            \
+    X(COR_XB_STALE, "TM01", "message outside the replay window")                                   \
     X(COR_XB_MISMATCH, "NARR", "answer does not match the payment it names")
 
 typedef enum cor_xb_reason {
@@ -147,7 +147,7 @@ typedef struct cor_xb_message {
     uint32_t status;           /* answers: cor_xb_status */
     uint32_t reason;           /* answers: cor_xb_reason of a RJCT or PDNG */
     uint32_t cancel_status;    /* camt.029: cor_xb_cancel_status */
-    uint8_t  reserved[24];     /* zero */
+    uint8_t reserved[24];      /* zero */
 } cor_xb_message;
 _Static_assert(sizeof(cor_xb_message) == 256, "message record is 256 bytes");
 
@@ -156,12 +156,12 @@ _Static_assert(sizeof(cor_xb_message) == 256, "message record is 256 bytes");
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct cor_xb_peer {
-    uint64_t node_id;            /* peer's node id (fits 32 bits), not this node */
-    uint64_t ledger;             /* peer's currency (its ledger id, fits 32 bits) */
-    cor_u128 payment_max_out;    /* largest leg 1 we send (our currency); 0 = no limit */
-    cor_u128 daily_max_out;      /* leg 1 reserved per UTC day (our currency); 0 = none */
-    cor_u128 payment_max_in;     /* largest leg 2 we accept (our currency); 0 = no limit */
-    cor_u128 daily_max_in;       /* leg 2 posted per UTC day (our currency); 0 = none */
+    uint64_t node_id;         /* peer's node id (fits 32 bits), not this node */
+    uint64_t ledger;          /* peer's currency (its ledger id, fits 32 bits) */
+    cor_u128 payment_max_out; /* largest leg 1 we send (our currency); 0 = no limit */
+    cor_u128 daily_max_out;   /* leg 1 reserved per UTC day (our currency); 0 = none */
+    cor_u128 payment_max_in;  /* largest leg 2 we accept (our currency); 0 = no limit */
+    cor_u128 daily_max_in;    /* leg 2 posted per UTC day (our currency); 0 = none */
 } cor_xb_peer;
 
 /* An FX provider's settlement account on this node, for the corridor with peer_node. */
@@ -173,12 +173,12 @@ typedef struct cor_xb_fx {
 
 /* A rate sheet, published at the origin node for payments to peer_node. */
 typedef struct cor_xb_rate {
-    cor_u128 amount_min;  /* converted source amount (fee excluded), minor units; >= 1 */
-    cor_u128 amount_max;  /* >= amount_min */
-    cor_u128 fee_source;  /* fixed fee per payment, source minor units */
-    uint64_t fx_id;       /* registered with cor_xb_fx_add for peer_node */
-    uint64_t peer_node;   /* destination node (its ledger is the destination currency) */
-    uint64_t rate_num;    /* mid rate num/den: dest minor units per source minor unit */
+    cor_u128 amount_min; /* converted source amount (fee excluded), minor units; >= 1 */
+    cor_u128 amount_max; /* >= amount_min */
+    cor_u128 fee_source; /* fixed fee per payment, source minor units */
+    uint64_t fx_id;      /* registered with cor_xb_fx_add for peer_node */
+    uint64_t peer_node;  /* destination node (its ledger is the destination currency) */
+    uint64_t rate_num;   /* mid rate num/den: dest minor units per source minor unit */
     uint64_t rate_den;
     uint64_t valid_from;  /* ns, inclusive */
     uint64_t valid_until; /* ns, exclusive; > valid_from */
@@ -202,18 +202,18 @@ typedef struct cor_xb_quote {
     cor_u128 amount_source; /* what the debtor pays, fee included */
     cor_u128 amount_dest;   /* what the creditor receives */
     cor_u128 fee_source;
-    cor_u128 fx_account;    /* FX provider's account on this node (leg 1's credit) */
+    cor_u128 fx_account; /* FX provider's account on this node (leg 1's credit) */
     uint64_t fx_id;
     uint64_t requester;
     uint64_t created_at;
-    uint64_t expires_at;    /* use before this instant (exclusive) */
+    uint64_t expires_at; /* use before this instant (exclusive) */
     uint64_t rate_num;
     uint64_t rate_den;
     uint32_t spread_ppm;
     uint32_t fixed;
     uint32_t peer_node;
     uint32_t dest_ledger;
-    cor_u128 used_by;       /* UETR of the payment that used it; 0 while unused */
+    cor_u128 used_by; /* UETR of the payment that used it; 0 while unused */
 } cor_xb_quote;
 
 /*
@@ -248,15 +248,15 @@ typedef enum cor_xb_state {
 } cor_xb_state;
 
 typedef enum cor_xb_step {
-    COR_XB_STEP_RESERVED = 1,        /* A: leg 1 pending, pacs.008 queued */
+    COR_XB_STEP_RESERVED = 1,         /* A: leg 1 pending, pacs.008 queued */
     COR_XB_STEP_CANCEL_REQUESTED = 2, /* A: debtor asked to cancel, camt.056 queued */
-    COR_XB_STEP_RECEIVED = 3,        /* B: first saw the instruction */
-    COR_XB_STEP_SETTLED = 4,         /* B: leg 2 posted (ACSC) */
-    COR_XB_STEP_REFUSED = 5,         /* B: rejected (reason in the payment) */
-    COR_XB_STEP_DECISION_KNOWN = 6,  /* A: B's decision arrived (timestamp = B's decided_at) */
-    COR_XB_STEP_POSTED = 7,          /* A: leg 1 posted */
-    COR_XB_STEP_VOIDED = 8,          /* A: leg 1 voided */
-    COR_XB_STEP_CONFLICT = 9,        /* A: an answer contradicting a final state (alarm) */
+    COR_XB_STEP_RECEIVED = 3,         /* B: first saw the instruction */
+    COR_XB_STEP_SETTLED = 4,          /* B: leg 2 posted (ACSC) */
+    COR_XB_STEP_REFUSED = 5,          /* B: rejected (reason in the payment) */
+    COR_XB_STEP_DECISION_KNOWN = 6,   /* A: B's decision arrived (timestamp = B's decided_at) */
+    COR_XB_STEP_POSTED = 7,           /* A: leg 1 posted */
+    COR_XB_STEP_VOIDED = 8,           /* A: leg 1 voided */
+    COR_XB_STEP_CONFLICT = 9,         /* A: an answer contradicting a final state (alarm) */
 } cor_xb_step;
 
 #define COR_XB_TRACK_MAX 6u
@@ -269,24 +269,24 @@ typedef struct cor_xb_track_event {
 
 /* A payment as the node knows it (for status and the track view). */
 typedef struct cor_xb_payment {
-    cor_xb_message     instruction; /* the instruction fields (type PACS008) */
-    uint64_t           next_retry_at; /* A, while FORWARDED */
-    uint64_t           decided_at;    /* B's decision time (A learns it from the answer) */
-    uint32_t           role;          /* cor_xb_role */
-    uint32_t           state;         /* cor_xb_state */
-    uint32_t           reason;        /* cor_xb_reason of a rejection */
-    uint32_t           b_status;      /* A: B's answer once known (cor_xb_status) */
-    uint32_t           send_count;    /* A: messages sent about it (first send included) */
-    uint32_t           cancel_requested; /* A: 1 after cor_xb_payment_cancel */
-    uint32_t           track_count;
-    uint32_t           reserved;
-    uint64_t           requester;     /* A: participant that initiated it */
-    uint64_t           reserved2;
+    cor_xb_message instruction; /* the instruction fields (type PACS008) */
+    uint64_t next_retry_at;     /* A, while FORWARDED */
+    uint64_t decided_at;        /* B's decision time (A learns it from the answer) */
+    uint32_t role;              /* cor_xb_role */
+    uint32_t state;             /* cor_xb_state */
+    uint32_t reason;            /* cor_xb_reason of a rejection */
+    uint32_t b_status;          /* A: B's answer once known (cor_xb_status) */
+    uint32_t send_count;        /* A: messages sent about it (first send included) */
+    uint32_t cancel_requested;  /* A: 1 after cor_xb_payment_cancel */
+    uint32_t track_count;
+    uint32_t reserved;
+    uint64_t requester; /* A: participant that initiated it */
+    uint64_t reserved2;
     cor_xb_track_event track[COR_XB_TRACK_MAX];
 } cor_xb_payment;
 
 typedef struct cor_xb_payment_request {
-    cor_u128 uetr;             /* UUID v4, chosen by the debtor's bank */
+    cor_u128 uetr; /* UUID v4, chosen by the debtor's bank */
     cor_u128 quote_id;
     cor_u128 debtor_account;   /* on this node's ledger */
     cor_u128 creditor_account; /* on the destination node's ledger */
@@ -300,16 +300,16 @@ typedef struct cor_xb_payment_request {
 typedef struct cor_xb cor_xb; /* opaque */
 
 typedef struct cor_xb_options {
-    uint32_t node_id;          /* this node; 1 .. 2^32-1 */
-    uint32_t ledger;           /* this node's currency = its ledger id; not 0 */
-    uint32_t payments_max;     /* payments remembered (both roles); dedup lasts while held */
-    uint32_t quotes_max;       /* live quotes at one time */
-    uint32_t rates_max;        /* rate sheets (one per fx provider and peer) */
+    uint32_t node_id;      /* this node; 1 .. 2^32-1 */
+    uint32_t ledger;       /* this node's currency = its ledger id; not 0 */
+    uint32_t payments_max; /* payments remembered (both roles); dedup lasts while held */
+    uint32_t quotes_max;   /* live quotes at one time */
+    uint32_t rates_max;    /* rate sheets (one per fx provider and peer) */
     uint32_t peers_max;
-    uint32_t fx_max;           /* fx provider registrations */
-    uint32_t seen_max;         /* message ids remembered within the replay window */
-    uint32_t outbox_max;       /* messages waiting for the node to take them */
-    uint16_t transfer_code;    /* ledger code of every transfer we create; not 0 */
+    uint32_t fx_max;        /* fx provider registrations */
+    uint32_t seen_max;      /* message ids remembered within the replay window */
+    uint32_t outbox_max;    /* messages waiting for the node to take them */
+    uint16_t transfer_code; /* ledger code of every transfer we create; not 0 */
     uint16_t reserved;
     uint64_t quote_ttl_ns;     /* quote lifetime (capped by the rate's validity) */
     uint64_t deadline_ns;      /* how long B may take to decide, from initiation */
@@ -330,7 +330,7 @@ void cor_xb_options_default(cor_xb_options *options, uint32_t node_id, uint32_t 
  * Success: *xb_out goes to cor_xb_close. Failure: *xb_out is NULL.
  */
 cor_error cor_xb_open(const cor_xb_options *options, cor_ledger *ledger, cor_xb **xb_out);
-void      cor_xb_close(cor_xb *xb); /* NULL is a no-op */
+void cor_xb_close(cor_xb *xb); /* NULL is a no-op */
 
 /*
  * Rebinds to another ledger (a node restoring a snapshot of both). The caller guarantees the
@@ -365,10 +365,9 @@ cor_error cor_xb_rate_publish(cor_xb *xb, uint64_t timestamp, const cor_xb_rate 
  * *count_out is the number written; when 0, *reason_out says why (FORMAT, CORRIDOR_UNKNOWN,
  * NO_RATE, AMOUNT_BELOW_MIN, AMOUNT_ABOVE_MAX, BUSY). Errors: COR_ERR_INVALID (NULLs).
  */
-cor_error cor_xb_quote_issue(cor_xb *xb, uint64_t timestamp,
-                               const cor_xb_quote_request *request, cor_xb_quote *quotes_out,
-                               uint32_t quotes_out_max, uint32_t *count_out,
-                               uint32_t *reason_out);
+cor_error cor_xb_quote_issue(cor_xb *xb, uint64_t timestamp, const cor_xb_quote_request *request,
+                             cor_xb_quote *quotes_out, uint32_t quotes_out_max, uint32_t *count_out,
+                             uint32_t *reason_out);
 
 /* Copies a stored quote; false when unknown or overwritten. */
 bool cor_xb_quote_lookup(const cor_xb *xb, cor_u128 quote_id, cor_xb_quote *out);
@@ -388,8 +387,8 @@ cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
  * re-sending it instead of the pacs.008). A still only voids on B's answer.
  * Refusals: PAYMENT_UNKNOWN (or not an origin payment of requester's), ALREADY_FINAL, BUSY.
  */
-cor_error cor_xb_payment_cancel(cor_xb *xb, uint64_t timestamp, cor_u128 uetr,
-                                uint64_t requester, uint32_t *reason_out);
+cor_error cor_xb_payment_cancel(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, uint64_t requester,
+                                uint32_t *reason_out);
 
 /*
  * A message from a peer (already authenticated by the node). Envelope refusals leave the
@@ -424,9 +423,9 @@ bool cor_xb_next_timer(const cor_xb *xb, uint64_t *at_out);
  * in a crash are regenerated: A re-sends on its timers, and B answers every re-send.
  * The pointer is borrowed, valid until the next command or clear.
  */
-uint32_t              cor_xb_outbox_count(const cor_xb *xb);
+uint32_t cor_xb_outbox_count(const cor_xb *xb);
 const cor_xb_message *cor_xb_outbox_at(const cor_xb *xb, uint32_t index);
-void                  cor_xb_outbox_clear(cor_xb *xb);
+void cor_xb_outbox_clear(cor_xb *xb);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Queries                                                                                  */
@@ -441,12 +440,12 @@ void cor_xb_payments_each(const cor_xb *xb,
 
 typedef struct cor_xb_stats {
     uint32_t payments_count;
-    uint32_t open_count;       /* A: FORWARDED payments */
+    uint32_t open_count; /* A: FORWARDED payments */
     uint32_t quotes_live;
     uint32_t seen_count;
-    uint64_t messages_sent;    /* queued in the outbox since open (state) */
-    uint64_t refusals;         /* envelope refusals */
-    uint64_t conflicts;        /* answers contradicting a final state; must stay 0 */
+    uint64_t messages_sent; /* queued in the outbox since open (state) */
+    uint64_t refusals;      /* envelope refusals */
+    uint64_t conflicts;     /* answers contradicting a final state; must stay 0 */
 } cor_xb_stats;
 void cor_xb_stats_get(const cor_xb *xb, cor_xb_stats *out);
 

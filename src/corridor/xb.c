@@ -63,7 +63,8 @@ static uint64_t map_hash(const xb_map *map, cor_u128 key)
 cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed)
 {
     uint64_t slot_count = 16;
-    while (slot_count < 2ull * capacity) slot_count <<= 1;
+    while (slot_count < 2ull * capacity)
+        slot_count <<= 1;
     map->slots = cor_calloc((size_t)slot_count, sizeof(xb_slot));
     if (map->slots == NULL) return COR_ERR_NOMEM;
     map->mask = slot_count - 1;
@@ -460,8 +461,8 @@ bool cor_xb_next_timer(const cor_xb *xb, uint64_t *at_out)
 void cor_xb_stats_get(const cor_xb *xb, cor_xb_stats *out)
 {
     uint32_t live = 0;
-    uint32_t slots = xb->quote_seq < xb->options.quotes_max ? (uint32_t)xb->quote_seq
-                                                            : xb->options.quotes_max;
+    uint32_t slots =
+        xb->quote_seq < xb->options.quotes_max ? (uint32_t)xb->quote_seq : xb->options.quotes_max;
     for (uint32_t i = 0; i < slots; i++) {
         if (xb->quotes[i].used_by == 0) live++;
     }
@@ -542,8 +543,7 @@ cor_error cor_xb_serialize(const cor_xb *xb, cor_ledger_write_fn write, void *co
     rc = write(context, xb->payments, (size_t)xb->payments_count * sizeof(cor_xb_payment));
     if (rc != COR_OK) return rc;
     for (uint32_t i = 0; i < xb->seen_count; i++) {
-        rc = write(context, &xb->seen[(xb->seen_head + i) % xb->options.seen_max],
-                   sizeof(xb_seen));
+        rc = write(context, &xb->seen[(xb->seen_head + i) % xb->options.seen_max], sizeof(xb_seen));
         if (rc != COR_OK) return rc;
     }
     return COR_OK;
@@ -576,8 +576,7 @@ static bool xb_payment_valid(cor_xb *xb, const cor_xb_payment *p)
         if (p->state == COR_XB_STATE_FORWARDED || i->to_node != xb->options.node_id) {
             return false;
         }
-    } else if (i->from_node != xb->options.node_id ||
-               cor__xb_peer_find(xb, i->to_node) == NULL) {
+    } else if (i->from_node != xb->options.node_id || cor__xb_peer_find(xb, i->to_node) == NULL) {
         return false; /* an origin payment always names one of our corridors */
     }
     return cor_xb_uetr_valid(i->uetr);
@@ -585,9 +584,8 @@ static bool xb_payment_valid(cor_xb *xb, const cor_xb_payment *p)
 
 static bool xb_rate_valid(const cor_xb_rate *r)
 {
-    return r->rate_num != 0 && r->rate_den != 0 && r->spread_ppm < XB_PPM &&
-           r->amount_min != 0 && r->amount_min <= r->amount_max &&
-           r->valid_from < r->valid_until && r->reserved == 0;
+    return r->rate_num != 0 && r->rate_den != 0 && r->spread_ppm < XB_PPM && r->amount_min != 0 &&
+           r->amount_min <= r->amount_max && r->valid_from < r->valid_until && r->reserved == 0;
 }
 
 /* Rebuilds indexes and the open list from the arrays, refusing inconsistent content. */

@@ -32,20 +32,20 @@ typedef struct xb_map {
 } xb_map;
 
 cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed);
-void      cor__xb_map_release(xb_map *map);
-void      cor__xb_map_clear(xb_map *map);
-bool      cor__xb_map_find(const xb_map *map, cor_u128 key, uint32_t *value_out);
-void      cor__xb_map_insert(xb_map *map, cor_u128 key, uint32_t value); /* key absent */
-void      cor__xb_map_remove(xb_map *map, cor_u128 key);                 /* key present */
+void cor__xb_map_release(xb_map *map);
+void cor__xb_map_clear(xb_map *map);
+bool cor__xb_map_find(const xb_map *map, cor_u128 key, uint32_t *value_out);
+void cor__xb_map_insert(xb_map *map, cor_u128 key, uint32_t value); /* key absent */
+void cor__xb_map_remove(xb_map *map, cor_u128 key);                 /* key present */
 
 /* ---- records ---------------------------------------------------------------------------- */
 
 typedef struct xb_peer_entry {
     cor_xb_peer peer;
-    cor_u128    out_today; /* leg 1 reserved (not voided) on out_day */
-    cor_u128    in_today;  /* leg 2 posted on in_day */
-    uint64_t    out_day;   /* ns / XB_NS_PER_DAY */
-    uint64_t    in_day;
+    cor_u128 out_today; /* leg 1 reserved (not voided) on out_day */
+    cor_u128 in_today;  /* leg 2 posted on in_day */
+    uint64_t out_day;   /* ns / XB_NS_PER_DAY */
+    uint64_t in_day;
 } xb_peer_entry;
 _Static_assert(sizeof(xb_peer_entry) == 128, "peer entry has no padding");
 
@@ -64,46 +64,46 @@ _Static_assert(sizeof(cor_xb_payment) == 416, "payment has no padding");
 
 struct cor_xb {
     cor_xb_options options;
-    cor_ledger    *ledger; /* borrowed */
+    cor_ledger *ledger; /* borrowed */
 
     /* State (serialized). */
-    uint64_t       msg_seq;   /* last message sequence used */
-    uint64_t       quote_seq; /* last quote sequence used */
-    uint64_t       messages_sent;
-    uint64_t       conflicts;
+    uint64_t msg_seq;   /* last message sequence used */
+    uint64_t quote_seq; /* last quote sequence used */
+    uint64_t messages_sent;
+    uint64_t conflicts;
     xb_peer_entry *peers;
-    uint32_t       peers_count;
-    cor_xb_fx     *fxs;
-    uint32_t       fxs_count;
-    cor_xb_rate   *rates;
-    uint32_t       rates_count;
-    cor_xb_quote  *quotes;    /* ring: quote with sequence s at s % quotes_max */
+    uint32_t peers_count;
+    cor_xb_fx *fxs;
+    uint32_t fxs_count;
+    cor_xb_rate *rates;
+    uint32_t rates_count;
+    cor_xb_quote *quotes;     /* ring: quote with sequence s at s % quotes_max */
     cor_xb_payment *payments; /* creation order */
-    uint32_t       payments_count;
-    xb_seen       *seen;      /* ring in arrival order */
-    uint32_t       seen_head;
-    uint32_t       seen_count;
+    uint32_t payments_count;
+    xb_seen *seen; /* ring in arrival order */
+    uint32_t seen_head;
+    uint32_t seen_count;
 
     /* Derived (rebuilt on load). */
-    xb_map         payments_index; /* uetr -> payment index */
-    xb_map         seen_index;     /* msg_id -> ring slot */
-    uint32_t      *open_next;      /* FORWARDED origin payments, creation order; index+1 */
-    uint32_t      *open_prev;
-    uint32_t       open_head;      /* index + 1; 0 = empty */
-    uint32_t       open_tail;
-    uint32_t       open_count;
+    xb_map payments_index; /* uetr -> payment index */
+    xb_map seen_index;     /* msg_id -> ring slot */
+    uint32_t *open_next;   /* FORWARDED origin payments, creation order; index+1 */
+    uint32_t *open_prev;
+    uint32_t open_head; /* index + 1; 0 = empty */
+    uint32_t open_tail;
+    uint32_t open_count;
 
     /* Output (not state). */
     cor_xb_message *outbox;
-    uint32_t        outbox_count;
-    uint64_t        refusals;
+    uint32_t outbox_count;
+    uint64_t refusals;
 };
 
 /* ---- helpers shared by the source files ------------------------------------------------- */
 
-xb_peer_entry   *cor__xb_peer_find(cor_xb *xb, uint64_t node_id);
+xb_peer_entry *cor__xb_peer_find(cor_xb *xb, uint64_t node_id);
 const cor_xb_fx *cor__xb_fx_find(const cor_xb *xb, uint64_t fx_id, uint64_t peer_node);
-cor_xb_payment  *cor__xb_payment_find(cor_xb *xb, cor_u128 uetr, uint32_t *index_out);
+cor_xb_payment *cor__xb_payment_find(cor_xb *xb, cor_u128 uetr, uint32_t *index_out);
 
 /* Appends a payment record; the caller checked capacity. Returns its index. */
 uint32_t cor__xb_payment_append(cor_xb *xb, const cor_xb_payment *payment);

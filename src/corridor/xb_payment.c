@@ -27,22 +27,30 @@ static uint32_t xb_ledger_one(cor_xb *xb, uint64_t timestamp, const cor_transfer
 }
 
 /* Maps a ledger refusal of leg 1 or leg 2 to a reason. debit_reason names the debit side. */
-static uint32_t xb_ledger_reason(uint32_t status, uint32_t debit_reason,
-                                 uint32_t credit_reason)
+static uint32_t xb_ledger_reason(uint32_t status, uint32_t debit_reason, uint32_t credit_reason)
 {
     switch (status) {
-    case COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND: return debit_reason;
-    case COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND: return credit_reason;
-    case COR_TRANSFER_EXCEEDS_CREDITS: return COR_XB_INSUFFICIENT_FUNDS;
+    case COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND:
+        return debit_reason;
+    case COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND:
+        return credit_reason;
+    case COR_TRANSFER_EXCEEDS_CREDITS:
+        return COR_XB_INSUFFICIENT_FUNDS;
     case COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED:
-    case COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED: return COR_XB_ACCOUNT_CLOSED;
+    case COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED:
+        return COR_XB_ACCOUNT_CLOSED;
     case COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER:
-    case COR_TRANSFER_TRANSFER_MUST_HAVE_THE_SAME_LEDGER_AS_ACCOUNTS: return COR_XB_CURRENCY;
-    case COR_TRANSFER_ACCOUNTS_MUST_BE_DIFFERENT: return COR_XB_FORMAT;
-    case COR_TRANSFER_ID_ALREADY_FAILED: return COR_XB_DUPLICATE;
+    case COR_TRANSFER_TRANSFER_MUST_HAVE_THE_SAME_LEDGER_AS_ACCOUNTS:
+        return COR_XB_CURRENCY;
+    case COR_TRANSFER_ACCOUNTS_MUST_BE_DIFFERENT:
+        return COR_XB_FORMAT;
+    case COR_TRANSFER_ID_ALREADY_FAILED:
+        return COR_XB_DUPLICATE;
     case COR_TRANSFER_TRANSFERS_FULL:
-    case COR_TRANSFER_PENDING_TRANSFERS_FULL: return COR_XB_BUSY;
-    default: return COR_XB_LEDGER;
+    case COR_TRANSFER_PENDING_TRANSFERS_FULL:
+        return COR_XB_BUSY;
+    default:
+        return COR_XB_LEDGER;
     }
 }
 
@@ -57,8 +65,8 @@ static uint64_t xb_day(uint64_t timestamp)
 
 /* Same payment: every instruction field equal (msg ids, times of sending and answer fields
  * are not part of the instruction). origin is the node that sent the instruction. */
-static bool xb_same_instruction(const cor_xb_message *a, uint32_t a_origin,
-                                const cor_xb_message *b, uint32_t b_origin)
+static bool xb_same_instruction(const cor_xb_message *a, uint32_t a_origin, const cor_xb_message *b,
+                                uint32_t b_origin)
 {
     return a_origin == b_origin && a->uetr == b->uetr && a->quote_id == b->quote_id &&
            a->amount_source == b->amount_source && a->amount_dest == b->amount_dest &&
@@ -221,8 +229,8 @@ done:
 /* Origin: cancel, answers, timers                                                          */
 /* ---------------------------------------------------------------------------------------- */
 
-cor_error cor_xb_payment_cancel(cor_xb *xb, uint64_t timestamp, cor_u128 uetr,
-                                uint64_t requester, uint32_t *reason_out)
+cor_error cor_xb_payment_cancel(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, uint64_t requester,
+                                uint32_t *reason_out)
 {
     if (reason_out == NULL) return COR_ERR_INVALID;
     cor_xb_payment *p = cor__xb_payment_find(xb, uetr, NULL);
@@ -291,9 +299,9 @@ static uint32_t xb_origin_answer(cor_xb *xb, uint64_t timestamp, const cor_xb_me
         return COR_XB_OK; /* PDNG: B has no decision yet; keep asking */
     }
     bool final = p->state != COR_XB_STATE_FORWARDED;
-    uint32_t known = final ? (p->state == COR_XB_STATE_COMMITTED ? COR_XB_STATUS_ACSC
-                                                                  : COR_XB_STATUS_RJCT)
-                           : p->b_status;
+    uint32_t known =
+        final ? (p->state == COR_XB_STATE_COMMITTED ? COR_XB_STATUS_ACSC : COR_XB_STATUS_RJCT)
+              : p->b_status;
     if (known != COR_XB_STATUS_NONE) {
         if (known != m->status) {
             xb->conflicts++; /* B contradicted itself: alarm, never acted upon */
@@ -313,7 +321,8 @@ static uint32_t xb_origin_answer(cor_xb *xb, uint64_t timestamp, const cor_xb_me
 static uint64_t xb_backoff(const cor_xb *xb, uint32_t send_count)
 {
     uint64_t delay = xb->options.retry_initial_ns;
-    for (uint32_t i = 1; i < send_count && delay < xb->options.retry_max_ns; i++) delay *= 2;
+    for (uint32_t i = 1; i < send_count && delay < xb->options.retry_max_ns; i++)
+        delay *= 2;
     return delay < xb->options.retry_max_ns ? delay : xb->options.retry_max_ns;
 }
 
@@ -376,18 +385,17 @@ static void xb_answer(cor_xb *xb, uint64_t timestamp, const cor_xb_message *requ
 static void xb_answer_record(cor_xb *xb, uint64_t timestamp, const cor_xb_message *request,
                              const cor_xb_payment *p)
 {
-    uint32_t status = p->state == COR_XB_STATE_COMMITTED ? COR_XB_STATUS_ACSC
-                                                         : COR_XB_STATUS_RJCT;
+    uint32_t status = p->state == COR_XB_STATE_COMMITTED ? COR_XB_STATUS_ACSC : COR_XB_STATUS_RJCT;
     xb_answer(xb, timestamp, request, &p->instruction, status, p->reason, p->decided_at);
 }
 
 /* Business validation of an instruction B has not decided yet (order = precedence). */
-static uint32_t xb_beneficiary_validate(cor_xb *xb, uint64_t timestamp,
-                                        const cor_xb_message *m, const xb_peer_entry *peer)
+static uint32_t xb_beneficiary_validate(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m,
+                                        const xb_peer_entry *peer)
 {
     if (m->amount_source == 0 || m->amount_dest == 0 || m->fee_source >= m->amount_source ||
-        m->debtor_account == 0 || m->creditor_account == 0 ||
-        m->creditor_account == COR_U128_MAX || m->deadline == 0 || m->quote_id == 0) {
+        m->debtor_account == 0 || m->creditor_account == 0 || m->creditor_account == COR_U128_MAX ||
+        m->deadline == 0 || m->quote_id == 0) {
         return COR_XB_FORMAT;
     }
     if (timestamp > m->deadline) return COR_XB_DEADLINE_PASSED;
@@ -405,8 +413,8 @@ static uint32_t xb_beneficiary_validate(cor_xb *xb, uint64_t timestamp,
         return COR_XB_AMOUNT_ABOVE_MAX;
     }
     cor_u128 today = peer->in_day == xb_day(timestamp) ? peer->in_today : 0;
-    if (limits->daily_max_in != 0 && (m->amount_dest > limits->daily_max_in ||
-                                      today > limits->daily_max_in - m->amount_dest)) {
+    if (limits->daily_max_in != 0 &&
+        (m->amount_dest > limits->daily_max_in || today > limits->daily_max_in - m->amount_dest)) {
         return COR_XB_DAILY_LIMIT;
     }
     return COR_XB_OK;
@@ -465,8 +473,7 @@ static void xb_beneficiary_handle(cor_xb *xb, uint64_t timestamp, const cor_xb_m
     const cor_xb_payment *p = cor__xb_payment_find(xb, m->uetr, NULL);
     if (p != NULL) {
         bool same = p->role == COR_XB_ROLE_BENEFICIARY &&
-                    xb_same_instruction(&p->instruction, p->instruction.from_node, m,
-                                        m->from_node);
+                    xb_same_instruction(&p->instruction, p->instruction.from_node, m, m->from_node);
         if (same) {
             xb_answer_record(xb, timestamp, m, p);
         } else {
@@ -579,7 +586,8 @@ cor_error cor_xb_receive(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m
     case COR_XB_CAMT029:
         reason = xb_origin_answer(xb, timestamp, message);
         break;
-    default: COR_UNREACHABLE();
+    default:
+        COR_UNREACHABLE();
     }
     *reason_out = reason;
     return COR_OK;

@@ -106,8 +106,8 @@ bool cor_xb_amounts_check(cor_u128 converted, cor_u128 dest, uint64_t num, uint6
     cor_u128 n = 0, d = 0;
     if (converted == 0 || dest == 0 || !xb_ratio(num, den, spread_ppm, &n, &d)) return false;
     if (fixed != COR_XB_FIXED_SOURCE && fixed != COR_XB_FIXED_DEST) return false;
-    xb_u256 paid = u256_mul(converted, n); /* value given, in dest units times D */
-    xb_u256 owed = u256_mul(dest, d);      /* value received, in the same units */
+    xb_u256 paid = u256_mul(converted, n);          /* value given, in dest units times D */
+    xb_u256 owed = u256_mul(dest, d);               /* value received, in the same units */
     if (u256_compare(paid, owed) < 0) return false; /* the provider would lose */
     xb_u256 excess = u256_sub(paid, owed);
     xb_u256 bound = {.high = 0, .low = fixed == COR_XB_FIXED_SOURCE ? d : n};
@@ -267,10 +267,12 @@ static void xb_quote_rank(cor_xb_quote *out, uint32_t *count, uint32_t max,
                           const cor_xb_quote *candidate)
 {
     uint32_t position = *count;
-    while (position > 0 && xb_quote_better(candidate, &out[position - 1])) position--;
+    while (position > 0 && xb_quote_better(candidate, &out[position - 1]))
+        position--;
     if (position >= max) return;
     uint32_t last = *count < max ? *count : max - 1;
-    for (uint32_t i = last; i > position; i--) out[i] = out[i - 1];
+    for (uint32_t i = last; i > position; i--)
+        out[i] = out[i - 1];
     out[position] = *candidate;
     if (*count < max) (*count)++;
 }
@@ -315,10 +317,9 @@ static uint32_t xb_quote_candidates(const cor_xb *xb, uint64_t timestamp,
     return count;
 }
 
-cor_error cor_xb_quote_issue(cor_xb *xb, uint64_t timestamp,
-                               const cor_xb_quote_request *request, cor_xb_quote *quotes_out,
-                               uint32_t quotes_out_max, uint32_t *count_out,
-                               uint32_t *reason_out)
+cor_error cor_xb_quote_issue(cor_xb *xb, uint64_t timestamp, const cor_xb_quote_request *request,
+                             cor_xb_quote *quotes_out, uint32_t quotes_out_max, uint32_t *count_out,
+                             uint32_t *reason_out)
 {
     if (request == NULL || quotes_out == NULL || count_out == NULL || reason_out == NULL ||
         quotes_out_max == 0) {
@@ -335,8 +336,8 @@ cor_error cor_xb_quote_issue(cor_xb *xb, uint64_t timestamp,
         *reason_out = COR_XB_CORRIDOR_UNKNOWN;
         return COR_OK;
     }
-    uint32_t count = xb_quote_candidates(xb, timestamp, request, quotes_out, quotes_out_max,
-                                         reason_out);
+    uint32_t count =
+        xb_quote_candidates(xb, timestamp, request, quotes_out, quotes_out_max, reason_out);
     if (count == 0) return COR_OK;
     if (!xb_quote_slots_free(xb, timestamp, count)) {
         *reason_out = COR_XB_BUSY;

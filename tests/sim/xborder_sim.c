@@ -41,34 +41,34 @@
 
 typedef struct sim_flight {
     cor_xb_message message;
-    uint64_t       deliver_at;
+    uint64_t deliver_at;
 } sim_flight;
 
 typedef struct sim_payment {
     cor_u128 uetr;
     uint32_t origin; /* node index */
     uint32_t dest;
-    bool     acked;  /* initiation accepted and made durable: must survive */
-    bool     lost;   /* initiation accepted but its node crashed before durability */
+    bool acked; /* initiation accepted and made durable: must survive */
+    bool lost;  /* initiation accepted but its node crashed before durability */
 } sim_payment;
 
 typedef struct sim {
-    uint64_t    seed;
-    uint64_t    rng;
-    uint64_t    now;                 /* true time */
-    uint64_t    skew[XBW_NODES_MAX]; /* node n's clock reads now + skew[n] */
-    bool        trace;
-    xbw_world   world;
-    uint32_t    drop_pct, dup_pct, crash_pct, delay_max_ms;
-    uint32_t    payments_target;
-    bool        down[XBW_NODES_MAX];
-    uint64_t    up_at[XBW_NODES_MAX];
+    uint64_t seed;
+    uint64_t rng;
+    uint64_t now;                 /* true time */
+    uint64_t skew[XBW_NODES_MAX]; /* node n's clock reads now + skew[n] */
+    bool trace;
+    xbw_world world;
+    uint32_t drop_pct, dup_pct, crash_pct, delay_max_ms;
+    uint32_t payments_target;
+    bool down[XBW_NODES_MAX];
+    uint64_t up_at[XBW_NODES_MAX];
     sim_flight *flights;
-    uint32_t    flights_count;
+    uint32_t flights_count;
     sim_payment payments[SIM_PAYMENTS_MAX];
-    uint32_t    payments_count;
+    uint32_t payments_count;
     cor_xb_message *out;
-    uint64_t    counters[8]; /* committed, rejected, crashes, drops, dups, refused, ... */
+    uint64_t counters[8]; /* committed, rejected, crashes, drops, dups, refused, ... */
 } sim;
 
 enum { SIM_COMMITTED, SIM_REJECTED, SIM_CRASHES, SIM_DROPS, SIM_DUPS, SIM_REFUSED };
@@ -80,15 +80,15 @@ static struct {
     uint64_t committed, decided_before_heal, payments, crashes, drops, dups, refused, lost;
 } sim_totals;
 
-#define SIM_ASSERT(s, cond, ...)                                                            \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            char sim_detail[512];                                                           \
-            snprintf(sim_detail, sizeof(sim_detail), __VA_ARGS__);                          \
-            cr_assert_fail("xborder_sim: seed %llu at t=%llums: %s (replay with COR_SEED=%llu)", \
-                           (unsigned long long)(s)->seed, (unsigned long long)((s)->now / MS), \
-                           sim_detail, (unsigned long long)(s)->seed);                      \
-        }                                                                                   \
+#define SIM_ASSERT(s, cond, ...)                                                                   \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            char sim_detail[512];                                                                  \
+            snprintf(sim_detail, sizeof(sim_detail), __VA_ARGS__);                                 \
+            cr_assert_fail("xborder_sim: seed %llu at t=%llums: %s (replay with COR_SEED=%llu)",   \
+                           (unsigned long long)(s)->seed, (unsigned long long)((s)->now / MS),     \
+                           sim_detail, (unsigned long long)(s)->seed);                             \
+        }                                                                                          \
     } while (0)
 
 static uint32_t sim_below(sim *s, uint32_t bound)
@@ -104,9 +104,8 @@ static uint64_t sim_clock(const sim *s, uint32_t node)
 static void sim_trace(sim *s, const char *what, uint32_t node, cor_u128 uetr, uint32_t value)
 {
     if (!s->trace) return;
-    fprintf(stderr, "t=%8llums node %u %-10s uetr ..%08x %u\n",
-            (unsigned long long)(s->now / MS), node + 1,
-            what, (unsigned)(uint32_t)uetr, value);
+    fprintf(stderr, "t=%8llums node %u %-10s uetr ..%08x %u\n", (unsigned long long)(s->now / MS),
+            node + 1, what, (unsigned)(uint32_t)uetr, value);
 }
 
 /* ---- network ---------------------------------------------------------------------------- */
@@ -181,7 +180,8 @@ static void sim_pay(sim *s)
     };
     cor_xb_quote quote;
     uint32_t count = 0, reason = 0;
-    cr_assert_eq(cor_xb_quote_issue(xb, sim_clock(s, a), &request, &quote, 1, &count, &reason), COR_OK);
+    cr_assert_eq(cor_xb_quote_issue(xb, sim_clock(s, a), &request, &quote, 1, &count, &reason),
+                 COR_OK);
     if (count == 0) return;
     cor_xb_payment_request pay = {
         .uetr = xbw_uetr(&s->rng),
@@ -205,8 +205,8 @@ static void sim_cancel(sim *s)
     cor_xb_payment record;
     if (!cor_xb_payment_lookup(s->world.nodes[p->origin].xb, p->uetr, &record)) return;
     uint32_t reason = 0;
-    cr_assert_eq(cor_xb_payment_cancel(s->world.nodes[p->origin].xb, sim_clock(s, p->origin), p->uetr,
-                                       record.requester, &reason),
+    cr_assert_eq(cor_xb_payment_cancel(s->world.nodes[p->origin].xb, sim_clock(s, p->origin),
+                                       p->uetr, record.requester, &reason),
                  COR_OK);
     xbw_collect(&s->world, p->origin);
     sim_trace(s, "cancel", p->origin, p->uetr, reason);
@@ -234,7 +234,8 @@ static void sim_publish(sim *s, uint32_t a, uint32_t b, uint32_t fx)
     if (xbw_currency(a) == 364 && xbw_currency(b) == 643) den *= 500;
     uint32_t spread = sim_below(s, 30000);
     cor_u128 fee = sim_below(s, 4) == 0 ? sim_below(s, 20) : 0;
-    cr_assert_eq(xbw_publish(&s->world, a, b, fx, num, den, spread, fee, sim_clock(s, a)), COR_XB_OK);
+    uint32_t reason = xbw_publish(&s->world, a, b, fx, num, den, spread, fee, sim_clock(s, a));
+    cr_assert_eq(reason, COR_XB_OK);
 }
 
 static void sim_step(sim *s)
@@ -263,8 +264,8 @@ static void sim_step(sim *s)
     } else if (roll < 96) {
         sim_cancel(s);
     } else if (roll < 98) {
-        if (!s->down[n]) sim_publish(s, n, (n + 1 + sim_below(s, nodes - 1)) % nodes,
-                                     sim_below(s, XBW_FXS));
+        if (!s->down[n])
+            sim_publish(s, n, (n + 1 + sim_below(s, nodes - 1)) % nodes, sim_below(s, XBW_FXS));
     } else if (sim_below(s, 100) < s->crash_pct && !s->down[n]) {
         sim_crash(s, n);
     }
@@ -286,12 +287,15 @@ static bool sim_quiet(sim *s)
 static void sim_heal(sim *s)
 {
     uint32_t nodes = s->world.nodes_count;
-    for (uint32_t n = 0; n < nodes; n++) s->down[n] = false;
+    for (uint32_t n = 0; n < nodes; n++)
+        s->down[n] = false;
     for (uint32_t round = 0; round < SIM_HEAL_ROUNDS; round++) {
         for (uint32_t pass = 0; pass < 16; pass++) {
-            for (uint32_t n = 0; n < nodes; n++) sim_fsync(s, n, false);
+            for (uint32_t n = 0; n < nodes; n++)
+                sim_fsync(s, n, false);
             if (s->flights_count == 0) break;
-            while (s->flights_count > 0) sim_deliver_at(s, 0);
+            while (s->flights_count > 0)
+                sim_deliver_at(s, 0);
         }
         if (sim_quiet(s)) return;
         s->now += s->world.nodes[0].xb_options.retry_max_ns;
@@ -338,8 +342,8 @@ static void sim_check_payment(sim *s, uint32_t a, const cor_xb_payment *p, sim_b
                "node %u decided ..%08x but node %u has no record", a + 1,
                (unsigned)(uint32_t)i->uetr, b + 1);
     SIM_ASSERT(s, other.role == COR_XB_ROLE_BENEFICIARY && other.state == p->state,
-               "payment ..%08x: state %u on node %u, %u on node %u",
-               (unsigned)(uint32_t)i->uetr, p->state, a + 1, other.state, b + 1);
+               "payment ..%08x: state %u on node %u, %u on node %u", (unsigned)(uint32_t)i->uetr,
+               p->state, a + 1, other.state, b + 1);
     SIM_ASSERT(s, memcmp(&other.instruction, i, sizeof(*i)) == 0,
                "payment ..%08x: instructions differ", (unsigned)(uint32_t)i->uetr);
     bool committed = p->state == COR_XB_STATE_COMMITTED;
@@ -355,16 +359,18 @@ static void sim_check_payment(sim *s, uint32_t a, const cor_xb_payment *p, sim_b
     cor_xb_quote quote;
     SIM_ASSERT(s, cor_xb_quote_lookup(s->world.nodes[a].xb, i->quote_id, &quote),
                "quote of ..%08x is gone", (unsigned)(uint32_t)i->uetr);
-    SIM_ASSERT(s, quote.used_by == i->uetr && quote.amount_source == i->amount_source &&
-                      quote.amount_dest == i->amount_dest && quote.fx_id == i->fx_id,
+    SIM_ASSERT(s,
+               quote.used_by == i->uetr && quote.amount_source == i->amount_source &&
+                   quote.amount_dest == i->amount_dest && quote.fx_id == i->fx_id,
                "payment ..%08x does not match its quote", (unsigned)(uint32_t)i->uetr);
     s->counters[committed ? SIM_COMMITTED : SIM_REJECTED]++;
     sim_totals.reasons[p->reason < COR_XB_REASON_COUNT ? p->reason : 0]++;
     sim_totals.committed += committed;
     if (!committed) return;
     SIM_ASSERT(s, leg2.amount == i->amount_dest, "leg 2 amount differs from the quote");
-    SIM_ASSERT(s, cor_xb_amounts_check(i->amount_source - i->fee_source, i->amount_dest,
-                                       i->rate_num, i->rate_den, i->spread_ppm, i->fixed),
+    SIM_ASSERT(s,
+               cor_xb_amounts_check(i->amount_source - i->fee_source, i->amount_dest, i->rate_num,
+                                    i->rate_den, i->spread_ppm, i->fixed),
                "committed amounts break the rounding rule");
     uint32_t debtor = sim_account_slot(a, i->debtor_account);
     uint32_t creditor = sim_account_slot(b, i->creditor_account);
@@ -381,13 +387,13 @@ static void sim_check_node(sim *s, uint32_t n, sim_books *books)
 {
     xbw_node *node = &s->world.nodes[n];
     char problem[256];
-    SIM_ASSERT(s, cor_ledger_check(node->ledger, problem, sizeof(problem)), "node %u: %s",
-               n + 1, problem);
+    SIM_ASSERT(s, cor_ledger_check(node->ledger, problem, sizeof(problem)), "node %u: %s", n + 1,
+               problem);
     cor_xb_stats stats;
     cor_xb_stats_get(node->xb, &stats);
     SIM_ASSERT(s, stats.conflicts == 0, "node %u saw contradicting answers", n + 1);
     for (uint32_t k = 0; k < 1 + XBW_BANKS + XBW_FXS; k++) {
-        cor_u128 id = k == 0 ? xbw_account_cb(n)
+        cor_u128 id = k == 0           ? xbw_account_cb(n)
                       : k <= XBW_BANKS ? xbw_account_bank(n, k - 1)
                                        : xbw_account_fx(n, k - 1 - XBW_BANKS);
         cor_account account;
@@ -395,8 +401,7 @@ static void sim_check_node(sim *s, uint32_t n, sim_books *books)
         SIM_ASSERT(s, account.debits_pending == 0 && account.credits_pending == 0,
                    "node %u account %u still has pending amounts", n + 1, k);
         SIM_ASSERT(s, xbw_balance(node, id) == books->balance[n][k],
-                   "node %u account %u: balance differs from funding + committed legs", n + 1,
-                   k);
+                   "node %u account %u: balance differs from funding + committed legs", n + 1, k);
     }
 }
 
@@ -442,7 +447,8 @@ static void sim_check(sim *s)
         sim_check_payment(s, p->origin, &record, &books);
     }
     sim_check_beneficiaries(s);
-    for (uint32_t n = 0; n < s->world.nodes_count; n++) sim_check_node(s, n, &books);
+    for (uint32_t n = 0; n < s->world.nodes_count; n++)
+        sim_check_node(s, n, &books);
 }
 
 /* ---- runs ------------------------------------------------------------------------------- */
@@ -487,11 +493,13 @@ static uint64_t sim_run(uint64_t seed, bool trace, uint64_t hash_salt)
     for (uint32_t a = 0; a < config.nodes_count; a++) {
         for (uint32_t b = 0; b < config.nodes_count; b++) {
             if (a == b) continue;
-            for (uint32_t f = 0; f < XBW_FXS; f++) sim_publish(&s, a, b, f);
+            for (uint32_t f = 0; f < XBW_FXS; f++)
+                sim_publish(&s, a, b, f);
         }
     }
     uint32_t steps = 300 + sim_below(&s, 500);
-    for (uint32_t i = 0; i < steps; i++) sim_step(&s);
+    for (uint32_t i = 0; i < steps; i++)
+        sim_step(&s);
     for (uint32_t i = 0; i < s.payments_count; i++) {
         cor_xb_payment record;
         const sim_payment *p = &s.payments[i];
@@ -510,7 +518,8 @@ static uint64_t sim_run(uint64_t seed, bool trace, uint64_t hash_salt)
         hash = hash * 31 + xbw_state_hash(&s.world, n);
     }
     if (trace) {
-        fprintf(stderr, "seed %" PRIu64 ": %u nodes, %u payments: %" PRIu64 " committed, "
+        fprintf(stderr,
+                "seed %" PRIu64 ": %u nodes, %u payments: %" PRIu64 " committed, "
                 "%" PRIu64 " rejected; %" PRIu64 " crashes, %" PRIu64 " drops, %" PRIu64
                 " dups, %" PRIu64 " refused\n",
                 seed, s.world.nodes_count, s.payments_count, s.counters[SIM_COMMITTED],
@@ -542,7 +551,8 @@ static uint64_t env_u64(const char *name, uint64_t fallback)
 static void sim_totals_print(void)
 {
     if (getenv("COR_SIM_STATS") == NULL) return;
-    fprintf(stderr, "payments %llu (lost in crashes before durable %llu), committed %llu, "
+    fprintf(stderr,
+            "payments %llu (lost in crashes before durable %llu), committed %llu, "
             "decided before healing %llu; crashes %llu, drops %llu, dups %llu, refused %llu\n",
             (unsigned long long)sim_totals.payments, (unsigned long long)sim_totals.lost,
             (unsigned long long)sim_totals.committed,
@@ -574,10 +584,22 @@ static void sim_run_part(uint32_t part)
     sim_totals_print();
 }
 
-Test(xborder_sim, seeds_part_1, .timeout = 600) { sim_run_part(0); }
-Test(xborder_sim, seeds_part_2, .timeout = 600) { sim_run_part(1); }
-Test(xborder_sim, seeds_part_3, .timeout = 600) { sim_run_part(2); }
-Test(xborder_sim, seeds_part_4, .timeout = 600) { sim_run_part(3); }
+Test(xborder_sim, seeds_part_1, .timeout = 600)
+{
+    sim_run_part(0);
+}
+Test(xborder_sim, seeds_part_2, .timeout = 600)
+{
+    sim_run_part(1);
+}
+Test(xborder_sim, seeds_part_3, .timeout = 600)
+{
+    sim_run_part(2);
+}
+Test(xborder_sim, seeds_part_4, .timeout = 600)
+{
+    sim_run_part(3);
+}
 
 Test(xborder_sim, replay)
 {
@@ -585,6 +607,5 @@ Test(xborder_sim, replay)
     uint64_t seed = env_u64("COR_SEED", 1);
     bool trace = getenv("COR_SIM_TRACE") != NULL;
     uint64_t hash = sim_run(seed, trace, 0);
-    cr_assert_eq(hash, sim_run(seed, false, 0x5a17), "seed %" PRIu64 " not deterministic",
-                 seed);
+    cr_assert_eq(hash, sim_run(seed, false, 0x5a17), "seed %" PRIu64 " not deterministic", seed);
 }

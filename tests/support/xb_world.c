@@ -79,8 +79,8 @@ xbw_i128 xbw_balance(const xbw_node *node, cor_u128 account_id)
 
 typedef struct xbw_buffer {
     unsigned char **bytes;
-    size_t         *size;
-    size_t         *capacity;
+    size_t *size;
+    size_t *capacity;
 } xbw_buffer;
 
 static cor_error xbw_write(void *context, const void *bytes, size_t size_bytes)
@@ -88,7 +88,8 @@ static cor_error xbw_write(void *context, const void *bytes, size_t size_bytes)
     xbw_buffer *b = context;
     if (*b->size + size_bytes > *b->capacity) {
         size_t capacity = *b->capacity ? *b->capacity : 65536;
-        while (capacity < *b->size + size_bytes) capacity *= 2;
+        while (capacity < *b->size + size_bytes)
+            capacity *= 2;
         unsigned char *grown = cor_alloc(capacity);
         if (grown == NULL) return COR_ERR_NOMEM;
         if (*b->size > 0) memcpy(grown, *b->bytes, *b->size);
@@ -103,8 +104,8 @@ static cor_error xbw_write(void *context, const void *bytes, size_t size_bytes)
 
 typedef struct xbw_reader {
     const unsigned char *bytes;
-    size_t               size;
-    size_t               offset;
+    size_t size;
+    size_t offset;
 } xbw_reader;
 
 static cor_error xbw_read(void *context, void *bytes, size_t size_bytes)
@@ -131,22 +132,24 @@ static void xbw_accounts(xbw_node *node, uint32_t n, uint64_t timestamp)
     cor_account accounts[1 + XBW_BANKS + XBW_FXS];
     memset(accounts, 0, sizeof(accounts));
     uint32_t count = 0;
-    accounts[count++] = (cor_account){.id = xbw_account_cb(n), .ledger = node->currency,
-                                      .code = 1};
+    accounts[count++] = (cor_account){.id = xbw_account_cb(n), .ledger = node->currency, .code = 1};
     for (uint32_t b = 0; b < XBW_BANKS; b++) {
         accounts[count++] = (cor_account){.id = xbw_account_bank(n, b),
-                                          .ledger = node->currency, .code = 2,
+                                          .ledger = node->currency,
+                                          .code = 2,
                                           .flags = COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS};
     }
     for (uint32_t f = 0; f < XBW_FXS; f++) {
-        accounts[count++] = (cor_account){.id = xbw_account_fx(n, f), .ledger = node->currency,
+        accounts[count++] = (cor_account){.id = xbw_account_fx(n, f),
+                                          .ledger = node->currency,
                                           .code = 3,
                                           .flags = COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS};
     }
     cor_create_result results[1 + XBW_BANKS + XBW_FXS];
     cr_assert_eq(cor_ledger_create_accounts(node->ledger, timestamp, accounts, count, results),
                  COR_OK);
-    for (uint32_t i = 0; i < count; i++) cr_assert_eq(results[i].status, COR_ACCOUNT_CREATED);
+    for (uint32_t i = 0; i < count; i++)
+        cr_assert_eq(results[i].status, COR_ACCOUNT_CREATED);
 }
 
 static void xbw_fund(xbw_node *node, uint32_t n, const xbw_config *config, uint64_t timestamp)
@@ -157,20 +160,22 @@ static void xbw_fund(xbw_node *node, uint32_t n, const xbw_config *config, uint6
     uint32_t count = 0;
     for (uint32_t i = 0; i < XBW_BANKS + XBW_FXS; i++) {
         cor_u128 amount = i < XBW_BANKS ? config->bank_funds : config->fx_funds;
-        cor_u128 credit = i < XBW_BANKS ? xbw_account_bank(n, i)
-                                        : xbw_account_fx(n, i - XBW_BANKS);
+        cor_u128 credit = i < XBW_BANKS ? xbw_account_bank(n, i) : xbw_account_fx(n, i - XBW_BANKS);
         if (amount == 0) continue;
-        transfers[count++] = (cor_transfer){.id = 900000u + i, .debit_account_id =
-                                                xbw_account_cb(n),
-                                            .credit_account_id = credit, .amount = amount,
-                                            .ledger = node->currency, .code = 1};
+        transfers[count++] = (cor_transfer){.id = 900000u + i,
+                                            .debit_account_id = xbw_account_cb(n),
+                                            .credit_account_id = credit,
+                                            .amount = amount,
+                                            .ledger = node->currency,
+                                            .code = 1};
         node->funded[1 + i] = amount;
     }
     if (count == 0) return;
     cor_create_result results[XBW_BANKS + XBW_FXS];
     cr_assert_eq(cor_ledger_create_transfers(node->ledger, timestamp, transfers, count, results),
                  COR_OK);
-    for (uint32_t i = 0; i < count; i++) cr_assert_eq(results[i].status, COR_TRANSFER_CREATED);
+    for (uint32_t i = 0; i < count; i++)
+        cr_assert_eq(results[i].status, COR_TRANSFER_CREATED);
 }
 
 static void xbw_node_open(xbw_world *world, uint32_t n, const xbw_config *config,
@@ -207,8 +212,8 @@ static void xbw_node_open(xbw_world *world, uint32_t n, const xbw_config *config
         cor_xb_peer peer = {.node_id = p + 1, .ledger = xbw_currency(p)};
         cr_assert_eq(cor_xb_peer_add(node->xb, &peer), COR_OK);
         for (uint32_t f = 0; f < XBW_FXS; f++) {
-            cor_xb_fx fx = {.account_id = xbw_account_fx(n, f), .fx_id = xbw_fx_id(f),
-                            .peer_node = p + 1};
+            cor_xb_fx fx = {
+                .account_id = xbw_account_fx(n, f), .fx_id = xbw_fx_id(f), .peer_node = p + 1};
             cr_assert_eq(cor_xb_fx_add(node->xb, &fx), COR_OK);
         }
     }
@@ -272,8 +277,7 @@ void xbw_collect(xbw_world *world, uint32_t node_index)
     cor_xb_outbox_clear(node->xb);
 }
 
-uint32_t xbw_fsync(xbw_world *world, uint32_t node_index, cor_xb_message *out,
-                   uint32_t out_max)
+uint32_t xbw_fsync(xbw_world *world, uint32_t node_index, cor_xb_message *out, uint32_t out_max)
 {
     xbw_node *node = &world->nodes[node_index];
     xbw_collect(world, node_index);
@@ -293,11 +297,9 @@ void xbw_crash(xbw_world *world, uint32_t node_index)
     node->ledger = NULL;
     node->held_count = 0;
     xbw_reader reader = {node->checkpoint, node->checkpoint_size, 0};
-    cr_assert_eq(cor_ledger_deserialize(&node->ledger_options, xbw_read, &reader,
-                                        &node->ledger),
+    cr_assert_eq(cor_ledger_deserialize(&node->ledger_options, xbw_read, &reader, &node->ledger),
                  COR_OK);
-    cr_assert_eq(cor_xb_deserialize(&node->xb_options, node->ledger, xbw_read, &reader,
-                                    &node->xb),
+    cr_assert_eq(cor_xb_deserialize(&node->xb_options, node->ledger, xbw_read, &reader, &node->xb),
                  COR_OK);
     cr_assert_eq(reader.offset, reader.size);
 }
@@ -308,7 +310,8 @@ uint64_t xbw_state_hash(xbw_world *world, uint32_t node_index)
     size_t size = 0, capacity = 0;
     xbw_image(&world->nodes[node_index], &bytes, &size, &capacity);
     uint64_t hash = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < size; i++) hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < size; i++)
+        hash = (hash ^ bytes[i]) * 0x100000001b3ull;
     cor_free(bytes);
     return hash;
 }

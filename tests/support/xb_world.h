@@ -24,18 +24,18 @@
 #define XBW_HELD_MAX  4096u
 
 typedef struct xbw_node {
-    uint32_t        id;      /* node id: index + 1 */
-    uint32_t        currency;
-    cor_ledger     *ledger;
-    cor_xb         *xb;
+    uint32_t id; /* node id: index + 1 */
+    uint32_t currency;
+    cor_ledger *ledger;
+    cor_xb *xb;
     cor_ledger_options ledger_options;
-    cor_xb_options  xb_options;
-    unsigned char  *checkpoint; /* durable image */
-    size_t          checkpoint_size;
-    size_t          checkpoint_capacity;
+    cor_xb_options xb_options;
+    unsigned char *checkpoint; /* durable image */
+    size_t checkpoint_size;
+    size_t checkpoint_capacity;
     cor_xb_message *held; /* produced, not yet durable, not yet sent */
-    uint32_t        held_count;
-    cor_u128        funded[1 + XBW_BANKS + XBW_FXS]; /* initial balance per account */
+    uint32_t held_count;
+    cor_u128 funded[1 + XBW_BANKS + XBW_FXS]; /* initial balance per account */
 } xbw_node;
 
 typedef struct xbw_world {
@@ -44,9 +44,9 @@ typedef struct xbw_world {
 } xbw_world;
 
 typedef struct xbw_config {
-    uint32_t nodes_count;        /* 2 or 3 */
-    cor_u128 bank_funds;         /* per bank */
-    cor_u128 fx_funds;           /* per FX provider account */
+    uint32_t nodes_count; /* 2 or 3 */
+    cor_u128 bank_funds;  /* per bank */
+    cor_u128 fx_funds;    /* per FX provider account */
     uint64_t deadline_ns;
     uint64_t retry_initial_ns;
     uint64_t retry_max_ns;
@@ -55,7 +55,7 @@ typedef struct xbw_config {
     uint32_t quotes_max;
     uint32_t seen_max;
     uint32_t transfers_max;
-    uint64_t hash_salt;          /* mixed into every hash seed; state bytes must not care */
+    uint64_t hash_salt; /* mixed into every hash seed; state bytes must not care */
 } xbw_config;
 
 void xbw_config_default(xbw_config *config);
@@ -81,8 +81,7 @@ void xbw_collect(xbw_world *world, uint32_t node_index);
 
 /* Checkpoints the node (ledger + xb). Held messages become sendable: they are copied to
  * out (up to out_max) and the count is returned; the held list empties. */
-uint32_t xbw_fsync(xbw_world *world, uint32_t node_index, cor_xb_message *out,
-                   uint32_t out_max);
+uint32_t xbw_fsync(xbw_world *world, uint32_t node_index, cor_xb_message *out, uint32_t out_max);
 
 /* Replaces the node's state by its last checkpoint; held messages are lost. */
 void xbw_crash(xbw_world *world, uint32_t node_index);

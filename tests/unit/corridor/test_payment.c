@@ -11,7 +11,7 @@
 #define NS 1000000000ull
 
 static xbw_world world;
-static uint64_t  rng = 7;
+static uint64_t rng = 7;
 
 static void setup(void)
 {
@@ -27,8 +27,14 @@ static void teardown(void)
     xbw_close(&world);
 }
 
-static cor_xb *A(void) { return world.nodes[0].xb; }
-static cor_xb *B(void) { return world.nodes[1].xb; }
+static cor_xb *A(void)
+{
+    return world.nodes[0].xb;
+}
+static cor_xb *B(void)
+{
+    return world.nodes[1].xb;
+}
 
 /* Delivers every message until the network is quiet (perfect network). */
 static uint32_t settle(uint64_t ts)
@@ -57,8 +63,8 @@ static uint32_t settle(uint64_t ts)
 
 static cor_xb_quote quote(uint64_t ts, cor_u128 source)
 {
-    cor_xb_quote_request request = {.amount = source, .requester = 11, .peer_node = 2,
-                                    .fixed = COR_XB_FIXED_SOURCE};
+    cor_xb_quote_request request = {
+        .amount = source, .requester = 11, .peer_node = 2, .fixed = COR_XB_FIXED_SOURCE};
     cor_xb_quote q;
     uint32_t count = 0, reason = 0;
     cr_assert_eq(cor_xb_quote_issue(A(), ts, &request, &q, 1, &count, &reason), COR_OK);
@@ -68,10 +74,11 @@ static cor_xb_quote quote(uint64_t ts, cor_u128 source)
 
 static uint32_t initiate(uint64_t ts, cor_u128 uetr, const cor_xb_quote *q)
 {
-    cor_xb_payment_request request = {.uetr = uetr, .quote_id = q->id,
-                                       .debtor_account = xbw_account_bank(0, 0),
-                                       .creditor_account = xbw_account_bank(1, 1),
-                                       .requester = 11};
+    cor_xb_payment_request request = {.uetr = uetr,
+                                      .quote_id = q->id,
+                                      .debtor_account = xbw_account_bank(0, 0),
+                                      .creditor_account = xbw_account_bank(1, 1),
+                                      .requester = 11};
     uint32_t reason = 99;
     cr_assert_eq(cor_xb_payment_initiate(A(), ts, &request, &reason), COR_OK);
     xbw_collect(&world, 0);
@@ -96,8 +103,7 @@ static void check_ledgers(void)
 {
     char problem[256];
     for (uint32_t n = 0; n < world.nodes_count; n++) {
-        cr_assert(cor_ledger_check(world.nodes[n].ledger, problem, sizeof(problem)), "%s",
-                  problem);
+        cr_assert(cor_ledger_check(world.nodes[n].ledger, problem, sizeof(problem)), "%s", problem);
     }
 }
 
@@ -126,8 +132,8 @@ static cor_xb_message take_answer(void)
 
 static struct {
     unsigned char bytes[1 << 16];
-    size_t        size;
-    size_t        offset;
+    size_t size;
+    size_t offset;
 } image;
 
 static cor_error image_write(void *context, const void *bytes, size_t size_bytes)
@@ -215,9 +221,11 @@ Test(corridor_payment, initiation_refusals_move_nothing)
     wrong.id += 1000;
     cr_assert_eq(initiate(2 * NS, xbw_uetr(&rng), &wrong), COR_XB_QUOTE_UNKNOWN);
     cr_assert_eq(initiate(q.expires_at, xbw_uetr(&rng), &q), COR_XB_QUOTE_EXPIRED);
-    cor_xb_payment_request other = {.uetr = xbw_uetr(&rng), .quote_id = q.id,
-                                     .debtor_account = xbw_account_bank(0, 0),
-                                     .creditor_account = 5, .requester = 12};
+    cor_xb_payment_request other = {.uetr = xbw_uetr(&rng),
+                                    .quote_id = q.id,
+                                    .debtor_account = xbw_account_bank(0, 0),
+                                    .creditor_account = 5,
+                                    .requester = 12};
     uint32_t reason = 0;
     cr_assert_eq(cor_xb_payment_initiate(A(), 2 * NS, &other, &reason), COR_OK);
     cr_assert_eq(reason, COR_XB_QUOTE_UNKNOWN); /* another participant's quote */
@@ -244,8 +252,8 @@ Test(corridor_payment, initiation_refusals_move_nothing)
 
 Test(corridor_payment, corridor_limits)
 {
-    cor_xb_peer limits = {.node_id = 2, .ledger = xbw_currency(1), .payment_max_out = 5000,
-                          .daily_max_out = 8000};
+    cor_xb_peer limits = {
+        .node_id = 2, .ledger = xbw_currency(1), .payment_max_out = 5000, .daily_max_out = 8000};
     cr_assert_eq(cor_xb_peer_add(A(), &limits), COR_OK);
     cor_xb_quote q = quote(2 * NS, 6000);
     cr_assert_eq(initiate(2 * NS, xbw_uetr(&rng), &q), COR_XB_AMOUNT_ABOVE_MAX);
@@ -296,7 +304,7 @@ Test(corridor_payment, envelope_refusals)
     bad = m;
     bad.reserved[3] = 1;
     cr_assert_eq(receive(B(), 2 * NS, &bad), COR_XB_FORMAT);
-    cr_assert_eq(receive(B(), 2 * NS + 11 * NS, &m), COR_XB_STALE); /* window is 10 s */
+    cr_assert_eq(receive(B(), 2 * NS + 11 * NS, &m), COR_XB_STALE);    /* window is 10 s */
     cr_assert_eq(receive(B(), 2 * NS - 6 * NS / 1, &m), COR_XB_STALE); /* from the future */
     cr_assert_eq(cor_xb_receive(B(), 2 * NS, NULL, &(uint32_t){0}), COR_ERR_INVALID);
     cr_assert_eq(cor_xb_outbox_count(B()), 0);
@@ -333,14 +341,38 @@ static cor_xb_message doctored(void (*edit)(cor_xb_message *m), uint64_t at)
     return answer;
 }
 
-static void edit_amount(cor_xb_message *m) { m->amount_dest += 1; }
-static void edit_rate(cor_xb_message *m) { m->rate_num += 1; }
-static void edit_currency(cor_xb_message *m) { m->source_ledger = 978; }
-static void edit_fx(cor_xb_message *m) { m->fx_id = 4242; }
-static void edit_deadline_far(cor_xb_message *m) { m->deadline += 3600 * NS; }
-static void edit_creditor(cor_xb_message *m) { m->creditor_account = 31337; }
-static void edit_fee(cor_xb_message *m) { m->fee_source = m->amount_source; }
-static void edit_nothing(cor_xb_message *m) { (void)m; }
+static void edit_amount(cor_xb_message *m)
+{
+    m->amount_dest += 1;
+}
+static void edit_rate(cor_xb_message *m)
+{
+    m->rate_num += 1;
+}
+static void edit_currency(cor_xb_message *m)
+{
+    m->source_ledger = 978;
+}
+static void edit_fx(cor_xb_message *m)
+{
+    m->fx_id = 4242;
+}
+static void edit_deadline_far(cor_xb_message *m)
+{
+    m->deadline += 3600 * NS;
+}
+static void edit_creditor(cor_xb_message *m)
+{
+    m->creditor_account = 31337;
+}
+static void edit_fee(cor_xb_message *m)
+{
+    m->fee_source = m->amount_source;
+}
+static void edit_nothing(cor_xb_message *m)
+{
+    (void)m;
+}
 
 Test(corridor_payment, business_rejections_are_recorded_with_reasons)
 {
@@ -418,7 +450,8 @@ Test(corridor_payment, never_voids_alone_then_deadline_ends_it)
         ts += 100 * 1000000ull;
         cor_xb_tick(A(), ts, 100);
         uint32_t count = xbw_fsync(&world, 0, out, 64);
-        for (uint32_t j = 0; j < count; j++) pacs028 += out[j].type == COR_XB_PACS028;
+        for (uint32_t j = 0; j < count; j++)
+            pacs028 += out[j].type == COR_XB_PACS028;
     }
     cr_assert_gt(pacs028, 0);
     cr_assert_eq(payment(A(), uetr).state, COR_XB_STATE_FORWARDED);
@@ -537,40 +570,38 @@ Test(corridor_payment, snapshot_round_trip_and_corruption)
     cr_assert_gt(image.size, 80);
     cor_xb *restored = NULL;
     image.offset = 0;
-    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger,
-                                    image_read, &image, &restored),
+    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger, image_read,
+                                    &image, &restored),
                  COR_OK);
     cor_xb_close(restored);
 
     cor_xb_options other = world.nodes[0].xb_options;
     other.node_id = 5;
     image.offset = 0;
-    cr_assert_eq(cor_xb_deserialize(&other, world.nodes[0].ledger, image_read, &image,
-                                    &restored),
+    cr_assert_eq(cor_xb_deserialize(&other, world.nodes[0].ledger, image_read, &image, &restored),
                  COR_ERR_CORRUPT);
     cr_assert_null(restored);
     other = world.nodes[0].xb_options;
     other.payments_max = 1;
     image.offset = 0;
-    cr_assert_eq(cor_xb_deserialize(&other, world.nodes[0].ledger, image_read, &image,
-                                    &restored),
+    cr_assert_eq(cor_xb_deserialize(&other, world.nodes[0].ledger, image_read, &image, &restored),
                  COR_ERR_LIMIT);
     image.offset = 0;
     image.size -= 7; /* truncated */
-    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger,
-                                    image_read, &image, &restored),
+    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger, image_read,
+                                    &image, &restored),
                  COR_ERR_CORRUPT);
     image.size += 7;
     image.bytes[12] ^= 1; /* version */
     image.offset = 0;
-    cr_assert_neq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger,
-                                     image_read, &image, &restored),
+    cr_assert_neq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger, image_read,
+                                     &image, &restored),
                   COR_OK);
     image.bytes[12] ^= 1;
     image.bytes[0] ^= 1; /* magic */
     image.offset = 0;
-    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger,
-                                    image_read, &image, &restored),
+    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger, image_read,
+                                    &image, &restored),
                  COR_ERR_CORRUPT);
     image.bytes[0] ^= 1;
     /* A payment record with an impossible state. */
@@ -581,7 +612,7 @@ Test(corridor_payment, snapshot_round_trip_and_corruption)
     size_t last_state = payments_end - sizeof(cor_xb_payment) + 256 + 16 + 4;
     image.bytes[last_state] = 9;
     image.offset = 0;
-    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger,
-                                    image_read, &image, &restored),
+    cr_assert_eq(cor_xb_deserialize(&world.nodes[0].xb_options, world.nodes[0].ledger, image_read,
+                                    &image, &restored),
                  COR_ERR_CORRUPT);
 }

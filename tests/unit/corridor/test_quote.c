@@ -70,8 +70,8 @@ Test(corridor_quote, matches_naive_arithmetic)
         cr_assert(back <= c); /* never asks more than the source that produced dest */
         cr_assert(cor_xb_amounts_check(back, dest, num, den, spread, COR_XB_FIXED_DEST));
         if (back > 1) {
-            cr_assert_not(cor_xb_amounts_check(back - 1, dest, num, den, spread,
-                                               COR_XB_FIXED_DEST));
+            cr_assert_not(
+                cor_xb_amounts_check(back - 1, dest, num, den, spread, COR_XB_FIXED_DEST));
         }
     }
 }
@@ -111,11 +111,10 @@ static void quote_teardown(void)
 static uint32_t ask(uint64_t ts, uint32_t fixed, cor_u128 amount, cor_xb_quote *out,
                     uint32_t out_max, uint32_t *count)
 {
-    cor_xb_quote_request request = {.amount = amount, .requester = 11, .peer_node = 2,
-                                    .fixed = fixed};
+    cor_xb_quote_request request = {
+        .amount = amount, .requester = 11, .peer_node = 2, .fixed = fixed};
     uint32_t reason = 99;
-    cr_assert_eq(cor_xb_quote_issue(world.nodes[0].xb, ts, &request, out, out_max, count,
-                                    &reason),
+    cr_assert_eq(cor_xb_quote_issue(world.nodes[0].xb, ts, &request, out, out_max, count, &reason),
                  COR_OK);
     return reason;
 }
@@ -157,8 +156,8 @@ Test(corridor_quote, refusals, .init = quote_setup, .fini = quote_teardown)
     cr_assert_eq(ask(3 * NS, 0, 1000, q, 1, &count), COR_XB_FORMAT);
     cr_assert_eq(ask(3 * NS, COR_XB_FIXED_SOURCE, 0, q, 1, &count), COR_XB_FORMAT);
 
-    cor_xb_quote_request unknown = {.amount = 5, .requester = 1, .peer_node = 9,
-                                    .fixed = COR_XB_FIXED_SOURCE};
+    cor_xb_quote_request unknown = {
+        .amount = 5, .requester = 1, .peer_node = 9, .fixed = COR_XB_FIXED_SOURCE};
     uint32_t reason = 0;
     cr_assert_eq(cor_xb_quote_issue(world.nodes[0].xb, 3 * NS, &unknown, q, 1, &count, &reason),
                  COR_OK);
@@ -166,8 +165,13 @@ Test(corridor_quote, refusals, .init = quote_setup, .fini = quote_teardown)
     cr_assert_eq(cor_xb_quote_issue(world.nodes[0].xb, 3 * NS, &unknown, q, 0, &count, &reason),
                  COR_ERR_INVALID);
 
-    cor_xb_rate rate = {.amount_min = 100, .amount_max = 500, .fx_id = xbw_fx_id(0),
-                        .peer_node = 2, .rate_num = 3, .rate_den = 2, .valid_from = 10 * NS,
+    cor_xb_rate rate = {.amount_min = 100,
+                        .amount_max = 500,
+                        .fx_id = xbw_fx_id(0),
+                        .peer_node = 2,
+                        .rate_num = 3,
+                        .rate_den = 2,
+                        .valid_from = 10 * NS,
                         .valid_until = 20 * NS};
     cr_assert_eq(cor_xb_rate_publish(world.nodes[0].xb, 3 * NS, &rate, &reason), COR_OK);
     cr_assert_eq(reason, COR_XB_OK);
