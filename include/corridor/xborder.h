@@ -71,7 +71,12 @@
     X(COR_XB_PEER_UNKNOWN, "RC01", "sender is not a known peer")                                   \
     X(COR_XB_REPLAY, "DUPL", "message id already seen")                                            \
     X(COR_XB_STALE, "TM01", "message outside the replay window")                                   \
-    X(COR_XB_MISMATCH, "NARR", "answer does not match the payment it names")
+    X(COR_XB_MISMATCH, "NARR", "answer does not match the payment it names")                       \
+    X(COR_XB_RETURN_CUSTOMER, "MD06", "returned at the end customer's request")                    \
+    X(COR_XB_RETURN_AFTER_CANCEL, "FOCR", "returned following a cancellation request")             \
+    X(COR_XB_RETURN_INVALID, "AG09", "original payment unknown or not settled here")               \
+    X(COR_XB_RETURN_TOO_LARGE, "AM09", "return exceeds the original payment")                      \
+    X(COR_XB_ALREADY_RETURNED, "ARDT", "original payment already returned")
 
 typedef enum cor_xb_reason {
 #define COR_XB_REASON_ENUM(name, iso, text) name,
@@ -94,6 +99,7 @@ typedef enum cor_xb_message_type {
     COR_XB_PACS028 = 3, /* A -> B: status request once the deadline has passed */
     COR_XB_CAMT056 = 4, /* A -> B: cancellation request */
     COR_XB_CAMT029 = 5, /* B -> A: resolution of a cancellation request (+ payment status) */
+    COR_XB_PACS004 = 6, /* B -> A: a return of a settled payment (itself a payment, B origin) */
 } cor_xb_message_type;
 
 typedef enum cor_xb_status {
@@ -131,6 +137,7 @@ typedef struct cor_xb_message {
     cor_u128 fee_source;       /* part of amount_source that is the FX provider's fee */
     cor_u128 debtor_account;   /* account id on the origin's ledger */
     cor_u128 creditor_account; /* account id on the beneficiary's ledger */
+    cor_u128 return_of;        /* pacs.004: UETR of the payment returned; else 0 */
     uint64_t rate_num;         /* quoted mid rate: dest minor units per source minor unit */
     uint64_t rate_den;         /*   = rate_num / rate_den; both not 0 */
     uint64_t fx_id;            /* the FX provider (participant id, same on both nodes) */
@@ -147,7 +154,8 @@ typedef struct cor_xb_message {
     uint32_t status;           /* answers: cor_xb_status */
     uint32_t reason;           /* answers: cor_xb_reason of a RJCT or PDNG */
     uint32_t cancel_status;    /* camt.029: cor_xb_cancel_status */
-    uint8_t reserved[24];      /* zero */
+    uint32_t return_reason;    /* pacs.004: COR_XB_RETURN_CUSTOMER or _AFTER_CANCEL; else 0 */
+    uint8_t reserved[4];       /* zero */
 } cor_xb_message;
 _Static_assert(sizeof(cor_xb_message) == 256, "message record is 256 bytes");
 
@@ -257,6 +265,7 @@ typedef enum cor_xb_step {
     COR_XB_STEP_POSTED = 7,           /* A: leg 1 posted */
     COR_XB_STEP_VOIDED = 8,           /* A: leg 1 voided */
     COR_XB_STEP_CONFLICT = 9,         /* A: an answer contradicting a final state (alarm) */
+    COR_XB_STEP_RETURNED = 10,        /* both: a return of this payment settled */
 } cor_xb_step;
 
 #define COR_XB_TRACK_MAX 6u
@@ -282,6 +291,7 @@ typedef struct cor_xb_payment {
     uint32_t reserved;
     uint64_t requester; /* A: participant that initiated it */
     uint64_t reserved2;
+    cor_u128 returned_by; /* UETR of the return that took this payment back (or is trying) */
     cor_xb_track_event track[COR_XB_TRACK_MAX];
 } cor_xb_payment;
 
@@ -381,6 +391,32 @@ bool cor_xb_quote_lookup(const cor_xb *xb, cor_u128 quote_id, cor_xb_quote *out)
  */
 cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
                                   const cor_xb_payment_request *request, uint32_t *reason_out);
+
+/*
+ * Returns (pacs.004): the node that received and settled a payment sends (part of) it back.
+ * A return is a payment the other way, run by the same protocol with this node as origin:
+ * leg 1 pending here (original creditor -> FX provider), leg 2 at the original origin
+ * (FX provider -> original debtor), priced by a quote this node issued for that corridor.
+ */
+typedef struct cor_xb_return_request {
+    cor_u128 uetr;          /* the return's own UETR (UUID v4) */
+    cor_u128 original_uetr; /* a payment this node received and committed */
+    cor_u128 quote_id;      /* this node's quote towards the original's origin */
+    uint64_t requester;     /* the quote's requester (the original creditor's bank) */
+    uint32_t reason;        /* COR_XB_RETURN_CUSTOMER or COR_XB_RETURN_AFTER_CANCEL */
+    uint32_t reserved;      /* zero */
+} cor_xb_return_request;
+
+/*
+ * Refusals (nothing moved): those of cor_xb_payment_initiate, plus FORMAT (bad reason),
+ * RETURN_INVALID (original unknown, not received here, not committed, or the quote is for
+ * another corridor), RETURN_TOO_LARGE (quote's source above the original's destination
+ * amount), ALREADY_RETURNED (a return of it is committed or still open). A repeat of an
+ * identical request is accepted again with no effect. The original's origin checks the
+ * same facts and rejects (recorded, pacs.002 RJCT) a return it cannot match.
+ */
+cor_error cor_xb_return_initiate(cor_xb *xb, uint64_t timestamp,
+                                 const cor_xb_return_request *request, uint32_t *reason_out);
 
 /*
  * Node A: the debtor asks to cancel a FORWARDED payment; A sends camt.056 (and keeps

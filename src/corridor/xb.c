@@ -386,7 +386,7 @@ bool cor__xb_outbox_has_room(const cor_xb *xb, uint32_t count)
 void cor__xb_send(cor_xb *xb, uint64_t timestamp, const cor_xb_message *message)
 {
     COR_ASSERT(xb->outbox_count < xb->options.outbox_max);
-    COR_ASSERT(message->type >= COR_XB_PACS008 && message->type <= COR_XB_CAMT029);
+    COR_ASSERT(message->type >= COR_XB_PACS008 && message->type <= COR_XB_PACS004);
     cor_xb_message *out = &xb->outbox[xb->outbox_count++];
     *out = *message;
     xb->msg_seq++;

@@ -60,7 +60,7 @@ _Static_assert(sizeof(cor_xb_peer) == 80, "peer has no padding");
 _Static_assert(sizeof(cor_xb_fx) == 32, "fx has no padding");
 _Static_assert(sizeof(cor_xb_rate) == 112, "rate has no padding");
 _Static_assert(sizeof(cor_xb_quote) == 160, "quote has no padding");
-_Static_assert(sizeof(cor_xb_payment) == 416, "payment has no padding");
+_Static_assert(sizeof(cor_xb_payment) == 432, "payment has no padding");
 
 struct cor_xb {
     cor_xb_options options;

@@ -74,7 +74,8 @@ static bool xb_same_instruction(const cor_xb_message *a, uint32_t a_origin, cons
            a->creditor_account == b->creditor_account && a->rate_num == b->rate_num &&
            a->rate_den == b->rate_den && a->fx_id == b->fx_id && a->deadline == b->deadline &&
            a->source_ledger == b->source_ledger && a->dest_ledger == b->dest_ledger &&
-           a->spread_ppm == b->spread_ppm && a->fixed == b->fixed;
+           a->spread_ppm == b->spread_ppm && a->fixed == b->fixed && a->return_of == b->return_of &&
+           a->return_reason == b->return_reason;
 }
 
 /* The instruction part of a message, with the envelope and answer fields cleared. */
@@ -88,7 +89,7 @@ static cor_xb_message xb_instruction_of(const cor_xb_message *m)
     i.status = 0;
     i.reason = 0;
     i.cancel_status = 0;
-    i.type = COR_XB_PACS008;
+    i.type = i.return_of != 0 ? COR_XB_PACS004 : COR_XB_PACS008;
     return i;
 }
 
@@ -160,30 +161,15 @@ static uint32_t xb_initiate_repeat(const cor_xb_payment *p, const cor_xb_payment
     return same ? COR_XB_OK : COR_XB_DUPLICATE;
 }
 
-cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
-                                  const cor_xb_payment_request *request, uint32_t *reason_out)
+/* The part of an initiation after validation: reserve leg 1, record, queue the first send.
+ * return_of and return_reason are 0 for a payment, set for a return (pacs.004). */
+static uint32_t xb_originate(cor_xb *xb, uint64_t timestamp, const cor_xb_payment_request *request,
+                             cor_xb_quote *quote, xb_peer_entry *peer, cor_u128 return_of,
+                             uint32_t return_reason)
 {
-    if (request == NULL || reason_out == NULL) return COR_ERR_INVALID;
-    uint32_t reason = COR_XB_OK;
-    cor_xb_quote *quote = NULL;
-    xb_peer_entry *peer = NULL;
-    const cor_xb_payment *existing = NULL;
-    if (!cor_xb_uetr_valid(request->uetr)) {
-        reason = COR_XB_UETR_INVALID;
-    } else if ((existing = cor__xb_payment_find(xb, request->uetr, NULL)) != NULL) {
-        reason = xb_initiate_repeat(existing, request);
-        goto done;
-    } else if (request->creditor_account == 0 || request->creditor_account == COR_U128_MAX) {
-        reason = COR_XB_FORMAT;
-    } else {
-        reason = xb_initiate_check_quote(xb, timestamp, request, &quote, &peer);
-    }
-    if (reason != COR_XB_OK) goto done;
     if (xb->payments_count == xb->options.payments_max || !cor__xb_outbox_has_room(xb, 1)) {
-        reason = COR_XB_BUSY;
-        goto done;
+        return COR_XB_BUSY;
     }
-
     cor_transfer leg1 = {
         .id = cor_xb_transfer_id(request->uetr, COR_XB_LEG1_PENDING),
         .debit_account_id = request->debtor_account,
@@ -196,8 +182,7 @@ cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
     };
     uint32_t status = xb_ledger_one(xb, timestamp, &leg1);
     if (status != COR_TRANSFER_CREATED) {
-        reason = xb_ledger_reason(status, COR_XB_DEBTOR_ACCOUNT, COR_XB_CORRIDOR_UNKNOWN);
-        goto done;
+        return xb_ledger_reason(status, COR_XB_DEBTOR_ACCOUNT, COR_XB_CORRIDOR_UNKNOWN);
     }
 
     cor_xb_payment payment = {
@@ -208,6 +193,11 @@ cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
         .send_count = 1,
         .requester = request->requester,
     };
+    if (return_of != 0) {
+        payment.instruction.type = COR_XB_PACS004;
+        payment.instruction.return_of = return_of;
+        payment.instruction.return_reason = return_reason;
+    }
     cor__xb_track(&payment, COR_XB_STEP_RESERVED, xb->options.node_id, timestamp);
     uint32_t index = cor__xb_payment_append(xb, &payment);
     cor__xb_open_push(xb, index);
@@ -219,6 +209,104 @@ cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
     }
     peer->out_today += quote->amount_source;
     cor__xb_send(xb, timestamp, &payment.instruction);
+    return COR_XB_OK;
+}
+
+cor_error cor_xb_payment_initiate(cor_xb *xb, uint64_t timestamp,
+                                  const cor_xb_payment_request *request, uint32_t *reason_out)
+{
+    if (request == NULL || reason_out == NULL) return COR_ERR_INVALID;
+    uint32_t reason = COR_XB_OK;
+    cor_xb_quote *quote = NULL;
+    xb_peer_entry *peer = NULL;
+    const cor_xb_payment *existing = NULL;
+    if (!cor_xb_uetr_valid(request->uetr)) {
+        reason = COR_XB_UETR_INVALID;
+    } else if ((existing = cor__xb_payment_find(xb, request->uetr, NULL)) != NULL) {
+        reason = xb_initiate_repeat(existing, request);
+        if (reason == COR_XB_OK && existing->instruction.return_of != 0) {
+            reason = COR_XB_DUPLICATE; /* that UETR is a return */
+        }
+    } else if (request->creditor_account == 0 || request->creditor_account == COR_U128_MAX) {
+        reason = COR_XB_FORMAT;
+    } else {
+        reason = xb_initiate_check_quote(xb, timestamp, request, &quote, &peer);
+        if (reason == COR_XB_OK) {
+            reason = xb_originate(xb, timestamp, request, quote, peer, 0, 0);
+        }
+    }
+    *reason_out = reason;
+    return COR_OK;
+}
+
+/* The original a return may take back: received here, committed, not returned already
+ * (a rejected earlier return does not count). */
+static uint32_t xb_return_original(cor_xb *xb, cor_u128 original_uetr,
+                                   cor_xb_payment **original_out)
+{
+    cor_xb_payment *original = cor__xb_payment_find(xb, original_uetr, NULL);
+    if (original == NULL || original->role != COR_XB_ROLE_BENEFICIARY ||
+        original->state != COR_XB_STATE_COMMITTED) {
+        return COR_XB_RETURN_INVALID;
+    }
+    if (original->returned_by != 0) {
+        const cor_xb_payment *previous = cor__xb_payment_find(xb, original->returned_by, NULL);
+        if (previous != NULL && previous->state != COR_XB_STATE_REJECTED) {
+            return COR_XB_ALREADY_RETURNED;
+        }
+    }
+    *original_out = original;
+    return COR_XB_OK;
+}
+
+static bool xb_return_reason_valid(uint32_t reason)
+{
+    return reason == COR_XB_RETURN_CUSTOMER || reason == COR_XB_RETURN_AFTER_CANCEL;
+}
+
+cor_error cor_xb_return_initiate(cor_xb *xb, uint64_t timestamp,
+                                 const cor_xb_return_request *request, uint32_t *reason_out)
+{
+    if (request == NULL || reason_out == NULL) return COR_ERR_INVALID;
+    cor_xb_payment *original = NULL;
+    cor_xb_quote *quote = NULL;
+    xb_peer_entry *peer = NULL;
+    const cor_xb_payment *existing = cor__xb_payment_find(xb, request->uetr, NULL);
+    uint32_t reason = COR_XB_OK;
+    if (!xb_return_reason_valid(request->reason) || request->reserved != 0) {
+        reason = COR_XB_FORMAT;
+    } else if (!cor_xb_uetr_valid(request->uetr)) {
+        reason = COR_XB_UETR_INVALID;
+    } else if (existing != NULL) {
+        bool same = existing->role == COR_XB_ROLE_ORIGIN &&
+                    existing->requester == request->requester &&
+                    existing->instruction.quote_id == request->quote_id &&
+                    existing->instruction.return_of == request->original_uetr &&
+                    existing->instruction.return_reason == request->reason;
+        reason = same ? COR_XB_OK : COR_XB_DUPLICATE;
+    } else {
+        reason = xb_return_original(xb, request->original_uetr, &original);
+    }
+    if (reason != COR_XB_OK || existing != NULL) goto done;
+    const cor_xb_message *o = &original->instruction;
+    cor_xb_payment_request pay = {
+        .uetr = request->uetr,
+        .quote_id = request->quote_id,
+        .debtor_account = o->creditor_account,
+        .creditor_account = o->debtor_account,
+        .requester = request->requester,
+    };
+    reason = xb_initiate_check_quote(xb, timestamp, &pay, &quote, &peer);
+    if (reason != COR_XB_OK) goto done;
+    if (quote->peer_node != o->from_node) {
+        reason = COR_XB_RETURN_INVALID; /* a return goes back where the payment came from */
+    } else if (quote->amount_source > o->amount_dest) {
+        reason = COR_XB_RETURN_TOO_LARGE;
+    } else {
+        reason =
+            xb_originate(xb, timestamp, &pay, quote, peer, request->original_uetr, request->reason);
+        if (reason == COR_XB_OK) original->returned_by = request->uetr;
+    }
 
 done:
     *reason_out = reason;
@@ -275,6 +363,12 @@ static void xb_origin_settle(cor_xb *xb, uint64_t timestamp, uint32_t index)
     cor__xb_track(p, post ? COR_XB_STEP_POSTED : COR_XB_STEP_VOIDED, xb->options.node_id,
                   timestamp);
     cor__xb_open_remove(xb, index);
+    if (post && p->instruction.return_of != 0) {
+        cor_xb_payment *original = cor__xb_payment_find(xb, p->instruction.return_of, NULL);
+        if (original != NULL) {
+            cor__xb_track(original, COR_XB_STEP_RETURNED, xb->options.node_id, timestamp);
+        }
+    }
     if (!post) {
         xb_peer_entry *peer = cor__xb_peer_find(xb, p->instruction.to_node);
         COR_ASSERT(peer != NULL);
@@ -420,6 +514,30 @@ static uint32_t xb_beneficiary_validate(cor_xb *xb, uint64_t timestamp, const co
     return COR_XB_OK;
 }
 
+/* A return names one of our committed origin payments to its sender, reverses its
+ * accounts, does not exceed it, and is the first return of it to settle. While our side of
+ * the original is still open (its ACSC is on the way) the answer is BUSY, i.e. PDNG:
+ * nothing is recorded and the returning node asks again. */
+static uint32_t xb_return_check(cor_xb *xb, const cor_xb_message *m, cor_xb_payment **original_out)
+{
+    cor_xb_payment *o = cor__xb_payment_find(xb, m->return_of, NULL);
+    if (o == NULL || o->role != COR_XB_ROLE_ORIGIN || o->instruction.to_node != m->from_node) {
+        return COR_XB_RETURN_INVALID;
+    }
+    if (o->state == COR_XB_STATE_FORWARDED) {
+        return COR_XB_BUSY; /* the sender settled it and we have not heard yet: ask again */
+    }
+    if (o->state != COR_XB_STATE_COMMITTED) return COR_XB_RETURN_INVALID;
+    if (m->creditor_account != o->instruction.debtor_account ||
+        m->debtor_account != o->instruction.creditor_account) {
+        return COR_XB_RETURN_INVALID;
+    }
+    if (m->amount_dest > o->instruction.amount_source) return COR_XB_RETURN_TOO_LARGE;
+    if (o->returned_by != 0) return COR_XB_ALREADY_RETURNED;
+    *original_out = o;
+    return COR_XB_OK;
+}
+
 /* Posts leg 2. Returns OK, a rejection reason, or BUSY (capacity: nothing recorded). */
 static uint32_t xb_beneficiary_commit(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m,
                                       xb_peer_entry *peer)
@@ -496,11 +614,19 @@ static void xb_beneficiary_handle(cor_xb *xb, uint64_t timestamp, const cor_xb_m
         }
         reason = COR_XB_DEADLINE_PASSED; /* never seen and too late: refuse it for good */
     } else {
+        cor_xb_payment *original = NULL;
         reason = xb_beneficiary_validate(xb, timestamp, m, peer);
+        if (reason == COR_XB_OK && m->type == COR_XB_PACS004) {
+            reason = xb_return_check(xb, m, &original);
+        }
         if (reason == COR_XB_OK) reason = xb_beneficiary_commit(xb, timestamp, m, peer);
         if (reason == COR_XB_BUSY) {
             xb_answer(xb, timestamp, m, m, COR_XB_STATUS_PDNG, COR_XB_BUSY, 0);
             return;
+        }
+        if (reason == COR_XB_OK && original != NULL) {
+            original->returned_by = m->uetr;
+            cor__xb_track(original, COR_XB_STEP_RETURNED, xb->options.node_id, timestamp);
         }
     }
     xb_beneficiary_record(xb, timestamp, m, reason);
@@ -528,7 +654,7 @@ static void xb_seen_evict(cor_xb *xb, uint64_t timestamp)
 static uint32_t xb_envelope_check(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m)
 {
     static const uint8_t zero[sizeof(m->reserved)];
-    if (m->type < COR_XB_PACS008 || m->type > COR_XB_CAMT029) return COR_XB_FORMAT;
+    if (m->type < COR_XB_PACS008 || m->type > COR_XB_PACS004) return COR_XB_FORMAT;
     if (memcmp(m->reserved, zero, sizeof(zero)) != 0) return COR_XB_FORMAT;
     if (m->to_node != xb->options.node_id) return COR_XB_NOT_ADDRESSEE;
     if (m->from_node == xb->options.node_id || cor__xb_peer_find(xb, m->from_node) == NULL) {
@@ -542,6 +668,13 @@ static uint32_t xb_envelope_check(cor_xb *xb, uint64_t timestamp, const cor_xb_m
     if (m->fixed != COR_XB_FIXED_SOURCE && m->fixed != COR_XB_FIXED_DEST) return COR_XB_FORMAT;
     if (m->rate_num == 0 || m->rate_den == 0 || m->spread_ppm >= XB_PPM) return COR_XB_FORMAT;
     if (!cor_xb_uetr_valid(m->uetr)) return COR_XB_UETR_INVALID;
+    bool is_return = m->return_of != 0;
+    if (m->type == COR_XB_PACS008 && is_return) return COR_XB_FORMAT;
+    if (m->type == COR_XB_PACS004 && !is_return) return COR_XB_FORMAT;
+    if (is_return ? !xb_return_reason_valid(m->return_reason) : m->return_reason != 0) {
+        return COR_XB_FORMAT;
+    }
+    if (is_return && !cor_xb_uetr_valid(m->return_of)) return COR_XB_UETR_INVALID;
     uint64_t window = xb->options.replay_window_ns;
     if (timestamp > window && m->created_at < timestamp - window) return COR_XB_STALE;
     if (m->created_at > timestamp && m->created_at - timestamp > xb->options.clock_skew_ns) {
@@ -578,6 +711,7 @@ cor_error cor_xb_receive(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m
     xb_peer_entry *peer = cor__xb_peer_find(xb, message->from_node);
     switch (message->type) {
     case COR_XB_PACS008:
+    case COR_XB_PACS004:
     case COR_XB_PACS028:
     case COR_XB_CAMT056:
         xb_beneficiary_handle(xb, timestamp, message, peer);

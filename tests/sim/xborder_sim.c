@@ -78,6 +78,7 @@ enum { SIM_COMMITTED, SIM_REJECTED, SIM_CRASHES, SIM_DROPS, SIM_DUPS, SIM_REFUSE
 static struct {
     uint64_t reasons[COR_XB_REASON_COUNT];
     uint64_t committed, decided_before_heal, payments, crashes, drops, dups, refused, lost;
+    uint64_t returns; /* committed returns */
 } sim_totals;
 
 #define SIM_ASSERT(s, cond, ...)                                                                   \
@@ -212,6 +213,45 @@ static void sim_cancel(sim *s)
     sim_trace(s, "cancel", p->origin, p->uetr, reason);
 }
 
+/* The creditor of a payment this node committed sends (part of) it back. */
+static void sim_return(sim *s)
+{
+    if (s->payments_count == 0 || s->payments_count == SIM_PAYMENTS_MAX) return;
+    const sim_payment *p = &s->payments[sim_below(s, s->payments_count)];
+    uint32_t b = p->dest;
+    cor_xb_payment record;
+    if (s->down[b] || !cor_xb_payment_lookup(s->world.nodes[b].xb, p->uetr, &record)) return;
+    if (record.role != COR_XB_ROLE_BENEFICIARY || record.state != COR_XB_STATE_COMMITTED) return;
+    uint32_t bank = (uint32_t)(record.instruction.creditor_account - xbw_account_bank(b, 0));
+    cor_u128 most = record.instruction.amount_dest;
+    cor_xb_quote_request request = {
+        .amount = sim_below(s, 3) == 0 ? most : 1 + (most * sim_below(s, 110)) / 100,
+        .requester = 100 + bank,
+        .peer_node = p->origin + 1,
+        .fixed = COR_XB_FIXED_SOURCE,
+    };
+    cor_xb_quote quote;
+    uint32_t count = 0, reason = 0;
+    cr_assert_eq(cor_xb_quote_issue(s->world.nodes[b].xb, sim_clock(s, b), &request, &quote, 1,
+                                    &count, &reason),
+                 COR_OK);
+    if (count == 0) return;
+    cor_xb_return_request back = {
+        .uetr = xbw_uetr(&s->rng),
+        .original_uetr = p->uetr,
+        .quote_id = quote.id,
+        .requester = request.requester,
+        .reason = sim_below(s, 2) ? COR_XB_RETURN_CUSTOMER : COR_XB_RETURN_AFTER_CANCEL,
+    };
+    cr_assert_eq(cor_xb_return_initiate(s->world.nodes[b].xb, sim_clock(s, b), &back, &reason),
+                 COR_OK);
+    xbw_collect(&s->world, b);
+    sim_trace(s, "return", b, back.uetr, reason);
+    if (reason != COR_XB_OK) return;
+    s->payments[s->payments_count++] =
+        (sim_payment){.uetr = back.uetr, .origin = b, .dest = p->origin};
+}
+
 static void sim_crash(sim *s, uint32_t n)
 {
     xbw_crash(&s->world, n);
@@ -249,20 +289,22 @@ static void sim_step(sim *s)
     uint32_t roll = sim_below(s, 100);
     if (roll < 12) {
         if (s->payments_count < s->payments_target) sim_pay(s);
-    } else if (roll < 55) {
+    } else if (roll < 52) {
         if (s->flights_count > 0) {
             uint32_t index = sim_below(s, s->flights_count);
             if (s->flights[index].deliver_at <= s->now) sim_deliver_at(s, index);
         }
-    } else if (roll < 70) {
+    } else if (roll < 67) {
         if (!s->down[n]) {
             cor_xb_tick(s->world.nodes[n].xb, sim_clock(s, n), 1 + sim_below(s, 8));
             xbw_collect(&s->world, n);
         }
-    } else if (roll < 93) {
+    } else if (roll < 90) {
         if (!s->down[n]) sim_fsync(s, n, true);
-    } else if (roll < 96) {
+    } else if (roll < 93) {
         sim_cancel(s);
+    } else if (roll < 96) {
+        sim_return(s);
     } else if (roll < 98) {
         if (!s->down[n])
             sim_publish(s, n, (n + 1 + sim_below(s, nodes - 1)) % nodes, sim_below(s, XBW_FXS));
@@ -363,6 +405,20 @@ static void sim_check_payment(sim *s, uint32_t a, const cor_xb_payment *p, sim_b
                quote.used_by == i->uetr && quote.amount_source == i->amount_source &&
                    quote.amount_dest == i->amount_dest && quote.fx_id == i->fx_id,
                "payment ..%08x does not match its quote", (unsigned)(uint32_t)i->uetr);
+    if (committed && i->return_of != 0) {
+        cor_xb_payment original;
+        SIM_ASSERT(s,
+                   cor_xb_payment_lookup(s->world.nodes[b].xb, i->return_of, &original) &&
+                       original.returned_by == i->uetr &&
+                       original.state == COR_XB_STATE_COMMITTED &&
+                       i->amount_dest <= original.instruction.amount_source,
+                   "return ..%08x does not match its original", (unsigned)(uint32_t)i->uetr);
+        SIM_ASSERT(s,
+                   cor_xb_payment_lookup(s->world.nodes[a].xb, i->return_of, &original) &&
+                       original.returned_by == i->uetr,
+                   "returning node lost track of return ..%08x", (unsigned)(uint32_t)i->uetr);
+        sim_totals.returns++;
+    }
     s->counters[committed ? SIM_COMMITTED : SIM_REJECTED]++;
     sim_totals.reasons[p->reason < COR_XB_REASON_COUNT ? p->reason : 0]++;
     sim_totals.committed += committed;
@@ -552,10 +608,11 @@ static void sim_totals_print(void)
 {
     if (getenv("COR_SIM_STATS") == NULL) return;
     fprintf(stderr,
-            "payments %llu (lost in crashes before durable %llu), committed %llu, "
-            "decided before healing %llu; crashes %llu, drops %llu, dups %llu, refused %llu\n",
+            "payments %llu (lost in crashes before durable %llu), committed %llu "
+            "(returns %llu), decided before healing %llu; crashes %llu, drops %llu, dups %llu, "
+            "refused %llu\n",
             (unsigned long long)sim_totals.payments, (unsigned long long)sim_totals.lost,
-            (unsigned long long)sim_totals.committed,
+            (unsigned long long)sim_totals.committed, (unsigned long long)sim_totals.returns,
             (unsigned long long)sim_totals.decided_before_heal,
             (unsigned long long)sim_totals.crashes, (unsigned long long)sim_totals.drops,
             (unsigned long long)sim_totals.dups, (unsigned long long)sim_totals.refused);
