@@ -316,11 +316,12 @@ typedef struct cor_xb_options {
     uint32_t quotes_max;   /* live quotes at one time */
     uint32_t rates_max;    /* rate sheets (one per fx provider and peer) */
     uint32_t peers_max;
-    uint32_t fx_max;        /* fx provider registrations */
-    uint32_t seen_max;      /* message ids remembered within the replay window */
-    uint32_t outbox_max;    /* messages waiting for the node to take them */
-    uint16_t transfer_code; /* ledger code of every transfer we create; not 0 */
-    uint16_t reserved;
+    uint32_t fx_max;           /* fx provider registrations */
+    uint32_t seen_max;         /* message ids remembered within the replay window */
+    uint32_t outbox_max;       /* messages waiting for the node to take them */
+    uint16_t transfer_code;    /* ledger code of every transfer we create; not 0 */
+    bool prefault;             /* touch every table at open: no page faults later */
+    uint8_t reserved;          /* zero */
     uint64_t quote_ttl_ns;     /* quote lifetime (capped by the rate's validity) */
     uint64_t deadline_ns;      /* how long B may take to decide, from initiation */
     uint64_t deadline_max_ns;  /* B refuses deadlines further ahead than this */

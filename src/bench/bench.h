@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 int cor_bench_ledger(int argc, char **argv);
+int cor_bench_xborder(int argc, char **argv);
 
 /* Shared by the benchmarks: latency percentiles over per-batch samples (ns). */
 typedef struct cor_bench_latency {

@@ -12,6 +12,7 @@ typedef struct bench_entry {
 
 static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
+    {"xborder", cor_bench_xborder},
 };
 
 int cor_cli_bench(int argc, char **argv)

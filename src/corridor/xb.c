@@ -194,6 +194,19 @@ static cor_error xb_options_check(const cor_xb_options *o)
     return COR_OK;
 }
 
+static void xb_prefault(cor_xb *xb)
+{
+    const cor_xb_options *o = &xb->options;
+    cor_prefault(xb->quotes, (size_t)o->quotes_max * sizeof(cor_xb_quote));
+    cor_prefault(xb->payments, (size_t)o->payments_max * sizeof(cor_xb_payment));
+    cor_prefault(xb->seen, (size_t)o->seen_max * sizeof(xb_seen));
+    cor_prefault(xb->open_next, (size_t)o->payments_max * sizeof(uint32_t));
+    cor_prefault(xb->open_prev, (size_t)o->payments_max * sizeof(uint32_t));
+    cor_prefault(xb->outbox, (size_t)o->outbox_max * sizeof(cor_xb_message));
+    cor_prefault(xb->payments_index.slots, (size_t)(xb->payments_index.mask + 1) * sizeof(xb_slot));
+    cor_prefault(xb->seen_index.slots, (size_t)(xb->seen_index.mask + 1) * sizeof(xb_slot));
+}
+
 static void xb_free_tables(cor_xb *xb)
 {
     cor_free(xb->peers);
@@ -241,6 +254,7 @@ cor_error cor_xb_open(const cor_xb_options *options, cor_ledger *ledger, cor_xb 
     if (rc != COR_OK) goto fail;
     rc = cor__xb_map_init(&xb->seen_index, o->seen_max, o->hash_seed ^ 0x5eedull);
     if (rc != COR_OK) goto fail;
+    if (o->prefault) xb_prefault(xb);
     *xb_out = xb;
     return COR_OK;
 
