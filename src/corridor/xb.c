@@ -7,6 +7,7 @@
  * gives the same order, and tick() visits payments in the same order live and replayed);
  * seen[] holds the last seen_count message ids accepted, oldest at seen_head.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -60,7 +61,15 @@ static uint64_t map_hash(const xb_map *map, cor_u128 key)
     return map_mix((uint64_t)key ^ map_mix((uint64_t)(key >> 64) ^ map->seed));
 }
 
-cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed)
+static cor_u128 map_key(const xb_map *map, uint32_t value)
+{
+    cor_u128 key;
+    memcpy(&key, map->records + (size_t)value * map->stride_bytes + map->key_offset, sizeof(key));
+    return key;
+}
+
+cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed, const void *records,
+                           size_t stride_bytes, size_t key_offset)
 {
     uint64_t slot_count = 16;
     while (slot_count < 2ull * capacity)
@@ -69,6 +78,9 @@ cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed)
     if (map->slots == NULL) return COR_ERR_NOMEM;
     map->mask = slot_count - 1;
     map->seed = seed;
+    map->records = records;
+    map->stride_bytes = stride_bytes;
+    map->key_offset = key_offset;
     return COR_OK;
 }
 
@@ -78,18 +90,15 @@ void cor__xb_map_release(xb_map *map)
     memset(map, 0, sizeof(*map));
 }
 
-void cor__xb_map_clear(xb_map *map)
-{
-    memset(map->slots, 0, (size_t)(map->mask + 1) * sizeof(xb_slot));
-}
-
 static bool map_find_slot(const xb_map *map, cor_u128 key, uint64_t *slot_out)
 {
-    uint64_t slot = map_hash(map, key) & map->mask;
+    uint64_t hash = map_hash(map, key);
+    uint32_t tag = (uint32_t)(hash >> 32);
+    uint64_t slot = hash & map->mask;
     for (uint64_t probes = 0; probes <= map->mask; probes++) {
         const xb_slot *s = &map->slots[slot];
         if (s->value_next == 0) return false;
-        if (s->key == key) {
+        if (s->tag == tag && map_key(map, s->value_next - 1) == key) {
             *slot_out = slot;
             return true;
         }
@@ -109,15 +118,17 @@ bool cor__xb_map_find(const xb_map *map, cor_u128 key, uint32_t *value_out)
 void cor__xb_map_insert(xb_map *map, cor_u128 key, uint32_t value)
 {
     COR_ASSERT(value != UINT32_MAX);
-    uint64_t slot = map_hash(map, key) & map->mask;
+    COR_ASSERT(map_key(map, value) == key);
+    uint64_t hash = map_hash(map, key);
+    uint64_t slot = hash & map->mask;
     for (uint64_t probes = 0; probes <= map->mask; probes++) {
         xb_slot *s = &map->slots[slot];
-        COR_ASSERT(s->value_next == 0 || s->key != key);
         if (s->value_next == 0) {
-            s->key = key;
+            s->tag = (uint32_t)(hash >> 32);
             s->value_next = value + 1;
             return;
         }
+        COR_DEBUG_ASSERT(map_key(map, s->value_next - 1) != key);
         slot = (slot + 1) & map->mask;
     }
     COR_UNREACHABLE(); /* load factor is at most 1/2 by construction */
@@ -134,7 +145,7 @@ void cor__xb_map_remove(xb_map *map, cor_u128 key)
     for (uint64_t probes = 0; probes <= map->mask; probes++) {
         xb_slot *s = &map->slots[next];
         if (s->value_next == 0) break;
-        uint64_t home = map_hash(map, s->key) & map->mask;
+        uint64_t home = map_hash(map, map_key(map, s->value_next - 1)) & map->mask;
         bool stays = ((next - home) & map->mask) < ((next - hole) & map->mask);
         if (!stays) {
             map->slots[hole] = *s;
@@ -250,9 +261,12 @@ cor_error cor_xb_open(const cor_xb_options *options, cor_ledger *ledger, cor_xb 
         rc = COR_ERR_NOMEM;
         goto fail;
     }
-    rc = cor__xb_map_init(&xb->payments_index, o->payments_max, o->hash_seed);
+    rc = cor__xb_map_init(&xb->payments_index, o->payments_max, o->hash_seed, xb->payments,
+                          sizeof(cor_xb_payment),
+                          offsetof(cor_xb_payment, instruction) + offsetof(cor_xb_message, uetr));
     if (rc != COR_OK) goto fail;
-    rc = cor__xb_map_init(&xb->seen_index, o->seen_max, o->hash_seed ^ 0x5eedull);
+    rc = cor__xb_map_init(&xb->seen_index, o->seen_max, o->hash_seed ^ 0x5eedull, xb->seen,
+                          sizeof(xb_seen), offsetof(xb_seen, msg_id));
     if (rc != COR_OK) goto fail;
     if (o->prefault) xb_prefault(xb);
     *xb_out = xb;

@@ -17,26 +17,34 @@
 #define XB_NS_PER_DAY (86400ull * 1000000000ull)
 #define XB_PPM        1000000u
 
-/* ---- hash map: u128 key -> u32 value, linear probing, backward-shift deletion ---------- */
+/* ---- hash index: u128 key -> record index, linear probing, backward-shift deletion ----- */
 
+/* A slot holds a 32-bit tag of the key's hash and the record index + 1 (0 = empty); the key
+ * itself lives in the record (at key_offset within records[index]), so eight slots share a
+ * cache line and a lookup of an absent key (the common case for fresh UETRs and message
+ * ids) touches no record. */
 typedef struct xb_slot {
-    cor_u128 key;
-    uint32_t value_next; /* value + 1; 0 = empty */
-    uint32_t reserved[3];
+    uint32_t tag;
+    uint32_t value_next;
 } xb_slot;
 
 typedef struct xb_map {
     xb_slot *slots;
     uint64_t mask;
     uint64_t seed;
+    const unsigned char *records; /* borrowed: the table the index points into */
+    size_t stride_bytes;          /* size of one record */
+    size_t key_offset;            /* offset of the cor_u128 key in a record */
 } xb_map;
 
-cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed);
+cor_error cor__xb_map_init(xb_map *map, uint32_t capacity, uint64_t seed, const void *records,
+                           size_t stride_bytes, size_t key_offset);
 void cor__xb_map_release(xb_map *map);
-void cor__xb_map_clear(xb_map *map);
 bool cor__xb_map_find(const xb_map *map, cor_u128 key, uint32_t *value_out);
-void cor__xb_map_insert(xb_map *map, cor_u128 key, uint32_t value); /* key absent */
-void cor__xb_map_remove(xb_map *map, cor_u128 key);                 /* key present */
+/* key absent; records[value] must already hold key */
+void cor__xb_map_insert(xb_map *map, cor_u128 key, uint32_t value);
+/* key present; its record must still hold it */
+void cor__xb_map_remove(xb_map *map, cor_u128 key);
 
 /* ---- records ---------------------------------------------------------------------------- */
 
