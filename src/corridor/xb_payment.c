@@ -489,8 +489,8 @@ static uint32_t xb_beneficiary_validate(cor_xb *xb, uint64_t timestamp, const co
 {
     if (m->amount_source == 0 || m->amount_dest == 0 || m->fee_source >= m->amount_source ||
         m->debtor_account == 0 || m->creditor_account == 0 || m->creditor_account == COR_U128_MAX ||
-        m->deadline == 0 || m->quote_id == 0) {
-        return COR_XB_FORMAT;
+        m->deadline == 0 || m->quote_id == 0 || (uint32_t)(m->quote_id >> 96) != m->from_node) {
+        return COR_XB_FORMAT; /* quote ids live in the issuing (origin) node's namespace */
     }
     if (timestamp > m->deadline) return COR_XB_DEADLINE_PASSED;
     if (m->deadline - timestamp > xb->options.deadline_max_ns) return COR_XB_DEADLINE_INVALID;

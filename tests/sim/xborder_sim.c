@@ -641,19 +641,19 @@ static void sim_run_part(uint32_t part)
     sim_totals_print();
 }
 
-Test(xborder_sim, seeds_part_1, .timeout = 600)
+Test(xborder_sim, seeds_part_1)
 {
     sim_run_part(0);
 }
-Test(xborder_sim, seeds_part_2, .timeout = 600)
+Test(xborder_sim, seeds_part_2)
 {
     sim_run_part(1);
 }
-Test(xborder_sim, seeds_part_3, .timeout = 600)
+Test(xborder_sim, seeds_part_3)
 {
     sim_run_part(2);
 }
-Test(xborder_sim, seeds_part_4, .timeout = 600)
+Test(xborder_sim, seeds_part_4)
 {
     sim_run_part(3);
 }
