@@ -22,16 +22,16 @@
 
 #include "corridor/ledger.h"
 
-#define MODEL_SEEDS_PER_TEST 8u
+#define MODEL_SEEDS_PER_TEST  8u
 #define MODEL_BATCHES_DEFAULT 1250u /* 32 seeds x 1,250 = 40,000 batches by default */
-#define MODEL_EVENTS_MAX 48u
-#define MODEL_ACCOUNT_IDS 28u /* account ids 1..28; capacities are often smaller */
-#define MODEL_ACCOUNTS_CAP 40u
-#define MODEL_TRANSFERS_CAP 4000u
-#define MODEL_FAILED_CAP 4000u
-#define MODEL_RECENT 64u
-#define NS 1000000000ull
-#define IMPORTED_TS_LIMIT (1ull << 63)
+#define MODEL_EVENTS_MAX      48u
+#define MODEL_ACCOUNT_IDS     28u /* account ids 1..28; capacities are often smaller */
+#define MODEL_ACCOUNTS_CAP    40u
+#define MODEL_TRANSFERS_CAP   4000u
+#define MODEL_FAILED_CAP      4000u
+#define MODEL_RECENT          64u
+#define NS                    1000000000ull
+#define IMPORTED_TS_LIMIT     (1ull << 63)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Random numbers (splitmix64)                                                              */
@@ -65,8 +65,8 @@ static bool rng_chance(rng *r, unsigned percent)
 
 typedef struct m_transfer {
     cor_transfer record;
-    uint8_t      status;     /* cor_pending_status */
-    uint64_t     expires_at; /* 0 = no timeout */
+    uint8_t status;      /* cor_pending_status */
+    uint64_t expires_at; /* 0 = no timeout */
 } m_transfer;
 
 typedef struct m_history {
@@ -79,30 +79,31 @@ typedef struct m_history {
 typedef struct model {
     uint32_t accounts_max, transfers_max, pending_max, failed_max;
     cor_account accounts[MODEL_ACCOUNTS_CAP];
-    uint32_t    accounts_count;
-    m_transfer  transfers[MODEL_TRANSFERS_CAP];
-    uint32_t    transfers_count;
-    cor_u128    failed[MODEL_FAILED_CAP];
-    uint32_t    failed_count;
-    m_history   history[2 * MODEL_TRANSFERS_CAP];
-    uint32_t    history_count;
-    uint32_t    pending_count;
-    uint64_t    now;      /* the last timestamp given */
-    uint64_t    obj_last; /* newest account or transfer timestamp */
+    uint32_t accounts_count;
+    m_transfer transfers[MODEL_TRANSFERS_CAP];
+    uint32_t transfers_count;
+    cor_u128 failed[MODEL_FAILED_CAP];
+    uint32_t failed_count;
+    m_history history[2 * MODEL_TRANSFERS_CAP];
+    uint32_t history_count;
+    uint32_t pending_count;
+    uint64_t now;      /* the last timestamp given */
+    uint64_t obj_last; /* newest account or transfer timestamp */
 } model;
 
 /* What a chain may change, copied at the chain's start (transfers are only appended). */
 typedef struct m_saved {
     cor_account accounts[MODEL_ACCOUNTS_CAP];
-    uint8_t     statuses[MODEL_TRANSFERS_CAP];
-    uint32_t    accounts_count, transfers_count, history_count, pending_count;
-    uint64_t    obj_last;
+    uint8_t statuses[MODEL_TRANSFERS_CAP];
+    uint32_t accounts_count, transfers_count, history_count, pending_count;
+    uint64_t obj_last;
 } m_saved;
 
 static void m_save(const model *m, m_saved *s)
 {
     memcpy(s->accounts, m->accounts, sizeof(cor_account) * m->accounts_count);
-    for (uint32_t i = 0; i < m->transfers_count; i++) s->statuses[i] = m->transfers[i].status;
+    for (uint32_t i = 0; i < m->transfers_count; i++)
+        s->statuses[i] = m->transfers[i].status;
     s->accounts_count = m->accounts_count;
     s->transfers_count = m->transfers_count;
     s->history_count = m->history_count;
@@ -115,7 +116,8 @@ static void m_restore(model *m, const m_saved *s)
     memcpy(m->accounts, s->accounts, sizeof(cor_account) * s->accounts_count);
     m->accounts_count = s->accounts_count;
     m->transfers_count = s->transfers_count;
-    for (uint32_t i = 0; i < m->transfers_count; i++) m->transfers[i].status = s->statuses[i];
+    for (uint32_t i = 0; i < m->transfers_count; i++)
+        m->transfers[i].status = s->statuses[i];
     m->history_count = s->history_count;
     m->pending_count = s->pending_count;
     m->obj_last = s->obj_last;
@@ -147,7 +149,8 @@ static bool m_failed(const model *m, cor_u128 id)
 
 static bool m_transient(uint32_t s)
 {
-    return s == COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND || s == COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND ||
+    return s == COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND ||
+           s == COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND ||
            s == COR_TRANSFER_PENDING_TRANSFER_NOT_FOUND || s == COR_TRANSFER_EXCEEDS_CREDITS ||
            s == COR_TRANSFER_EXCEEDS_DEBITS || s == COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED ||
            s == COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED;
@@ -166,8 +169,8 @@ static bool ovf3(cor_u128 a, cor_u128 b, cor_u128 c)
 
 /* --- accounts --- */
 
-static uint32_t m_account_event(model *m, const cor_account *a, bool imported_batch,
-                                uint64_t base, uint64_t ts, uint64_t *ts_out)
+static uint32_t m_account_event(model *m, const cor_account *a, bool imported_batch, uint64_t base,
+                                uint64_t ts, uint64_t *ts_out)
 {
     bool imported = (a->flags & COR_ACCOUNT_IMPORTED) != 0;
     if (imported_batch && !imported) return COR_ACCOUNT_IMPORTED_EVENT_EXPECTED;
@@ -176,7 +179,8 @@ static uint32_t m_account_event(model *m, const cor_account *a, bool imported_ba
     if (imported && (a->timestamp == 0 || a->timestamp >= IMPORTED_TS_LIMIT)) {
         return COR_ACCOUNT_IMPORTED_EVENT_TIMESTAMP_OUT_OF_RANGE;
     }
-    if (imported && a->timestamp >= base) return COR_ACCOUNT_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_ADVANCE;
+    if (imported && a->timestamp >= base)
+        return COR_ACCOUNT_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_ADVANCE;
     if (a->reserved != 0) return COR_ACCOUNT_RESERVED_FIELD;
     if (a->flags & ~0x3fu) return COR_ACCOUNT_RESERVED_FLAG;
     if (a->id == 0) return COR_ACCOUNT_ID_MUST_NOT_BE_ZERO;
@@ -186,9 +190,12 @@ static uint32_t m_account_event(model *m, const cor_account *a, bool imported_ba
         if ((a->flags & ~COR_ACCOUNT_CLOSED) != (e->flags & ~COR_ACCOUNT_CLOSED)) {
             return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_FLAGS;
         }
-        if (a->user_data_128 != e->user_data_128) return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA_128;
-        if (a->user_data_64 != e->user_data_64) return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA_64;
-        if (a->user_data_32 != e->user_data_32) return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA_32;
+        if (a->user_data_128 != e->user_data_128)
+            return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA_128;
+        if (a->user_data_64 != e->user_data_64)
+            return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA_64;
+        if (a->user_data_32 != e->user_data_32)
+            return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA_32;
         if (a->ledger != e->ledger) return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_LEDGER;
         if (a->code != e->code) return COR_ACCOUNT_EXISTS_WITH_DIFFERENT_CODE;
         *ts_out = e->timestamp;
@@ -293,13 +300,16 @@ static uint32_t m_plain(model *m, const cor_transfer *t, uint64_t ts, uint64_t *
 {
     bool pending = m_flag(t, COR_TRANSFER_PENDING);
     if (t->debit_account_id == 0) return COR_TRANSFER_DEBIT_ACCOUNT_ID_MUST_NOT_BE_ZERO;
-    if (t->debit_account_id == COR_U128_MAX) return COR_TRANSFER_DEBIT_ACCOUNT_ID_MUST_NOT_BE_INT_MAX;
+    if (t->debit_account_id == COR_U128_MAX)
+        return COR_TRANSFER_DEBIT_ACCOUNT_ID_MUST_NOT_BE_INT_MAX;
     if (t->credit_account_id == 0) return COR_TRANSFER_CREDIT_ACCOUNT_ID_MUST_NOT_BE_ZERO;
-    if (t->credit_account_id == COR_U128_MAX) return COR_TRANSFER_CREDIT_ACCOUNT_ID_MUST_NOT_BE_INT_MAX;
+    if (t->credit_account_id == COR_U128_MAX)
+        return COR_TRANSFER_CREDIT_ACCOUNT_ID_MUST_NOT_BE_INT_MAX;
     if (t->debit_account_id == t->credit_account_id) return COR_TRANSFER_ACCOUNTS_MUST_BE_DIFFERENT;
     if (t->pending_id != 0) return COR_TRANSFER_PENDING_ID_MUST_BE_ZERO;
     if (!pending && t->timeout != 0) return COR_TRANSFER_TIMEOUT_RESERVED_FOR_PENDING_TRANSFER;
-    if (!pending && (m_flag(t, COR_TRANSFER_CLOSING_DEBIT) || m_flag(t, COR_TRANSFER_CLOSING_CREDIT))) {
+    if (!pending &&
+        (m_flag(t, COR_TRANSFER_CLOSING_DEBIT) || m_flag(t, COR_TRANSFER_CLOSING_CREDIT))) {
         return COR_TRANSFER_CLOSING_TRANSFER_MUST_BE_PENDING;
     }
     if (t->ledger == 0) return COR_TRANSFER_LEDGER_MUST_NOT_BE_ZERO;
@@ -343,7 +353,8 @@ static uint32_t m_plain(model *m, const cor_transfer *t, uint64_t ts, uint64_t *
         if (ovf(cr->credits_posted, amount)) return COR_TRANSFER_OVERFLOWS_CREDITS_POSTED;
     }
     if (ovf3(dr->debits_pending, dr->debits_posted, amount)) return COR_TRANSFER_OVERFLOWS_DEBITS;
-    if (ovf3(cr->credits_pending, cr->credits_posted, amount)) return COR_TRANSFER_OVERFLOWS_CREDITS;
+    if (ovf3(cr->credits_pending, cr->credits_posted, amount))
+        return COR_TRANSFER_OVERFLOWS_CREDITS;
     if (pending && t->timeout != 0 && (uint64_t)t->timeout * NS > UINT64_MAX - event_ts) {
         return COR_TRANSFER_OVERFLOWS_TIMEOUT;
     }
@@ -388,8 +399,10 @@ static void m_release(model *m, m_transfer *p, uint8_t status)
     dr->debits_pending -= p->record.amount;
     cr->credits_pending -= p->record.amount;
     if (status != COR_PENDING_STATUS_POSTED) {
-        if (m_flag(&p->record, COR_TRANSFER_CLOSING_DEBIT)) dr->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
-        if (m_flag(&p->record, COR_TRANSFER_CLOSING_CREDIT)) cr->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
+        if (m_flag(&p->record, COR_TRANSFER_CLOSING_DEBIT))
+            dr->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
+        if (m_flag(&p->record, COR_TRANSFER_CLOSING_CREDIT))
+            cr->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
     }
     p->status = status;
     m->pending_count--;
@@ -412,8 +425,10 @@ static uint32_t m_post_void(model *m, const cor_transfer *t, uint64_t ts, uint64
     if (t->credit_account_id != 0 && t->credit_account_id != pr->credit_account_id) {
         return COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_CREDIT_ACCOUNT_ID;
     }
-    if (t->ledger != 0 && t->ledger != pr->ledger) return COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_LEDGER;
-    if (t->code != 0 && t->code != pr->code) return COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_CODE;
+    if (t->ledger != 0 && t->ledger != pr->ledger)
+        return COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_LEDGER;
+    if (t->code != 0 && t->code != pr->code)
+        return COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_CODE;
     cor_u128 amount;
     if (post) {
         amount = t->amount == COR_AMOUNT_MAX ? pr->amount : t->amount;
@@ -428,7 +443,8 @@ static uint32_t m_post_void(model *m, const cor_transfer *t, uint64_t ts, uint64
     if (p->status == COR_PENDING_STATUS_VOIDED) return COR_TRANSFER_PENDING_TRANSFER_ALREADY_VOIDED;
     if (p->status == COR_PENDING_STATUS_EXPIRED) return COR_TRANSFER_PENDING_TRANSFER_EXPIRED;
     uint64_t event_ts = m_flag(t, COR_TRANSFER_IMPORTED) ? t->timestamp : ts;
-    if (p->expires_at != 0 && p->expires_at <= event_ts) return COR_TRANSFER_PENDING_TRANSFER_EXPIRED;
+    if (p->expires_at != 0 && p->expires_at <= event_ts)
+        return COR_TRANSFER_PENDING_TRANSFER_EXPIRED;
     cor_account *dr = m_account(m, pr->debit_account_id);
     cor_account *cr = m_account(m, pr->credit_account_id);
     uint32_t s = m_imported_checks(m, t, dr, cr);
@@ -473,7 +489,8 @@ static uint32_t m_transfer_event(model *m, const cor_transfer *t, bool imported_
     if (imported && (t->timestamp == 0 || t->timestamp >= IMPORTED_TS_LIMIT)) {
         return COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_OUT_OF_RANGE;
     }
-    if (imported && t->timestamp >= base) return COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_ADVANCE;
+    if (imported && t->timestamp >= base)
+        return COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_ADVANCE;
     if (t->flags & ~0x1ffu) return COR_TRANSFER_RESERVED_FLAG;
     if (t->id == 0) return COR_TRANSFER_ID_MUST_NOT_BE_ZERO;
     if (t->id == COR_U128_MAX) return COR_TRANSFER_ID_MUST_NOT_BE_INT_MAX;
@@ -488,7 +505,8 @@ static uint32_t m_transfer_event(model *m, const cor_transfer *t, bool imported_
     bool void_ = m_flag(t, COR_TRANSFER_VOID_PENDING_TRANSFER);
     bool special = (t->flags & (COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT |
                                 COR_TRANSFER_CLOSING_DEBIT | COR_TRANSFER_CLOSING_CREDIT)) != 0;
-    if (m_flag(t, COR_TRANSFER_PENDING) && (post || void_)) return COR_TRANSFER_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
+    if (m_flag(t, COR_TRANSFER_PENDING) && (post || void_))
+        return COR_TRANSFER_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
     if (post && void_) return COR_TRANSFER_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
     if ((post || void_) && special) return COR_TRANSFER_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
     if (post || void_) return m_post_void(m, t, ts, ts_out);
@@ -513,13 +531,15 @@ static void m_batch(model *m, bool transfers, const void *events, uint32_t count
     const cor_transfer *xfers = events;
     uint64_t base = timestamp > m->now ? timestamp : m->now + 1;
 #define EV_FLAGS(i) (transfers ? xfers[i].flags : accounts[i].flags)
-#define EV_ID(i) (transfers ? xfers[i].id : accounts[i].id)
-    bool imported_batch = (EV_FLAGS(0) & (transfers ? COR_TRANSFER_IMPORTED : COR_ACCOUNT_IMPORTED)) != 0;
+#define EV_ID(i)    (transfers ? xfers[i].id : accounts[i].id)
+    bool imported_batch =
+        (EV_FLAGS(0) & (transfers ? COR_TRANSFER_IMPORTED : COR_ACCOUNT_IMPORTED)) != 0;
     static m_saved saved;
     uint32_t i = 0;
     while (i < count) {
         uint32_t last = i;
-        while (last < count - 1 && (EV_FLAGS(last) & 1u)) last++;
+        while (last < count - 1 && (EV_FLAGS(last) & 1u))
+            last++;
         bool chain = (EV_FLAGS(i) & 1u) != 0;
         if (chain) m_save(m, &saved);
         int32_t failed = -1;
@@ -610,13 +630,13 @@ static void model_crash_handler(int signal_number)
     raise(signal_number);
 }
 
-#define MODEL_FAIL(...)                                                                     \
-    do {                                                                                    \
-        char detail_[256];                                                                  \
-        snprintf(detail_, sizeof(detail_), __VA_ARGS__);                                    \
+#define MODEL_FAIL(...)                                                                            \
+    do {                                                                                           \
+        char detail_[256];                                                                         \
+        snprintf(detail_, sizeof(detail_), __VA_ARGS__);                                           \
         cr_assert_fail("ledger_model: seed %llu batch %u: %s (rerun with COR_SEED=%llu)",          \
-                (unsigned long long)g_seed, (unsigned)g_batch, detail_,                     \
-                (unsigned long long)g_seed);                                                \
+                       (unsigned long long)g_seed, (unsigned)g_batch, detail_,                     \
+                       (unsigned long long)g_seed);                                                \
     } while (0)
 
 /* ---------------------------------------------------------------------------------------- */
@@ -633,9 +653,10 @@ static void compare_history(cor_ledger *ledger, const model *m, cor_u128 account
     static cor_account_balance balances[2 * MODEL_TRANSFERS_CAP];
     static cor_transfer transfers[2 * MODEL_TRANSFERS_CAP];
     cor_account_filter filter = {.account_id = account_id, .limit = 2 * MODEL_TRANSFERS_CAP};
-    uint32_t got = cor_ledger_get_account_balances(ledger, &filter, balances, 2 * MODEL_TRANSFERS_CAP);
-    uint32_t got_transfers = cor_ledger_get_account_transfers(ledger, &filter, transfers,
-                                                              2 * MODEL_TRANSFERS_CAP);
+    uint32_t got =
+        cor_ledger_get_account_balances(ledger, &filter, balances, 2 * MODEL_TRANSFERS_CAP);
+    uint32_t got_transfers =
+        cor_ledger_get_account_transfers(ledger, &filter, transfers, 2 * MODEL_TRANSFERS_CAP);
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->history_count; i++) {
         const m_history *h = &m->history[i];
@@ -657,7 +678,8 @@ static void compare_history(cor_ledger *ledger, const model *m, cor_u128 account
         }
         n++;
     }
-    if (n != got || n != got_transfers) MODEL_FAIL("account history has %u entries, model %u", got, n);
+    if (n != got || n != got_transfers)
+        MODEL_FAIL("account history has %u entries, model %u", got, n);
 }
 
 static void compare_state(cor_ledger *ledger, model *m, rng *r, bool full)
@@ -693,14 +715,15 @@ static void compare_state(cor_ledger *ledger, model *m, rng *r, bool full)
             char a[48], b[48];
             u128_text(got.debits_posted, a);
             u128_text(m->accounts[i].debits_posted, b);
-            MODEL_FAIL("account %u differs (debits_posted %s vs model %s, flags %u vs %u)", i, a,
-                       b, got.flags, m->accounts[i].flags);
+            MODEL_FAIL("account %u differs (debits_posted %s vs model %s, flags %u vs %u)", i, a, b,
+                       got.flags, m->accounts[i].flags);
         }
     }
     for (uint32_t i = 0; i < m->transfers_count; i++) {
         cor_transfer got;
         const m_transfer *x = &m->transfers[i];
-        if (!cor_ledger_lookup_transfer(ledger, x->record.id, &got)) MODEL_FAIL("transfer %u missing", i);
+        if (!cor_ledger_lookup_transfer(ledger, x->record.id, &got))
+            MODEL_FAIL("transfer %u missing", i);
         if (memcmp(&got, &x->record, sizeof(got)) != 0) MODEL_FAIL("transfer %u differs", i);
         cor_pending_status status = cor_ledger_pending_status(ledger, x->record.id);
         if ((uint8_t)status != x->status) {
@@ -709,7 +732,8 @@ static void compare_state(cor_ledger *ledger, model *m, rng *r, bool full)
     }
     for (uint32_t i = 0; i < m->failed_count; i++) {
         cor_transfer got;
-        if (cor_ledger_lookup_transfer(ledger, m->failed[i], &got)) MODEL_FAIL("failed id %u stored", i);
+        if (cor_ledger_lookup_transfer(ledger, m->failed[i], &got))
+            MODEL_FAIL("failed id %u stored", i);
     }
     uint64_t a_next = 0, m_next_at = 0;
     bool a_has = cor_ledger_next_expiry(ledger, &a_next);
@@ -718,7 +742,8 @@ static void compare_state(cor_ledger *ledger, model *m, rng *r, bool full)
     char problem[200];
     if (!cor_ledger_check(ledger, problem, sizeof(problem))) MODEL_FAIL("check: %s", problem);
     if (full) {
-        for (uint32_t i = 0; i < m->accounts_count; i++) compare_history(ledger, m, m->accounts[i].id);
+        for (uint32_t i = 0; i < m->accounts_count; i++)
+            compare_history(ledger, m, m->accounts[i].id);
     } else if (m->accounts_count > 0) {
         compare_history(ledger, m, m->accounts[rng_below(r, m->accounts_count)].id);
     }
@@ -729,12 +754,12 @@ static void compare_state(cor_ledger *ledger, model *m, rng *r, bool full)
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct gen {
-    rng          r;
-    cor_u128     next_transfer_id;
+    rng r;
+    cor_u128 next_transfer_id;
     cor_transfer recent[MODEL_RECENT]; /* recently submitted transfer events, for retries */
-    uint32_t     recent_count;
-    cor_account  recent_accounts[MODEL_RECENT];
-    uint32_t     recent_accounts_count;
+    uint32_t recent_count;
+    cor_account recent_accounts[MODEL_RECENT];
+    uint32_t recent_accounts_count;
 } gen;
 
 static uint32_t scheme_ledger(cor_u128 account_id)
@@ -767,14 +792,29 @@ static void gen_account(gen *g, model *m, cor_account *a)
         *a = g->recent_accounts[rng_below(&g->r, g->recent_accounts_count)];
         a->flags &= (uint16_t)~COR_ACCOUNT_LINKED;
         switch (rng_below(&g->r, 8)) { /* mutate one field, or none */
-        case 0: a->flags ^= COR_ACCOUNT_HISTORY; break;
-        case 1: a->user_data_128 += 1; break;
-        case 2: a->user_data_64 += 1; break;
-        case 3: a->user_data_32 += 1; break;
-        case 4: a->ledger += 1; break;
-        case 5: a->code += 1; break;
-        case 6: a->flags ^= COR_ACCOUNT_CLOSED; break;
-        default: break;
+        case 0:
+            a->flags ^= COR_ACCOUNT_HISTORY;
+            break;
+        case 1:
+            a->user_data_128 += 1;
+            break;
+        case 2:
+            a->user_data_64 += 1;
+            break;
+        case 3:
+            a->user_data_32 += 1;
+            break;
+        case 4:
+            a->ledger += 1;
+            break;
+        case 5:
+            a->code += 1;
+            break;
+        case 6:
+            a->flags ^= COR_ACCOUNT_CLOSED;
+            break;
+        default:
+            break;
         }
         return;
     }
@@ -792,14 +832,29 @@ static void gen_account(gen *g, model *m, cor_account *a)
     if (rng_chance(&g->r, 30)) a->flags |= COR_ACCOUNT_HISTORY;
     if (rng_chance(&g->r, 2)) a->flags |= COR_ACCOUNT_CLOSED;
     switch (rng_below(&g->r, 60)) { /* rare invalid fields */
-    case 0: a->reserved = 1; break;
-    case 1: a->flags |= 1u << 9; break;
-    case 2: a->debits_pending = 1; break;
-    case 3: a->debits_posted = 1; break;
-    case 4: a->credits_pending = 1; break;
-    case 5: a->credits_posted = 1; break;
-    case 6: a->timestamp = 5; break;
-    default: break;
+    case 0:
+        a->reserved = 1;
+        break;
+    case 1:
+        a->flags |= 1u << 9;
+        break;
+    case 2:
+        a->debits_pending = 1;
+        break;
+    case 3:
+        a->debits_posted = 1;
+        break;
+    case 4:
+        a->credits_pending = 1;
+        break;
+    case 5:
+        a->credits_posted = 1;
+        break;
+    case 6:
+        a->timestamp = 5;
+        break;
+    default:
+        break;
     }
     if (g->recent_accounts_count < MODEL_RECENT) {
         g->recent_accounts[g->recent_accounts_count++] = *a;
@@ -831,8 +886,11 @@ static cor_u128 gen_pending_id(gen *g, model *m, const m_transfer **p_out)
     for (int k = 0; k < 6 && !(pick->record.flags & COR_TRANSFER_PENDING); k++) {
         pick = &m->transfers[rng_below(&g->r, m->transfers_count)];
     }
-    for (int k = 0; k < 2 && pick->status != COR_PENDING_STATUS_PENDING && rng_chance(&g->r, 60); k++) {
-        const m_transfer *other = &m->transfers[m->transfers_count - 1 - rng_below(&g->r, 8 < m->transfers_count ? 8 : m->transfers_count)];
+    for (int k = 0; k < 2 && pick->status != COR_PENDING_STATUS_PENDING && rng_chance(&g->r, 60);
+         k++) {
+        const m_transfer *other =
+            &m->transfers[m->transfers_count - 1 -
+                          rng_below(&g->r, 8 < m->transfers_count ? 8 : m->transfers_count)];
         if (other->status == COR_PENDING_STATUS_PENDING) pick = other;
     }
     *p_out = pick;
@@ -858,18 +916,42 @@ static void gen_transfer(gen *g, model *m, cor_transfer *t, bool imported)
             t->timestamp = 0;
         }
         switch (rng_below(&g->r, 14)) {
-        case 0: t->flags ^= COR_TRANSFER_PENDING; break;
-        case 1: t->pending_id += 1; break;
-        case 2: t->timeout += 1; break;
-        case 3: t->debit_account_id = rng_chance(&g->r, 50) ? 0 : t->debit_account_id + 1; break;
-        case 4: t->credit_account_id = rng_chance(&g->r, 50) ? 0 : t->credit_account_id + 1; break;
-        case 5: t->amount = rng_chance(&g->r, 30) ? COR_AMOUNT_MAX : t->amount + 1 - 2 * rng_below(&g->r, 2); break;
-        case 6: t->user_data_128 = rng_below(&g->r, 3); break;
-        case 7: t->user_data_64 = rng_below(&g->r, 3); break;
-        case 8: t->user_data_32 = (uint32_t)rng_below(&g->r, 3); break;
-        case 9: t->ledger = rng_chance(&g->r, 50) ? 0 : t->ledger + 1; break;
-        case 10: t->code = rng_chance(&g->r, 50) ? 0 : (uint16_t)(t->code + 1); break;
-        default: break;
+        case 0:
+            t->flags ^= COR_TRANSFER_PENDING;
+            break;
+        case 1:
+            t->pending_id += 1;
+            break;
+        case 2:
+            t->timeout += 1;
+            break;
+        case 3:
+            t->debit_account_id = rng_chance(&g->r, 50) ? 0 : t->debit_account_id + 1;
+            break;
+        case 4:
+            t->credit_account_id = rng_chance(&g->r, 50) ? 0 : t->credit_account_id + 1;
+            break;
+        case 5:
+            t->amount =
+                rng_chance(&g->r, 30) ? COR_AMOUNT_MAX : t->amount + 1 - 2 * rng_below(&g->r, 2);
+            break;
+        case 6:
+            t->user_data_128 = rng_below(&g->r, 3);
+            break;
+        case 7:
+            t->user_data_64 = rng_below(&g->r, 3);
+            break;
+        case 8:
+            t->user_data_32 = (uint32_t)rng_below(&g->r, 3);
+            break;
+        case 9:
+            t->ledger = rng_chance(&g->r, 50) ? 0 : t->ledger + 1;
+            break;
+        case 10:
+            t->code = rng_chance(&g->r, 50) ? 0 : (uint16_t)(t->code + 1);
+            break;
+        default:
+            break;
         }
         return;
     }
@@ -893,35 +975,53 @@ static void gen_transfer(gen *g, model *m, cor_transfer *t, bool imported)
         cor_u128 pending_amount = p ? p->record.amount : 10;
         uint64_t roll = rng_below(&g->r, 100);
         if (post) {
-            if (roll < 40) t->amount = COR_AMOUNT_MAX;
-            else if (roll < 60) t->amount = pending_amount;
-            else if (roll < 90) t->amount = pending_amount ? (cor_u128)rng_below(&g->r, (uint64_t)(pending_amount > 1000 ? 1000 : pending_amount)) : 0;
-            else t->amount = pending_amount + 1;
+            if (roll < 40)
+                t->amount = COR_AMOUNT_MAX;
+            else if (roll < 60)
+                t->amount = pending_amount;
+            else if (roll < 90)
+                t->amount =
+                    pending_amount
+                        ? (cor_u128)rng_below(
+                              &g->r, (uint64_t)(pending_amount > 1000 ? 1000 : pending_amount))
+                        : 0;
+            else
+                t->amount = pending_amount + 1;
         } else {
-            if (roll < 60) t->amount = 0;
-            else if (roll < 90) t->amount = pending_amount;
-            else t->amount = pending_amount + 1;
+            if (roll < 60)
+                t->amount = 0;
+            else if (roll < 90)
+                t->amount = pending_amount;
+            else
+                t->amount = pending_amount + 1;
         }
         if (p != NULL && rng_chance(&g->r, 30)) {
-            t->debit_account_id = rng_chance(&g->r, 85) ? p->record.debit_account_id : p->record.debit_account_id + 1;
+            t->debit_account_id =
+                rng_chance(&g->r, 85) ? p->record.debit_account_id : p->record.debit_account_id + 1;
         }
         if (p != NULL && rng_chance(&g->r, 30)) {
-            t->credit_account_id = rng_chance(&g->r, 85) ? p->record.credit_account_id : p->record.credit_account_id + 1;
+            t->credit_account_id = rng_chance(&g->r, 85) ? p->record.credit_account_id
+                                                         : p->record.credit_account_id + 1;
         }
-        if (p != NULL && rng_chance(&g->r, 20)) t->ledger = rng_chance(&g->r, 85) ? p->record.ledger : p->record.ledger + 1;
-        if (p != NULL && rng_chance(&g->r, 20)) t->code = rng_chance(&g->r, 85) ? p->record.code : (uint16_t)(p->record.code + 1);
+        if (p != NULL && rng_chance(&g->r, 20))
+            t->ledger = rng_chance(&g->r, 85) ? p->record.ledger : p->record.ledger + 1;
+        if (p != NULL && rng_chance(&g->r, 20))
+            t->code = rng_chance(&g->r, 85) ? p->record.code : (uint16_t)(p->record.code + 1);
         if (rng_chance(&g->r, 3)) t->timeout = 1;
         if (rng_chance(&g->r, 2)) t->flags |= COR_TRANSFER_PENDING;
         if (rng_chance(&g->r, 2)) t->flags |= COR_TRANSFER_BALANCING_DEBIT;
-        if (rng_chance(&g->r, 1)) t->flags |= COR_TRANSFER_POST_PENDING_TRANSFER | COR_TRANSFER_VOID_PENDING_TRANSFER;
+        if (rng_chance(&g->r, 1))
+            t->flags |= COR_TRANSFER_POST_PENDING_TRANSFER | COR_TRANSFER_VOID_PENDING_TRANSFER;
         if (rng_chance(&g->r, 2)) t->pending_id = t->id;
     } else {
         t->debit_account_id = gen_account_id(g);
         t->credit_account_id = gen_account_id(g);
-        if (rng_chance(&g->r, 85) && t->debit_account_id != 0 && t->debit_account_id <= MODEL_ACCOUNT_IDS) {
+        if (rng_chance(&g->r, 85) && t->debit_account_id != 0 &&
+            t->debit_account_id <= MODEL_ACCOUNT_IDS) {
             /* Mostly an account on the same ledger (ids congruent modulo 3). */
             uint64_t step = 3 * (1 + rng_below(&g->r, MODEL_ACCOUNT_IDS / 3 - 1));
-            t->credit_account_id = (t->debit_account_id - 1 + step) % (MODEL_ACCOUNT_IDS - MODEL_ACCOUNT_IDS % 3) + 1;
+            t->credit_account_id =
+                (t->debit_account_id - 1 + step) % (MODEL_ACCOUNT_IDS - MODEL_ACCOUNT_IDS % 3) + 1;
         }
         if (t->credit_account_id == t->debit_account_id && rng_chance(&g->r, 80)) {
             t->credit_account_id = t->debit_account_id % MODEL_ACCOUNT_IDS + 1;
@@ -931,7 +1031,8 @@ static void gen_transfer(gen *g, model *m, cor_transfer *t, bool imported)
         if (rng_chance(&g->r, 2)) t->ledger = 0;
         t->code = gen_code(g);
         t->amount = gen_amount(g);
-        if (t->amount == COR_AMOUNT_MAX && rng_chance(&g->r, 50)) t->amount = 1 + rng_below(&g->r, 100);
+        if (t->amount == COR_AMOUNT_MAX && rng_chance(&g->r, 50))
+            t->amount = 1 + rng_below(&g->r, 100);
         if (shape < 62) {
             t->flags |= COR_TRANSFER_PENDING;
             if (!imported || rng_chance(&g->r, 5)) {
@@ -985,12 +1086,23 @@ static uint64_t gen_imported_timestamps(gen *g, model *m, void *events, uint32_t
         ts += 1 + rng_below(&g->r, 3);
         uint64_t value = ts;
         switch (rng_below(&g->r, 40)) {
-        case 0: value = 0; break;
-        case 1: value = IMPORTED_TS_LIMIT; break;
-        case 2: value = m->obj_last; break;             /* regresses */
-        case 3: value = m->now + 100000; break;          /* advances past the batch */
-        case 4: value = ts > 2 ? ts - 2 : ts; break;
-        default: break;
+        case 0:
+            value = 0;
+            break;
+        case 1:
+            value = IMPORTED_TS_LIMIT;
+            break;
+        case 2:
+            value = m->obj_last;
+            break; /* regresses */
+        case 3:
+            value = m->now + 100000;
+            break; /* advances past the batch */
+        case 4:
+            value = ts > 2 ? ts - 2 : ts;
+            break;
+        default:
+            break;
         }
         if (transfers) {
             ((cor_transfer *)events)[i].timestamp = value;
@@ -1023,8 +1135,10 @@ static void model_run_seed(uint64_t seed, uint32_t batches)
     uint32_t failed_option = rng_chance(&g.r, 70) ? 0 : 3 + (uint32_t)rng_below(&g.r, 60);
     m.failed_max = failed_option ? failed_option : m.transfers_max;
     cor_ledger_options options = {
-        .accounts_max = m.accounts_max, .transfers_max = m.transfers_max,
-        .pending_transfers_max = m.pending_max, .failed_ids_max = failed_option,
+        .accounts_max = m.accounts_max,
+        .transfers_max = m.transfers_max,
+        .pending_transfers_max = m.pending_max,
+        .failed_ids_max = failed_option,
         .hash_seed = rng_next(&g.r),
     };
     cor_ledger *ledger = NULL;
@@ -1038,29 +1152,36 @@ static void model_run_seed(uint64_t seed, uint32_t batches)
         clock += roll < 3 ? 0 : roll < 8 ? rng_below(&g.r, NS) : rng_below(&g.r, 3 * NS);
         if (op < 10 || op >= 94) { /* accounts (imported when op >= 97) */
             bool imported = op >= 97;
-            uint32_t count = 1 + (uint32_t)rng_below(&g.r, rng_chance(&g.r, 10) ? MODEL_EVENTS_MAX : 8);
+            uint32_t count =
+                1 + (uint32_t)rng_below(&g.r, rng_chance(&g.r, 10) ? MODEL_EVENTS_MAX : 8);
             for (uint32_t i = 0; i < count; i++) {
                 gen_account(&g, &m, &accounts[i]);
                 if (rng_chance(&g.r, 15)) accounts[i].flags |= COR_ACCOUNT_LINKED;
-                if (imported != rng_chance(&g.r, 3)) accounts[i].flags |= COR_ACCOUNT_IMPORTED;
-                else accounts[i].flags &= (uint16_t)~COR_ACCOUNT_IMPORTED;
+                if (imported != rng_chance(&g.r, 3))
+                    accounts[i].flags |= COR_ACCOUNT_IMPORTED;
+                else
+                    accounts[i].flags &= (uint16_t)~COR_ACCOUNT_IMPORTED;
             }
-            uint64_t ts = imported ? gen_imported_timestamps(&g, &m, accounts, count, false) : clock;
+            uint64_t ts =
+                imported ? gen_imported_timestamps(&g, &m, accounts, count, false) : clock;
             cr_assert_eq(cor_ledger_create_accounts(ledger, ts, accounts, count, got), COR_OK);
             m_batch(&m, false, accounts, count, ts, want);
             compare_results(got, want, count, false);
         } else if (op < 84) { /* transfers (imported when op >= 80) */
             bool imported = op >= 80;
-            uint32_t count = 1 + (uint32_t)rng_below(&g.r, rng_chance(&g.r, 10) ? MODEL_EVENTS_MAX : 12);
+            uint32_t count =
+                1 + (uint32_t)rng_below(&g.r, rng_chance(&g.r, 10) ? MODEL_EVENTS_MAX : 12);
             for (uint32_t i = 0; i < count; i++) {
                 bool mismatch = rng_chance(&g.r, 2);
                 gen_transfer(&g, &m, &transfers[i], imported != mismatch);
                 if (rng_chance(&g.r, 10)) transfers[i].flags |= COR_TRANSFER_LINKED;
             }
-            uint64_t ts = imported ? gen_imported_timestamps(&g, &m, transfers, count, true) : clock;
+            uint64_t ts =
+                imported ? gen_imported_timestamps(&g, &m, transfers, count, true) : clock;
             if (!imported && rng_chance(&g.r, 10)) ts = 0; /* behind the ledger: base = last + 1 */
             uint64_t next_at = 0;
-            if (!imported && m_next_expiry(&m, &next_at) && next_at > m.now + 2 && rng_chance(&g.r, 15)) {
+            if (!imported && m_next_expiry(&m, &next_at) && next_at > m.now + 2 &&
+                rng_chance(&g.r, 15)) {
                 ts = next_at - rng_below(&g.r, 3); /* events at and around an expiry instant */
             }
             cr_assert_eq(cor_ledger_create_transfers(ledger, ts, transfers, count, got), COR_OK);
@@ -1075,7 +1196,8 @@ static void model_run_seed(uint64_t seed, uint32_t batches)
             uint32_t limit = 1 + (uint32_t)rng_below(&g.r, 4);
             uint32_t expired = cor_ledger_expire_pending(ledger, at, limit);
             uint32_t model_expired = m_expire(&m, at, limit);
-            if (expired != model_expired) MODEL_FAIL("expired %u, model %u", expired, model_expired);
+            if (expired != model_expired)
+                MODEL_FAIL("expired %u, model %u", expired, model_expired);
         }
         if (m.now > clock) clock = m.now;
         compare_state(ledger, &m, &g.r, b + 1 == batches || b % 97 == 0);
@@ -1102,8 +1224,8 @@ static void model_print_stats(void)
     for (int kind = 0; kind < 2; kind++) {
         for (uint32_t s = 0; s < 128; s++) {
             if (g_seen[kind][s] == 0) continue;
-            const char *name = kind ? cor_create_transfer_status_name(s)
-                                    : cor_create_account_status_name(s);
+            const char *name =
+                kind ? cor_create_transfer_status_name(s) : cor_create_account_status_name(s);
             fprintf(stderr, "%s %s %llu\n", kind ? "transfer" : "account", name,
                     (unsigned long long)g_seen[kind][s]);
         }
@@ -1121,10 +1243,22 @@ static void model_run_seeds(uint64_t first)
     model_print_stats();
 }
 
-Test(ledger_model, seeds_1_to_8) { model_run_seeds(1); }
-Test(ledger_model, seeds_9_to_16) { model_run_seeds(9); }
-Test(ledger_model, seeds_17_to_24) { model_run_seeds(17); }
-Test(ledger_model, seeds_25_to_32) { model_run_seeds(25); }
+Test(ledger_model, seeds_1_to_8)
+{
+    model_run_seeds(1);
+}
+Test(ledger_model, seeds_9_to_16)
+{
+    model_run_seeds(9);
+}
+Test(ledger_model, seeds_17_to_24)
+{
+    model_run_seeds(17);
+}
+Test(ledger_model, seeds_25_to_32)
+{
+    model_run_seeds(25);
+}
 
 Test(ledger_model, rerun)
 {

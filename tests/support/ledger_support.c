@@ -63,8 +63,8 @@ uint32_t lt_create_account(cor_ledger *ledger, const cor_account *account)
     return result.status;
 }
 
-uint32_t lt_create_transfer_at(cor_ledger *ledger, uint64_t timestamp,
-                               const cor_transfer *transfer, uint64_t *timestamp_out)
+uint32_t lt_create_transfer_at(cor_ledger *ledger, uint64_t timestamp, const cor_transfer *transfer,
+                               uint64_t *timestamp_out)
 {
     cor_create_result result = {.status = 999};
     cr_assert_eq(cor_ledger_create_transfers(ledger, timestamp, transfer, 1, &result), COR_OK);
@@ -139,7 +139,8 @@ cor_error lt_buffer_write(void *context, const void *bytes, size_t size_bytes)
     lt_buffer *buffer = context;
     if (buffer->size_bytes + size_bytes > buffer->capacity_bytes) {
         size_t capacity = buffer->capacity_bytes ? buffer->capacity_bytes : 4096;
-        while (capacity < buffer->size_bytes + size_bytes) capacity *= 2;
+        while (capacity < buffer->size_bytes + size_bytes)
+            capacity *= 2;
         unsigned char *grown = cor_alloc(capacity);
         if (grown == NULL) return COR_ERR_NOMEM;
         if (buffer->size_bytes > 0) memcpy(grown, buffer->bytes, buffer->size_bytes);

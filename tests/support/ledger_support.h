@@ -26,8 +26,8 @@ cor_transfer lt_resolve(cor_u128 id, cor_u128 pending_id, cor_u128 amount, bool 
 /* One-event batches at timestamp 0 (the ledger's next time). Return the status. */
 uint32_t lt_create_account(cor_ledger *ledger, const cor_account *account);
 uint32_t lt_create_transfer(cor_ledger *ledger, const cor_transfer *transfer);
-uint32_t lt_create_transfer_at(cor_ledger *ledger, uint64_t timestamp,
-                               const cor_transfer *transfer, uint64_t *timestamp_out);
+uint32_t lt_create_transfer_at(cor_ledger *ledger, uint64_t timestamp, const cor_transfer *transfer,
+                               uint64_t *timestamp_out);
 
 /* Creates accounts 1..count on ledger 1 with the given flags (all must be created). */
 void lt_accounts(cor_ledger *ledger, uint32_t count, uint16_t flags);
@@ -53,14 +53,14 @@ void lt_expect_account_status(uint32_t status, uint32_t want, const char *where,
 /* An in-memory byte buffer for serialize / deserialize. */
 typedef struct lt_buffer {
     unsigned char *bytes;
-    size_t         size_bytes;
-    size_t         capacity_bytes;
-    size_t         read_offset;
+    size_t size_bytes;
+    size_t capacity_bytes;
+    size_t read_offset;
 } lt_buffer;
 
 cor_error lt_buffer_write(void *context, const void *bytes, size_t size_bytes);
 cor_error lt_buffer_read(void *context, void *bytes, size_t size_bytes);
-void      lt_serialize(const cor_ledger *ledger, lt_buffer *buffer);
-void      lt_buffer_free(lt_buffer *buffer);
+void lt_serialize(const cor_ledger *ledger, lt_buffer *buffer);
+void lt_buffer_free(lt_buffer *buffer);
 
 #endif

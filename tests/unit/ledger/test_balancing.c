@@ -58,8 +58,8 @@ Test(ledger_balancing, pending_debits_count_against_the_room)
     /* A pending balancing transfer reserves its shrunk amount. */
     cor_transfer v = lt_resolve(3, 1, 0, true);
     lt_ok(ledger, &v);
-    cor_transfer p = lt_transfer(4, 1, 2, 500, 1,
-                                 COR_TRANSFER_PENDING | COR_TRANSFER_BALANCING_DEBIT);
+    cor_transfer p =
+        lt_transfer(4, 1, 2, 500, 1, COR_TRANSFER_PENDING | COR_TRANSFER_BALANCING_DEBIT);
     lt_ok(ledger, &p);
     cr_assert(lt_get_transfer(ledger, 4).amount == 60);
     cr_assert(lt_get_account(ledger, 1).debits_pending == 60);
@@ -89,17 +89,17 @@ Test(ledger_balancing, both_flags_take_the_smaller_room)
     cor_ledger *ledger = balancing_ledger();
     cor_transfer pay = lt_transfer(1, 3, 2, 25, 1, 0);
     lt_ok(ledger, &pay);
-    cor_transfer t = lt_transfer(2, 1, 3, 1000, 1,
-                                 COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT);
+    cor_transfer t =
+        lt_transfer(2, 1, 3, 1000, 1, COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT);
     lt_ok(ledger, &t);
     cr_assert(lt_get_transfer(ledger, 2).amount == 25);
     /* Debit room left (75) but no credit room: exceeds_debits. */
-    cor_transfer u = lt_transfer(3, 1, 3, 10, 1,
-                                 COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT);
+    cor_transfer u =
+        lt_transfer(3, 1, 3, 10, 1, COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT);
     LT_T(lt_create_transfer(ledger, &u), COR_TRANSFER_EXCEEDS_DEBITS);
     /* No debit room: exceeds_credits comes first. */
-    cor_transfer w = lt_transfer(4, 4, 3, 10, 1,
-                                 COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT);
+    cor_transfer w =
+        lt_transfer(4, 4, 3, 10, 1, COR_TRANSFER_BALANCING_DEBIT | COR_TRANSFER_BALANCING_CREDIT);
     LT_T(lt_create_transfer(ledger, &w), COR_TRANSFER_EXCEEDS_CREDITS);
     cor_ledger_close(ledger);
 }
@@ -128,8 +128,8 @@ Test(ledger_balancing, balancing_failure_outranks_overflow)
     cor_transfer t = lt_transfer(1, 2, 3, COR_AMOUNT_MAX, 1, COR_TRANSFER_BALANCING_DEBIT);
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_EXCEEDS_CREDITS);
     /* Closed accounts outrank the balancing refusal. */
-    cor_transfer close = lt_transfer(2, 2, 4, 0, 1,
-                                     COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
+    cor_transfer close =
+        lt_transfer(2, 2, 4, 0, 1, COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
     lt_ok(ledger, &close);
     cor_transfer u = lt_transfer(3, 2, 3, 5, 1, COR_TRANSFER_BALANCING_DEBIT);
     LT_T(lt_create_transfer(ledger, &u), COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED);

@@ -120,15 +120,15 @@ Test(ledger_capacity, invalid_batches_change_nothing)
     static cor_create_result results[COR_LEDGER_BATCH_EVENTS_MAX + 1];
     static cor_account accounts[COR_LEDGER_BATCH_EVENTS_MAX + 1];
     cr_assert_eq(cor_ledger_create_transfers(ledger, 0, transfers, 0, results), COR_ERR_INVALID);
-    cr_assert_eq(cor_ledger_create_transfers(ledger, 0, transfers, COR_LEDGER_BATCH_EVENTS_MAX + 1,
-                                             results),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_ledger_create_transfers(ledger, 0, transfers, COR_LEDGER_BATCH_EVENTS_MAX + 1, results),
+        COR_ERR_INVALID);
     cr_assert_eq(cor_ledger_create_transfers(ledger, 0, NULL, 1, results), COR_ERR_INVALID);
     cr_assert_eq(cor_ledger_create_transfers(ledger, 0, transfers, 1, NULL), COR_ERR_INVALID);
     cr_assert_eq(cor_ledger_create_accounts(ledger, 0, accounts, 0, results), COR_ERR_INVALID);
-    cr_assert_eq(cor_ledger_create_accounts(ledger, 0, accounts, COR_LEDGER_BATCH_EVENTS_MAX + 1,
-                                            results),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_ledger_create_accounts(ledger, 0, accounts, COR_LEDGER_BATCH_EVENTS_MAX + 1, results),
+        COR_ERR_INVALID);
     cr_assert_eq(cor_ledger_create_accounts(ledger, 0, NULL, 1, results), COR_ERR_INVALID);
     cr_assert_eq(cor_ledger_create_accounts(ledger, 0, accounts, 1, NULL), COR_ERR_INVALID);
     /* A batch that would run past the largest timestamp. */
@@ -154,9 +154,9 @@ Test(ledger_capacity, a_full_size_batch)
     for (uint32_t i = 0; i < COR_LEDGER_BATCH_EVENTS_MAX; i++) {
         transfers[i] = lt_transfer(i + 1, 1 + i % 2, 2 - i % 2, 1, 1, 0);
     }
-    cr_assert_eq(cor_ledger_create_transfers(ledger, 100, transfers, COR_LEDGER_BATCH_EVENTS_MAX,
-                                             results),
-                 COR_OK);
+    cr_assert_eq(
+        cor_ledger_create_transfers(ledger, 100, transfers, COR_LEDGER_BATCH_EVENTS_MAX, results),
+        COR_OK);
     for (uint32_t i = 0; i < COR_LEDGER_BATCH_EVENTS_MAX; i++) {
         LT_T(results[i].status, COR_TRANSFER_CREATED);
         cr_assert_eq(results[i].timestamp, 100u + i);
@@ -173,10 +173,14 @@ Test(ledger_capacity, a_full_size_batch)
 Test(ledger_capacity, open_rejects_bad_options)
 {
     const cor_ledger_options good = {
-        .accounts_max = 4, .transfers_max = 4, .pending_transfers_max = 4, .failed_ids_max = 0,
+        .accounts_max = 4,
+        .transfers_max = 4,
+        .pending_transfers_max = 4,
+        .failed_ids_max = 0,
     };
     cor_ledger_options bad[6];
-    for (int i = 0; i < 6; i++) bad[i] = good;
+    for (int i = 0; i < 6; i++)
+        bad[i] = good;
     bad[0].accounts_max = 0;
     bad[1].accounts_max = COR_LEDGER_ACCOUNTS_MAX + 1;
     bad[2].transfers_max = 0;

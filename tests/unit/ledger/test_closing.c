@@ -29,8 +29,8 @@ Test(ledger_closing, closing_debit_closes_and_refuses_new_transfers)
     /* A pending transfer taken before the close: it may be voided, not posted. */
     cor_transfer before = lt_transfer(1, 1, 3, 10, 1, COR_TRANSFER_PENDING);
     lt_ok(ledger, &before);
-    cor_transfer close = lt_transfer(2, 1, 2, 0, 1,
-                                     COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
+    cor_transfer close =
+        lt_transfer(2, 1, 2, 0, 1, COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
     lt_ok(ledger, &close);
     cr_assert(is_closed(ledger, 1));
     cr_assert(!is_closed(ledger, 2));
@@ -41,8 +41,8 @@ Test(ledger_closing, closing_debit_closes_and_refuses_new_transfers)
     LT_T(lt_create_transfer(ledger, &in), COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED);
     cor_transfer pending_in = lt_transfer(5, 2, 1, 1, 1, COR_TRANSFER_PENDING);
     LT_T(lt_create_transfer(ledger, &pending_in), COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED);
-    cor_transfer close_again = lt_transfer(6, 1, 2, 0, 1,
-                                           COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
+    cor_transfer close_again =
+        lt_transfer(6, 1, 2, 0, 1, COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
     LT_T(lt_create_transfer(ledger, &close_again), COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED);
     cor_transfer post_before = lt_resolve(7, 1, COR_AMOUNT_MAX, false);
     LT_T(lt_create_transfer(ledger, &post_before), COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED);
@@ -69,8 +69,8 @@ Test(ledger_closing, closing_debit_closes_and_refuses_new_transfers)
 Test(ledger_closing, closing_credit_closes_the_credit_account)
 {
     cor_ledger *ledger = closing_ledger();
-    cor_transfer close = lt_transfer(1, 1, 2, 5, 1,
-                                     COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_CREDIT);
+    cor_transfer close =
+        lt_transfer(1, 1, 2, 5, 1, COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_CREDIT);
     lt_ok(ledger, &close);
     cr_assert(is_closed(ledger, 2));
     cr_assert(!is_closed(ledger, 1));

@@ -12,8 +12,8 @@
 Test(ledger_create_accounts, created_stores_the_record_with_its_timestamp)
 {
     cor_ledger *ledger = lt_open();
-    cor_account a = lt_account(7, 3, COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
-                                         COR_ACCOUNT_HISTORY);
+    cor_account a =
+        lt_account(7, 3, COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS | COR_ACCOUNT_HISTORY);
     a.user_data_128 = 11;
     a.user_data_64 = 12;
     a.user_data_32 = 13;
@@ -53,7 +53,7 @@ Test(ledger_create_accounts, precedence_ladder_for_a_new_id)
     LT_A(lt_create_account(ledger, &a), COR_ACCOUNT_RESERVED_FIELD);
     a.reserved = 0;
     LT_A(lt_create_account(ledger, &a), COR_ACCOUNT_RESERVED_FLAG);
-    a.flags &= (uint16_t)~(1u << 6);
+    a.flags &= (uint16_t) ~(1u << 6);
     LT_A(lt_create_account(ledger, &a), COR_ACCOUNT_ID_MUST_NOT_BE_ZERO);
     a.id = COR_U128_MAX;
     LT_A(lt_create_account(ledger, &a), COR_ACCOUNT_ID_MUST_NOT_BE_INT_MAX);
@@ -105,7 +105,8 @@ Test(ledger_create_accounts, exists_ladder_checks_fields_in_order)
 
     /* Every field differs, and the event would also fail the checks that come after. */
     cor_account a = original;
-    a.flags = COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS | COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
+    a.flags =
+        COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS | COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
     a.user_data_128 = 9;
     a.user_data_64 = 9;
     a.user_data_32 = 9;
@@ -146,8 +147,8 @@ Test(ledger_create_accounts, exists_ignores_the_closed_bit)
     cor_account b = lt_account(2, 1, 0);
     LT_A(lt_create_account(ledger, &b), COR_ACCOUNT_CREATED);
     /* Close account 1 with a closing pending transfer; its retry is still "exists". */
-    cor_transfer close = lt_transfer(10, 1, 2, 0, 1,
-                                     COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
+    cor_transfer close =
+        lt_transfer(10, 1, 2, 0, 1, COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_DEBIT);
     lt_ok(ledger, &close);
     cr_assert(lt_get_account(ledger, 1).flags & COR_ACCOUNT_CLOSED);
     LT_A(lt_create_account(ledger, &a), COR_ACCOUNT_EXISTS);

@@ -16,8 +16,12 @@ static cor_ledger *ladder_ledger(uint32_t transfers_max)
 {
     cor_ledger *ledger = lt_open_with(64, transfers_max, 8, 0);
     cor_account accounts[] = {
-        lt_account(1, 1, 0), lt_account(2, 1, 0), lt_account(3, 2, 0),
-        lt_account(4, 1, COR_ACCOUNT_CLOSED), lt_account(5, 1, 0), lt_account(6, 1, 0),
+        lt_account(1, 1, 0),
+        lt_account(2, 1, 0),
+        lt_account(3, 2, 0),
+        lt_account(4, 1, COR_ACCOUNT_CLOSED),
+        lt_account(5, 1, 0),
+        lt_account(6, 1, 0),
         lt_account(7, 1, COR_ACCOUNT_CLOSED),
         lt_account(8, 1, COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS),
         lt_account(9, 1, COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS),
@@ -63,14 +67,14 @@ Test(ledger_create_transfers, precedence_ladder_plain)
         .timeout = 5,
         .ledger = 0,
         .code = 0,
-        .flags = (uint16_t)(1u << 12) | COR_TRANSFER_POST_PENDING_TRANSFER |
-                 COR_TRANSFER_CLOSING_DEBIT,
+        .flags =
+            (uint16_t)(1u << 12) | COR_TRANSFER_POST_PENDING_TRANSFER | COR_TRANSFER_CLOSING_DEBIT,
         .timestamp = 3,
     };
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_TIMESTAMP_MUST_BE_ZERO);
     t.timestamp = 0;
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_RESERVED_FLAG);
-    t.flags &= (uint16_t)~(1u << 12);
+    t.flags &= (uint16_t) ~(1u << 12);
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_ID_MUST_NOT_BE_ZERO);
     t.id = COR_U128_MAX;
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_ID_MUST_NOT_BE_INT_MAX);
@@ -108,7 +112,8 @@ Test(ledger_create_transfers, precedence_ladder_plain)
     t.credit_account_id = 3;
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER);
     t.credit_account_id = 2;
-    LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_TRANSFER_MUST_HAVE_THE_SAME_LEDGER_AS_ACCOUNTS);
+    LT_T(lt_create_transfer(ledger, &t),
+         COR_TRANSFER_TRANSFER_MUST_HAVE_THE_SAME_LEDGER_AS_ACCOUNTS);
     t.ledger = 1;
     t.debit_account_id = 4;
     t.credit_account_id = 7;
@@ -408,17 +413,17 @@ Test(ledger_create_transfers, id_already_failed_after_each_transient_failure)
                            COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND, fix_create_90);
     expect_failed_then_fix(ledger, lt_transfer(201, 1, 91, 1, 1, 0),
                            COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND, fix_create_91);
-    expect_failed_then_fix(ledger, lt_transfer(202, 8, 2, 50, 1, 0),
-                           COR_TRANSFER_EXCEEDS_CREDITS, fix_fund_8);
-    expect_failed_then_fix(ledger, lt_transfer(203, 1, 9, 50, 1, 0),
-                           COR_TRANSFER_EXCEEDS_DEBITS, fix_debit_9);
+    expect_failed_then_fix(ledger, lt_transfer(202, 8, 2, 50, 1, 0), COR_TRANSFER_EXCEEDS_CREDITS,
+                           fix_fund_8);
+    expect_failed_then_fix(ledger, lt_transfer(203, 1, 9, 50, 1, 0), COR_TRANSFER_EXCEEDS_DEBITS,
+                           fix_debit_9);
     expect_failed_then_fix(ledger, lt_resolve(204, 92, COR_AMOUNT_MAX, false),
                            COR_TRANSFER_PENDING_TRANSFER_NOT_FOUND, fix_create_pending_92);
     close_5_and_6(ledger);
     expect_failed_then_fix(ledger, lt_transfer(205, 5, 2, 1, 1, 0),
                            COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED, fix_reopen);
-    cor_transfer c = lt_transfer(61, 5, 6, 0, 1,
-                                 COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_CREDIT);
+    cor_transfer c =
+        lt_transfer(61, 5, 6, 0, 1, COR_TRANSFER_PENDING | COR_TRANSFER_CLOSING_CREDIT);
     lt_ok(ledger, &c);
     expect_failed_then_fix(ledger, lt_transfer(206, 1, 6, 1, 1, 0),
                            COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED, fix_reopen_61);
@@ -431,7 +436,8 @@ Test(ledger_create_transfers, non_transient_failures_are_not_remembered)
     cor_ledger *ledger = ladder_ledger(16);
     cor_transfer t = lt_transfer(300, 1, 3, 1, 1, 0);
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER);
-    cr_assert(!cor_create_transfer_status_transient(COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER));
+    cr_assert(
+        !cor_create_transfer_status_transient(COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER));
     t.credit_account_id = 2;
     lt_ok(ledger, &t);
     cor_ledger_stats stats;

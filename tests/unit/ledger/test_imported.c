@@ -8,8 +8,8 @@
 
 #include "../../support/ledger_support.h"
 
-#define IA COR_ACCOUNT_IMPORTED
-#define IT COR_TRANSFER_IMPORTED
+#define IA   COR_ACCOUNT_IMPORTED
+#define IT   COR_TRANSFER_IMPORTED
 #define BASE 1000000u
 
 static cor_account imported_account(cor_u128 id, uint64_t timestamp)
@@ -138,7 +138,7 @@ Test(ledger_imported, transfer_codes_and_precedence)
     LT_T(import_transfer(ledger, batch, t), COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_ADVANCE);
     t.timestamp = 15; /* between the two accounts */
     LT_T(import_transfer(ledger, batch, t), COR_TRANSFER_RESERVED_FLAG);
-    t.flags &= (uint16_t)~(1u << 11);
+    t.flags &= (uint16_t) ~(1u << 11);
     LT_T(import_transfer(ledger, batch, t), COR_TRANSFER_ID_MUST_NOT_BE_ZERO);
     t.id = 1;
     LT_T(import_transfer(ledger, batch, t), COR_TRANSFER_LEDGER_MUST_NOT_BE_ZERO);
@@ -162,7 +162,8 @@ Test(ledger_imported, transfer_codes_and_precedence)
     cor_transfer post = lt_resolve(3, 1, COR_AMOUNT_MAX, false);
     post.flags |= IT;
     post.timestamp = 21;
-    LT_T(import_transfer(ledger, batch, post), COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_REGRESS);
+    LT_T(import_transfer(ledger, batch, post),
+         COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_REGRESS);
     post.timestamp = 22;
     LT_T(import_transfer(ledger, batch, post), COR_TRANSFER_CREATED);
     cr_assert_eq(cor_ledger_pending_status(ledger, 1), COR_PENDING_STATUS_POSTED);

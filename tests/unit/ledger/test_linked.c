@@ -8,7 +8,7 @@
 
 #include "../../support/ledger_support.h"
 
-#define L COR_TRANSFER_LINKED
+#define L  COR_TRANSFER_LINKED
 #define NS 1000000000ull
 
 static cor_ledger *linked_ledger(void)
@@ -24,8 +24,8 @@ Test(ledger_linked, chain_commits_and_later_events_see_earlier_ones)
 {
     cor_ledger *ledger = linked_ledger();
     cor_transfer events[3] = {
-        lt_transfer(1, 1, 5, 10, 1, L),  /* funds 5 */
-        lt_transfer(2, 5, 2, 10, 1, L),  /* spends it: needs event 1 */
+        lt_transfer(1, 1, 5, 10, 1, L), /* funds 5 */
+        lt_transfer(2, 5, 2, 10, 1, L), /* spends it: needs event 1 */
         lt_transfer(3, 2, 3, 4, 1, 0),
     };
     cor_create_result results[3];
@@ -52,12 +52,12 @@ Test(ledger_linked, failure_midway_rolls_everything_back)
     cr_assert(cor_ledger_next_expiry(ledger, &next_before));
 
     cor_transfer events[6] = {
-        lt_transfer(7, 3, 4, 1, 1, 0),                       /* alone: created */
-        lt_transfer(8, 1, 3, 20, 1, L),                      /* chain start */
-        lt_resolve(9, 50, 0, true),                          /* voids 50 */
-        lt_transfer(10, 1, 3, 5, 1, COR_TRANSFER_PENDING),   /* new pending */
-        lt_transfer(11, 5, 3, 1, 1, 0),                      /* exceeds_credits: fails */
-        lt_transfer(12, 2, 3, 1, 1, 0),                      /* after the chain: created */
+        lt_transfer(7, 3, 4, 1, 1, 0),                     /* alone: created */
+        lt_transfer(8, 1, 3, 20, 1, L),                    /* chain start */
+        lt_resolve(9, 50, 0, true),                        /* voids 50 */
+        lt_transfer(10, 1, 3, 5, 1, COR_TRANSFER_PENDING), /* new pending */
+        lt_transfer(11, 5, 3, 1, 1, 0),                    /* exceeds_credits: fails */
+        lt_transfer(12, 2, 3, 1, 1, 0),                    /* after the chain: created */
     };
     events[2].flags |= L;
     events[3].flags |= L;
@@ -70,7 +70,8 @@ Test(ledger_linked, failure_midway_rolls_everything_back)
     LT_T(results[3].status, COR_TRANSFER_LINKED_EVENT_FAILED);
     LT_T(results[4].status, COR_TRANSFER_EXCEEDS_CREDITS);
     LT_T(results[5].status, COR_TRANSFER_CREATED);
-    for (int i = 1; i <= 4; i++) cr_assert_eq(results[i].timestamp, 0);
+    for (int i = 1; i <= 4; i++)
+        cr_assert_eq(results[i].timestamp, 0);
     cr_assert_eq(results[5].timestamp, results[0].timestamp + 5, "timestamps count every event");
 
     cor_transfer t;
@@ -172,17 +173,22 @@ Test(ledger_linked, several_chains_in_one_batch)
 {
     cor_ledger *ledger = linked_ledger();
     cor_transfer events[6] = {
-        lt_transfer(1, 1, 2, 1, 1, L), lt_transfer(2, 1, 2, 1, 1, 0),   /* ok */
-        lt_transfer(3, 1, 2, 1, 1, L), lt_transfer(4, 1, 9, 1, 1, 0),   /* fails */
-        lt_transfer(5, 1, 2, 1, 1, L), lt_transfer(6, 1, 2, 1, 1, 0),   /* ok */
+        lt_transfer(1, 1, 2, 1, 1, L), lt_transfer(2, 1, 2, 1, 1, 0), /* ok */
+        lt_transfer(3, 1, 2, 1, 1, L), lt_transfer(4, 1, 9, 1, 1, 0), /* fails */
+        lt_transfer(5, 1, 2, 1, 1, L), lt_transfer(6, 1, 2, 1, 1, 0), /* ok */
     };
     cor_create_result results[6];
     cr_assert_eq(cor_ledger_create_transfers(ledger, 0, events, 6, results), COR_OK);
     const uint32_t want[6] = {
-        COR_TRANSFER_CREATED, COR_TRANSFER_CREATED, COR_TRANSFER_LINKED_EVENT_FAILED,
-        COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND, COR_TRANSFER_CREATED, COR_TRANSFER_CREATED,
+        COR_TRANSFER_CREATED,
+        COR_TRANSFER_CREATED,
+        COR_TRANSFER_LINKED_EVENT_FAILED,
+        COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND,
+        COR_TRANSFER_CREATED,
+        COR_TRANSFER_CREATED,
     };
-    for (int i = 0; i < 6; i++) LT_T(results[i].status, want[i]);
+    for (int i = 0; i < 6; i++)
+        LT_T(results[i].status, want[i]);
     cr_assert(lt_get_account(ledger, 1).debits_posted == 4);
     cor_ledger_close(ledger);
 }
@@ -227,7 +233,8 @@ Test(ledger_linked, account_chains_roll_back)
     cor_ledger_stats_get(ledger, &stats);
     cr_assert_eq(stats.accounts_count, 1);
     /* The rolled-back ids are free; an open account chain fails as a unit. */
-    cor_account open[2] = {lt_account(1, 1, COR_ACCOUNT_LINKED), lt_account(2, 1, COR_ACCOUNT_LINKED)};
+    cor_account open[2] = {lt_account(1, 1, COR_ACCOUNT_LINKED),
+                           lt_account(2, 1, COR_ACCOUNT_LINKED)};
     cr_assert_eq(cor_ledger_create_accounts(ledger, 0, open, 2, results), COR_OK);
     LT_A(results[0].status, COR_ACCOUNT_LINKED_EVENT_FAILED);
     LT_A(results[1].status, COR_ACCOUNT_LINKED_EVENT_CHAIN_OPEN);
@@ -256,8 +263,7 @@ Test(ledger_linked, rollback_restores_a_post_and_the_expiry_queue)
     q.timeout = 2;
     LT_T(lt_create_transfer_at(ledger, 11 * NS, &q, NULL), COR_TRANSFER_CREATED);
     cor_transfer events[3] = {
-        lt_resolve(3, 1, 4, false),
-        lt_resolve(4, 2, 0, true),
+        lt_resolve(3, 1, 4, false), lt_resolve(4, 2, 0, true),
         lt_transfer(5, 5, 1, 1, 1, 0), /* exceeds_credits */
     };
     events[0].flags |= L;

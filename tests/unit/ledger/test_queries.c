@@ -30,8 +30,10 @@ static cor_ledger *query_ledger(void)
     cor_create_result results[5];
     cr_assert_eq(cor_ledger_create_accounts(ledger, 500, accounts, 4, results), COR_OK);
     cor_transfer t[5] = {
-        lt_transfer(10, 1, 2, 100, 1, 0), lt_transfer(11, 2, 1, 30, 1, 0),
-        lt_transfer(12, 1, 3, 20, 1, COR_TRANSFER_PENDING), lt_resolve(13, 12, 5, false),
+        lt_transfer(10, 1, 2, 100, 1, 0),
+        lt_transfer(11, 2, 1, 30, 1, 0),
+        lt_transfer(12, 1, 3, 20, 1, COR_TRANSFER_PENDING),
+        lt_resolve(13, 12, 5, false),
         lt_transfer(14, 3, 2, 1, 1, 0),
     };
     t[0].user_data_128 = 7;
@@ -40,7 +42,8 @@ static cor_ledger *query_ledger(void)
     t[2].user_data_32 = 9;
     t[4].code = 3;
     cr_assert_eq(cor_ledger_create_transfers(ledger, 1001, t, 5, results), COR_OK);
-    for (int i = 0; i < 5; i++) LT_T(results[i].status, COR_TRANSFER_CREATED);
+    for (int i = 0; i < 5; i++)
+        LT_T(results[i].status, COR_TRANSFER_CREATED);
     return ledger;
 }
 
@@ -49,7 +52,8 @@ static uint32_t account_transfer_ids(cor_ledger *ledger, const cor_account_filte
 {
     cor_transfer out[MAXN];
     uint32_t count = cor_ledger_get_account_transfers(ledger, filter, out, MAXN);
-    for (uint32_t i = 0; i < count; i++) ids[i] = out[i].id;
+    for (uint32_t i = 0; i < count; i++)
+        ids[i] = out[i].id;
     return count;
 }
 
@@ -215,7 +219,8 @@ static uint32_t query_transfer_ids(cor_ledger *ledger, const cor_query_filter *f
 {
     cor_transfer out[MAXN];
     uint32_t count = cor_ledger_query_transfers(ledger, filter, out, MAXN);
-    for (uint32_t i = 0; i < count; i++) ids[i] = out[i].id;
+    for (uint32_t i = 0; i < count; i++)
+        ids[i] = out[i].id;
     return count;
 }
 
@@ -276,7 +281,9 @@ Test(ledger_queries, query_accounts_by_fields_and_time)
     cr_assert(out[0].id == 4);
     f = (cor_query_filter){.limit = 100, .ledger = 1, .code = 2};
     cr_assert_eq(cor_ledger_query_accounts(ledger, &f, out, MAXN), 0);
-    f = (cor_query_filter){.limit = 100, .timestamp_min = 501, .timestamp_max = 502,
+    f = (cor_query_filter){.limit = 100,
+                           .timestamp_min = 501,
+                           .timestamp_max = 502,
                            .flags = COR_QUERY_FILTER_REVERSED};
     cr_assert_eq(cor_ledger_query_accounts(ledger, &f, out, MAXN), 2);
     cr_assert(out[0].id == 3 && out[1].id == 2);

@@ -159,9 +159,11 @@ Test(ledger_two_phase, precedence_ladder_post)
     t.pending_id = 12;
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_PENDING_TRANSFER_NOT_PENDING);
     t.pending_id = 10;
-    LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_DEBIT_ACCOUNT_ID);
+    LT_T(lt_create_transfer(ledger, &t),
+         COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_DEBIT_ACCOUNT_ID);
     t.debit_account_id = 1;
-    LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_CREDIT_ACCOUNT_ID);
+    LT_T(lt_create_transfer(ledger, &t),
+         COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_CREDIT_ACCOUNT_ID);
     t.credit_account_id = 2;
     LT_T(lt_create_transfer(ledger, &t), COR_TRANSFER_PENDING_TRANSFER_HAS_DIFFERENT_LEDGER);
     t.ledger = 1;
@@ -372,7 +374,8 @@ Test(ledger_two_phase, expiry_order_limit_and_ties)
     }
     cor_create_result results[5];
     cr_assert_eq(cor_ledger_create_transfers(ledger, t0, events, 5, results), COR_OK);
-    for (uint32_t i = 0; i < 5; i++) LT_T(results[i].status, COR_TRANSFER_CREATED);
+    for (uint32_t i = 0; i < 5; i++)
+        LT_T(results[i].status, COR_TRANSFER_CREATED);
 
     uint64_t next = 0;
     cr_assert(cor_ledger_next_expiry(ledger, &next));
