@@ -8,7 +8,9 @@
  * linear searches, and a chain rollback that copies the state it may change instead of an
  * undo log. Every result (status and timestamp) and the full state (every account record,
  * every transfer record, pending statuses, failed ids, counts, time, next expiry, balance
- * history) are compared after every batch, and cor_ledger_check must hold.
+ * history) are compared after every batch, and cor_ledger_check must hold. After every batch
+ * a random account filter and a random query filter are answered by both as well, and now
+ * and then the run goes on from a serialize / deserialize copy under another hash seed.
  *
  * Runs several seeds by default. COR_SEED=<n> reruns one seed (suite test ledger_model/rerun),
  * COR_MODEL_BATCHES=<n> sets the batches per seed. A failure prints its seed and batch number.
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../support/ledger_support.h"
 #include "corridor/ledger.h"
 
 #define MODEL_SEEDS_PER_TEST  8u
@@ -749,6 +752,148 @@ static void compare_state(cor_ledger *ledger, model *m, rng *r, bool full)
     }
 }
 
+/* A random account filter, answered naively from the model's history and records. */
+static void compare_account_query(cor_ledger *ledger, model *m, rng *r)
+{
+    static cor_transfer got_transfers[2 * MODEL_TRANSFERS_CAP];
+    static cor_account_balance got_balances[2 * MODEL_TRANSFERS_CAP];
+    static uint32_t want[2 * MODEL_TRANSFERS_CAP];
+    if (m->accounts_count == 0) return;
+    cor_account_filter f = {.account_id = m->accounts[rng_below(r, m->accounts_count)].id};
+    if (rng_chance(r, 5)) f.account_id = 999; /* unknown */
+    f.flags = (uint32_t)rng_below(r, 8);
+    f.limit = rng_chance(r, 50) ? 2 * MODEL_TRANSFERS_CAP : (uint32_t)rng_below(r, 6);
+    if (m->history_count > 0 && rng_chance(r, 40)) {
+        f.timestamp_min = m->history[rng_below(r, m->history_count)].timestamp;
+    }
+    if (m->history_count > 0 && rng_chance(r, 40)) {
+        f.timestamp_max = m->history[rng_below(r, m->history_count)].timestamp;
+    }
+    if (rng_chance(r, 15)) f.user_data_128 = rng_below(r, 3);
+    if (rng_chance(r, 15)) f.user_data_64 = rng_below(r, 3);
+    if (rng_chance(r, 15)) f.user_data_32 = (uint32_t)rng_below(r, 3);
+    if (rng_chance(r, 15)) f.code = (uint16_t)rng_below(r, 4);
+    bool debits = (f.flags & COR_ACCOUNT_FILTER_DEBITS) != 0;
+    bool credits = (f.flags & COR_ACCOUNT_FILTER_CREDITS) != 0;
+    if (!debits && !credits) debits = credits = true;
+    uint32_t matches = 0;
+    for (uint32_t i = 0; i < m->history_count; i++) {
+        const m_history *h = &m->history[i];
+        if (h->account_id != f.account_id) continue;
+        const cor_transfer *t = &m_transfer_find(m, h->transfer_id)->record;
+        if (t->timestamp < f.timestamp_min) continue;
+        if (f.timestamp_max != 0 && t->timestamp > f.timestamp_max) continue;
+        if (!((debits && t->debit_account_id == f.account_id) ||
+              (credits && t->credit_account_id == f.account_id))) {
+            continue;
+        }
+        if (f.user_data_128 != 0 && t->user_data_128 != f.user_data_128) continue;
+        if (f.user_data_64 != 0 && t->user_data_64 != f.user_data_64) continue;
+        if (f.user_data_32 != 0 && t->user_data_32 != f.user_data_32) continue;
+        if (f.code != 0 && t->code != f.code) continue;
+        want[matches++] = i;
+    }
+    uint32_t count = matches < f.limit ? matches : f.limit;
+    uint32_t out_max = 2 * MODEL_TRANSFERS_CAP;
+    uint32_t got = cor_ledger_get_account_transfers(ledger, &f, got_transfers, out_max);
+    uint32_t got_b = cor_ledger_get_account_balances(ledger, &f, got_balances, out_max);
+    if (got != count || got_b != count) {
+        MODEL_FAIL("account query: %u transfers / %u balances, model %u", got, got_b, count);
+    }
+    bool reversed = (f.flags & COR_ACCOUNT_FILTER_REVERSED) != 0;
+    for (uint32_t k = 0; k < count; k++) {
+        const m_history *h = &m->history[want[reversed ? matches - 1 - k : k]];
+        const cor_transfer *t = &m_transfer_find(m, h->transfer_id)->record;
+        if (memcmp(&got_transfers[k], t, sizeof(*t)) != 0) MODEL_FAIL("account query %u", k);
+        const cor_account_balance *b = &got_balances[k];
+        if (b->transfer_id != h->transfer_id || b->timestamp != h->timestamp ||
+            b->debits_pending != h->debits_pending || b->debits_posted != h->debits_posted ||
+            b->credits_pending != h->credits_pending || b->credits_posted != h->credits_posted) {
+            MODEL_FAIL("balance query %u", k);
+        }
+    }
+}
+
+typedef struct q_fields {
+    cor_u128 user_data_128;
+    uint64_t user_data_64;
+    uint32_t user_data_32, ledger;
+    uint16_t code;
+    uint64_t timestamp;
+} q_fields;
+
+static bool q_match(const cor_query_filter *f, const q_fields *x)
+{
+    if (f->user_data_128 != 0 && x->user_data_128 != f->user_data_128) return false;
+    if (f->user_data_64 != 0 && x->user_data_64 != f->user_data_64) return false;
+    if (f->user_data_32 != 0 && x->user_data_32 != f->user_data_32) return false;
+    if (f->ledger != 0 && x->ledger != f->ledger) return false;
+    if (f->code != 0 && x->code != f->code) return false;
+    if (x->timestamp < f->timestamp_min) return false;
+    return f->timestamp_max == 0 || x->timestamp <= f->timestamp_max;
+}
+
+/* Random query_accounts / query_transfers filters, answered by a scan of the model. */
+static void compare_queries(cor_ledger *ledger, model *m, rng *r)
+{
+    static cor_transfer got_t[MODEL_TRANSFERS_CAP];
+    static cor_account got_a[MODEL_ACCOUNTS_CAP];
+    static uint32_t want[MODEL_TRANSFERS_CAP];
+    cor_query_filter f = {.limit =
+                              rng_chance(r, 50) ? MODEL_TRANSFERS_CAP : (uint32_t)rng_below(r, 6)};
+    if (rng_chance(r, 20)) f.user_data_128 = rng_below(r, 3);
+    if (rng_chance(r, 20)) f.user_data_64 = rng_below(r, 3);
+    if (rng_chance(r, 20)) f.user_data_32 = (uint32_t)rng_below(r, 3);
+    if (rng_chance(r, 20)) f.ledger = (uint32_t)rng_below(r, 4);
+    if (rng_chance(r, 20)) f.code = (uint16_t)rng_below(r, 4);
+    /* Bounds on record timestamps (inclusive edges), or anywhere. */
+    if (m->transfers_count > 0 && rng_chance(r, 30)) {
+        f.timestamp_min = m->transfers[rng_below(r, m->transfers_count)].record.timestamp;
+    } else if (rng_chance(r, 10)) {
+        f.timestamp_min = m->accounts_count > 0
+                              ? m->accounts[rng_below(r, m->accounts_count)].timestamp
+                              : rng_below(r, m->now + 2);
+    }
+    if (m->transfers_count > 0 && rng_chance(r, 30)) {
+        f.timestamp_max = m->transfers[rng_below(r, m->transfers_count)].record.timestamp;
+    } else if (rng_chance(r, 10)) {
+        f.timestamp_max = m->accounts_count > 0
+                              ? m->accounts[rng_below(r, m->accounts_count)].timestamp
+                              : rng_below(r, m->now + 2);
+    }
+    if (rng_chance(r, 50)) f.flags = COR_QUERY_FILTER_REVERSED;
+    bool reversed = f.flags != 0;
+
+    uint32_t matches = 0;
+    for (uint32_t i = 0; i < m->transfers_count; i++) {
+        const cor_transfer *t = &m->transfers[i].record;
+        q_fields x = {t->user_data_128, t->user_data_64, t->user_data_32,
+                      t->ledger,        t->code,         t->timestamp};
+        if (q_match(&f, &x)) want[matches++] = i;
+    }
+    uint32_t count = matches < f.limit ? matches : f.limit;
+    uint32_t got = cor_ledger_query_transfers(ledger, &f, got_t, MODEL_TRANSFERS_CAP);
+    if (got != count) MODEL_FAIL("query_transfers: %u, model %u", got, count);
+    for (uint32_t k = 0; k < count; k++) {
+        const cor_transfer *t = &m->transfers[want[reversed ? matches - 1 - k : k]].record;
+        if (memcmp(&got_t[k], t, sizeof(*t)) != 0) MODEL_FAIL("query_transfers result %u", k);
+    }
+    matches = 0;
+    for (uint32_t i = 0; i < m->accounts_count; i++) {
+        const cor_account *a = &m->accounts[i];
+        q_fields x = {a->user_data_128, a->user_data_64, a->user_data_32,
+                      a->ledger,        a->code,         a->timestamp};
+        if (q_match(&f, &x)) want[matches++] = i;
+    }
+    count = matches < f.limit ? matches : f.limit;
+    got = cor_ledger_query_accounts(ledger, &f, got_a, MODEL_ACCOUNTS_CAP);
+    if (got != count) MODEL_FAIL("query_accounts: %u, model %u", got, count);
+    for (uint32_t k = 0; k < count; k++) {
+        const cor_account *a = &m->accounts[want[reversed ? matches - 1 - k : k]];
+        if (memcmp(&got_a[k], a, sizeof(*a)) != 0) MODEL_FAIL("query_accounts result %u", k);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Generation                                                                               */
 /* ---------------------------------------------------------------------------------------- */
@@ -1201,6 +1346,20 @@ static void model_run_seed(uint64_t seed, uint32_t batches)
         }
         if (m.now > clock) clock = m.now;
         compare_state(ledger, &m, &g.r, b + 1 == batches || b % 97 == 0);
+        compare_account_query(ledger, &m, &g.r);
+        compare_queries(ledger, &m, &g.r);
+        if (rng_chance(&g.r, 1)) { /* go on from a snapshot, under another hash seed */
+            lt_buffer bytes;
+            lt_serialize(ledger, &bytes);
+            options.hash_seed = rng_next(&g.r);
+            cor_ledger *copy = NULL;
+            cor_error rc = cor_ledger_deserialize(&options, lt_buffer_read, &bytes, &copy);
+            lt_buffer_free(&bytes);
+            if (rc != COR_OK) MODEL_FAIL("deserialize: %s", cor_error_name(rc));
+            cor_ledger_close(ledger);
+            ledger = copy;
+            compare_state(ledger, &m, &g.r, true);
+        }
     }
     cor_ledger_close(ledger);
 }
