@@ -905,6 +905,8 @@ typedef struct gen {
     uint32_t recent_count;
     cor_account recent_accounts[MODEL_RECENT];
     uint32_t recent_accounts_count;
+    const cor_transfer *batch; /* the batch being generated, events [0, batch_count) */
+    uint32_t batch_count;
 } gen;
 
 static uint32_t scheme_ledger(cor_u128 account_id)
@@ -1021,6 +1023,13 @@ static void gen_remember_transfer(gen *g, const cor_transfer *t)
 static cor_u128 gen_pending_id(gen *g, model *m, const m_transfer **p_out)
 {
     *p_out = NULL;
+    if (g->batch_count > 0 && rng_chance(&g->r, 15)) {
+        /* A pending transfer submitted earlier in this very batch (maybe in this chain). */
+        for (uint32_t k = 0; k < 4; k++) {
+            const cor_transfer *e = &g->batch[rng_below(&g->r, g->batch_count)];
+            if (e->flags & COR_TRANSFER_PENDING) return e->id;
+        }
+    }
     uint64_t roll = rng_below(&g->r, 100);
     if (roll < 4) return g->next_transfer_id + 1000; /* not found */
     if (roll < 6) return 0;
@@ -1318,6 +1327,8 @@ static void model_run_seed(uint64_t seed, uint32_t batches)
                 1 + (uint32_t)rng_below(&g.r, rng_chance(&g.r, 10) ? MODEL_EVENTS_MAX : 12);
             for (uint32_t i = 0; i < count; i++) {
                 bool mismatch = rng_chance(&g.r, 2);
+                g.batch = transfers;
+                g.batch_count = i;
                 gen_transfer(&g, &m, &transfers[i], imported != mismatch);
                 if (rng_chance(&g.r, 10)) transfers[i].flags |= COR_TRANSFER_LINKED;
             }
