@@ -67,3 +67,35 @@ Test(ledger_timestamps, records_are_strictly_increasing)
     }
     cor_ledger_close(ledger);
 }
+
+Test(ledger_timestamps, the_last_event_stays_below_2_pow_63_minus_1)
+{
+    cor_ledger *ledger = lt_open();
+    cor_account accounts[2] = {lt_account(1, 1, 0), lt_account(2, 1, 0)};
+    cor_create_result results[2];
+    const uint64_t limit = (1ull << 63) - 1;
+    /* Two events from limit - 1: the last one would get limit = 2^63 - 1. */
+    cr_assert_eq(cor_ledger_create_accounts(ledger, limit - 1, accounts, 2, results),
+                 COR_ERR_INVALID);
+    cr_assert_eq(cor_ledger_timestamp(ledger), 0);
+    cr_assert_eq(cor_ledger_create_accounts(ledger, limit - 2, accounts, 2, results), COR_OK);
+    cr_assert_eq(results[1].timestamp, limit - 1);
+    cor_transfer t = lt_transfer(1, 1, 2, 1, 1, 0);
+    cr_assert_eq(cor_ledger_create_transfers(ledger, 0, &t, 1, results), COR_ERR_INVALID);
+    cor_ledger_close(ledger);
+}
+
+Test(ledger_timestamps, expiry_far_in_the_future_stops_the_ledger)
+{
+    cor_ledger *ledger = lt_open();
+    lt_accounts(ledger, 2, 0);
+    cr_assert_eq(cor_ledger_expire_pending(ledger, UINT64_MAX, 1), 0);
+    cr_assert_eq(cor_ledger_timestamp(ledger), UINT64_MAX);
+    cor_transfer t = lt_transfer(1, 1, 2, 1, 1, 0);
+    cor_create_result result;
+    cr_assert_eq(cor_ledger_create_transfers(ledger, 0, &t, 1, &result), COR_ERR_INVALID);
+    cr_assert_eq(cor_ledger_create_transfers(ledger, UINT64_MAX, &t, 1, &result),
+                 COR_ERR_INVALID);
+    lt_check(ledger);
+    cor_ledger_close(ledger);
+}
