@@ -1325,12 +1325,14 @@ static void model_run_seed(uint64_t seed, uint32_t batches)
             bool imported = op >= 80;
             uint32_t count =
                 1 + (uint32_t)rng_below(&g.r, rng_chance(&g.r, 10) ? MODEL_EVENTS_MAX : 12);
+            /* Some batches are long chains: many inserts to roll back at once. */
+            unsigned linked_percent = rng_chance(&g.r, 8) ? 95 : 10;
             for (uint32_t i = 0; i < count; i++) {
                 bool mismatch = rng_chance(&g.r, 2);
                 g.batch = transfers;
                 g.batch_count = i;
                 gen_transfer(&g, &m, &transfers[i], imported != mismatch);
-                if (rng_chance(&g.r, 10)) transfers[i].flags |= COR_TRANSFER_LINKED;
+                if (rng_chance(&g.r, linked_percent)) transfers[i].flags |= COR_TRANSFER_LINKED;
             }
             uint64_t ts =
                 imported ? gen_imported_timestamps(&g, &m, transfers, count, true) : clock;

@@ -283,3 +283,50 @@ Test(ledger_linked, rollback_restores_a_post_and_the_expiry_queue)
     lt_check(ledger);
     cor_ledger_close(ledger);
 }
+
+Test(ledger_linked, a_full_batch_chain_rolls_back)
+{
+    enum { N = COR_LEDGER_BATCH_EVENTS_MAX };
+    cor_ledger *ledger = lt_open_with(8, 3 * N, 2 * N, 0);
+    lt_accounts(ledger, 4, 0);
+    static cor_transfer events[N];
+    static cor_create_result results[N];
+    /* A committed batch first, so the chain's inserts land among occupied slots. */
+    for (uint32_t i = 0; i < N; i++) {
+        events[i] = lt_transfer(1 + i, 1 + i % 3, 4, 1, 1, i % 2 ? COR_TRANSFER_PENDING : 0);
+        events[i].timeout = i % 4 == 1 ? 60 : 0;
+    }
+    cr_assert_eq(cor_ledger_create_transfers(ledger, 0, events, N, results), COR_OK);
+    for (uint32_t i = 0; i < N; i++) LT_T(results[i].status, COR_TRANSFER_CREATED);
+    cor_ledger_stats before;
+    cor_ledger_stats_get(ledger, &before);
+    /* One chain of N events: new transfers and posts of the pending ones; the last fails. */
+    for (uint32_t i = 0; i < N; i++) {
+        cor_u128 id = 100000 + i;
+        bool void_ = i % 4 == 3;
+        events[i] = i % 2 ? lt_resolve(id, 1 + i, void_ ? 0 : COR_AMOUNT_MAX, void_)
+                          : lt_transfer(id, 4, 1 + i % 3, 1, 1, 0);
+        events[i].flags |= COR_TRANSFER_LINKED;
+    }
+    events[N - 1] = lt_transfer(100000 + N - 1, 1, 99, 1, 1, 0);
+    cr_assert_eq(cor_ledger_create_transfers(ledger, 0, events, N, results), COR_OK);
+    LT_T(results[N - 1].status, COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND);
+    LT_T(results[0].status, COR_TRANSFER_LINKED_EVENT_FAILED);
+    cor_ledger_stats after;
+    cor_ledger_stats_get(ledger, &after);
+    cr_assert_eq(after.transfers_count, before.transfers_count);
+    cr_assert_eq(after.pending_transfers_count, before.pending_transfers_count);
+    cr_assert_eq(after.history_count, before.history_count);
+    lt_check(ledger);
+    cr_assert_eq(cor_ledger_pending_status(ledger, 2), COR_PENDING_STATUS_PENDING);
+    /* Every rolled-back id is free again, every committed one still found. */
+    for (uint32_t i = 0; i < N - 1; i++) events[i].flags &= (uint16_t)~COR_TRANSFER_LINKED;
+    cr_assert_eq(cor_ledger_create_transfers(ledger, 0, events, N - 1, results), COR_OK);
+    for (uint32_t i = 0; i < N - 1; i++) LT_T(results[i].status, COR_TRANSFER_CREATED);
+    for (cor_u128 id = 1; id <= N; id++) {
+        cor_transfer t;
+        cr_assert(cor_ledger_lookup_transfer(ledger, id, &t));
+    }
+    lt_check(ledger);
+    cor_ledger_close(ledger);
+}
