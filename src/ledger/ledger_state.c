@@ -100,6 +100,11 @@ static bool check_accounts(const cor_ledger *ledger, char *problem, size_t probl
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
         const cor_account *a = &ledger->accounts[i];
         CHECK(ledger_account_find(ledger, a->id) == i + 1, "account %u not indexed", i);
+        /* Transfers keep pending + posted below 2^128 on each side; the limit checks below
+         * (and every later transfer) rely on it. */
+        CHECK(a->debits_posted <= COR_U128_MAX - a->debits_pending &&
+                  a->credits_posted <= COR_U128_MAX - a->credits_pending,
+              "account %u: balance totals overflow", i);
         if (a->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) {
             CHECK(a->debits_pending + a->debits_posted <= a->credits_posted,
                   "account %u: debits exceed credits", i);

@@ -135,3 +135,19 @@ Test(ledger_check, records_out_of_time_order)
     expect_problem(ledger, "timestamps not increasing");
     cor_ledger_close(ledger);
 }
+
+Test(ledger_check, balance_totals_overflow)
+{
+    /* Every transfer keeps pending + posted from overflowing; a state where they wrap could
+     * pass a limit check it should fail (and a void would unwrap it), so the check refuses
+     * it. Account 1 (debits_pending 4) gets debits_posted 2^128 - 3, account 2 the matching
+     * credits; the history heads follow, so only the overflow is wrong. */
+    cor_ledger *ledger = check_ledger();
+    const cor_u128 extra = COR_U128_MAX - 2 - 10;
+    ledger->accounts[0].debits_posted += extra;
+    ledger->history[ledger->accounts_meta[0].history_head_next - 1].debits_posted += extra;
+    ledger->accounts[1].credits_posted += extra;
+    ledger->history[ledger->accounts_meta[1].history_head_next - 1].credits_posted += extra;
+    expect_problem(ledger, "overflow");
+    cor_ledger_close(ledger);
+}
