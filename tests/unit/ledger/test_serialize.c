@@ -341,10 +341,10 @@ Test(ledger_serialize, refuses_balance_totals_that_wrap)
     cor_transfer hold = lt_transfer(2, 1, 3, 10, 1, COR_TRANSFER_PENDING);
     lt_ok(ledger, &hold);
     const cor_u128 extra = COR_U128_MAX - 5;
-    ledger->accounts[0].debits_posted += extra;
-    ledger->history[ledger->accounts_meta[0].history_head_next - 1].debits_posted += extra;
-    ledger->accounts[2].credits_posted += extra;
-    ledger->history[ledger->accounts_meta[2].history_head_next - 1].credits_posted += extra;
+    ledger->balances[0].debits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 0)->history_head_next - 1].debits_posted += extra;
+    ledger->balances[2].credits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 2)->history_head_next - 1].credits_posted += extra;
     lt_buffer bytes;
     lt_serialize(ledger, &bytes);
     cor_ledger_close(ledger);
