@@ -76,7 +76,10 @@
     X(COR_XB_RETURN_AFTER_CANCEL, "FOCR", "returned following a cancellation request")             \
     X(COR_XB_RETURN_INVALID, "AG09", "original payment unknown or not settled here")               \
     X(COR_XB_RETURN_TOO_LARGE, "AM09", "return exceeds the original payment")                      \
-    X(COR_XB_ALREADY_RETURNED, "ARDT", "original payment already returned")
+    X(COR_XB_ALREADY_RETURNED, "ARDT", "original payment already returned")                        \
+    X(COR_XB_HELD, "NARR", "on hold for compliance review at the beneficiary node")                \
+    X(COR_XB_REGULATORY, "RR04", "rejected by the operator after compliance review")               \
+    X(COR_XB_NOT_HELD, "NARR", "payment is not on hold")
 
 typedef enum cor_xb_reason {
 #define COR_XB_REASON_ENUM(name, iso, text) name,
@@ -253,6 +256,7 @@ typedef enum cor_xb_state {
     COR_XB_STATE_FORWARDED = 1, /* A: leg 1 reserved, waiting for B's decision */
     COR_XB_STATE_COMMITTED = 2, /* final. A: leg 1 posted. B: leg 2 posted */
     COR_XB_STATE_REJECTED = 3,  /* final. A: leg 1 voided. B: durably refused */
+    COR_XB_STATE_HELD = 4,      /* B only: valid, screening hit, waiting for the operator */
 } cor_xb_state;
 
 typedef enum cor_xb_step {
@@ -266,6 +270,7 @@ typedef enum cor_xb_step {
     COR_XB_STEP_VOIDED = 8,           /* A: leg 1 voided */
     COR_XB_STEP_CONFLICT = 9,         /* A: an answer contradicting a final state (alarm) */
     COR_XB_STEP_RETURNED = 10,        /* both: a return of this payment settled */
+    COR_XB_STEP_HELD = 11,            /* B: put on hold for compliance review */
 } cor_xb_step;
 
 #define COR_XB_TRACK_MAX 6u
@@ -438,16 +443,42 @@ cor_error cor_xb_payment_cancel(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, u
 cor_error cor_xb_receive(cor_xb *xb, uint64_t timestamp, const cor_xb_message *message,
                          uint32_t *reason_out);
 
+enum cor_xb_receive_flags {
+    /* The node's screening hit the debtor or creditor: if this message would make B decide a
+     * new payment that passes validation, B records it HELD instead of posting leg 2,
+     * answers PDNG (reason HELD), and waits for cor_xb_hold_release / cor_xb_hold_reject.
+     * Ignored for every other message. */
+    COR_XB_RECEIVE_HOLD = 1u << 0,
+};
+
+/* cor_xb_receive with flags (enum cor_xb_receive_flags); unknown flags: COR_ERR_INVALID. */
+cor_error cor_xb_receive_flags(cor_xb *xb, uint64_t timestamp, const cor_xb_message *message,
+                               uint32_t flags, uint32_t *reason_out);
+
+/*
+ * Operator decisions on a HELD payment (node B). Release re-checks the deadline, the
+ * incoming limits and the ledger, then commits (reason OK) or rejects with that reason;
+ * reject records REJECTED with RR04. Either way the decision is final, recorded, and a
+ * pacs.002 is queued to the origin at once. *reason_out: the decision's reason, or
+ * NOT_HELD (unknown or not on hold: nothing changes), or BUSY (release could not reach the
+ * ledger for capacity: still HELD). A HELD payment still undecided when B's clock passes
+ * its deadline is rejected (AB05) by cor_xb_tick, so a hold never outlives the deadline.
+ */
+cor_error cor_xb_hold_release(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, uint32_t *reason_out);
+cor_error cor_xb_hold_reject(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, uint32_t *reason_out);
+
 /*
  * Timers. Node A: for every FORWARDED payment due (next_retry_at <= timestamp), in creation
  * order, up to limit of them: re-send the pacs.008 (before the deadline), the camt.056
  * (cancel requested) or a pacs.028 (after the deadline), then back off; if B's decision is
  * known but applying it to the ledger failed, retry that. Never voids on its own.
+ * Node B: every HELD payment whose deadline has passed is rejected (AB05) and answered.
  * Returns the number of payments handled; stops early when the outbox is full.
  */
 uint32_t cor_xb_tick(cor_xb *xb, uint64_t timestamp, uint32_t limit);
 
-/* Earliest next_retry_at among FORWARDED payments; false when none is open. */
+/* Earliest timer among open payments (A FORWARDED: next retry; B HELD: just after the
+ * deadline); false when none is open. */
 bool cor_xb_next_timer(const cor_xb *xb, uint64_t *at_out);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -477,7 +508,7 @@ void cor_xb_payments_each(const cor_xb *xb,
 
 typedef struct cor_xb_stats {
     uint32_t payments_count;
-    uint32_t open_count; /* A: FORWARDED payments */
+    uint32_t open_count; /* not final: A FORWARDED and B HELD payments */
     uint32_t quotes_live;
     uint32_t seen_count;
     uint64_t messages_sent; /* queued in the outbox since open (state) */

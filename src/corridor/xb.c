@@ -597,14 +597,18 @@ static bool xb_payment_valid(cor_xb *xb, const cor_xb_payment *p)
 {
     const cor_xb_message *i = &p->instruction;
     if (p->role != COR_XB_ROLE_ORIGIN && p->role != COR_XB_ROLE_BENEFICIARY) return false;
-    if (p->state < COR_XB_STATE_FORWARDED || p->state > COR_XB_STATE_REJECTED) return false;
+    if (p->state < COR_XB_STATE_FORWARDED || p->state > COR_XB_STATE_HELD) return false;
     if (p->reason >= COR_XB_REASON_COUNT || p->track_count > COR_XB_TRACK_MAX) return false;
     if (p->b_status > COR_XB_STATUS_RJCT || p->cancel_requested > 1) return false;
     if (p->role == COR_XB_ROLE_BENEFICIARY) {
         if (p->state == COR_XB_STATE_FORWARDED || i->to_node != xb->options.node_id) {
             return false;
         }
-    } else if (i->from_node != xb->options.node_id || cor__xb_peer_find(xb, i->to_node) == NULL) {
+        if (p->state == COR_XB_STATE_HELD && cor__xb_peer_find(xb, i->from_node) == NULL) {
+            return false;
+        }
+    } else if (p->state == COR_XB_STATE_HELD || i->from_node != xb->options.node_id ||
+               cor__xb_peer_find(xb, i->to_node) == NULL) {
         return false; /* an origin payment always names one of our corridors */
     }
     return cor_xb_uetr_valid(i->uetr);
@@ -637,8 +641,8 @@ static cor_error xb_rebuild(cor_xb *xb)
             return COR_ERR_CORRUPT;
         }
         cor__xb_map_insert(&xb->payments_index, p->instruction.uetr, i);
-        if (p->role == COR_XB_ROLE_ORIGIN && p->state == COR_XB_STATE_FORWARDED) {
-            cor__xb_open_push(xb, i);
+        if (p->state == COR_XB_STATE_FORWARDED || p->state == COR_XB_STATE_HELD) {
+            cor__xb_open_push(xb, i); /* the open list: every payment not final */
         }
     }
     for (uint32_t i = 0; i < xb->seen_count; i++) {

@@ -412,6 +412,8 @@ static uint32_t xb_origin_answer(cor_xb *xb, uint64_t timestamp, const cor_xb_me
     return COR_XB_OK;
 }
 
+static void xb_held_finish(cor_xb *xb, uint64_t timestamp, uint32_t index, uint32_t reason);
+
 static uint64_t xb_backoff(const cor_xb *xb, uint32_t send_count)
 {
     uint64_t delay = xb->options.retry_initial_ns;
@@ -429,6 +431,12 @@ uint32_t cor_xb_tick(cor_xb *xb, uint64_t timestamp, uint32_t limit)
         next = xb->open_next[index]; /* settle may unlink index */
         cor_xb_payment *p = &xb->payments[index];
         if (p->next_retry_at > timestamp) continue;
+        if (p->role == COR_XB_ROLE_BENEFICIARY) {
+            if (timestamp <= p->instruction.deadline) continue; /* a clock behind the timer */
+            xb_held_finish(xb, timestamp, index, COR_XB_DEADLINE_PASSED);
+            handled++;
+            continue;
+        }
         if (p->b_status != COR_XB_STATUS_NONE) {
             xb_origin_settle(xb, timestamp, index);
         } else {
@@ -479,6 +487,7 @@ static void xb_answer(cor_xb *xb, uint64_t timestamp, const cor_xb_message *requ
 static void xb_answer_record(cor_xb *xb, uint64_t timestamp, const cor_xb_message *request,
                              const cor_xb_payment *p)
 {
+    COR_ASSERT(p->state == COR_XB_STATE_COMMITTED || p->state == COR_XB_STATE_REJECTED);
     uint32_t status = p->state == COR_XB_STATE_COMMITTED ? COR_XB_STATUS_ACSC : COR_XB_STATUS_RJCT;
     xb_answer(xb, timestamp, request, &p->instruction, status, p->reason, p->decided_at);
 }
@@ -584,27 +593,95 @@ static void xb_beneficiary_record(cor_xb *xb, uint64_t timestamp, const cor_xb_m
     xb_answer_record(xb, timestamp, m, &xb->payments[index]);
 }
 
-/* pacs.008, pacs.028 and camt.056 all land here: they name an instruction. */
-static void xb_beneficiary_handle(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m,
-                                  xb_peer_entry *peer)
+/* Decides a HELD payment: reason OK commits (leg 2 already posted by the caller). Queues
+ * an unsolicited pacs.002 to the origin so it need not wait for its next ask. */
+static void xb_held_finish(cor_xb *xb, uint64_t timestamp, uint32_t index, uint32_t reason)
 {
-    const cor_xb_payment *p = cor__xb_payment_find(xb, m->uetr, NULL);
-    if (p != NULL) {
-        bool same = p->role == COR_XB_ROLE_BENEFICIARY &&
-                    xb_same_instruction(&p->instruction, p->instruction.from_node, m, m->from_node);
-        if (same) {
-            xb_answer_record(xb, timestamp, m, p);
-        } else {
-            /* The UETR is taken by another payment, forever: this one never executes. */
-            xb_answer(xb, timestamp, m, m, COR_XB_STATUS_RJCT, COR_XB_DUPLICATE, timestamp);
-        }
+    cor_xb_payment *p = &xb->payments[index];
+    COR_ASSERT(p->role == COR_XB_ROLE_BENEFICIARY && p->state == COR_XB_STATE_HELD);
+    p->state = reason == COR_XB_OK ? COR_XB_STATE_COMMITTED : COR_XB_STATE_REJECTED;
+    p->reason = reason;
+    p->decided_at = timestamp;
+    cor__xb_track(p, reason == COR_XB_OK ? COR_XB_STEP_SETTLED : COR_XB_STEP_REFUSED,
+                  xb->options.node_id, timestamp);
+    cor__xb_open_remove(xb, index);
+    cor_xb_message ask = {.type = COR_XB_PACS008, .from_node = p->instruction.from_node};
+    xb_answer_record(xb, timestamp, &ask, p);
+}
+
+/* Release: everything B checks on a new instruction, again, now; then the ledger. */
+static uint32_t xb_held_release(cor_xb *xb, uint64_t timestamp, uint32_t index)
+{
+    cor_xb_payment *p = &xb->payments[index];
+    const cor_xb_message *m = &p->instruction;
+    xb_peer_entry *peer = cor__xb_peer_find(xb, m->from_node);
+    cor_xb_payment *original = NULL;
+    uint32_t reason =
+        peer == NULL ? COR_XB_CORRIDOR_UNKNOWN : xb_beneficiary_validate(xb, timestamp, m, peer);
+    if (reason == COR_XB_OK && m->return_of != 0) reason = xb_return_check(xb, m, &original);
+    if (reason == COR_XB_OK) reason = xb_beneficiary_commit(xb, timestamp, m, peer);
+    if (reason == COR_XB_BUSY) return reason; /* still held; the operator may retry */
+    if (reason == COR_XB_OK && original != NULL) {
+        original->returned_by = m->uetr;
+        cor__xb_track(original, COR_XB_STEP_RETURNED, xb->options.node_id, timestamp);
+    }
+    xb_held_finish(xb, timestamp, index, reason);
+    return reason;
+}
+
+/* A message about a UETR B already holds a record for. */
+static void xb_beneficiary_known(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m,
+                                 uint32_t index)
+{
+    const cor_xb_payment *p = &xb->payments[index];
+    bool same = p->role == COR_XB_ROLE_BENEFICIARY &&
+                xb_same_instruction(&p->instruction, p->instruction.from_node, m, m->from_node);
+    if (!same) {
+        /* The UETR is taken by another payment, forever: this one never executes. */
+        xb_answer(xb, timestamp, m, m, COR_XB_STATUS_RJCT, COR_XB_DUPLICATE, timestamp);
         return;
     }
+    if (p->state == COR_XB_STATE_HELD) {
+        if (m->type == COR_XB_CAMT056) {
+            xb_held_finish(xb, timestamp, index, COR_XB_CANCELLED); /* nothing posted yet */
+        } else if (timestamp > p->instruction.deadline) {
+            xb_held_finish(xb, timestamp, index, COR_XB_DEADLINE_PASSED);
+        } else {
+            xb_answer(xb, timestamp, m, &p->instruction, COR_XB_STATUS_PDNG, COR_XB_HELD, 0);
+            return;
+        }
+        if (m->type != COR_XB_CAMT056) return; /* xb_held_finish answered with a pacs.002 */
+    }
+    xb_answer_record(xb, timestamp, m, &xb->payments[index]);
+}
+
+/* Records a valid instruction as HELD (screening hit) and answers PDNG. */
+static void xb_beneficiary_hold(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m)
+{
+    cor_xb_payment p = {
+        .instruction = xb_instruction_of(m),
+        .next_retry_at = m->deadline + 1, /* tick rejects it then */
+        .role = COR_XB_ROLE_BENEFICIARY,
+        .state = COR_XB_STATE_HELD,
+        .reason = COR_XB_HELD,
+    };
+    cor__xb_track(&p, COR_XB_STEP_RECEIVED, xb->options.node_id, timestamp);
+    cor__xb_track(&p, COR_XB_STEP_HELD, xb->options.node_id, timestamp);
+    uint32_t index = cor__xb_payment_append(xb, &p);
+    cor__xb_open_push(xb, index);
+    xb_answer(xb, timestamp, m, m, COR_XB_STATUS_PDNG, COR_XB_HELD, 0);
+}
+
+/* A message naming a UETR B has no record of. */
+static void xb_beneficiary_new(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m,
+                               xb_peer_entry *peer, bool hold)
+{
     if (xb->payments_count == xb->options.payments_max) {
         xb_answer(xb, timestamp, m, m, COR_XB_STATUS_PDNG, COR_XB_BUSY, 0);
         return;
     }
     uint32_t reason = COR_XB_OK;
+    cor_xb_payment *original = NULL;
     if (m->type == COR_XB_CAMT056) {
         reason = COR_XB_CANCELLED; /* not seen yet: cancel it for good */
     } else if (m->type == COR_XB_PACS028) {
@@ -614,10 +691,13 @@ static void xb_beneficiary_handle(cor_xb *xb, uint64_t timestamp, const cor_xb_m
         }
         reason = COR_XB_DEADLINE_PASSED; /* never seen and too late: refuse it for good */
     } else {
-        cor_xb_payment *original = NULL;
         reason = xb_beneficiary_validate(xb, timestamp, m, peer);
         if (reason == COR_XB_OK && m->type == COR_XB_PACS004) {
             reason = xb_return_check(xb, m, &original);
+        }
+        if (reason == COR_XB_OK && hold) {
+            xb_beneficiary_hold(xb, timestamp, m);
+            return;
         }
         if (reason == COR_XB_OK) reason = xb_beneficiary_commit(xb, timestamp, m, peer);
         if (reason == COR_XB_BUSY) {
@@ -630,6 +710,40 @@ static void xb_beneficiary_handle(cor_xb *xb, uint64_t timestamp, const cor_xb_m
         }
     }
     xb_beneficiary_record(xb, timestamp, m, reason);
+}
+
+static cor_xb_payment *xb_held_find(cor_xb *xb, cor_u128 uetr, uint32_t *index_out)
+{
+    cor_xb_payment *p = cor__xb_payment_find(xb, uetr, index_out);
+    if (p == NULL || p->role != COR_XB_ROLE_BENEFICIARY || p->state != COR_XB_STATE_HELD) {
+        return NULL;
+    }
+    return p;
+}
+
+cor_error cor_xb_hold_release(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, uint32_t *reason_out)
+{
+    if (reason_out == NULL) return COR_ERR_INVALID;
+    uint32_t index = 0;
+    if (xb_held_find(xb, uetr, &index) == NULL) {
+        *reason_out = COR_XB_NOT_HELD;
+        return COR_OK;
+    }
+    *reason_out = xb_held_release(xb, timestamp, index);
+    return COR_OK;
+}
+
+cor_error cor_xb_hold_reject(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, uint32_t *reason_out)
+{
+    if (reason_out == NULL) return COR_ERR_INVALID;
+    uint32_t index = 0;
+    if (xb_held_find(xb, uetr, &index) == NULL) {
+        *reason_out = COR_XB_NOT_HELD;
+        return COR_OK;
+    }
+    xb_held_finish(xb, timestamp, index, COR_XB_REGULATORY);
+    *reason_out = COR_XB_REGULATORY;
+    return COR_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -700,7 +814,14 @@ static bool xb_seen_add(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m)
 cor_error cor_xb_receive(cor_xb *xb, uint64_t timestamp, const cor_xb_message *message,
                          uint32_t *reason_out)
 {
+    return cor_xb_receive_flags(xb, timestamp, message, 0, reason_out);
+}
+
+cor_error cor_xb_receive_flags(cor_xb *xb, uint64_t timestamp, const cor_xb_message *message,
+                               uint32_t flags, uint32_t *reason_out)
+{
     if (message == NULL || reason_out == NULL) return COR_ERR_INVALID;
+    if ((flags & ~(uint32_t)COR_XB_RECEIVE_HOLD) != 0) return COR_ERR_INVALID;
     uint32_t reason = xb_envelope_check(xb, timestamp, message);
     if (reason == COR_XB_OK && !xb_seen_add(xb, timestamp, message)) reason = COR_XB_BUSY;
     if (reason != COR_XB_OK) {
@@ -713,9 +834,15 @@ cor_error cor_xb_receive(cor_xb *xb, uint64_t timestamp, const cor_xb_message *m
     case COR_XB_PACS008:
     case COR_XB_PACS004:
     case COR_XB_PACS028:
-    case COR_XB_CAMT056:
-        xb_beneficiary_handle(xb, timestamp, message, peer);
+    case COR_XB_CAMT056: {
+        uint32_t index = 0;
+        if (cor__xb_payment_find(xb, message->uetr, &index) != NULL) {
+            xb_beneficiary_known(xb, timestamp, message, index);
+        } else {
+            xb_beneficiary_new(xb, timestamp, message, peer, (flags & COR_XB_RECEIVE_HOLD) != 0);
+        }
         break;
+    }
     case COR_XB_PACS002:
     case COR_XB_CAMT029:
         reason = xb_origin_answer(xb, timestamp, message);

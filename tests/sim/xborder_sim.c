@@ -60,6 +60,7 @@ typedef struct sim {
     bool trace;
     xbw_world world;
     uint32_t drop_pct, dup_pct, crash_pct, delay_max_ms;
+    uint32_t hold_pct; /* instructions the screening holds for the operator */
     uint32_t payments_target;
     bool down[XBW_NODES_MAX];
     uint64_t up_at[XBW_NODES_MAX];
@@ -152,7 +153,10 @@ static void sim_deliver_at(sim *s, uint32_t index)
         return;
     }
     uint32_t reason = 0;
-    cor_error rc = cor_xb_receive(s->world.nodes[to].xb, sim_clock(s, to), &m, &reason);
+    bool screened =
+        (m.type == COR_XB_PACS008 || m.type == COR_XB_PACS004) && sim_below(s, 100) < s->hold_pct;
+    cor_error rc = cor_xb_receive_flags(s->world.nodes[to].xb, sim_clock(s, to), &m,
+                                        screened ? COR_XB_RECEIVE_HOLD : 0, &reason);
     SIM_ASSERT(s, rc == COR_OK, "receive failed: %s", cor_error_name(rc));
     /* Duplicates and long delays are refused at the envelope; nothing else may be: the
      * protocol never produces a message a correct peer has to refuse. */
@@ -252,6 +256,39 @@ static void sim_return(sim *s)
         (sim_payment){.uetr = back.uetr, .origin = b, .dest = p->origin};
 }
 
+typedef struct sim_held_pick {
+    sim *s;
+    cor_u128 uetr;
+    uint32_t seen;
+} sim_held_pick;
+
+/* Reservoir-samples one HELD payment. */
+static bool sim_held_visit(void *context, const cor_xb_payment *payment)
+{
+    sim_held_pick *pick = context;
+    if (payment->state != COR_XB_STATE_HELD) return true;
+    pick->seen++;
+    if (sim_below(pick->s, pick->seen) == 0) pick->uetr = payment->instruction.uetr;
+    return true;
+}
+
+/* The operator of node n reviews one held payment: release (mostly) or reject. */
+static void sim_operator(sim *s, uint32_t n)
+{
+    if (s->down[n]) return;
+    sim_held_pick pick = {.s = s};
+    cor_xb_payments_each(s->world.nodes[n].xb, sim_held_visit, &pick);
+    if (pick.seen == 0) return;
+    uint32_t reason = 0;
+    cor_xb *xb = s->world.nodes[n].xb;
+    cor_error rc = sim_below(s, 4) == 0
+                       ? cor_xb_hold_reject(xb, sim_clock(s, n), pick.uetr, &reason)
+                       : cor_xb_hold_release(xb, sim_clock(s, n), pick.uetr, &reason);
+    cr_assert_eq(rc, COR_OK);
+    xbw_collect(&s->world, n);
+    sim_trace(s, "operator", n, pick.uetr, reason);
+}
+
 static void sim_crash(sim *s, uint32_t n)
 {
     xbw_crash(&s->world, n);
@@ -305,6 +342,8 @@ static void sim_step(sim *s)
         sim_cancel(s);
     } else if (roll < 96) {
         sim_return(s);
+    } else if (roll < 97) {
+        sim_operator(s, n);
     } else if (roll < 98) {
         if (!s->down[n])
             sim_publish(s, n, (n + 1 + sim_below(s, nodes - 1)) % nodes, sim_below(s, XBW_FXS));
@@ -524,6 +563,7 @@ static void sim_configure(sim *s, xbw_config *config)
     s->crash_pct = sim_below(s, 4) == 0 ? 0 : 5 + sim_below(s, 60);
     s->delay_max_ms = 1 + sim_below(s, 3000);
     s->payments_target = 4 + sim_below(s, 20);
+    s->hold_pct = sim_below(s, 3) == 0 ? sim_below(s, 40) : 0;
     for (uint32_t n = 0; n < XBW_NODES_MAX; n++) {
         s->skew[n] = sim_below(s, 2) ? (uint64_t)sim_below(s, 1500) * MS : 0;
     }
