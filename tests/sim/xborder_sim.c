@@ -2,11 +2,13 @@
  * Deterministic simulation of the cross-border protocol (docs/PROTOCOL.md).
  *
  * Two or three nodes (a mesh: every pair is a corridor), each with its own ledger and
- * cor_xb, run in one process on a simulated clock. A seeded PRNG drives everything: banks
- * ask for quotes and pay, debtors cancel, FX providers republish rates, nodes tick their
- * timers, "fsync" (checkpoint ledger + cor_xb, and only then release the messages produced
- * since the last fsync), and crash (restore the last checkpoint, lose everything unsynced,
- * stay down for a while). The network drops, duplicates, delays and reorders messages.
+ * cor_xb, run in one process on a simulated clock (each node's clock skewed). A seeded PRNG
+ * drives everything: banks ask for quotes and pay, debtors cancel, creditors' banks return
+ * settled payments (pacs.004), screening holds some instructions and operators release or
+ * reject them, FX providers republish rates, nodes tick their timers, "fsync" (checkpoint
+ * ledger + cor_xb, and only then release the messages produced since the last fsync), and
+ * crash (restore the last checkpoint, lose everything unsynced, stay down for a while). The
+ * network drops, duplicates, delays and reorders messages.
  *
  * After the run the network is healed (no loss, nodes up) and driven until it is quiet.
  * Then every invariant is checked:
