@@ -5,7 +5,8 @@
  *
  * The first input byte selects the target. For messages, the rest is a sequence of
  * 256-byte cor_xb_message records; envelope fields are steered towards valid values for
- * half of them, so the fuzzer reaches the business logic, not just the envelope refusals.
+ * half of them, so the fuzzer reaches the business logic, not just the envelope refusals,
+ * and a reserved byte chooses the screening flag, operator decisions and timer ticks.
  * After every message the ledger must still balance and the state must round-trip.
  */
 #include <stdint.h>
@@ -78,7 +79,8 @@ static void fuzz_messages(const uint8_t *data, size_t size)
     for (size_t at = 0; at + sizeof(cor_xb_message) <= size; at += sizeof(cor_xb_message)) {
         cor_xb_message m;
         memcpy(&m, data + at, sizeof(m));
-        if (m.reserved[0] & 1) { /* steer towards a valid envelope */
+        uint8_t control = m.reserved[1]; /* hold flag and operator actions */
+        if (m.reserved[0] & 1) {         /* steer towards a valid envelope */
             memset(m.reserved, 0, sizeof(m.reserved));
             m.to_node = 2;
             m.from_node = 1;
@@ -90,8 +92,16 @@ static void fuzz_messages(const uint8_t *data, size_t size)
             m.dest_ledger = 364;
         }
         uint32_t reason = 0;
-        if (cor_xb_receive(fuzz_xb, now, &m, &reason) != COR_OK) abort();
+        uint32_t flags = (control & 1) ? COR_XB_RECEIVE_HOLD : 0;
+        if (cor_xb_receive_flags(fuzz_xb, now, &m, flags, &reason) != COR_OK) abort();
         if (reason >= COR_XB_REASON_COUNT) abort();
+        if ((control & 2) && cor_xb_hold_release(fuzz_xb, now, m.uetr, &reason) != COR_OK) abort();
+        if ((control & 4) && cor_xb_hold_reject(fuzz_xb, now, m.uetr, &reason) != COR_OK) abort();
+        if (control & 8) {
+            uint32_t ticked =
+                cor_xb_tick(fuzz_xb, now + (uint64_t)(control >> 4) * 1000000000ull, 100);
+            (void)ticked;
+        }
         cor_xb_outbox_clear(fuzz_xb);
         char problem[128];
         if (!cor_ledger_check(fuzz_ledger, problem, sizeof(problem))) abort();
