@@ -56,7 +56,7 @@ Test(ledger_check, passes_and_clears_the_problem_text)
 Test(ledger_check, posted_sums_differ)
 {
     cor_ledger *ledger = check_ledger();
-    ledger->accounts[0].debits_posted += 1;
+    ledger->balances[0].debits_posted += 1;
     expect_problem(ledger, "posted debits and credits differ");
     cor_ledger_close(ledger);
 }
@@ -64,7 +64,7 @@ Test(ledger_check, posted_sums_differ)
 Test(ledger_check, pending_sums_differ)
 {
     cor_ledger *ledger = check_ledger();
-    ledger->accounts[2].credits_pending += 1;
+    ledger->balances[2].credits_pending += 1;
     expect_problem(ledger, "pending debits and credits differ");
     cor_ledger_close(ledger);
 }
@@ -73,8 +73,8 @@ Test(ledger_check, balance_limit_violated)
 {
     cor_ledger *ledger = check_ledger();
     /* Balanced (sums agree) but account 4 now owes what it does not have. */
-    ledger->accounts[3].debits_pending += 5;
-    ledger->accounts[2].credits_pending += 5;
+    ledger->balances[3].debits_pending += 5;
+    ledger->balances[2].credits_pending += 5;
     expect_problem(ledger, "debits exceed credits");
     cor_ledger_close(ledger);
 }
@@ -82,8 +82,8 @@ Test(ledger_check, balance_limit_violated)
 Test(ledger_check, pending_balance_without_a_pending_transfer)
 {
     cor_ledger *ledger = check_ledger();
-    ledger->accounts[0].debits_pending += 7;
-    ledger->accounts[1].credits_pending += 7;
+    ledger->balances[0].debits_pending += 7;
+    ledger->balances[1].credits_pending += 7;
     expect_problem(ledger, "disagrees with pending transfers");
     cor_ledger_close(ledger);
 }
@@ -91,8 +91,8 @@ Test(ledger_check, pending_balance_without_a_pending_transfer)
 Test(ledger_check, history_disagrees_with_balance)
 {
     cor_ledger *ledger = check_ledger();
-    ledger->accounts[0].debits_posted += 3;
-    ledger->accounts[1].credits_posted += 3;
+    ledger->balances[0].debits_posted += 3;
+    ledger->balances[1].credits_posted += 3;
     expect_problem(ledger, "history disagrees with balance");
     cor_ledger_close(ledger);
 }
@@ -144,10 +144,12 @@ Test(ledger_check, balance_totals_overflow)
      * credits; the history heads follow, so only the overflow is wrong. */
     cor_ledger *ledger = check_ledger();
     const cor_u128 extra = COR_U128_MAX - 2 - 10;
-    ledger->accounts[0].debits_posted += extra;
-    ledger->history[ledger->accounts_meta[0].history_head_next - 1].debits_posted += extra;
-    ledger->accounts[1].credits_posted += extra;
-    ledger->history[ledger->accounts_meta[1].history_head_next - 1].credits_posted += extra;
+    ledger->balances[0].debits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 0)->history_head_next - 1].debits_posted +=
+        extra;
+    ledger->balances[1].credits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 1)->history_head_next - 1].credits_posted +=
+        extra;
     expect_problem(ledger, "overflow");
     cor_ledger_close(ledger);
 }
