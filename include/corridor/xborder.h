@@ -517,6 +517,26 @@ typedef struct cor_xb_stats {
 } cor_xb_stats;
 void cor_xb_stats_get(const cor_xb *xb, cor_xb_stats *out);
 
+/*
+ * Reconciliation of one FX provider's legs in one direction of one corridor: the committed
+ * payments (returns included) from `from_node` to `to_node` whose decision time (B's clock,
+ * known to both nodes) lies in [decided_from, decided_until). Node A computes it over its
+ * origin records, node B over its beneficiary records; the two summaries are equal exactly
+ * when both nodes agree on the set of payments and on both amounts of each. digest is an
+ * order-independent hash of (uetr, amount_source, amount_dest), so a differing summary
+ * means a real mismatch, which cor_xb_payments_each can then locate. Cost: O(payments).
+ */
+typedef struct cor_xb_reconcile {
+    cor_u128 amount_source; /* sum of leg 1 amounts (from_node's currency) */
+    cor_u128 amount_dest;   /* sum of leg 2 amounts (to_node's currency) */
+    uint64_t count;
+    uint64_t digest;
+} cor_xb_reconcile;
+
+void cor_xb_reconcile_summary(const cor_xb *xb, uint64_t fx_id, uint32_t from_node,
+                              uint32_t to_node, uint64_t decided_from, uint64_t decided_until,
+                              cor_xb_reconcile *out);
+
 /* Kinds of ledger transfer derived from a UETR (its version nibble is replaced by kind). */
 typedef enum cor_xb_transfer_kind {
     COR_XB_LEG1_PENDING = 1,

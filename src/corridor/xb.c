@@ -505,6 +505,32 @@ void cor_xb_stats_get(const cor_xb *xb, cor_xb_stats *out)
     };
 }
 
+static uint64_t xb_reconcile_mix(cor_u128 value, uint64_t state)
+{
+    state = map_mix(state ^ (uint64_t)value);
+    return map_mix(state ^ (uint64_t)(value >> 64));
+}
+
+void cor_xb_reconcile_summary(const cor_xb *xb, uint64_t fx_id, uint32_t from_node,
+                              uint32_t to_node, uint64_t decided_from, uint64_t decided_until,
+                              cor_xb_reconcile *out)
+{
+    *out = (cor_xb_reconcile){0};
+    for (uint32_t i = 0; i < xb->payments_count; i++) {
+        const cor_xb_payment *p = &xb->payments[i];
+        const cor_xb_message *m = &p->instruction;
+        if (p->state != COR_XB_STATE_COMMITTED || m->fx_id != fx_id) continue;
+        if (m->from_node != from_node || m->to_node != to_node) continue;
+        if (p->decided_at < decided_from || p->decided_at >= decided_until) continue;
+        out->count++;
+        out->amount_source += m->amount_source; /* wraps only past 2^128: not reachable */
+        out->amount_dest += m->amount_dest;
+        uint64_t h = xb_reconcile_mix(m->uetr, 0x7265636f6e63696cull);
+        h = xb_reconcile_mix(m->amount_source, h);
+        out->digest += xb_reconcile_mix(m->amount_dest, h); /* a sum: order-independent */
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Snapshot                                                                                 */
 /* ---------------------------------------------------------------------------------------- */

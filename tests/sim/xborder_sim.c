@@ -521,6 +521,26 @@ static void sim_check_beneficiaries(sim *s)
     }
 }
 
+/* Both ends of every corridor agree on every FX provider's legs, in both directions. */
+static void sim_check_reconcile(sim *s)
+{
+    for (uint32_t a = 0; a < s->world.nodes_count; a++) {
+        for (uint32_t b = 0; b < s->world.nodes_count; b++) {
+            if (a == b) continue;
+            for (uint32_t f = 0; f < XBW_FXS; f++) {
+                cor_xb_reconcile at_a, at_b;
+                cor_xb_reconcile_summary(s->world.nodes[a].xb, xbw_fx_id(f), a + 1, b + 1, 0,
+                                         UINT64_MAX, &at_a);
+                cor_xb_reconcile_summary(s->world.nodes[b].xb, xbw_fx_id(f), a + 1, b + 1, 0,
+                                         UINT64_MAX, &at_b);
+                SIM_ASSERT(s, memcmp(&at_a, &at_b, sizeof(at_a)) == 0,
+                           "FX provider %u: nodes %u and %u disagree on %u -> %u", f, a + 1, b + 1,
+                           a + 1, b + 1);
+            }
+        }
+    }
+}
+
 static void sim_check(sim *s)
 {
     sim_books books;
@@ -544,6 +564,7 @@ static void sim_check(sim *s)
         sim_check_payment(s, p->origin, &record, &books);
     }
     sim_check_beneficiaries(s);
+    sim_check_reconcile(s);
     for (uint32_t n = 0; n < s->world.nodes_count; n++)
         sim_check_node(s, n, &books);
 }

@@ -616,3 +616,37 @@ Test(corridor_payment, snapshot_round_trip_and_corruption)
                                     &image, &restored),
                  COR_ERR_CORRUPT);
 }
+
+Test(corridor_payment, reconciliation_summaries)
+{
+    cor_xb_quote q = quote(2 * NS, 1000);
+    cr_assert_eq(initiate(2 * NS, xbw_uetr(&rng), &q), COR_XB_OK);
+    q = quote(2 * NS, 3000);
+    cr_assert_eq(initiate(2 * NS, xbw_uetr(&rng), &q), COR_XB_OK);
+    settle(2 * NS + 10);
+    cor_xb_reconcile at_a, at_b;
+    uint64_t fx = xbw_fx_id(0);
+    cor_xb_reconcile_summary(A(), fx, 1, 2, 0, UINT64_MAX, &at_a);
+    cor_xb_reconcile_summary(B(), fx, 1, 2, 0, UINT64_MAX, &at_b);
+    cr_assert_eq(at_a.count, 2);
+    cr_assert(at_a.amount_source == 4000 && at_a.amount_dest == 2000000);
+    cr_assert(memcmp(&at_a, &at_b, sizeof(at_a)) == 0);
+    cor_xb_reconcile_summary(A(), fx, 1, 2, 0, 2 * NS, &at_a); /* decided at 2 s + 10 ns */
+    cr_assert_eq(at_a.count, 0);
+    cor_xb_reconcile_summary(A(), fx, 2, 1, 0, UINT64_MAX, &at_a); /* other direction */
+    cr_assert_eq(at_a.count, 0);
+
+    /* B decided, A has not heard yet: the summaries differ until it does. */
+    q = quote(3 * NS, 500);
+    cr_assert_eq(initiate(3 * NS, xbw_uetr(&rng), &q), COR_XB_OK);
+    cor_xb_message m = take_instruction();
+    cr_assert_eq(receive(B(), 3 * NS, &m), COR_XB_OK);
+    cor_xb_message answer = take_answer();
+    cor_xb_reconcile_summary(A(), fx, 1, 2, 0, UINT64_MAX, &at_a);
+    cor_xb_reconcile_summary(B(), fx, 1, 2, 0, UINT64_MAX, &at_b);
+    cr_assert_eq(at_b.count, 3);
+    cr_assert_neq(at_a.digest, at_b.digest);
+    cr_assert_eq(receive(A(), 3 * NS, &answer), COR_XB_OK);
+    cor_xb_reconcile_summary(A(), fx, 1, 2, 0, UINT64_MAX, &at_a);
+    cr_assert(memcmp(&at_a, &at_b, sizeof(at_a)) == 0);
+}
