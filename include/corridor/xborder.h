@@ -17,8 +17,8 @@
  * output of the commands, which the node drains after each command or batch (see below).
  *
  * Peer messages are plain structs (cor_xb_message). The node maps them to and from ISO 20022
- * (pacs.008, pacs.002, pacs.028, camt.056, camt.029), signs and verifies them (Ed25519) and
- * moves them; none of that is in this module. Receivers here check the envelope (addressee,
+ * (pacs.008, pacs.002, pacs.028, camt.056, camt.029, pacs.004), signs and verifies them (Ed25519)
+ * and moves them; none of that is in this module. Receivers here check the envelope (addressee,
  * known peer, message id namespace, replay window, message-id dedup) and then the business
  * content.
  *
@@ -508,8 +508,8 @@ void cor_xb_payments_each(const cor_xb *xb,
 
 typedef struct cor_xb_stats {
     uint32_t payments_count;
-    uint32_t open_count; /* not final: A FORWARDED and B HELD payments */
-    uint32_t quotes_live;
+    uint32_t open_count;  /* not final: A FORWARDED and B HELD payments */
+    uint32_t quotes_live; /* quotes in the ring not used yet (expired ones included) */
     uint32_t seen_count;
     uint64_t messages_sent; /* queued in the outbox since open (state) */
     uint64_t refusals;      /* envelope refusals */
