@@ -390,6 +390,8 @@ bool cor_xb_quote_lookup(const cor_xb *xb, cor_u128 quote_id, cor_xb_quote *out)
 
 /*
  * Node A, sender bank S: reserves leg 1 (pending, no timeout) and queues the pacs.008.
+ * The node has authenticated requester and checked that it owns debtor_account; the
+ * creditor account is checked by node B, which owns it.
  * A repeat of an identical request for a known UETR is accepted again with no effect.
  * Refusals (nothing moved): UETR_INVALID, DUPLICATE, QUOTE_UNKNOWN, QUOTE_EXPIRED,
  * QUOTE_USED, CORRIDOR_UNKNOWN, AMOUNT_ABOVE_MAX, DAILY_LIMIT, DEBTOR_ACCOUNT,
