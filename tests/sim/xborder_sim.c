@@ -335,6 +335,9 @@ static void sim_step(sim *s)
         }
     } else if (roll < 67) {
         if (!s->down[n]) {
+            /* The node's timers: the ledger expires pending transfers (as it would for
+             * domestic ones; leg 1 must never be among them), then the protocol's. */
+            cor_ledger_expire_pending(s->world.nodes[n].ledger, sim_clock(s, n), 1000);
             cor_xb_tick(s->world.nodes[n].xb, sim_clock(s, n), 1 + sim_below(s, 8));
             xbw_collect(&s->world, n);
         }
@@ -383,6 +386,7 @@ static void sim_heal(sim *s)
         if (sim_quiet(s)) return;
         s->now += s->world.nodes[0].xb_options.retry_max_ns;
         for (uint32_t n = 0; n < nodes; n++) {
+            cor_ledger_expire_pending(s->world.nodes[n].ledger, sim_clock(s, n), 1000);
             cor_xb_tick(s->world.nodes[n].xb, sim_clock(s, n), UINT32_MAX);
             xbw_collect(&s->world, n);
         }
