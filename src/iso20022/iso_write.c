@@ -581,12 +581,17 @@ static void w_app_header(writer *w, const cor_iso_message *m)
 {
     const cor_iso_app_header *header = &m->header;
     w_str(w, "<AppHdr xmlns=\"" COR_ISO_NS_PREFIX "head.001.001.02\">");
-    w_open(w, "Fr");
-    w_agent(w, "FIId", &header->from, true);
-    w_close(w, "Fr");
-    w_open(w, "To");
-    w_agent(w, "FIId", &header->to, true);
-    w_close(w, "To");
+    const cor_iso_agent *parties[2] = {&header->from, &header->to};
+    const char *names[2] = {"Fr", "To"};
+    for (int i = 0; i < 2; i++) {
+        w_open(w, names[i]);
+        if (w_agent_empty(parties[i])) {
+            w_str(w, "<OrgId/>"); /* organisation parties are not modelled */
+        } else {
+            w_agent(w, "FIId", parties[i], true);
+        }
+        w_close(w, names[i]);
+    }
     w_text(w, "BizMsgIdr", header->business_msg_id, true);
     const char *definition = header->msg_def_id;
     if (m->type != COR_ISO_MSG_HEAD_001) definition = cor_iso_msg_type_name(m->type);
