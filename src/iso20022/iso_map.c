@@ -438,7 +438,7 @@ static void map_group_header(map_ctx *ctx, uint32_t root, bool with_settlement)
             group->settlement_method =
                 map_code(ctx, settlement, "SttlmMtd", true, map_settlement_methods);
             group->clearing_system =
-                map_text(ctx, map_child(ctx, settlement, "ClrSys"), "Cd", 5, false);
+                map_text(ctx, map_child(ctx, settlement, "ClrSys"), "Cd", 3, false);
         }
     }
     map_agent(ctx, header, "InstgAgt", false, &group->instructing_agent);
