@@ -96,7 +96,8 @@ typedef struct cor_iso_app_header {
     cor_iso_agent from;           /* Fr/FIId */
     cor_iso_agent to;             /* To/FIId */
     const char *business_msg_id;  /* BizMsgIdr */
-    const char *msg_def_id;       /* MsgDefIdr; must name the Document's definition */
+    const char *msg_def_id;       /* MsgDefIdr; must name the Document's definition (when
+                                   * serializing, NULL means "fill in from type") */
     const char *business_service; /* BizSvc, optional */
     const char *created;          /* CreDt (ISODateTime) */
 } cor_iso_app_header;
@@ -132,8 +133,9 @@ typedef struct cor_iso_credit_transfer {
     const char *uetr;                  /* PmtId/UETR, UUID v4 lowercase, optional */
     cor_iso_amount settlement_amount;  /* IntrBkSttlmAmt, required, > 0 */
     const char *settlement_date;       /* IntrBkSttlmDt, optional */
-    cor_iso_amount instructed_amount;  /* InstdAmt, pacs.008 only, optional */
-    const char *charge_bearer;         /* ChrgBr: DEBT CRED SHAR SLEV (pacs.008 required) */
+    cor_iso_amount instructed_amount;  /* InstdAmt, pacs.008 only (must be unset for .009) */
+    const char *charge_bearer;         /* ChrgBr: DEBT CRED SHAR SLEV; pacs.008 requires it,
+                                        * pacs.009 has none (must be NULL) */
     cor_iso_agent instructing_agent;   /* InstgAgt, optional */
     cor_iso_agent instructed_agent;    /* InstdAgt, optional */
     cor_iso_party debtor;              /* Dbtr, required */

@@ -287,6 +287,8 @@ static void w_credit_transfer(writer *w, const cor_iso_credit_transfer *tx, bool
     if (customer) {
         w_amount(w, "InstdAmt", &tx->instructed_amount, false);
         w_text(w, "ChrgBr", tx->charge_bearer, true);
+    } else if (tx->charge_bearer != NULL || tx->instructed_amount.currency[0] != '\0') {
+        w_fail(w, COR_ERR_INVALID); /* pacs.009 carries neither; refuse rather than drop */
     }
     w_agent(w, "InstgAgt", &tx->instructing_agent, false);
     w_agent(w, "InstdAgt", &tx->instructed_agent, false);
@@ -593,8 +595,13 @@ static void w_app_header(writer *w, const cor_iso_message *m)
         w_close(w, names[i]);
     }
     w_text(w, "BizMsgIdr", header->business_msg_id, true);
+    /* MsgDefIdr names the Document; NULL lets the serializer fill it in. */
     const char *definition = header->msg_def_id;
-    if (m->type != COR_ISO_MSG_HEAD_001) definition = cor_iso_msg_type_name(m->type);
+    if (m->type != COR_ISO_MSG_HEAD_001) {
+        const char *expected = cor_iso_msg_type_name(m->type);
+        if (definition != NULL && strcmp(definition, expected) != 0) w_fail(w, COR_ERR_INVALID);
+        definition = expected;
+    }
     w_text(w, "MsgDefIdr", definition, true);
     w_text(w, "BizSvc", header->business_service, false);
     w_checked(w, "CreDt", header->created, cor_iso_datetime_valid);

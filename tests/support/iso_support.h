@@ -23,8 +23,12 @@ char *cor_test_iso_read(const char *path, size_t *size_out);
  * error (at least 256 bytes). */
 int cor_test_iso_xsd_validate(const char *xml, size_t xml_size, char *error, size_t error_size);
 
-/* serialize -> parse -> serialize must give the same bytes; returns false with error text.
- * Also validates the first serialization against the XSD. */
+/* Compares every field the codec models; false with the first difference in error. */
+bool cor_test_iso_equal(const cor_iso_message *a, const cor_iso_message *b, char *error,
+                        size_t error_size);
+
+/* parse(serialize(x)) must equal x field by field, serialize it again to the same bytes, and
+ * the first serialization must validate against the official XSD. false with error text. */
 bool cor_test_iso_roundtrip(cor_iso_parser *parser, const cor_iso_message *message,
                             char *error, size_t error_size);
 

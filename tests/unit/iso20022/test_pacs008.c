@@ -60,10 +60,17 @@ Test(iso20022_pacs008, generated_batch_round_trips_and_validates)
     char error[512] = "";
     cr_assert(cor_test_iso_roundtrip(parser, &m, error, sizeof(error)), "%s", error);
     m.type = COR_ISO_MSG_PACS_009;
+    char *xml = NULL;
+    size_t size = 0;
+    cr_assert_eq(cor_iso_serialize(&m, COR_ISO_SERIALIZE_WITH_HEADER, &xml, &size),
+                 COR_ERR_INVALID, "MsgDefIdr pacs.008 on a pacs.009 must be refused");
+    m.header.msg_def_id = NULL; /* filled in from the type */
     for (uint32_t i = 0; i < P008_TX_COUNT; i++) {
         txs[i].debtor = (cor_iso_party){.bic = "BANKRUMM", .name = "Bank A"};
         txs[i].creditor = (cor_iso_party){.bic = "BANKIRTH", .country = "IR"};
     }
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID, "ChrgBr on pacs.009");
+    for (uint32_t i = 0; i < P008_TX_COUNT; i++) txs[i].charge_bearer = NULL;
     cr_assert(cor_test_iso_roundtrip(parser, &m, error, sizeof(error)), "%s", error);
     cor_iso_parser_close(parser);
 }
