@@ -33,6 +33,7 @@ typedef struct cor__iso_node {
     uint32_t next_sibling;
     uint8_t ns_index;      /* 0: no namespace; else index + 1 into parser namespaces */
     uint8_t kind;          /* cor__iso_node_kind */
+    uint8_t has_element_child; /* 1 once an element child was added */
 } cor__iso_node;
 
 typedef struct cor__iso_tree {

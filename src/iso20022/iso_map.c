@@ -38,8 +38,8 @@ static uint32_t map_child(const map_ctx *ctx, uint32_t node, const char *name)
     for (uint32_t child = NODE(ctx, node)->first_child; child != NONE;
          child = NODE(ctx, child)->next_sibling) {
         const cor__iso_node *entry = NODE(ctx, child);
-        if (entry->kind == COR_ISO_NODE_ELEMENT && entry->ns_index == ctx->ns &&
-            strcmp(entry->name, name) == 0) {
+        if (entry->name[0] == name[0] && entry->kind == COR_ISO_NODE_ELEMENT &&
+            entry->ns_index == ctx->ns && strcmp(entry->name, name) == 0) {
             return child;
         }
     }
@@ -51,8 +51,8 @@ static uint32_t map_next(const map_ctx *ctx, uint32_t node, const char *name)
     for (uint32_t next = NODE(ctx, node)->next_sibling; next != NONE;
          next = NODE(ctx, next)->next_sibling) {
         const cor__iso_node *entry = NODE(ctx, next);
-        if (entry->kind == COR_ISO_NODE_ELEMENT && entry->ns_index == ctx->ns &&
-            strcmp(entry->name, name) == 0) {
+        if (entry->name[0] == name[0] && entry->kind == COR_ISO_NODE_ELEMENT &&
+            entry->ns_index == ctx->ns && strcmp(entry->name, name) == 0) {
             return next;
         }
     }

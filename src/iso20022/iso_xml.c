@@ -43,6 +43,8 @@ struct cor__iso_xml {
     uint32_t text_size;
     bool failed;
     cor_error error;
+    const xmlChar *last_uri;   /* namespace cache: libxml2 dictionary pointer */
+    uint32_t last_uri_index;
 };
 
 /* ---- errors --------------------------------------------------------------------------- */
@@ -120,12 +122,25 @@ static void xml_on_processing(void *user, const xmlChar *target, const xmlChar *
 
 /* ---- tree building -------------------------------------------------------------------- */
 
+/* Index + 1 of uri among the document's namespaces, registering it when new; UINT32_MAX
+ * after a failure. libxml2 interns URIs in its dictionary, so the pointer of the last one
+ * seen answers most lookups without a string compare. */
 static uint32_t xml_namespace_index(cor__iso_xml *xml, const xmlChar *uri)
 {
     if (uri == NULL || uri[0] == '\0') return 0;
+    if (uri == xml->last_uri) return xml->last_uri_index;
     cor__iso_tree *tree = &xml->tree;
     for (uint32_t i = 0; i < tree->namespace_count; i++) {
-        if (strcmp(tree->namespaces[i], (const char *)uri) == 0) return i + 1u;
+        if (strcmp(tree->namespaces[i], (const char *)uri) == 0) {
+            xml->last_uri = uri;
+            xml->last_uri_index = i + 1u;
+            return i + 1u;
+        }
+    }
+    if (strcmp((const char *)uri, XML_XINCLUDE_NS) == 0 ||
+        strcmp((const char *)uri, XML_XINCLUDE_NS_OLD) == 0) {
+        xml_fail(xml, COR_ERR_PARSE, "xinclude element not allowed");
+        return UINT32_MAX;
     }
     size_t size = strlen((const char *)uri);
     if (tree->namespace_count == COR_ISO_NAMESPACE_COUNT_MAX ||
@@ -140,6 +155,8 @@ static uint32_t xml_namespace_index(cor__iso_xml *xml, const xmlChar *uri)
         return UINT32_MAX;
     }
     tree->namespaces[tree->namespace_count++] = copy;
+    xml->last_uri = uri;
+    xml->last_uri_index = tree->namespace_count;
     return tree->namespace_count;
 }
 
@@ -167,6 +184,7 @@ static uint32_t xml_node_add(cor__iso_xml *xml, const xmlChar *name, size_t name
     node->next_sibling = COR_ISO_NODE_NONE;
     node->ns_index = (uint8_t)ns_index;
     node->kind = (uint8_t)kind;
+    node->has_element_child = 0;
     if (xml->current == COR_ISO_NODE_NONE) {
         if (tree->root == COR_ISO_NODE_NONE) tree->root = index;
     } else {
@@ -177,6 +195,7 @@ static uint32_t xml_node_add(cor__iso_xml *xml, const xmlChar *name, size_t name
             tree->nodes[parent->last_child].next_sibling = index;
         }
         parent->last_child = index;
+        if (kind == COR_ISO_NODE_ELEMENT) parent->has_element_child = 1;
     }
     return index;
 }
@@ -200,12 +219,6 @@ static void xml_on_start(void *user, const xmlChar *local_name, const xmlChar *p
     (void)namespaces;
     (void)defaulted_count;
     if (xml->failed) return;
-    if (uri != NULL && (strcmp((const char *)uri, XML_XINCLUDE_NS) == 0 ||
-                        strcmp((const char *)uri, XML_XINCLUDE_NS_OLD) == 0)) {
-        xml_fail(xml, COR_ERR_PARSE, "xinclude element '%.40s' not allowed",
-                 (const char *)local_name);
-        return;
-    }
     if (xml->depth >= xml->limits.depth_max) {
         xml_fail(xml, COR_ERR_LIMIT, "elements nested deeper than %u", xml->limits.depth_max);
         return;
@@ -261,11 +274,7 @@ static void xml_on_end(void *user, const xmlChar *local_name, const xmlChar *pre
     COR_ASSERT(xml->current != COR_ISO_NODE_NONE);
     COR_ASSERT(xml->depth > 0);
     cor__iso_node *node = &xml->tree.nodes[xml->current];
-    bool has_element_child = false;
-    for (uint32_t child = node->first_child; child != COR_ISO_NODE_NONE;
-         child = xml->tree.nodes[child].next_sibling) {
-        if (xml->tree.nodes[child].kind == COR_ISO_NODE_ELEMENT) has_element_child = true;
-    }
+    bool has_element_child = node->has_element_child != 0;
     if (xml->text_size > 0) {
         if (has_element_child && !xml_text_blank(xml->text, xml->text_size)) {
             xml_fail(xml, COR_ERR_PARSE, "mixed content (text beside elements) not allowed");
@@ -393,6 +402,8 @@ cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_si
     xml->text_size = 0;
     xml->failed = false;
     xml->error = COR_OK;
+    xml->last_uri = NULL;
+    xml->last_uri_index = 0;
     /* The first bytes go with the reset: libxml2 detects the encoding (and a BOM) there. */
     size_t head_size = data_size < 4u ? data_size : 4u;
     if (xmlCtxtResetPush(xml->context, data, (int)head_size, NULL, NULL) != 0) {
