@@ -86,10 +86,10 @@ static size_t bench_iso_indent(const char *xml, size_t size, char *out)
     return at;
 }
 
-static double bench_iso_now_s(void)
+static double bench_iso_clock_s(clockid_t clock)
 {
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(clock, &now);
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
@@ -140,13 +140,17 @@ int cor_bench_iso20022(int argc, char **argv)
     cor_iso_message_init(&message);
     if (cor_iso_parser_open(NULL, &parser) != COR_OK) return 3;
     uint64_t amount_check = 0;
-    double start = bench_iso_now_s();
+    /* Wall time, and the CPU time of this thread: on a shared machine the second is the
+     * one-core figure, since it excludes time the scheduler gave to other processes. */
+    double start = bench_iso_clock_s(CLOCK_MONOTONIC);
+    double cpu_start = bench_iso_clock_s(CLOCK_THREAD_CPUTIME_ID);
     for (uint64_t i = 0; i < count; i++) {
         rc = cor_iso_parse(parser, indented, xml_size, &message);
         if (rc != COR_OK || message.finding_total != 0 || message.tx_count != 1) break;
         amount_check += (uint64_t)message.transfers[0].settlement_amount.amount_minor;
     }
-    double elapsed = bench_iso_now_s() - start;
+    double elapsed = bench_iso_clock_s(CLOCK_MONOTONIC) - start;
+    double cpu = bench_iso_clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu_start;
     int status = 0;
     if (rc != COR_OK || message.finding_total != 0) {
         fprintf(stderr, "corridor: benchmark message refused: %s\n",
@@ -155,16 +159,21 @@ int cor_bench_iso20022(int argc, char **argv)
     } else {
         COR_ASSERT(amount_check == count * 125075u);
         double rate = (double)count / elapsed;
-        double mb_s = rate * (double)xml_size / 1e6;
+        double cpu_rate = (double)count / cpu;
+        double mb_s = cpu_rate * (double)xml_size / 1e6;
         if (json) {
             printf("{\"bench\":\"iso20022\",\"message\":\"pacs.008.001.08\",\"bytes\":%zu,"
-                   "\"count\":%llu,\"seconds\":%.3f,\"messages_per_s\":%.0f,"
-                   "\"mb_per_s\":%.1f,\"us_per_message\":%.2f}\n",
-                   xml_size, (unsigned long long)count, elapsed, rate, mb_s, 1e6 / rate);
+                   "\"count\":%llu,\"seconds\":%.3f,\"cpu_seconds\":%.3f,"
+                   "\"messages_per_s\":%.0f,\"messages_per_cpu_s\":%.0f,\"mb_per_cpu_s\":%.1f,"
+                   "\"us_per_message\":%.2f}\n",
+                   xml_size, (unsigned long long)count, elapsed, cpu, rate, cpu_rate, mb_s,
+                   1e6 / cpu_rate);
         } else {
             printf("iso20022: parse+validate+map of a %zu-byte pacs.008 with AppHdr\n"
-                   "  %llu messages in %.3f s: %.0f messages/s, %.1f MB/s, %.2f us each\n",
-                   xml_size, (unsigned long long)count, elapsed, rate, mb_s, 1e6 / rate);
+                   "  %llu messages in %.3f s wall, %.3f s cpu\n"
+                   "  %.0f messages/s wall, %.0f messages per cpu-second (%.1f MB/s, %.2f us)\n",
+                   xml_size, (unsigned long long)count, elapsed, cpu, rate, cpu_rate, mb_s,
+                   1e6 / cpu_rate);
         }
     }
     cor_iso_message_release(&message);
