@@ -99,24 +99,31 @@ static int bench_iso_usage(void)
     return 2;
 }
 
-int cor_bench_iso20022(int argc, char **argv)
+/* Parses [--count N] [--json]; false on anything else. */
+static bool bench_iso_arguments(int argc, char **argv, uint64_t *count, bool *json)
 {
-    uint64_t count = BENCH_ISO_COUNT_DEFAULT;
-    bool json = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
-            json = true;
+            *json = true;
         } else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
             char *end = NULL;
             unsigned long long value = strtoull(argv[++i], &end, 10);
             if (end == argv[i] || *end != '\0' || value == 0 || value > BENCH_ISO_COUNT_MAX) {
-                return bench_iso_usage();
+                return false;
             }
-            count = value;
+            *count = value;
         } else {
-            return bench_iso_usage();
+            return false;
         }
     }
+    return true;
+}
+
+int cor_bench_iso20022(int argc, char **argv)
+{
+    uint64_t count = BENCH_ISO_COUNT_DEFAULT;
+    bool json = false;
+    if (!bench_iso_arguments(argc, argv, &count, &json)) return bench_iso_usage();
     cor_iso_message built;
     cor_iso_credit_transfer tx;
     bench_iso_message(&built, &tx);

@@ -65,7 +65,9 @@ static int iso_validate_part(xmlNodePtr part, char *error, size_t error_size)
         xmlNodePtr copy = xmlDocCopyNode(part, doc, 1);
         xmlDocSetRootElement(doc, copy);
         rc = xmlSchemaValidateDoc(valid_context, doc);
-        if (rc != 0) snprintf(error, error_size, "%s: schema validation failed (%d)", definition, rc);
+        if (rc != 0) {
+            snprintf(error, error_size, "%s: schema validation failed (%d)", definition, rc);
+        }
         xmlFreeDoc(doc);
     }
     xmlSchemaFreeValidCtxt(valid_context);
