@@ -17,6 +17,7 @@
 #include "iso20022/iso_limits.h"
 
 #define COR_ISO_NODE_NONE UINT32_MAX
+#define COR_ISO_SCHEMA_TYPE_NONE UINT16_MAX
 
 typedef enum cor__iso_node_kind {
     COR_ISO_NODE_ELEMENT = 0,
@@ -34,6 +35,8 @@ typedef struct cor__iso_node {
     uint8_t ns_index;      /* 0: no namespace; else index + 1 into parser namespaces */
     uint8_t kind;          /* cor__iso_node_kind */
     uint8_t has_element_child; /* 1 once an element child was added */
+    uint8_t checked;       /* 1 when the mapper validated the text (schema pass skips it) */
+    uint16_t schema_type;  /* set by the schema check; COR_ISO_SCHEMA_TYPE_NONE before */
 } cor__iso_node;
 
 typedef struct cor__iso_tree {
@@ -50,13 +53,15 @@ typedef struct cor__iso_xml cor__iso_xml;
 cor_error cor__iso_xml_open(const cor_iso_parser_options *limits, cor__iso_xml **xml_out);
 void cor__iso_xml_close(cor__iso_xml *xml);
 cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_size,
-                             cor_iso_message *message, const cor__iso_tree **tree_out);
+                             cor_iso_message *message, cor__iso_tree **tree_out);
 
 /* Maps the tree into message and validates (iso_map.c). */
-cor_error cor__iso_map(const cor__iso_tree *tree, const cor_iso_parser_options *limits,
+cor_error cor__iso_map(cor__iso_tree *tree, const cor_iso_parser_options *limits,
                        cor_iso_message *message);
 
-/* Findings (iso_message.c). Records at most COR_ISO_FINDINGS_MAX, counts all. */
+/* Findings (iso_message.c). Records at most COR_ISO_FINDINGS_MAX, counts all; a finding for
+ * the same transaction and path as one already recorded is dropped (the first, most
+ * specific reason wins). */
 void cor__iso_finding_add(cor_iso_message *message, int32_t tx_index, const char *reason,
                           const char *path, const char *format, ...)
     __attribute__((format(printf, 5, 6)));
@@ -90,6 +95,71 @@ extern const cor__iso_code iso_investigation_status_codes[];
 extern const uint32_t iso_investigation_status_count;
 
 bool cor__iso_aba_valid(const char *text); /* US ABA routing number check digit */
+
+/* Schema tables generated from the official XSDs (iso_schema.c, scripts/gen_iso_schema.py)
+ * and checked by iso_validate.c. */
+typedef enum cor__iso_schema_kind {
+    COR_ISO_SCHEMA_SEQUENCE = 0,   /* element-only content, particles in order */
+    COR_ISO_SCHEMA_CHOICE,         /* element-only content, one of the particles */
+    COR_ISO_SCHEMA_SIMPLE,         /* text only, facets below */
+    COR_ISO_SCHEMA_SIMPLE_CONTENT, /* text of type `content` plus the Ccy attribute */
+    COR_ISO_SCHEMA_ANY,            /* xs:any (signatures, supplementary data): not checked */
+} cor__iso_schema_kind;
+
+typedef enum cor__iso_text_kind {
+    COR_ISO_TEXT_STRING = 0,
+    COR_ISO_TEXT_DECIMAL,
+    COR_ISO_TEXT_BOOLEAN,
+    COR_ISO_TEXT_DATE,
+    COR_ISO_TEXT_DATETIME,
+    COR_ISO_TEXT_TIME,
+    COR_ISO_TEXT_YEAR_MONTH,
+} cor__iso_text_kind;
+
+#define COR_ISO_SCHEMA_UNBOUNDED 0xFFFFu
+
+typedef struct cor__iso_particle {
+    const char *name;
+    uint16_t type;      /* index into the schema's types */
+    uint16_t min;       /* minOccurs */
+    uint16_t max;       /* maxOccurs, COR_ISO_SCHEMA_UNBOUNDED for unbounded */
+} cor__iso_particle;
+
+typedef struct cor__iso_type {
+    uint8_t kind;             /* cor__iso_schema_kind */
+    uint8_t text;             /* cor__iso_text_kind (SIMPLE) */
+    uint16_t first;           /* first particle (SEQUENCE, CHOICE) */
+    uint16_t count;           /* particles */
+    uint16_t content;         /* SIMPLE_CONTENT: type index of the text */
+    uint16_t length_min;      /* characters, 0: none */
+    uint16_t length_max;      /* characters, 0: none */
+    uint8_t digits_total;     /* decimal totalDigits, 0: none */
+    uint8_t digits_fraction;  /* decimal fractionDigits, 255: none */
+    uint8_t non_negative;     /* minInclusive 0 */
+    const char *pattern;      /* XSD pattern (a small regex subset) or NULL */
+    const char *enumeration;  /* "A|B|C" or NULL */
+} cor__iso_type;
+
+typedef struct cor__iso_schema {
+    const char *definition;   /* "pacs.008.001.08" */
+    const char *root;         /* "Document" or "AppHdr" */
+    const cor__iso_type *types; /* types[0] is the root element's type */
+    uint32_t type_count;
+    const cor__iso_particle *particles;
+} cor__iso_schema;
+
+extern const cor__iso_schema cor__iso_schemas[];
+extern const uint32_t cor__iso_schema_count;
+
+/* Schema of a definition, NULL when we have none. */
+const cor__iso_schema *cor__iso_schema_find(const char *definition);
+
+/* Matches text against an XSD pattern of the subset the ISO schemas use: literals, escapes,
+ * character classes with ranges, groups, and {n} / {n,m} quantifiers (greedy). */
+bool cor__iso_pattern_match(const char *pattern, const char *text);
+
+/* Checks text against a SIMPLE type's facets; NULL when it conforms, else a reason. */
+const char *cor__iso_text_check(const cor__iso_type *type, const char *text);
 
 /* Number of UTF-8 characters in text (for MaxNText checks). */
 size_t cor__iso_utf8_length(const char *text);

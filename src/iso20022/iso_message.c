@@ -112,6 +112,12 @@ void cor__iso_finding_add(cor_iso_message *message, int32_t tx_index, const char
                           const char *path, const char *format, ...)
 {
     COR_ASSERT(reason != NULL && strlen(reason) == 4);
+    if (path != NULL && path[0] != '\0') {
+        for (uint32_t i = 0; i < message->finding_count; i++) {
+            const cor_iso_finding *seen = &message->findings[i];
+            if (seen->tx_index == tx_index && strcmp(seen->path, path) == 0) return;
+        }
+    }
     message->finding_total++;
     if (message->finding_count >= COR_ISO_FINDINGS_MAX) return;
     cor_iso_finding *finding = &message->findings[message->finding_count++];
@@ -186,7 +192,7 @@ cor_error cor_iso_parse(cor_iso_parser *parser, const char *xml, size_t xml_size
     COR_ASSERT(parser != NULL);
     COR_ASSERT(message != NULL);
     parse_reset_results(message);
-    const cor__iso_tree *tree = NULL;
+    cor__iso_tree *tree = NULL;
     cor_error rc = cor__iso_xml_parse(parser->xml, xml, xml_size, message, &tree);
     if (rc != COR_OK) return rc;
     COR_ASSERT(tree != NULL);

@@ -185,6 +185,8 @@ static uint32_t xml_node_add(cor__iso_xml *xml, const xmlChar *name, size_t name
     node->ns_index = (uint8_t)ns_index;
     node->kind = (uint8_t)kind;
     node->has_element_child = 0;
+    node->checked = 0;
+    node->schema_type = COR_ISO_SCHEMA_TYPE_NONE;
     if (xml->current == COR_ISO_NODE_NONE) {
         if (tree->root == COR_ISO_NODE_NONE) tree->root = index;
     } else {
@@ -376,7 +378,7 @@ static cor_error xml_reserve_nodes(cor__iso_xml *xml, size_t data_size)
 }
 
 cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_size,
-                             cor_iso_message *message, const cor__iso_tree **tree_out)
+                             cor_iso_message *message, cor__iso_tree **tree_out)
 {
     COR_ASSERT(data != NULL || data_size == 0);
     COR_ASSERT(message != NULL);
