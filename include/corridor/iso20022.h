@@ -345,6 +345,39 @@ cor_error cor_iso_serialize(const cor_iso_message *message, unsigned flags, char
 void cor_iso_free(void *pointer); /* frees what cor_iso_serialize returned; NULL is a no-op */
 
 /* ------------------------------------------------------------------------------------------ */
+/* Building answers (for the node)                                                            */
+
+/*
+ * Fills report as the pacs.002.001.10 answering request (a parsed pacs.008 or pacs.009):
+ * one TxInfAndSts per transaction, in order, into related (caller-owned, at least
+ * request->tx_count elements). Each carries the transaction's InstrId, EndToEndId, TxId and
+ * UETR as originals, status "RJCT" with reason = its reject_reason when the codec rejected
+ * it, else accepted_status (e.g. "ACSC" once settled, "ACSP" while pending). The group
+ * names the original message and gets cor_iso_group_status_of(). With a request AppHdr, the
+ * report gets one addressed back (Fr and To swapped). The caller may then change a
+ * transaction (e.g. RJCT with AM04 when the ledger refused it) and recompute
+ * group.group_status with cor_iso_group_status_of().
+ * Strings are borrowed from request and from msg_id / created, which must outlive report.
+ * Errors: COR_ERR_INVALID when request is not a pacs.008/009, accepted_status is not an
+ * ExternalPaymentTransactionStatus1Code, or msg_id / created is NULL. report is left
+ * initialised (cor_iso_message_init) on error.
+ */
+cor_error cor_iso_status_report_init(const cor_iso_message *request, const char *msg_id,
+                                     const char *created, const char *accepted_status,
+                                     cor_iso_related_tx *related, cor_iso_message *report);
+
+/* GrpSts for statuses: the common status when all agree and it is a group status code,
+ * "PART" when some but not all are RJCT, NULL otherwise (GrpSts is then omitted). */
+const char *cor_iso_group_status_of(const cor_iso_related_tx *related, uint32_t count);
+
+/*
+ * Whether a camt.053 adds up: its OPBD balance plus booked entries (Sts BOOK; credits add,
+ * debits subtract) equals its CLBD balance, all in one currency. false when either balance
+ * is missing, currencies differ, or the sum does not match.
+ */
+bool cor_iso_statement_balanced(const cor_iso_message *statement);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Field checks (pure; usable by other modules, e.g. the node validating JSON input)          */
 
 bool cor_iso_bic_valid(const char *text);   /* 8 or 11: 4 letters bank, 2 country, 2+3 alnum */
