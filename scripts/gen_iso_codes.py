@@ -22,17 +22,26 @@ TABLES = [
 ]
 
 
-def c_string(text):
+def c_escape(ch):
+    if ch in "\\\"":
+        return "\\" + ch
+    if 32 <= ord(ch) < 127:
+        return ch
+    return "".join("\\%03o" % b for b in ch.encode("utf-8"))
+
+
+def c_string(text, indent, width=96):
+    """text as adjacent C literals, each line at most width columns after indent."""
     text = " ".join(text.split())
-    out = []
+    pieces, current = [], ""
     for ch in text:
-        if ch in "\\\"":
-            out.append("\\" + ch)
-        elif 32 <= ord(ch) < 127:
-            out.append(ch)
-        else:
-            out.append("".join("\\%03o" % b for b in ch.encode("utf-8")))
-    return '"' + "".join(out) + '"'
+        escaped = c_escape(ch)
+        if len(current) + len(escaped) > width - indent - 2:
+            pieces.append('"' + current + '"')
+            current = ""
+        current += escaped
+    pieces.append('"' + current + '"')
+    return ("\n" + " " * indent).join(pieces)
 
 
 def main():
@@ -53,7 +62,7 @@ def main():
         print("/* %s (%d codes) */" % (data.get("name", file_name), len(codes)))
         print("const cor__iso_code %s_codes[] = {" % table)
         for code, text in codes:
-            value = c_string(text) if keep_text else "NULL"
+            value = c_string(text, 13) if keep_text else "NULL"
             print('    {"%s", %s},' % (code, value))
         print("};")
         print("const uint32_t %s_count = %d;" % (table, len(codes)))

@@ -27,18 +27,24 @@ BASES = {"xs:string": "STRING", "xs:decimal": "DECIMAL", "xs:boolean": "BOOLEAN"
 UNBOUNDED = 0xFFFF
 
 
-def c_string(text):
+def c_string(text, indent, width=96):
+    """text as adjacent C literals (NULL for None), each line at most width columns."""
     if text is None:
         return "NULL"
-    out = []
+    pieces, current = [], ""
     for ch in text:
         if ch in "\\\"":
-            out.append("\\" + ch)
+            escaped = "\\" + ch
         elif 32 <= ord(ch) < 127:
-            out.append(ch)
+            escaped = ch
         else:
-            out.append("".join("\\%03o" % b for b in ch.encode("utf-8")))
-    return '"' + "".join(out) + '"'
+            escaped = "".join("\\%03o" % b for b in ch.encode("utf-8"))
+        if len(current) + len(escaped) > width - indent - 2:
+            pieces.append('"' + current + '"')
+            current = ""
+        current += escaped
+    pieces.append('"' + current + '"')
+    return ("\n" + " " * indent).join(pieces)
 
 
 class Schema:
@@ -137,15 +143,15 @@ def emit(definition, schema, out):
         out.append('    {NULL, 0, 0, 0},')
     out.append("};")
     out.append("static const cor__iso_type schema_%s_types[] = {" % ident)
-    for name, entry in zip(schema.order, types):
-        out.append("    {COR_ISO_SCHEMA_%s, COR_ISO_TEXT_%s, %d, %d, %d, %d, %d, %d, %d, %d, %s,"
-                   " %s}, /* %s */" % (
-                       entry["kind"], entry.get("base", "STRING"), entry.get("first", 0),
-                       entry.get("count", 0), entry.get("content", 0),
-                       entry.get("minLength", 0), entry.get("maxLength", 0),
-                       entry.get("totalDigits", 0), entry.get("fractionDigits", 255),
-                       entry.get("nonNegative", 0), c_string(entry.get("pattern")),
-                       c_string(entry.get("enumeration")), name))
+    for index, (name, entry) in enumerate(zip(schema.order, types)):
+        out.append("    /* %d: %s */" % (index, name))
+        out.append("    {COR_ISO_SCHEMA_%s, COR_ISO_TEXT_%s, %d, %d, %d, %d, %d, %d, %d, %d," % (
+            entry["kind"], entry.get("base", "STRING"), entry.get("first", 0),
+            entry.get("count", 0), entry.get("content", 0), entry.get("minLength", 0),
+            entry.get("maxLength", 0), entry.get("totalDigits", 0),
+            entry.get("fractionDigits", 255), entry.get("nonNegative", 0)))
+        out.append("     %s," % c_string(entry.get("pattern"), 5))
+        out.append("     %s}," % c_string(entry.get("enumeration"), 5))
     out.append("};")
     return ident, len(types)
 
@@ -161,7 +167,7 @@ def main():
     for definition, root in DEFINITIONS:
         schema = Schema("%s/%s.xsd" % (sys.argv[1], definition), root)
         ident, count = emit(definition, schema, out)
-        table.append('    {"%s", "%s", schema_%s_types, %d, schema_%s_particles},'
+        table.append('    {"%s", "%s", schema_%s_types, %d,\n     schema_%s_particles},'
                      % (definition, root, ident, count, ident))
         out.append("")
     out.append("const cor__iso_schema cor__iso_schemas[] = {")

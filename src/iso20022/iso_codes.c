@@ -10,14 +10,17 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"AB04", "Settlement process aborted due to a fatal error."},
     {"AB05", "Transaction stopped due to timeout at the Creditor Agent."},
     {"AB06", "Transaction stopped due to timeout at the Instructed Agent."},
-    {"AB07", "Agent of message is not online. Generic usage if it cannot be determined who exactly is not online."},
+    {"AB07", "Agent of message is not online. Generic usage if it cannot be determined who exac"
+             "tly is not online."},
     {"AB08", "Creditor Agent is not online."},
     {"AB09", "Transaction stopped due to error at the Creditor Agent."},
     {"AB10", "Transaction stopped due to error at the Instructed Agent."},
     {"AB11", "Transaction stopped due to timeout at the Debtor Agent."},
-    {"AB12", "Duplicate Concurrent Batch Sequence number\342\200\223 for Settlement Instructions."},
+    {"AB12", "Duplicate Concurrent Batch Sequence number\342\200\223 for Settlement Instruction"
+             "s."},
     {"AB13", "Wrong Message Routing Type for Return-of-Funds."},
-    {"AB15", "Instruction may not be placed on the Continuous Processing Line settlement processor."},
+    {"AB15", "Instruction may not be placed on the Continuous Processing Line settlement proces"
+             "sor."},
     {"AB21", "Agreement number not valid (beneficiary)."},
     {"AB26", "Settlement Instruction does not exist."},
     {"AC01", "Account number is invalid or missing."},
@@ -31,7 +34,8 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"AC09", "Account currency is invalid or missing"},
     {"AC10", "Debtor account currency is invalid or missing"},
     {"AC11", "Creditor account currency is invalid or missing"},
-    {"AC12", "Account type missing or invalid. Generic usage if cannot specify between group and payment information levels"},
+    {"AC12", "Account type missing or invalid. Generic usage if cannot specify between group an"
+             "d payment information levels"},
     {"AC13", "Debtor account type missing or invalid"},
     {"AC14", "Creditor account type missing or invalid"},
     {"AC15", "The account details for the counterparty have changed."},
@@ -40,21 +44,27 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"AG01", "Transaction forbidden on this type of account (formerly NoAgreement)"},
     {"AG02", "Bank Operation code specified in the message is not valid for receiver"},
     {"AG03", "Transaction type not supported/authorized on this account"},
-    {"AG04", "Agent country code is missing or invalid. Generic usage if cannot specify between group and payment information levels."},
+    {"AG04", "Agent country code is missing or invalid. Generic usage if cannot specify between"
+             " group and payment information levels."},
     {"AG05", "Debtor agent country code is missing or invalid"},
     {"AG06", "Creditor agent country code is missing or invalid"},
-    {"AG07", "Debtor account cannot be debited for a generic reason. Code value may be used in general purposes and as a replacement for AM04 if debtor bank does not reveal its customer's insufficient funds for privacy reasons"},
+    {"AG07", "Debtor account cannot be debited for a generic reason. Code value may be used in "
+             "general purposes and as a replacement for AM04 if debtor bank does not reveal its"
+             " customer's insufficient funds for privacy reasons"},
     {"AG08", "Transaction failed due to invalid or missing user or access right"},
     {"AG09", "Original payment never received."},
-    {"AG10", "Agent of message is suspended from the Real Time Payment system. Generic usage if it cannot be determined who exactly is suspended."},
+    {"AG10", "Agent of message is suspended from the Real Time Payment system. Generic usage if"
+             " it cannot be determined who exactly is suspended."},
     {"AG11", "Creditor Agent of message is suspended from the Real Time Payment system."},
-    {"AG12", "Payment orders made by transferring funds from one account to another at the same financial institution (bank or payment institution) are not allowed."},
+    {"AG12", "Payment orders made by transferring funds from one account to another at the same"
+             " financial institution (bank or payment institution) are not allowed."},
     {"AG13", "Returned payments derived from previously returned transactions are not allowed."},
     {"AGNT", "Agent in the payment workflow is incorrect"},
     {"ALAC", "Request-to-pay has already been accepted by the Debtor."},
     {"AM01", "Specified message amount is equal to zero"},
     {"AM02", "Specific transaction/message amount is greater than allowed maximum"},
-    {"AM03", "Specified message amount is an non processable currency outside of existing agreement"},
+    {"AM03", "Specified message amount is an non processable currency outside of existing agree"
+             "ment"},
     {"AM04", "Amount of funds available to cover specified message amount is insufficient."},
     {"AM05", "Duplication"},
     {"AM06", "Specified transaction amount is less than agreed minimum."},
@@ -68,11 +78,16 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"AM15", "Transaction amount below minimum set by clearing system"},
     {"AM16", "Control Sum at the Group level is invalid"},
     {"AM17", "Control Sum at the Payment Information level is invalid"},
-    {"AM18", "Number of transactions is invalid or missing. Generic usage if cannot specify between group and payment information levels."},
+    {"AM18", "Number of transactions is invalid or missing. Generic usage if cannot specify bet"
+             "ween group and payment information levels."},
     {"AM19", "Number of transactions at the Group level is invalid or missing"},
     {"AM20", "Number of transactions at the Payment Information level is invalid"},
     {"AM21", "Transaction amount exceeds limits agreed between bank and client."},
-    {"AM22", "Unable to apply zero amount to designated account. For example, where the rules of a service allow the use of zero amount payments, however the back-office system is unable to apply the funds to the account. If the rules of a service prohibit the use of zero amount payments, then code AM01 is used to report the error condition."},
+    {"AM22", "Unable to apply zero amount to designated account. For example, where the rules o"
+             "f a service allow the use of zero amount payments, however the back-office system"
+             " is unable to apply the funds to the account. If the rules of a service prohibit "
+             "the use of zero amount payments, then code AM01 is used to report the error condi"
+             "tion."},
     {"AM23", "Transaction amount exceeds settlement limit."},
     {"AMSE", "Size of the attachment exceeds the allowed maximum."},
     {"APAR", "Request To Pay has already been paid by the Debtor."},
@@ -80,30 +95,42 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"ARJR", "Request-to-pay has already been rejected."},
     {"ATNS", "Attachments to the request-to-pay are not supported."},
     {"BDAY", "Settlement Cycle Day and Calendar day should be the same."},
-    {"BE01", "Identification of end customer is not consistent with associated account number. (formerly CreditorConsistency)."},
-    {"BE04", "Specification of creditor's address, which is required for payment, is missing/not correct (formerly IncorrectCreditorAddress)."},
+    {"BE01", "Identification of end customer is not consistent with associated account number. "
+             "(formerly CreditorConsistency)."},
+    {"BE04", "Specification of creditor's address, which is required for payment, is missing/no"
+             "t correct (formerly IncorrectCreditorAddress)."},
     {"BE05", "Party who initiated the message is not recognised by the end customer"},
-    {"BE06", "End customer specified is not known at associated Sort/National Bank Code or does no longer exist in the books"},
-    {"BE07", "Specification of debtor's address, which is required for payment, is missing/not correct."},
+    {"BE06", "End customer specified is not known at associated Sort/National Bank Code or does"
+             " no longer exist in the books"},
+    {"BE07", "Specification of debtor's address, which is required for payment, is missing/not "
+             "correct."},
     {"BE08", "Debtor name is missing"},
-    {"BE09", "Country code is missing or Invalid. Generic usage if cannot specifically identify debtor or creditor"},
+    {"BE09", "Country code is missing or Invalid. Generic usage if cannot specifically identify"
+             " debtor or creditor"},
     {"BE10", "Debtor country code is missing or invalid"},
     {"BE11", "Creditor country code is missing or invalid"},
-    {"BE12", "Country code of residence is missing or Invalid. Generic usage if cannot specifically identify debtor or creditor"},
+    {"BE12", "Country code of residence is missing or Invalid. Generic usage if cannot specific"
+             "ally identify debtor or creditor"},
     {"BE13", "Country code of debtor's residence is missing or Invalid"},
     {"BE14", "Country code of creditor's residence is missing or Invalid"},
-    {"BE15", "Identification code missing or invalid. Generic usage if cannot specifically identify debtor or creditor."},
+    {"BE15", "Identification code missing or invalid. Generic usage if cannot specifically iden"
+             "tify debtor or creditor."},
     {"BE16", "Debtor or Ultimate Debtor identification code missing or invalid"},
     {"BE17", "Creditor or Ultimate Creditor identification code missing or invalid"},
     {"BE18", "Contact details missing or invalid"},
     {"BE19", "Charge bearer code for transaction type is invalid"},
     {"BE20", "Name length exceeds local rules for payment type."},
-    {"BE21", "Name missing or invalid. Generic usage if cannot specifically identify debtor or creditor."},
+    {"BE21", "Name missing or invalid. Generic usage if cannot specifically identify debtor or "
+             "creditor."},
     {"BE22", "Creditor name is missing"},
-    {"BE23", "Phone number or email address, or any other proxy, used as the account proxy is unknown or invalid."},
-    {"CERI", "Credit transfer is not tagged as an Extended Remittance Information (ERI) transaction but contains ERI."},
-    {"CH03", "Value in Requested Execution Date or Requested Collection Date is too far in the future"},
-    {"CH04", "Value in Requested Execution Date or Requested Collection Date is too far in the past"},
+    {"BE23", "Phone number or email address, or any other proxy, used as the account proxy is u"
+             "nknown or invalid."},
+    {"CERI", "Credit transfer is not tagged as an Extended Remittance Information (ERI) transac"
+             "tion but contains ERI."},
+    {"CH03", "Value in Requested Execution Date or Requested Collection Date is too far in the "
+             "future"},
+    {"CH04", "Value in Requested Execution Date or Requested Collection Date is too far in the "
+             "past"},
     {"CH07", "Element is not to be used at B- and C-Level"},
     {"CH09", "Mandate changes are not allowed"},
     {"CH10", "Information on mandate changes are missing"},
@@ -114,13 +141,17 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"CH15", "Content Remittance Information/Structured includes more than 140 characters"},
     {"CH16", "Content is incorrect"},
     {"CH17", "Element is not allowed"},
-    {"CH19", "Values in Interbank Settlement Date or Requested Collection Date will be set to the next TARGET day"},
+    {"CH19", "Values in Interbank Settlement Date or Requested Collection Date will be set to t"
+             "he next TARGET day"},
     {"CH20", "Number of decimal points not compatible with the currency"},
     {"CH21", "Mandatory element is missing"},
     {"CH22", "SDD CORE and B2B not permitted within one message"},
-    {"CHCO", "Related to a Charge message to convey that the code in Charge Breakdown / Type / Code is not accepted by the receiving party."},
-    {"CHQC", "Cheque has been presented in cheque clearing and settled on the creditor\342\200\231s account."},
-    {"CHRG", "Related to a Charge message to convey that the charge bearer code used in the corresponding Payment message was not debt."},
+    {"CHCO", "Related to a Charge message to convey that the code in Charge Breakdown / Type / "
+             "Code is not accepted by the receiving party."},
+    {"CHQC", "Cheque has been presented in cheque clearing and settled on the creditor"
+             "\342\200\231s account."},
+    {"CHRG", "Related to a Charge message to convey that the charge bearer code used in the cor"
+             "responding Payment message was not debt."},
     {"CN01", "Authorisation is cancelled."},
     {"CNNS", "Credit notes are not supported."},
     {"CNOR", "Creditor bank is not registered under this BIC in the CSM"},
@@ -149,17 +180,25 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"DS10", "The certificate is revoked for the first signer."},
     {"DS11", "The certificate is not valid (revoked or not active) for the first signer."},
     {"DS12", "The certificate is not present for the first signer."},
-    {"DS13", "The authority of signer certification sending the certificate is unknown for the first signer."},
+    {"DS13", "The authority of signer certification sending the certificate is unknown for the "
+             "first signer."},
     {"DS14", "The user is unknown on the server"},
     {"DS15", "The same signature has already been sent to the bank"},
-    {"DS16", "The public key version is not correct. This code is returned when a customer sends signature files to the financial institution after conversion from an older program version (old ES format) to a new program version (new ES format) without having carried out re-initialisation with regard to a public key change."},
+    {"DS16", "The public key version is not correct. This code is returned when a customer send"
+             "s signature files to the financial institution after conversion from an older pro"
+             "gram version (old ES format) to a new program version (new ES format) without hav"
+             "ing carried out re-initialisation with regard to a public key change."},
     {"DS17", "Order data and signatures don\342\200\231t match"},
-    {"DS18", "File cannot be tested, the complete order has to be repeated. This code is returned in the event of a malfunction during the signature check, e.g. not enough storage space."},
-    {"DS19", "The user\342\200\231s rights (concerning his signature) are insufficient to execute the order"},
+    {"DS18", "File cannot be tested, the complete order has to be repeated. This code is return"
+             "ed in the event of a malfunction during the signature check, e.g. not enough stor"
+             "age space."},
+    {"DS19", "The user\342\200\231s rights (concerning his signature) are insufficient to execu"
+             "te the order"},
     {"DS20", "The certificate is revoked for the second signer."},
     {"DS21", "The certificate is not valid (revoked or not active) for the second signer."},
     {"DS22", "The certificate is not present for the second signer."},
-    {"DS23", "The authority of signer certification sending the certificate is unknown for the second signer."},
+    {"DS23", "The authority of signer certification sending the certificate is unknown for the "
+             "second signer."},
     {"DS24", "Waiting time expired due to incomplete order"},
     {"DS25", "The order file was deleted by the bank server (for multiple reasons)"},
     {"DS26", "The same user has signed multiple times"},
@@ -169,7 +208,8 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"DT02", "Invalid creation date and time in Group Header (eg, historic date)"},
     {"DT03", "Invalid non bank processing date (eg, weekend or local public holiday)"},
     {"DT04", "Future date not supported"},
-    {"DT05", "Associated message, payment information block or transaction was received after agreed processing cut-off date, i.e., date in the past."},
+    {"DT05", "Associated message, payment information block or transaction was received after a"
+             "greed processing cut-off date, i.e., date in the past."},
     {"DT06", "Execution Date has been modified in order for transaction to be processed"},
     {"DU01", "Message Identification is not unique."},
     {"DU02", "Payment Information Block is not unique."},
@@ -187,8 +227,10 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"EOL1", "Expiration of the payment authorisation due to no use for too long."},
     {"ERIN", "Extended Remittance Information (ERI) option is not supported."},
     {"FF01", "File Format incomplete or invalid"},
-    {"FF02", "Syntax error reason is provided as narrative information in the additional reason information."},
-    {"FF03", "Payment Type Information is missing or invalid. Generic usage if cannot specify Service Level or Local Instrument code"},
+    {"FF02", "Syntax error reason is provided as narrative information in the additional reason"
+             " information."},
+    {"FF03", "Payment Type Information is missing or invalid. Generic usage if cannot specify S"
+             "ervice Level or Local Instrument code"},
     {"FF04", "Service Level code is missing or invalid"},
     {"FF05", "Local Instrument code is missing or invalid"},
     {"FF06", "Category Purpose code is missing or invalid"},
@@ -201,15 +243,40 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"FF13", "No record of request for cancellation found."},
     {"FOCR", "Return following a cancellation request."},
     {"FR01", "Returned as a result of fraud."},
-    {"FRAD", "Cancellation requested following a transaction that was originated fraudulently. The use of the FraudulentOrigin code should be governed by jurisdictions."},
-    {"G000", "In an FI To FI Customer Credit Transfer: The Status Originator transferred the payment to the next Agent or to a Market Infrastructure. The payment transfer is tracked. No further updates will follow from the Status Originator. In a Financial Institution Credit Transfer with cover: The Status Originator performed the account booking and transferred the cover transaction to the next Reimbursement Agent or to a Market Infrastructure. The payment transfer is tracked. No further updates will follow from the Status Originator."},
-    {"G001", "In an FI To FI Customer Credit Transfer: The Status Originator transferred the payment to the next Agent or to a Market Infrastructure. The payment transfer is not tracked. No further updates will follow from the Status Originator. In a Financial Institution Credit Transfer with cover: The Status Originator performed the account booking and transferred the cover transaction to the next Reimbursement Agent or to a Market Infrastructure. The payment transfer is not tracked. No further updates will follow from the Status Originator."},
-    {"G002", "In a FIToFI Customer Credit Transfer: Credit to the creditor\342\200\231s account may not be confirmed same day. Update will follow from the Status Originator. In a Financial Institution Credit Transfer with cover: Debit/credit to nostro account may not be confirmed same day or Financial Institution Credit Transfer may not be transferred same day. Update will follow from the Status Originator."},
-    {"G003", "In a FIToFI Customer Credit Transfer: Credit to creditor\342\200\231s account is pending receipt of required documents. The Status Originator has requested creditor to provide additional documentation. Update will follow from the Status Originator. In a Financial Institution Credit Transfer with cover: Status Originator has requested a previous Agent to provide additional information/correct information. Update will follow from the Status Originator."},
-    {"G004", "In a FIToFI Customer Credit Transfer: Credit to the creditor\342\200\231s account is pending, status Originator is waiting for funds provided via a cover. Update will follow from the Status Originator."},
+    {"FRAD", "Cancellation requested following a transaction that was originated fraudulently. "
+             "The use of the FraudulentOrigin code should be governed by jurisdictions."},
+    {"G000", "In an FI To FI Customer Credit Transfer: The Status Originator transferred the pa"
+             "yment to the next Agent or to a Market Infrastructure. The payment transfer is tr"
+             "acked. No further updates will follow from the Status Originator. In a Financial "
+             "Institution Credit Transfer with cover: The Status Originator performed the accou"
+             "nt booking and transferred the cover transaction to the next Reimbursement Agent "
+             "or to a Market Infrastructure. The payment transfer is tracked. No further update"
+             "s will follow from the Status Originator."},
+    {"G001", "In an FI To FI Customer Credit Transfer: The Status Originator transferred the pa"
+             "yment to the next Agent or to a Market Infrastructure. The payment transfer is no"
+             "t tracked. No further updates will follow from the Status Originator. In a Financ"
+             "ial Institution Credit Transfer with cover: The Status Originator performed the a"
+             "ccount booking and transferred the cover transaction to the next Reimbursement Ag"
+             "ent or to a Market Infrastructure. The payment transfer is not tracked. No furthe"
+             "r updates will follow from the Status Originator."},
+    {"G002", "In a FIToFI Customer Credit Transfer: Credit to the creditor\342\200\231s account"
+             " may not be confirmed same day. Update will follow from the Status Originator. In"
+             " a Financial Institution Credit Transfer with cover: Debit/credit to nostro accou"
+             "nt may not be confirmed same day or Financial Institution Credit Transfer may not"
+             " be transferred same day. Update will follow from the Status Originator."},
+    {"G003", "In a FIToFI Customer Credit Transfer: Credit to creditor\342\200\231s account is "
+             "pending receipt of required documents. The Status Originator has requested credit"
+             "or to provide additional documentation. Update will follow from the Status Origin"
+             "ator. In a Financial Institution Credit Transfer with cover: Status Originator ha"
+             "s requested a previous Agent to provide additional information/correct informatio"
+             "n. Update will follow from the Status Originator."},
+    {"G004", "In a FIToFI Customer Credit Transfer: Credit to the creditor\342\200\231s account"
+             " is pending, status Originator is waiting for funds provided via a cover. Update "
+             "will follow from the Status Originator."},
     {"G005", "Payment has been delivered to creditor agent with service level."},
     {"G006", "Payment has been delivered to creditor agent without service level."},
-    {"ID01", "Signature file was sent to the bank but the corresponding original file has not been sent yet."},
+    {"ID01", "Signature file was sent to the bank but the corresponding original file has not b"
+             "een sent yet."},
     {"IEDT", "Expiry date time of the request-to-pay is incorrect."},
     {"INAR", "Payer\342\200\231s activation reference is invalid."},
     {"INDT", "Details not valid for this field."},
@@ -225,23 +292,32 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"MS02", "Reason has not been specified by end customer"},
     {"MS03", "Reason has not been specified by agent."},
     {"NARR", "Reason is provided as narrative information in the additional reason information."},
-    {"NERI", "Credit transfer is tagged as an Extended Remittance Information (ERI) transaction but does not contain ERI."},
+    {"NERI", "Credit transfer is tagged as an Extended Remittance Information (ERI) transaction"
+             " but does not contain ERI."},
     {"NOAR", "No existing agreement for receiving request-to-pay messages."},
     {"NOAS", "No response from Beneficiary."},
-    {"NOCM", "Customer account is not compliant with regulatory requirements, for example FICA (in South Africa) or any other regulatory requirements which render an account inactive for certain processing."},
+    {"NOCM", "Customer account is not compliant with regulatory requirements, for example FICA "
+             "(in South Africa) or any other regulatory requirements which render an account in"
+             "active for certain processing."},
     {"NOFR", "Continuous Processing Line on Hold Instruction."},
-    {"NOPG", "Requested payment guarantee (by Creditor) related to a request-to-pay cannot be provided."},
-    {"NRCH", "Recipient side of the request-to-pay (payer or its request-to-pay service provider) is not reachable."},
+    {"NOPG", "Requested payment guarantee (by Creditor) related to a request-to-pay cannot be p"
+             "rovided."},
+    {"NRCH", "Recipient side of the request-to-pay (payer or its request-to-pay service provide"
+             "r) is not reachable."},
     {"OSNS", "Requested optional service (for example instalment payments) is not supported."},
     {"PINS", "Type of payment requested in the request-to-pay is not supported by the payer."},
-    {"RC01", "Bank identifier code specified in the message has an incorrect format (formerly IncorrectFormatForRoutingCode)."},
-    {"RC02", "Bank identifier is invalid or missing. Generic usage if cannot specify between debit or credit account"},
+    {"RC01", "Bank identifier code specified in the message has an incorrect format (formerly I"
+             "ncorrectFormatForRoutingCode)."},
+    {"RC02", "Bank identifier is invalid or missing. Generic usage if cannot specify between de"
+             "bit or credit account"},
     {"RC03", "Debtor bank identifier is invalid or missing"},
     {"RC04", "Creditor bank identifier is invalid or missing"},
-    {"RC05", "BIC identifier is invalid or missing. Generic usage if cannot specify between debit or credit account."},
+    {"RC05", "BIC identifier is invalid or missing. Generic usage if cannot specify between deb"
+             "it or credit account."},
     {"RC06", "Debtor BIC identifier is invalid or missing"},
     {"RC07", "Creditor BIC identifier is invalid or missing"},
-    {"RC08", "ClearingSystemMemberidentifier is invalid or missing. Generic usage if cannot specify between debit or credit account"},
+    {"RC08", "ClearingSystemMemberidentifier is invalid or missing. Generic usage if cannot spe"
+             "cify between debit or credit account"},
     {"RC09", "Debtor ClearingSystemMember identifier is invalid or missing"},
     {"RC10", "Creditor ClearingSystemMember identifier is invalid or missing"},
     {"RC11", "Intermediary Agent is invalid or missing"},
@@ -254,9 +330,12 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"REPR", "Request-to-pay has been received and can be processed further."},
     {"RF01", "Transaction reference is not unique within the message."},
     {"RQNR", "Payer did not recognize the request from Payee Participant,"},
-    {"RR01", "Specification of the debtor\342\200\231s account or unique identification needed for reasons of regulatory requirements is insufficient or missing"},
-    {"RR02", "Specification of the debtor\342\200\231s name and/or address needed for regulatory requirements is insufficient or missing."},
-    {"RR03", "Specification of the creditor\342\200\231s name and/or address needed for regulatory requirements is insufficient or missing."},
+    {"RR01", "Specification of the debtor\342\200\231s account or unique identification needed "
+             "for reasons of regulatory requirements is insufficient or missing"},
+    {"RR02", "Specification of the debtor\342\200\231s name and/or address needed for regulator"
+             "y requirements is insufficient or missing."},
+    {"RR03", "Specification of the creditor\342\200\231s name and/or address needed for regulat"
+             "ory requirements is insufficient or missing."},
     {"RR04", "Regulatory Reason"},
     {"RR05", "Regulatory or Central Bank Reporting information missing, incomplete or invalid."},
     {"RR06", "Tax information missing, incomplete or invalid."},
@@ -265,29 +344,45 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"RR09", "Structured creditor reference invalid or missing."},
     {"RR10", "Character set supplied not valid for the country and payment type."},
     {"RR11", "Invalid or missing identification of a bank proprietary service."},
-    {"RR12", "Invalid or missing identification required within a particular country or payment type."},
+    {"RR12", "Invalid or missing identification required within a particular country or payment"
+             " type."},
     {"RTNS", "Debtor does not support request-to-pay transactions."},
     {"RUTA", "Return following investigation request and no remediation possible."},
     {"S000", "Request for Cancellation is acknowledged following validation."},
-    {"S001", "Unique End-to-end Transaction Reference (UETR) relating to a payment has been identified as being associated with a Request for Cancellation."},
-    {"S002", "Unique End-to-end Transaction Reference (UETR) relating to a payment has been prevent from traveling across a messaging network."},
-    {"S003", "Request for Cancellation has been forwarded to the payment processing/last payment processing agent."},
-    {"S004", "Request for Cancellation has been acknowledged as delivered to payment processing/last payment processing agent."},
+    {"S001", "Unique End-to-end Transaction Reference (UETR) relating to a payment has been ide"
+             "ntified as being associated with a Request for Cancellation."},
+    {"S002", "Unique End-to-end Transaction Reference (UETR) relating to a payment has been pre"
+             "vent from traveling across a messaging network."},
+    {"S003", "Request for Cancellation has been forwarded to the payment processing/last paymen"
+             "t processing agent."},
+    {"S004", "Request for Cancellation has been acknowledged as delivered to payment processing"
+             "/last payment processing agent."},
     {"SBRN", "Remove Concurrent Batch Processing Line on hold instruction."},
     {"SL01", "Due to specific service offered by the Debtor Agent."},
     {"SL02", "Due to specific service offered by the Creditor Agent."},
     {"SL03", "Due to a specific service offered by the clearing system."},
-    {"SL11", "Whitelisting service offered by the Debtor Agent; Debtor has not included the Creditor on its \342\200\234Whitelist\342\200\235 (yet). In the Whitelist the Debtor may list all allowed Creditors to debit Debtor bank account."},
-    {"SL12", "Blacklisting service offered by the Debtor Agent; Debtor included the Creditor on his \342\200\234Blacklist\342\200\235. In the Blacklist the Debtor may list all Creditors not allowed to debit Debtor bank account."},
-    {"SL13", "Due to Maximum allowed Direct Debit Transactions per period service offered by the Debtor Agent."},
-    {"SL14", "Due to Maximum allowed Direct Debit Transaction amount service offered by the Debtor Agent."},
-    {"SL15", "Maximum number of credit transactions allowed by the account servicer per service period exceeded."},
-    {"SL16", "Maximum total credit amount allowed by the account servicer per service period exceeded."},
-    {"SL17", "Whitelisting service offered by payment system operator or financial institution. Debtor is not included on the Creditor side whitelist."},
-    {"SL18", "Blacklisting service offered by payment system operator or financial institution. Debtor included on the Creditor side blacklist."},
+    {"SL11", "Whitelisting service offered by the Debtor Agent; Debtor has not included the Cre"
+             "ditor on its \342\200\234Whitelist\342\200\235 (yet). In the Whitelist the Debtor"
+             " may list all allowed Creditors to debit Debtor bank account."},
+    {"SL12", "Blacklisting service offered by the Debtor Agent; Debtor included the Creditor on"
+             " his \342\200\234Blacklist\342\200\235. In the Blacklist the Debtor may list all "
+             "Creditors not allowed to debit Debtor bank account."},
+    {"SL13", "Due to Maximum allowed Direct Debit Transactions per period service offered by th"
+             "e Debtor Agent."},
+    {"SL14", "Due to Maximum allowed Direct Debit Transaction amount service offered by the Deb"
+             "tor Agent."},
+    {"SL15", "Maximum number of credit transactions allowed by the account servicer per service"
+             " period exceeded."},
+    {"SL16", "Maximum total credit amount allowed by the account servicer per service period ex"
+             "ceeded."},
+    {"SL17", "Whitelisting service offered by payment system operator or financial institution."
+             " Debtor is not included on the Creditor side whitelist."},
+    {"SL18", "Blacklisting service offered by payment system operator or financial institution."
+             " Debtor included on the Creditor side blacklist."},
     {"SNRD", "Services are not yet rendered by the Payee Participant (Creditor)."},
     {"SPII", "Identifier of the request-to-pay service provider is incorrect."},
-    {"TA01", "The transmission of the file was not successful \342\200\223 it had to be aborted (for technical reasons)"},
+    {"TA01", "The transmission of the file was not successful \342\200\223 it had to be aborted"
+             " (for technical reasons)"},
     {"TD01", "There is no data available (for download)"},
     {"TD02", "The file cannot be read (e.g. unknown format)"},
     {"TD03", "The file format is incomplete or invalid"},
@@ -300,7 +395,8 @@ const cor__iso_code iso_status_reason_codes[] = {
     {"TKSP", "Token found with suspended status."},
     {"TKVE", "Token found with value limit rule violation."},
     {"TKXP", "Token expired."},
-    {"TM01", "Associated message, payment information block, or transaction was received after agreed processing cut-off time."},
+    {"TM01", "Associated message, payment information block, or transaction was received after "
+             "agreed processing cut-off time."},
     {"TS01", "The (technical) transmission of the file was successful."},
     {"TS04", "The order was transferred to pass by accompanying note signed by hand"},
     {"UCRD", "Unknown Creditor."},

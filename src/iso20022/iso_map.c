@@ -96,7 +96,7 @@ static uint32_t map_subtree_end(const map_ctx *ctx, uint32_t node)
 static void map_path_text(const map_ctx *ctx, uint32_t node, const char *leaf, char *out,
                           size_t out_size)
 {
-    const char *names[COR_ISO_DEPTH_MAX];
+    const char *names[COR_ISO_DEPTH_MAX] = {NULL};
     size_t count = 0;
     for (uint32_t at = node; at != NONE && at != ctx->part_root && count < COR_ISO_DEPTH_MAX;
          at = NODE(ctx, at)->parent) {

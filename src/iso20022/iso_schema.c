@@ -347,156 +347,606 @@ static const cor__iso_particle schema_pacs_008_001_08_particles[] = {
     {"Prtry", 5, 1, 1},
 };
 static const cor__iso_type schema_pacs_008_001_08_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FIToFICustomerCreditTransferV08 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader93 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 46, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditTransferTransaction39 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 61, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BatchBookingIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 34, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 63, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 72, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation28 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 77, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 79, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentIdentification7 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "URGT|HIGH|NORM"}, /* Priority3Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 84, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementDateTimeIndication1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementTimeRequest2 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 46, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* BaseOneRate */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DEBT|CRED|SHAR|SLEV"}, /* ChargeBearerType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 90, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 92, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 97, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 102, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InstructionForCreditorAgent1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 104, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InstructionForNextAgent1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 106, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 108, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RegulatoryReporting3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 111, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation8 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 121, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceLocation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 123, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 125, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 127, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 129, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 131, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 133, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 139, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_TIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISOTime */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 143, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 145, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 147, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 149, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHQB|HOLD|PHOB|TELB"}, /* Instruction3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PHOA|TELA"}, /* Instruction4Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRED|DEBT|BOTH"}, /* RegulatoryReportingType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 179, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RegulatoryAuthority2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 181, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRegulatoryReporting3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 187, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 194, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 203, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceLocationData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 206, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 214, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 216, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 219, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 222, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 224, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 226, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 229, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 231, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 10, 0, 255, 0, NULL, NULL}, /* Max10Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 233, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 235, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 238, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FAXI|EDIC|URID|EMAL|POST|SMSM"}, /* RemittanceLocationMethod2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 242, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NameAndAddress16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 254, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 256, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 275, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 277, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 279, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 281, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 284, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 287, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 291, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 294, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 300, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 303, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 315, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 317, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 319, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 321, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 324, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 330, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 332, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 334, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 336, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 338, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 340, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: FIToFICustomerCreditTransferV08 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader93 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: CreditTransferTransaction39 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 46, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 61, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: BatchBookingIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 9: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 10: ActiveCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 34, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 12: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 63, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: PaymentTypeInformation28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 72, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 77, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: PaymentIdentification7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 79, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: Priority3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "URGT|HIGH|NORM"},
+    /* 17: SettlementDateTimeIndication1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 84, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: SettlementTimeRequest2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 46, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: BaseOneRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 21: ChargeBearerType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DEBT|CRED|SHAR|SLEV"},
+    /* 22: Charges7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 90, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 92, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 97, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: InstructionForCreditorAgent1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 102, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: InstructionForNextAgent1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 104, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 106, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: RegulatoryReporting3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 108, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: TaxInformation8 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 111, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: RemittanceLocation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 121, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 123, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 34: ActiveCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 35: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 36: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 125, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 38: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 39: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 127, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 129, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 131, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 133, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 139, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 45: ISOTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_TIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 46: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 47: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 143, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 145, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 50: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 147, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 149, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 56: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: Instruction3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHQB|HOLD|PHOB|TELB"},
+    /* 58: Instruction4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PHOA|TELA"},
+    /* 59: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: RegulatoryReportingType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRED|DEBT|BOTH"},
+    /* 61: RegulatoryAuthority2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 179, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: StructuredRegulatoryReporting3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 181, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 187, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 64: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 66: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 194, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: RemittanceLocationData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 203, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 68: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 206, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 69: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 71: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 74: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 214, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 76: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 216, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 77: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 78: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 219, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 79: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 222, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 81: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 224, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 226, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 229, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 87: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 88: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 231, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 90: Max10Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 10, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 233, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 235, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 238, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: RemittanceLocationMethod2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FAXI|EDIC|URID|EMAL|POST|SMSM"},
+    /* 95: NameAndAddress16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 242, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 96: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 254, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 99: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 256, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 275, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 277, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 279, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 107: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 281, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 109: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 284, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 287, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 291, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 112: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 115: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 294, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 117: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 300, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 303, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 122: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 130: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 315, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 317, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 319, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 321, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 324, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 330, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 332, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 138: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 334, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 336, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 143: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 338, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 145: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 146: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 147: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 148: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 340, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 149: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_pacs_002_001_10_particles[] = {
@@ -847,158 +1297,614 @@ static const cor__iso_particle schema_pacs_002_001_10_particles[] = {
     {"Prtry", 6, 1, 1},
 };
 static const cor__iso_type schema_pacs_002_001_10_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FIToFIPaymentStatusReportV10 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 5, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader91 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 9, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupHeader17 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 17, 17, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction110 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 34, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 36, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPaymentGroupStatus1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 38, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StatusReasonInformation12 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 41, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberOfTransactionsPerStatus5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 44, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupInformation29 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPaymentTransactionStatus1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 47, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges7 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 49, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 51, 22, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalTransactionReference28 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 73, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 79, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 83, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 88, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StatusReason6Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0, NULL, NULL}, /* Max105Text */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 48, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 90, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountType4Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 92, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 101, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation27 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHK|TRF|DD|TRA"}, /* PaymentMethod4Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 107, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateRelatedInformation14 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 117, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 119, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 121, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 126, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 128, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 130, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 146, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 149, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalStatusReason1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 163, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EquivalentAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 169, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FRST|RCUR|FNAL|OOFF|RPRE"}, /* SequenceType3Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 171, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 173, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmendmentInformationDetails13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 185, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Frequency36Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateSetupReason1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2}", NULL}, /* Exact2NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 198, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 200, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 202, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 204, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 206, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 208, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 210, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 213, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"}, /* Frequency6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 217, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyPeriod1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 219, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyAndMoment1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalMandateSetupReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 221, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 231, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 233, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 255, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 257, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 260, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 263, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 270, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 272, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 275, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 277, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 279, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 285, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 288, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 292, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 301, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 303, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 307, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 309, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 314, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 320, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 322, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 324, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 326, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 328, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 331, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 335, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 343, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: FIToFIPaymentStatusReportV10 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader91 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 5, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: OriginalGroupHeader17 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 9, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: PaymentTransaction110 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 17, 17, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 34, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 36, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 10: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 11: ExternalPaymentGroupStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 12: StatusReasonInformation12 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 38, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: NumberOfTransactionsPerStatus5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 41, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: OriginalGroupInformation29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 44, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 16: ExternalPaymentTransactionStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: Charges7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 47, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 49, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: OriginalTransactionReference28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 51, 22, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 73, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 79, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 83, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: StatusReason6Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 88, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: Max105Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 48, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: AmountType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 90, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 92, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: PaymentTypeInformation27 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 101, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: PaymentMethod4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHK|TRF|DD|TRA"},
+    /* 33: MandateRelatedInformation14 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 107, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 34: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 117, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 119, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 36: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 121, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 126, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 38: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 39: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 128, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 41: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 130, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 146, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 149, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 46: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: ExternalStatusReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 49: EquivalentAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 163, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 51: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 53: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 54: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 169, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 56: SequenceType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FRST|RCUR|FNAL|OOFF|RPRE"},
+    /* 57: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 171, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 58: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: AmendmentInformationDetails13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 173, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: Frequency36Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 185, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: MandateSetupReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: Exact2NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2}",
+     NULL},
+    /* 64: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 198, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 200, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 68: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 69: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 202, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 71: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 204, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 206, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 74: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 208, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 210, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 213, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 77: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 78: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 79: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 81: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 82: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: Frequency6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"},
+    /* 87: FrequencyPeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 217, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 88: FrequencyAndMoment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 219, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: ExternalMandateSetupReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 221, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 231, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 233, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 95: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 96: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 255, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 99: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 101: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 257, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 104: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 260, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 263, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 109: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 270, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 272, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 275, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 112: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 277, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 279, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 115: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 285, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 288, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 118: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 292, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 301, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 303, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 122: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 124: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 307, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 309, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 314, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 320, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 130: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 322, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 132: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 324, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 326, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 328, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 331, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 335, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 138: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 141: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 145: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 146: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 147: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 148: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 149: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 150: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 343, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 151: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_pacs_004_001_09_particles[] = {
@@ -1375,165 +2281,642 @@ static const cor__iso_particle schema_pacs_004_001_09_particles[] = {
     {"Prtry", 6, 1, 1},
 };
 static const cor__iso_type schema_pacs_004_001_09_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentReturnV09 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 5, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader90 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 17, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupHeader18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 21, 25, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction112 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 46, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 48, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Authorisation1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BatchBookingIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 32, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 50, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 59, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 61, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentReturnReason6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 64, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupInformation29 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 41, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "URGT|HIGH|NORM"}, /* Priority3Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 67, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementDateTimeIndication1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* BaseOneRate */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DEBT|CRED|SHAR|SLEV"}, /* ChargeBearerType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 69, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 71, 13, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionParties7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 84, 22, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalTransactionReference28 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "AUTH|FDET|FSUM|ILEV"}, /* Authorisation1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 106, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 111, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 113, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 119, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 123, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 128, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReturnReason5Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0, NULL, NULL}, /* Max105Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 130, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 132, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountType4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 134, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 136, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation27 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHK|TRF|DD|TRA"}, /* PaymentMethod4Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 142, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateRelatedInformation14 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 152, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 154, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 156, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 158, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 160, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 162, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 164, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 180, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 183, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 185, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalReturnReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 197, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EquivalentAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 201, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FRST|RCUR|FNAL|OOFF|RPRE"}, /* SequenceType3Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 203, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 205, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmendmentInformationDetails13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 217, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Frequency36Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 220, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateSetupReason1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2}", NULL}, /* Exact2NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 222, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 230, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 233, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 235, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 237, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 239, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 241, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 246, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"}, /* Frequency6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyPeriod1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 250, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyAndMoment1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalMandateSetupReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 256, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 262, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 264, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 275, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 285, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 288, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 291, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 295, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 300, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 303, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 316, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 320, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 329, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 331, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 333, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 335, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 340, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 346, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 348, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 350, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 352, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 354, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 357, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 361, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 363, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 365, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 367, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 369, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: PaymentReturnV09 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader90 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 5, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: OriginalGroupHeader18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 17, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: PaymentTransaction112 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 21, 25, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 46, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: Authorisation1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 48, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: BatchBookingIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 10: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 11: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 12: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: ActiveCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 32, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 50, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 59, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: PaymentReturnReason6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 61, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: OriginalGroupInformation29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 64, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 20: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 41, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: Priority3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "URGT|HIGH|NORM"},
+    /* 22: SettlementDateTimeIndication1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 67, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: BaseOneRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 24: ChargeBearerType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DEBT|CRED|SHAR|SLEV"},
+    /* 25: Charges7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 69, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: TransactionParties7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 71, 13, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: OriginalTransactionReference28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 84, 22, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: Authorisation1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "AUTH|FDET|FSUM|ILEV"},
+    /* 31: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: ActiveCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 33: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 34: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 106, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 111, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 36: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 113, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 119, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 38: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 123, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: ReturnReason5Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 128, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: Max105Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 42: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 130, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: AmountType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 132, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 134, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: PaymentTypeInformation27 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 136, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 46: PaymentMethod4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHK|TRF|DD|TRA"},
+    /* 47: MandateRelatedInformation14 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 142, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 152, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 154, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 156, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 158, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 53: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 160, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 56: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 57: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 162, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 58: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 59: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 164, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 180, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 183, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 64: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 185, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: ExternalReturnReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: EquivalentAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 197, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 68: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 69: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 201, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 71: SequenceType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FRST|RCUR|FNAL|OOFF|RPRE"},
+    /* 72: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 203, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: AmendmentInformationDetails13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 205, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 74: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: Frequency36Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 217, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: MandateSetupReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 220, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 77: Exact2NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2}",
+     NULL},
+    /* 78: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 222, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 79: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 81: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 230, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 233, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 235, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 237, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 87: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 88: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 239, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 241, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 92: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 93: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 246, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 95: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 96: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: Frequency6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"},
+    /* 99: FrequencyPeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: FrequencyAndMoment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 250, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: ExternalMandateSetupReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 256, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 262, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 264, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 275, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 109: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 112: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 285, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 115: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 288, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 291, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 295, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 300, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 303, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 122: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 316, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 128: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 320, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 329, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 130: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 132: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 331, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 333, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 335, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 340, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 346, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 138: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 348, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 140: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 350, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 352, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 354, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 357, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 361, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 145: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 146: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 147: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 148: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 363, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 149: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 150: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 151: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 152: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 153: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 365, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 154: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 155: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 367, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 156: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 157: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 369, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 158: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_pacs_009_001_08_particles[] = {
@@ -1883,148 +3266,574 @@ static const cor__iso_particle schema_pacs_009_001_08_particles[] = {
     {"Prtry", 5, 1, 1},
 };
 static const cor__iso_type schema_pacs_009_001_08_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionCreditTransferV08 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader93 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 37, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditTransferTransaction36 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 52, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BatchBookingIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 27, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 54, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 63, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation28 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 68, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 70, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentIdentification7 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "URGT|HIGH|NORM"}, /* Priority3Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 75, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementDateTimeIndication1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 77, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementTimeRequest2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 81, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InstructionForCreditorAgent2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 88, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InstructionForNextAgent1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 90, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 92, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 93, 28, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditTransferTransaction37 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 121, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 123, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 125, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 127, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 129, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_TIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISOTime */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 139, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 141, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 143, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PHOB|TELB"}, /* Instruction5Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PHOA|TELA"}, /* Instruction4Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 145, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 150, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InstructionForCreditorAgent1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 152, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation8 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 162, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 76, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 164, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 166, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 182, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 185, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 190, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 192, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHQB|HOLD|PHOB|TELB"}, /* Instruction3Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 204, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 207, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 211, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 220, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 228, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 230, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 232, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 234, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 239, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 241, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 243, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 245, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 256, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 262, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 264, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 275, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 286, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 289, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 293, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 300, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 302, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 309, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 315, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 317, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 319, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 321, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 323, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 326, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 332, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 334, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 336, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 338, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 340, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 342, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: FinancialInstitutionCreditTransferV08 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader93 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: CreditTransferTransaction36 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 37, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 52, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: BatchBookingIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 9: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 10: ActiveCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 27, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 12: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 54, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: PaymentTypeInformation28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 63, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 68, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: PaymentIdentification7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 70, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: Priority3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "URGT|HIGH|NORM"},
+    /* 17: SettlementDateTimeIndication1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 75, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: SettlementTimeRequest2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 77, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 81, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: InstructionForCreditorAgent2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: InstructionForNextAgent1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 88, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 90, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: RemittanceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 92, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: CreditTransferTransaction37 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 93, 28, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: ActiveCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 28: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 29: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 121, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 31: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 32: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 123, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 125, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 34: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 127, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 129, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 36: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 38: ISOTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_TIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 139, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 141, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 42: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 143, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: Instruction5Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PHOB|TELB"},
+    /* 45: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 46: Instruction4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PHOA|TELA"},
+    /* 47: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 145, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: InstructionForCreditorAgent1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 150, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: TaxInformation8 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 152, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 162, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 76, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 56: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 58: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 164, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 60: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 166, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 182, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 63: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 185, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 64: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 190, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 68: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 69: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 192, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: Instruction3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHQB|HOLD|PHOB|TELB"},
+    /* 71: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 204, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 207, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 74: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 211, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 220, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 77: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 228, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 78: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 230, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 79: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 232, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 81: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 234, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 239, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 87: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 88: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 241, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 90: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 243, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 245, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 256, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 95: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 262, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 96: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 264, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 275, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 99: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 100: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 104: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 286, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 289, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 293, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 109: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 110: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 112: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 300, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 302, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 115: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 305, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 309, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 315, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 122: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 317, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 319, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 321, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 323, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 326, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 332, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 334, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 130: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 336, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 338, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 135: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 340, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 138: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 139: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 342, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_pacs_028_001_03_particles[] = {
@@ -2357,150 +4166,582 @@ static const cor__iso_particle schema_pacs_028_001_03_particles[] = {
     {"Prtry", 6, 1, 1},
 };
 static const cor__iso_type schema_pacs_028_001_03_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FIToFIPaymentStatusRequestV03 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 5, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader91 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 9, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupInformation27 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 14, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction113 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 26, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 28, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 30, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupInformation29 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 33, 22, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalTransactionReference28 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 55, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 61, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 37, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 65, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountType4Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 67, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 69, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 74, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 83, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation27 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHK|TRF|DD|TRA"}, /* PaymentMethod4Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 89, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateRelatedInformation14 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 99, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 101, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 103, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 108, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 110, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 112, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 128, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 131, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EquivalentAmount2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 133, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 147, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 149, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 151, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FRST|RCUR|FNAL|OOFF|RPRE"}, /* SequenceType3Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 153, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 155, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmendmentInformationDetails13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 167, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Frequency36Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 170, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateSetupReason1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2}", NULL}, /* Exact2NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 172, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 182, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 184, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 186, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 190, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 192, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 195, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 197, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"}, /* Frequency6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyPeriod1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 201, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyAndMoment1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalMandateSetupReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 203, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 207, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 213, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 226, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 234, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 237, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 239, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 242, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 245, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 249, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 254, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 257, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 259, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 261, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 265, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 270, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 274, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 285, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 287, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 289, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 291, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 293, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 302, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 304, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 306, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 308, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 310, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 317, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 319, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 321, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 323, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 325, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: FIToFIPaymentStatusRequestV03 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader91 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 5, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: OriginalGroupInformation27 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 9, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: PaymentTransaction113 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 14, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 26, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 28, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 10: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 11: OriginalGroupInformation29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 30, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 12: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 13: OriginalTransactionReference28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 33, 22, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 55, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 61, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 37, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: AmountType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 65, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 67, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 69, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 74, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: PaymentTypeInformation27 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 83, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: PaymentMethod4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHK|TRF|DD|TRA"},
+    /* 26: MandateRelatedInformation14 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 89, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 99, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 101, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 103, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 108, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 32: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 110, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 34: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 112, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 36: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 128, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 38: EquivalentAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 131, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 133, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 41: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 43: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 147, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 45: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 46: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 149, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 151, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: SequenceType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FRST|RCUR|FNAL|OOFF|RPRE"},
+    /* 49: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 153, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: AmendmentInformationDetails13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 155, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: Frequency36Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 167, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: MandateSetupReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 170, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: Exact2NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2}",
+     NULL},
+    /* 56: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 172, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 58: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 182, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 60: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 184, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 186, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 64: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 190, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 192, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 68: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 195, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 69: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 70: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 71: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 197, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 74: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 77: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 78: Frequency6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"},
+    /* 79: FrequencyPeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: FrequencyAndMoment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 201, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 81: ExternalMandateSetupReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 203, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 207, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 213, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 226, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 87: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 88: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 234, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 237, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 93: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 239, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 95: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 96: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 242, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 245, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 249, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 99: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 252, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 254, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 257, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 259, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 261, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 265, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 270, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 109: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 110: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 274, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 112: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 285, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 115: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 116: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 287, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 289, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 291, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 293, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 302, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 122: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 304, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 124: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 306, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 308, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 310, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 317, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 130: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 133: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 319, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 137: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 138: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 321, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 140: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 323, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 325, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_camt_056_001_08_particles[] = {
@@ -2853,159 +5094,618 @@ static const cor__iso_particle schema_camt_056_001_08_particles[] = {
     {"Prtry", 7, 1, 1},
 };
 static const cor__iso_type schema_camt_056_001_08_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FIToFIPaymentCancellationRequestV08 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 6, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CaseAssignment5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 10, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Case5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 13, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ControlData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* UnderlyingTransaction23 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 17, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 19, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YesNoIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 21, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupHeader15 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 30, 15, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction106 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 45, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 50, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupCancellationIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 52, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentCancellationReason5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 55, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupInformation29 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 35, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 58, 22, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalTransactionReference28 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 80, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 96, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 98, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 110, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 116, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 120, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CancellationReason33Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0, NULL, NULL}, /* Max105Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 122, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountType4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 124, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 126, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation27 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHK|TRF|DD|TRA"}, /* PaymentMethod4Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 141, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateRelatedInformation14 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 153, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 158, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 160, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 162, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 171, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCancellationReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 174, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EquivalentAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 176, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 178, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FRST|RCUR|FNAL|OOFF|RPRE"}, /* SequenceType3Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 182, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 184, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmendmentInformationDetails13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 196, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Frequency36Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateSetupReason1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2}", NULL}, /* Exact2NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 201, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 209, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 211, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 213, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 218, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 221, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 228, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 230, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"}, /* Frequency6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 232, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyPeriod1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 234, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyAndMoment1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalMandateSetupReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 240, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 246, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 259, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 270, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 272, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 274, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 276, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 278, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 281, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 285, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 289, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 291, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 294, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 309, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 316, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 322, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 324, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 326, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 328, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 330, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 333, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 343, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 345, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: FIToFIPaymentCancellationRequestV08 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: CaseAssignment5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 6, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: Case5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 10, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: ControlData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 13, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: UnderlyingTransaction23 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 17, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 19, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 10: YesNoIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 12: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 13: OriginalGroupHeader15 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 21, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: PaymentTransaction106 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 30, 15, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 45, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 50, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: GroupCancellationIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: PaymentCancellationReason5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 52, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: OriginalGroupInformation29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 55, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 23: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 35, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: OriginalTransactionReference28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 58, 22, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 80, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 96, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 30: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 98, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 110, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 116, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: CancellationReason33Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 120, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 34: Max105Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 36: AmountType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 122, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 124, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 38: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 126, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: PaymentTypeInformation27 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: PaymentMethod4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHK|TRF|DD|TRA"},
+    /* 41: MandateRelatedInformation14 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 141, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 153, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 158, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 160, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 46: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 162, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 51: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 52: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 55: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 56: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 58: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 171, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: ExternalCancellationReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: EquivalentAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 174, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 62: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 176, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 64: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 65: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 178, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: SequenceType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FRST|RCUR|FNAL|OOFF|RPRE"},
+    /* 68: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 182, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 69: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: AmendmentInformationDetails13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 184, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 71: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: Frequency36Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 196, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: MandateSetupReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 74: Exact2NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2}",
+     NULL},
+    /* 75: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 201, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 209, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 77: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 211, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 78: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 79: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 213, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 81: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 82: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 84: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 218, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 221, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 87: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 88: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 228, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 230, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 95: Frequency6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"},
+    /* 96: FrequencyPeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 232, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: FrequencyAndMoment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 234, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: ExternalMandateSetupReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 99: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 240, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 246, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 248, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 259, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 105: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 267, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 270, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 109: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 272, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 274, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 112: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 276, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 278, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 115: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 281, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 285, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 289, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 291, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 294, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 122: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 298, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 307, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 309, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 130: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 316, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 322, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 324, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 135: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 326, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 328, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 330, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 138: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 333, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 142: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 145: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 146: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 147: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 148: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 149: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 343, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 150: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 151: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 345, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 152: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_camt_029_001_09_particles[] = {
@@ -3482,194 +6182,758 @@ static const cor__iso_particle schema_camt_029_001_09_particles[] = {
     {"Prtry", 12, 1, 1},
 };
 static const cor__iso_type schema_camt_029_001_09_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ResolutionOfInvestigationV09 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 11, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CaseAssignment5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Case5 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 18, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InvestigationStatus5Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 22, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* UnderlyingTransaction22 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 25, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction107 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 41, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClaimNonReceipt2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 43, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StatementResolutionEntry4 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 50, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CorrectiveTransaction4Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 52, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ResolutionData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 60, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 62, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YesNoIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalInvestigationExecutionConfirmation1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 64, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ModificationStatusReason1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 66, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupHeader14 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 76, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalPaymentInstruction30 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction102 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 102, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalGroupInformation29 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 105, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ModificationStatusReason2 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 50, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 108, 22, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalTransactionReference28 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 130, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClaimNonReceipt2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 132, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClaimNonReceiptRejectReason1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 134, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges6 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 136, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 138, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CorrectivePaymentInitiation4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 146, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CorrectiveInterbankTransaction2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RTGS|RTNS|MPNS|BOOK"}, /* ClearingChannel2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 153, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Compensation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 157, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges7 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 159, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 164, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPaymentModificationRejection1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PACR|RJCR|ACCR|PDCR"}, /* GroupCancellationStatus1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 166, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CancellationStatusReason4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberOfTransactionsPerStatus1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 172, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberOfCancellationsPerStatus1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 175, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTransaction103 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RJCR|ACCR|PDCR"}, /* CancellationIndividualStatus1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0, NULL, NULL}, /* Max105Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 186, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountType4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SettlementInstruction7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 199, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentTypeInformation27 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CHK|TRF|DD|TRA"}, /* PaymentMethod4Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 205, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateRelatedInformation14 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 217, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalClaimNonReceiptRejection1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 222, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargesRecord3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 230, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CorrectiveGroupInformation1 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 100, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveCurrencyAndAmount */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 233, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CompensationReason1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 235, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 251, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 253, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 265, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 271, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 275, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CancellationStatusReason3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ACTC|RJCT|PDNG|ACCP|ACSP|ACSC|ACCR|ACWC"}, /* TransactionIndividualStatus1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 277, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EquivalentAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDA|INGA|COVE|CLRG"}, /* SettlementMethod1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 279, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "HIGH|NORM"}, /* Priority2Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 281, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ServiceLevel8Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FRST|RCUR|FNAL|OOFF|RPRE"}, /* SequenceType3Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 285, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CategoryPurpose1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 287, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmendmentInformationDetails13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 299, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Frequency36Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 302, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MandateSetupReason1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2}", NULL}, /* Exact2NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 304, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 312, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 314, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 316, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargeIncludedIndicator */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 318, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargeType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DEBT|CRED|SHAR|SLEV"}, /* ChargeBearerType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 320, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxCharges2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPaymentCompensationReason1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 323, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 325, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 328, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 330, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 332, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 334, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPaymentCancellationRejection1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0, NULL, NULL}, /* ExternalCashClearingSystem1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalServiceLevel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCategoryPurpose1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"}, /* Frequency6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyPeriod1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FrequencyAndMoment1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalMandateSetupReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 345, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 351, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 353, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 364, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 372, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 375, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalChargeType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 377, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 379, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 382, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 385, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 389, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 392, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 394, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 396, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 398, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 401, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 403, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 405, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 409, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 411, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 414, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 418, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 427, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 429, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 431, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 433, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 435, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 437, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 440, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 446, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 448, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 450, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 452, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 454, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 457, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 461, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 463, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 465, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 467, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 469, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: ResolutionOfInvestigationV09 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: CaseAssignment5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 11, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: Case5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 15, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: InvestigationStatus5Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 18, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: UnderlyingTransaction22 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 22, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: PaymentTransaction107 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 25, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: ClaimNonReceipt2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 41, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: StatementResolutionEntry4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 43, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: CorrectiveTransaction4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 50, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 10: ResolutionData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 52, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 60, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 12: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 62, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: YesNoIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: ExternalInvestigationExecutionConfirmation1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: ModificationStatusReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 64, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: OriginalGroupHeader14 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 66, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: OriginalPaymentInstruction30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 76, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: PaymentTransaction102 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: OriginalGroupInformation29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 102, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 23: ModificationStatusReason2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 105, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 50, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: OriginalTransactionReference28 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 108, 22, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: ClaimNonReceipt2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 130, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: ClaimNonReceiptRejectReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 132, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: Charges6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 134, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 136, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: CorrectivePaymentInitiation4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 138, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: CorrectiveInterbankTransaction2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 146, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: ClearingChannel2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RTGS|RTNS|MPNS|BOOK"},
+    /* 34: Compensation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 153, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: Charges7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 157, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 36: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 38: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 159, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 164, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: ExternalPaymentModificationRejection1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 42: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 43: GroupCancellationStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PACR|RJCR|ACCR|PDCR"},
+    /* 44: CancellationStatusReason4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 166, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: NumberOfTransactionsPerStatus1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 46: NumberOfCancellationsPerStatus1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 172, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: PaymentTransaction103 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 175, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: CancellationIndividualStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RJCR|ACCR|PDCR"},
+    /* 49: Max105Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 51: AmountType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 186, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: SettlementInstruction7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: PaymentTypeInformation27 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 199, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: PaymentMethod4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CHK|TRF|DD|TRA"},
+    /* 56: MandateRelatedInformation14 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 205, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 215, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 58: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 217, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: ExternalClaimNonReceiptRejection1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: ChargesRecord3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 222, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: CorrectiveGroupInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 230, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: ActiveCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 100, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 64: CompensationReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 233, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 235, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 67: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 251, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 68: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 69: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 253, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 265, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 71: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 271, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: CancellationStatusReason3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 275, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: TransactionIndividualStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ACTC|RJCT|PDNG|ACCP|ACSP|ACSC|ACCR|ACWC"},
+    /* 74: EquivalentAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 277, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: SettlementMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDA|INGA|COVE|CLRG"},
+    /* 76: ClearingSystemIdentification3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 279, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 77: Priority2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "HIGH|NORM"},
+    /* 78: ServiceLevel8Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 281, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 79: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 283, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: SequenceType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FRST|RCUR|FNAL|OOFF|RPRE"},
+    /* 81: CategoryPurpose1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 285, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: AmendmentInformationDetails13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 287, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: Frequency36Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 299, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: MandateSetupReason1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 302, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 87: Exact2NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2}",
+     NULL},
+    /* 88: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 304, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 312, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 314, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 92: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 316, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 95: ChargeIncludedIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 96: ChargeType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 318, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 98: ChargeBearerType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DEBT|CRED|SHAR|SLEV"},
+    /* 99: TaxCharges2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 320, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: ActiveCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 101: ExternalPaymentCompensationReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 323, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 325, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 328, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 107: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 108: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 109: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 330, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 111: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 112: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 332, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 114: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 334, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 115: ExternalPaymentCancellationRejection1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: ExternalCashClearingSystem1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 3, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: ExternalServiceLevel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: ExternalCategoryPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: Frequency6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "YEAR|MNTH|QURT|MIAN|WEEK|DAIL|ADHO|INDA|FRTN"},
+    /* 121: FrequencyPeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 122: FrequencyAndMoment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: ExternalMandateSetupReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 345, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 351, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 353, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 364, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 130: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 372, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 375, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: ExternalChargeType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: GenericIdentification3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 377, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 136: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 379, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 138: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 382, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 385, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 389, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 392, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 394, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 145: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 396, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 146: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 398, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 147: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 401, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 148: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 403, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 149: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 405, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 150: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 409, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 151: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 411, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 152: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 414, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 153: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 154: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 418, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 155: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 427, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 156: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 157: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 429, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 158: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 159: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 160: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 431, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 161: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 433, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 162: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 163: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 164: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 435, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 165: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 437, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 166: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 440, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 167: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 446, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 168: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 448, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 169: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 450, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 170: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 452, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 171: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 454, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 172: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 457, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 173: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 461, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 174: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 175: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 176: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 177: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 178: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 463, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 179: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 180: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 181: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 182: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 183: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 465, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 184: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 467, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 185: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 186: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 469, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 187: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_camt_053_001_08_particles[] = {
@@ -4323,279 +7587,1099 @@ static const cor__iso_particle schema_camt_053_001_08_particles[] = {
     {"Prtry", 5, 1, 1},
 };
 static const cor__iso_type schema_camt_053_001_08_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankToCustomerStatementV08 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader81 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 10, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountStatement9 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 26, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 28, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 33, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Pagination1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 35, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalBusinessQuery1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 500, 0, 255, 0, NULL, NULL}, /* Max500Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 38, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SequenceRange1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 43, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateTimePeriod1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CODU|COPY|DUPL"}, /* CopyDuplicate1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 45, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReportingSource1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 47, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount39 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 54, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 59, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountInterest4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 64, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashBalance8 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 70, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TotalTransactions6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 74, 19, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReportEntry10 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 93, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 109, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 111, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,5}", NULL}, /* Max5NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YesNoIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 123, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SequenceRange1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalReportingSource1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 125, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 127, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 129, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 131, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 133, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InterestType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Rate4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 137, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxCharges2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 140, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BalanceType13 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 142, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditLine3 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 83, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 146, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 148, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAvailability1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberAndSumOfTransactions4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 154, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberAndSumOfTransactions1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 156, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TotalsPerBankTransactionCode5 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EntryStatus1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankTransactionCodeStructure4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MessageIdentification2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 171, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndCurrencyExchange3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 176, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges6 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 178, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TechnicalInputChannel1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionInterest4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 182, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardEntry4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 186, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EntryDetails9 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 193, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 195, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 197, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 200, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 202, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 208, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDY|OVRN"}, /* InterestType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 212, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RateType4Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 214, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmountRange2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 217, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BalanceType10Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 219, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BalanceSubType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 221, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 223, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAvailabilityDate1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndDirection35 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalEntryStatus1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 227, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankTransactionCodeStructure5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 229, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryBankTransactionCodeStructure1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 231, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndCurrencyExchangeDetails3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 233, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndCurrencyExchangeDetails4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargesRecord3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTechnicalInputChannel1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InterestRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 251, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentCard4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 255, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PointOfInteraction1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 260, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardAggregated2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 265, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BatchInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 270, 26, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EntryTransaction10 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 299, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 302, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 306, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 309, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 316, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ImpliedCurrencyAmountRange1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBalanceType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBalanceSubType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCreditLineType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[\\+]{0,1}[0-9]{1,15}", NULL}, /* Max15PlusSignedNumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 1, NULL, NULL}, /* NonNegativeDecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBankTransactionDomain1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 321, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankTransactionCodeStructure6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 323, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CurrencyExchange5 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargeIncludedIndicator */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 329, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargeType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DEBT|CRED|SHAR|SLEV"}, /* ChargeBearerType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 331, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PlainCardData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{3}", NULL}, /* Exact3NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 338, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification32 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 345, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PointOfInteractionCapabilities1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 350, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PointOfInteractionComponent1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "AGGR|DCCV|GRTT|INSP|LOYT|NRES|PUCO|RECP|SOAF|UNAF|VCAU"}, /* CardPaymentServiceType2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCardTransactionCategory1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 356, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardSequenceNumberRange1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 358, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateOrDateTimePeriod1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 360, 15, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionReferences6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 375, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionParties6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 384, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionAgents5 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 396, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 398, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 400, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceLocation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 402, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 404, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionDates3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 412, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionPrice4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 414, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionQuantities3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 417, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SecurityIdentification19 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 420, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation8 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 430, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentReturnReason5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 434, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CorporateAction9 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 436, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SecuritiesAccount19 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 439, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashDeposit1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 442, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardTransaction17 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 446, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 448, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 450, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 452, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 454, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountRangeBoundary1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 456, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FromToAmountRange1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ImpliedCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBankTransactionFamily1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBankTransactionSubFamily1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* BaseOneRate */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalChargeType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 458, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{8,28}", NULL}, /* Min8Max28NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2,3}", NULL}, /* Min2Max3NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_YEAR_MONTH, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISOYearMonth */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 460, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrackData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 462, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardSecurityInformation1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "OPOI|MERC|ACCP|ITAG|ACQR|CISS|DLIS"}, /* PartyType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MERC|ACCP|ITAG|ACQR|CISS|TAXH"}, /* PartyType4Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "TAGC|PHYS|BRCD|MGST|CICC|DFLE|CTLS|ECTL"}, /* CardDataReading1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MNSG|NPIN|FCPN|FEPN|FDSG|FBIO|MNVR|FBIG|APKI|PKIS|CHDT|SCEC"}, /* CardholderVerificationCapability1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "OFLN|ONLN|SMON"}, /* OnLineCapability1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 464, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DisplayCapabilities1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,3}", NULL}, /* Max3NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "SOFT|EMVK|EMVO|MRIT|CHIT|SECM|PEDV"}, /* POIComponentType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 467, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 469, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryReference1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 471, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 473, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryParty5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 475, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryAgent4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 477, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceLocationData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 480, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 488, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryDate3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 490, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Price7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 492, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryPrice2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 494, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstrumentQuantity1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 497, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalAndCurrentQuantities1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 499, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryQuantity1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[A-Z0-9]{9,9}[0-9]{1,1}", NULL}, /* ISINOct2015Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 501, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 504, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 507, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 511, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 520, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReturnReason5Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0, NULL, NULL}, /* Max105Text */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 230, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveCurrencyAndAmount */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 522, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardTransaction3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]", NULL}, /* Exact1NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PRST|BYPS|UNRD|NCSC"}, /* CSCManagement1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{3,4}", NULL}, /* Min3Max4NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MDSP|CDSP"}, /* UserInterface2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FAXI|EDIC|URID|EMAL|POST|SMSM"}, /* RemittanceLocationMethod2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 524, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NameAndAddress16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 526, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 530, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 536, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 538, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 549, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 557, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YieldedOrValueType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 559, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PriceRateOrAmount3Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 561, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* IdentificationSource3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 563, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 565, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 568, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalReturnReason1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 572, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardIndividualTransaction2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 584, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 586, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 589, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 591, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 593, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 597, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 599, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DISC|PREM|PARV"}, /* PriceValueType1Code */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 256, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAnd13DecimalAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstrumentIdentificationType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 601, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 603, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentContext3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalRePresentmentReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 614, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionIdentifier1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 616, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Product2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 623, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 625, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 628, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 634, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 636, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 638, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 640, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 13, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAnd13DecimalAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ATTD|SATT|UATT"}, /* AttendanceContext1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MERC|PRIV|PUBL"}, /* TransactionEnvironment1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MAIL|TLPH|ECOM|TVPY"}, /* TransactionChannel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-z]{2,2}", NULL}, /* ISO2ALanguageCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 642, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardholderAuthentication2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PIEC|TONS|FOOT|GBGA|USGA|GRAM|INCH|KILO|PUND|METR|CMET|MMET|LITR|CELI|MILI|GBOU|USOU|GBQA|USQA|GBPI|USPI|MILE|KMET|YARD|SQKI|HECT|ARES|SMET|SCMT|SMIL|SQMI|SQYA|SQFO|SQIN|ACRE"}, /* UnitOfMeasure1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 644, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "UKNW|BYPS|NPIN|FPIN|CPSG|PPSG|MANU|MERC|SCRT|SNCT|SCNL"}, /* AuthenticationMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ICCD|AGNT|MERC"}, /* AuthenticationEntity1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 646, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: BankToCustomerStatementV08 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader81 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: AccountStatement9 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 10, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 26, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 28, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: Pagination1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 33, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: OriginalBusinessQuery1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 35, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 10: Max500Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 500, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 12: SequenceRange1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 38, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: DateTimePeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 43, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: CopyDuplicate1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CODU|COPY|DUPL"},
+    /* 15: ReportingSource1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 45, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: CashAccount39 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 47, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 54, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: AccountInterest4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 59, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: CashBalance8 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 64, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: TotalTransactions6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 70, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: ReportEntry10 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 74, 19, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 93, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 109, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 28: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 111, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 29: Max5NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,5}",
+     NULL},
+    /* 30: YesNoIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: SequenceRange1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 123, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: ExternalReportingSource1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 125, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 34: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 127, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 36: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 129, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 38: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 131, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: InterestType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 133, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: Rate4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 135, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: TaxCharges2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 137, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: BalanceType13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 140, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: CreditLine3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 142, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 83, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 46: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 146, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: CashAvailability1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 148, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: NumberAndSumOfTransactions4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: NumberAndSumOfTransactions1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 154, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: TotalsPerBankTransactionCode5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 156, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: EntryStatus1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: BankTransactionCodeStructure4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: MessageIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: AmountAndCurrencyExchange3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 171, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 56: Charges6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 176, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: TechnicalInputChannel1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 178, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 58: TransactionInterest4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: CardEntry4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 182, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: EntryDetails9 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 186, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 188, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 63: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 190, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 64: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 193, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 66: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 67: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 68: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 195, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 69: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 70: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 71: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 197, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 200, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 74: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 202, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 208, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: InterestType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDY|OVRN"},
+    /* 77: RateType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 212, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 78: ActiveOrHistoricCurrencyAndAmountRange2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 214, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 79: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 80: BalanceType10Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 217, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 81: BalanceSubType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 219, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: CreditLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 221, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 84: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: CashAvailabilityDate1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 223, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 87: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 88: AmountAndDirection35 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: ExternalEntryStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: BankTransactionCodeStructure5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 227, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: ProprietaryBankTransactionCodeStructure1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 229, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: AmountAndCurrencyExchangeDetails3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 231, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: AmountAndCurrencyExchangeDetails4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 233, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: ChargesRecord3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 95: ExternalTechnicalInputChannel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 96: InterestRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 244, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 97: PaymentCard4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 251, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: PointOfInteraction1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 255, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 99: CardAggregated2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 260, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 100: BatchInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 265, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: EntryTransaction10 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 270, 26, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 103: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 296, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 105: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 106: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 299, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 302, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 306, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 109: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 112: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 309, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 113: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 114: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 115: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 311, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 313, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: ImpliedCurrencyAmountRange1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 316, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: ExternalBalanceType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: ExternalBalanceSubType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 120: ExternalCreditLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: Max15PlusSignedNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[\\+]{0,1}[0-9]{1,15}",
+     NULL},
+    /* 122: NonNegativeDecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 1,
+     NULL,
+     NULL},
+    /* 123: ExternalBankTransactionDomain1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: BankTransactionCodeStructure6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 321, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: CurrencyExchange5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 323, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: ChargeIncludedIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 127: ChargeType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 329, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: ChargeBearerType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DEBT|CRED|SHAR|SLEV"},
+    /* 129: PlainCardData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 331, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 130: Exact3NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{3}",
+     NULL},
+    /* 131: GenericIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 338, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: GenericIdentification32 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: PointOfInteractionCapabilities1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 345, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: PointOfInteractionComponent1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 350, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: CardPaymentServiceType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "AGGR|DCCV|GRTT|INSP|LOYT|NRES|PUCO|RECP|SOAF|UNAF|VCAU"},
+    /* 136: ExternalCardTransactionCategory1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: CardSequenceNumberRange1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 356, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 138: DateOrDateTimePeriod1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 358, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: TransactionReferences6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 360, 15, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: TransactionParties6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 375, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: TransactionAgents5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 384, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 396, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 398, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: RemittanceLocation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 400, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 145: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 402, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 146: TransactionDates3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 404, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 147: TransactionPrice4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 412, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 148: TransactionQuantities3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 414, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 149: SecurityIdentification19 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 417, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 150: TaxInformation8 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 420, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 151: PaymentReturnReason5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 430, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 152: CorporateAction9 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 434, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 153: SecuritiesAccount19 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 436, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 154: CashDeposit1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 439, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 155: CardTransaction17 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 442, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 156: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 157: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 446, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 158: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 448, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 159: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 160: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 450, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 161: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 452, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 162: AmountRangeBoundary1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 454, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 163: FromToAmountRange1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 456, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 164: ImpliedCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 165: ExternalBankTransactionFamily1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 166: ExternalBankTransactionSubFamily1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 167: BaseOneRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 168: ExternalChargeType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 169: GenericIdentification3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 458, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 170: Min8Max28NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{8,28}",
+     NULL},
+    /* 171: Min2Max3NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2,3}",
+     NULL},
+    /* 172: ISOYearMonth */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_YEAR_MONTH, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 173: TrackData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 460, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 174: CardSecurityInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 462, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 175: PartyType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "OPOI|MERC|ACCP|ITAG|ACQR|CISS|DLIS"},
+    /* 176: PartyType4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MERC|ACCP|ITAG|ACQR|CISS|TAXH"},
+    /* 177: CardDataReading1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "TAGC|PHYS|BRCD|MGST|CICC|DFLE|CTLS|ECTL"},
+    /* 178: CardholderVerificationCapability1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MNSG|NPIN|FCPN|FEPN|FDSG|FBIO|MNVR|FBIG|APKI|PKIS|CHDT|SCEC"},
+    /* 179: OnLineCapability1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "OFLN|ONLN|SMON"},
+    /* 180: DisplayCapabilities1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 464, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 181: Max3NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,3}",
+     NULL},
+    /* 182: POIComponentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "SOFT|EMVK|EMVO|MRIT|CHIT|SECM|PEDV"},
+    /* 183: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 467, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 184: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 185: ProprietaryReference1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 469, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 186: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 471, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 187: ProprietaryParty5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 473, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 188: ProprietaryAgent4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 475, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 189: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 190: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 191: RemittanceLocationData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 477, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 192: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 480, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 193: ProprietaryDate3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 488, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 194: Price7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 490, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 195: ProprietaryPrice2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 492, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 196: FinancialInstrumentQuantity1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 494, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 197: OriginalAndCurrentQuantities1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 497, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 198: ProprietaryQuantity1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 499, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 199: ISINOct2015Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[A-Z0-9]{9,9}[0-9]{1,1}",
+     NULL},
+    /* 200: OtherIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 501, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 201: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 504, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 202: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 507, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 203: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 511, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 204: ReturnReason5Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 520, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 205: Max105Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 206: ActiveCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 230, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 207: CardTransaction3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 522, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 208: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 209: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 210: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 211: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 212: Exact1NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]",
+     NULL},
+    /* 213: CSCManagement1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PRST|BYPS|UNRD|NCSC"},
+    /* 214: Min3Max4NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{3,4}",
+     NULL},
+    /* 215: UserInterface2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MDSP|CDSP"},
+    /* 216: RemittanceLocationMethod2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FAXI|EDIC|URID|EMAL|POST|SMSM"},
+    /* 217: NameAndAddress16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 524, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 218: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 526, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 219: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 530, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 220: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 536, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 221: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 538, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 222: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 549, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 223: YieldedOrValueType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 557, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 224: PriceRateOrAmount3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 559, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 225: IdentificationSource3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 561, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 226: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 563, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 227: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 565, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 228: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 568, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 229: ExternalReturnReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 230: ActiveCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 231: CardIndividualTransaction2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 572, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 232: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 584, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 233: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 586, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 234: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 589, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 235: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 591, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 236: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 593, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 237: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 597, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 238: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 599, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 239: PriceValueType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DISC|PREM|PARV"},
+    /* 240: ActiveOrHistoricCurrencyAnd13DecimalAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 256, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 241: ExternalFinancialInstrumentIdentificationType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 242: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 243: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 601, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 244: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 245: PaymentContext3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 603, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 246: ExternalRePresentmentReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 247: TransactionIdentifier1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 614, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 248: Product2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 616, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 249: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 623, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 250: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 625, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 251: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 628, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 252: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 634, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 253: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 636, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 254: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 638, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 255: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 640, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 256: ActiveOrHistoricCurrencyAnd13DecimalAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 13, 1,
+     NULL,
+     NULL},
+    /* 257: AttendanceContext1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ATTD|SATT|UATT"},
+    /* 258: TransactionEnvironment1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MERC|PRIV|PUBL"},
+    /* 259: TransactionChannel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MAIL|TLPH|ECOM|TVPY"},
+    /* 260: ISO2ALanguageCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-z]{2,2}",
+     NULL},
+    /* 261: CardholderAuthentication2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 642, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 262: UnitOfMeasure1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PIEC|TONS|FOOT|GBGA|USGA|GRAM|INCH|KILO|PUND|METR|CMET|MMET|LITR|CELI|MILI|GBOU|USOU|GBQA"
+     "|USQA|GBPI|USPI|MILE|KMET|YARD|SQKI|HECT|ARES|SMET|SCMT|SMIL|SQMI|SQYA|SQFO|SQIN|ACRE"},
+    /* 263: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 264: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 644, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 265: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 266: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 267: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 268: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 269: AuthenticationMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "UKNW|BYPS|NPIN|FPIN|CPSG|PPSG|MANU|MERC|SCRT|SNCT|SCNL"},
+    /* 270: AuthenticationEntity1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ICCD|AGNT|MERC"},
+    /* 271: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 646, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 272: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_camt_054_001_08_particles[] = {
@@ -5230,270 +9314,1063 @@ static const cor__iso_particle schema_camt_054_001_08_particles[] = {
     {"Prtry", 5, 1, 1},
 };
 static const cor__iso_type schema_camt_054_001_08_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Document */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankToCustomerDebitCreditNotificationV08 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GroupHeader81 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 10, 15, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountNotification17 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 25, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 27, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 32, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Pagination1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 34, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalBusinessQuery1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 500, 0, 255, 0, NULL, NULL}, /* Max500Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0, NULL, NULL}, /* Number */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 37, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SequenceRange1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 42, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateTimePeriod1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CODU|COPY|DUPL"}, /* CopyDuplicate1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 44, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReportingSource1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 46, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount39 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 53, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccount38 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 58, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountInterest4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 63, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TotalTransactions6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 67, 19, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReportEntry10 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SupplementaryDataEnvelope1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 102, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 104, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,5}", NULL}, /* Max5NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YesNoIndicator */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 116, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SequenceRange1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalReportingSource1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 118, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountIdentification4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 120, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAccountType2Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{3,3}", NULL}, /* ActiveOrHistoricCurrencyCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 122, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 124, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 126, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InterestType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 128, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Rate4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 130, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxCharges2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 133, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberAndSumOfTransactions4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 136, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NumberAndSumOfTransactions1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 138, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TotalsPerBankTransactionCode5 */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 80, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CRDT|DBIT"}, /* CreditDebitCode */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrueFalseIndicator */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 147, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EntryStatus1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 149, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndDateTime2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAvailability1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 154, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankTransactionCodeStructure4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 156, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* MessageIdentification2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 158, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndCurrencyExchange3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 163, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Charges6 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TechnicalInputChannel1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionInterest4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardEntry4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 173, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EntryDetails9 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 175, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 177, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 182, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", NULL}, /* IBAN2007Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 184, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericAccountIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCashAccountType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 187, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProxyAccountType1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 189, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 195, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "INDY|OVRN"}, /* InterestType1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RateType4Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 201, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmountRange2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* PercentageRate */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,15}", NULL}, /* Max15NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0, NULL, NULL}, /* DecimalNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 204, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndDirection35 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalEntryStatus1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 206, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashAvailabilityDate1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 208, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankTransactionCodeStructure5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 210, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryBankTransactionCodeStructure1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 212, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndCurrencyExchangeDetails3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 214, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountAndCurrencyExchangeDetails4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 217, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargesRecord3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTechnicalInputChannel1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* InterestRecord2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 232, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentCard4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PointOfInteraction1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 241, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardAggregated2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 246, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BatchInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 251, 26, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* EntryTransaction10 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 277, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 280, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 287, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0, NULL, NULL}, /* Max34Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 290, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AccountSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalProxyAccountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 292, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 294, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 297, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ImpliedCurrencyAmountRange1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 1, NULL, NULL}, /* NonNegativeDecimalNumber */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[\\+]{0,1}[0-9]{1,15}", NULL}, /* Max15PlusSignedNumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBankTransactionDomain1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 302, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BankTransactionCodeStructure6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 304, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CurrencyExchange5 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargeIncludedIndicator */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 310, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ChargeType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DEBT|CRED|SHAR|SLEV"}, /* ChargeBearerType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 312, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PlainCardData1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{3}", NULL}, /* Exact3NumericText */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 319, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 322, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification32 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 326, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PointOfInteractionCapabilities1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 331, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PointOfInteractionComponent1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "AGGR|DCCV|GRTT|INSP|LOYT|NRES|PUCO|RECP|SOAF|UNAF|VCAU"}, /* CardPaymentServiceType2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalCardTransactionCategory1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardSequenceNumberRange1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateOrDateTimePeriod1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 15, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionReferences6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 356, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionParties6 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 365, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionAgents5 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 377, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* LocalInstrument2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 379, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Purpose2Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 381, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceLocation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 383, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceInformation16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 385, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionDates3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 393, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionPrice4Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 395, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionQuantities3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 398, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SecurityIdentification19 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 401, 10, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation8 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 411, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentReturnReason5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 415, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CorporateAction9 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 417, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SecuritiesAccount19 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 420, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CashDeposit1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 423, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardTransaction17 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 427, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 429, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalAccountIdentification1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 431, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 433, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 435, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AmountRangeBoundary1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 437, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FromToAmountRange1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ImpliedCurrencyAndAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBankTransactionFamily1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalBankTransactionSubFamily1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0, NULL, NULL}, /* BaseOneRate */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalChargeType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 439, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{8,28}", NULL}, /* Min8Max28NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{2,3}", NULL}, /* Min2Max3NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_YEAR_MONTH, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISOYearMonth */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 441, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TrackData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 443, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardSecurityInformation1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "OPOI|MERC|ACCP|ITAG|ACQR|CISS|DLIS"}, /* PartyType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MERC|ACCP|ITAG|ACQR|CISS|TAXH"}, /* PartyType4Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "TAGC|PHYS|BRCD|MGST|CICC|DFLE|CTLS|ECTL"}, /* CardDataReading1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MNSG|NPIN|FCPN|FEPN|FDSG|FBIO|MNVR|FBIG|APKI|PKIS|CHDT|SCEC"}, /* CardholderVerificationCapability1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "OFLN|ONLN|SMON"}, /* OnLineCapability1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 445, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DisplayCapabilities1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{1,3}", NULL}, /* Max3NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "SOFT|EMVK|EMVO|MRIT|CHIT|SECM|PEDV"}, /* POIComponentType1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 448, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DatePeriod2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}", NULL}, /* UUIDv4Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 450, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryReference1 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 452, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party40Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 454, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryParty5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 456, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryAgent4 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* ExternalLocalInstrument1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPurpose1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 458, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceLocationData1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 461, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* StructuredRemittanceInformation16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 469, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryDate3 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 471, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Price7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 473, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryPrice2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 475, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstrumentQuantity1Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 478, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OriginalAndCurrentQuantities1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 480, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ProprietaryQuantity1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}[A-Z0-9]{9,9}[0-9]{1,1}", NULL}, /* ISINOct2015Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 482, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 485, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 488, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxParty2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 492, 9, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecord2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 501, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReturnReason5Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0, NULL, NULL}, /* Max105Text */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 221, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveCurrencyAndAmount */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 503, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardTransaction3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]", NULL}, /* Exact1NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PRST|BYPS|UNRD|NCSC"}, /* CSCManagement1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[0-9]{3,4}", NULL}, /* Min3Max4NumericText */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MDSP|CDSP"}, /* UserInterface2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "FAXI|EDIC|URID|EMAL|POST|SMSM"}, /* RemittanceLocationMethod2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 505, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* NameAndAddress16 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 507, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 511, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 517, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceInformation2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 519, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxInformation7 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 530, 8, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Garnishment3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 538, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YieldedOrValueType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 540, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PriceRateOrAmount3Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 542, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* IdentificationSource3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 544, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAuthorisation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 546, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxPeriod2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 549, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmount2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalReturnReason1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1, NULL, NULL}, /* ActiveCurrencyAndAmount_SimpleType */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 553, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardIndividualTransaction2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 565, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 567, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineInformation1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 570, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 572, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountAndType1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 574, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentAdjustment1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 578, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType2 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 580, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DISC|PREM|PARV"}, /* PriceValueType1Code */
-    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 247, 0, 0, 0, 255, 0, NULL, NULL}, /* ActiveOrHistoricCurrencyAnd13DecimalAmount */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstrumentIdentificationType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"}, /* TaxRecordPeriod1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 582, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxRecordDetails2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0, NULL, NULL}, /* Max1025Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 584, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PaymentContext3 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalRePresentmentReason1Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 595, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TransactionIdentifier1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 597, 7, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Product2 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 604, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ReferredDocumentType3Choice */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 606, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 609, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* RemittanceAmount3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 615, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DiscountAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 617, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* TaxAmountType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 619, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CreditorReferenceType1Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 621, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GarnishmentType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 13, 1, NULL, NULL}, /* ActiveOrHistoricCurrencyAnd13DecimalAmount_SimpleType */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ATTD|SATT|UATT"}, /* AttendanceContext1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MERC|PRIV|PUBL"}, /* TransactionEnvironment1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MAIL|TLPH|ECOM|TVPY"}, /* TransactionChannel1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-z]{2,2}", NULL}, /* ISO2ALanguageCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 623, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* CardholderAuthentication2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "PIEC|TONS|FOOT|GBGA|USGA|GRAM|INCH|KILO|PUND|METR|CMET|MMET|LITR|CELI|MILI|GBOU|USOU|GBQA|USQA|GBPI|USPI|MILE|KMET|YARD|SQKI|HECT|ARES|SMET|SCMT|SMIL|SQMI|SQYA|SQFO|SQIN|ACRE"}, /* UnitOfMeasure1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"}, /* DocumentType6Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 625, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDiscountAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalTaxAmountType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "RADM|RPIN|FXDR|DISP|PUOR|SCOR"}, /* DocumentType3Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalGarnishmentType1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "UKNW|BYPS|NPIN|FPIN|CPSG|PPSG|MANU|MERC|SCRT|SNCT|SCNL"}, /* AuthenticationMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ICCD|AGNT|MERC"}, /* AuthenticationEntity1Code */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 627, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DocumentLineType1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalDocumentLineType1Code */
+    /* 0: Document */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 1, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: BankToCustomerDebitCreditNotificationV08 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 1, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: GroupHeader81 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 4, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: AccountNotification17 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 10, 15, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: SupplementaryData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 25, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 7: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 27, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: Pagination1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 32, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: OriginalBusinessQuery1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 34, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 10: Max500Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 500, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: Number */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 0, 0,
+     NULL,
+     NULL},
+    /* 12: SequenceRange1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 37, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: DateTimePeriod1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 42, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: CopyDuplicate1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CODU|COPY|DUPL"},
+    /* 15: ReportingSource1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 44, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: CashAccount39 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 46, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: CashAccount38 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 53, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: AccountInterest4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 58, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 19: TotalTransactions6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 63, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: ReportEntry10 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 67, 19, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: SupplementaryDataEnvelope1 */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 86, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 102, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 27: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 104, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 28: Max5NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,5}",
+     NULL},
+    /* 29: YesNoIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: SequenceRange1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 116, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 31: ExternalReportingSource1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 32: AccountIdentification4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 118, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: CashAccountType2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 120, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 34: ActiveOrHistoricCurrencyCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{3,3}",
+     NULL},
+    /* 35: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 36: ProxyAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 122, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 124, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 38: InterestType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 126, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: Rate4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 128, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: TaxCharges2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 130, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: NumberAndSumOfTransactions4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 133, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: NumberAndSumOfTransactions1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 136, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: TotalsPerBankTransactionCode5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 138, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: ActiveOrHistoricCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 80, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: CreditDebitCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CRDT|DBIT"},
+    /* 46: TrueFalseIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: EntryStatus1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 147, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: DateAndDateTime2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 149, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: CashAvailability1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 151, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: BankTransactionCodeStructure4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 154, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: MessageIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 156, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: AmountAndCurrencyExchange3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 158, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 53: Charges6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 163, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 54: TechnicalInputChannel1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 165, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 55: TransactionInterest4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 167, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 56: CardEntry4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 169, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 57: EntryDetails9 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 173, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 58: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 175, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 59: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 60: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 177, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 61: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 180, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 62: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 63: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 64: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 65: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 182, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 66: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 67: IBAN2007Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
+     NULL},
+    /* 68: GenericAccountIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 184, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 69: ExternalCashAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 70: ProxyAccountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 187, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 71: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 189, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 72: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 195, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 73: InterestType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "INDY|OVRN"},
+    /* 74: RateType4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 199, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 75: ActiveOrHistoricCurrencyAndAmountRange2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 201, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 76: PercentageRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 77: Max15NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,15}",
+     NULL},
+    /* 78: DecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 0,
+     NULL,
+     NULL},
+    /* 79: AmountAndDirection35 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 204, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 80: ActiveOrHistoricCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 81: ExternalEntryStatus1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 82: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 83: CashAvailabilityDate1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 206, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 84: BankTransactionCodeStructure5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 208, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 85: ProprietaryBankTransactionCodeStructure1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 210, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 86: AmountAndCurrencyExchangeDetails3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 212, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 87: AmountAndCurrencyExchangeDetails4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 214, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 88: ChargesRecord3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 217, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 89: ExternalTechnicalInputChannel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 90: InterestRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 225, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 91: PaymentCard4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 232, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 92: PointOfInteraction1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 236, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 93: CardAggregated2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 241, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 94: BatchInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 246, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 95: EntryTransaction10 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 251, 26, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 96: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 97: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 277, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 98: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 99: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 100: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 280, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 101: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 283, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 102: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 287, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 103: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 104: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 105: Max34Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 34, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 106: AccountSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 290, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 107: ExternalProxyAccountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 108: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 109: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 292, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 110: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 294, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 111: ImpliedCurrencyAmountRange1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 297, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 112: NonNegativeDecimalNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 17, 1,
+     NULL,
+     NULL},
+    /* 113: Max15PlusSignedNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[\\+]{0,1}[0-9]{1,15}",
+     NULL},
+    /* 114: ExternalBankTransactionDomain1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 115: BankTransactionCodeStructure6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 302, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 116: CurrencyExchange5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 304, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 117: ChargeIncludedIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 118: ChargeType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 310, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 119: ChargeBearerType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DEBT|CRED|SHAR|SLEV"},
+    /* 120: PlainCardData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 312, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 121: Exact3NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{3}",
+     NULL},
+    /* 122: GenericIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 319, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 123: GenericIdentification32 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 322, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 124: PointOfInteractionCapabilities1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 326, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 125: PointOfInteractionComponent1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 331, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 126: CardPaymentServiceType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "AGGR|DCCV|GRTT|INSP|LOYT|NRES|PUCO|RECP|SOAF|UNAF|VCAU"},
+    /* 127: ExternalCardTransactionCategory1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 128: CardSequenceNumberRange1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 337, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 129: DateOrDateTimePeriod1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 339, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 130: TransactionReferences6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 341, 15, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 131: TransactionParties6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 356, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 132: TransactionAgents5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 365, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 133: LocalInstrument2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 377, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 134: Purpose2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 379, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 135: RemittanceLocation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 381, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 136: RemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 383, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 137: TransactionDates3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 385, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 138: TransactionPrice4Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 393, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 139: TransactionQuantities3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 395, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 140: SecurityIdentification19 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 398, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 141: TaxInformation8 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 401, 10, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 142: PaymentReturnReason5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 411, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 143: CorporateAction9 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 415, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 144: SecuritiesAccount19 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 417, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 145: CashDeposit1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 420, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 146: CardTransaction17 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 423, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 147: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 148: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 427, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 149: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 429, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 150: ExternalAccountIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 151: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 431, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 152: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 433, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 153: AmountRangeBoundary1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 435, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 154: FromToAmountRange1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 437, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 155: ImpliedCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 156: ExternalBankTransactionFamily1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 157: ExternalBankTransactionSubFamily1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 158: BaseOneRate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 11, 10, 0,
+     NULL,
+     NULL},
+    /* 159: ExternalChargeType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 160: GenericIdentification3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 439, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 161: Min8Max28NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{8,28}",
+     NULL},
+    /* 162: Min2Max3NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{2,3}",
+     NULL},
+    /* 163: ISOYearMonth */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_YEAR_MONTH, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 164: TrackData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 441, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 165: CardSecurityInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 443, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 166: PartyType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "OPOI|MERC|ACCP|ITAG|ACQR|CISS|DLIS"},
+    /* 167: PartyType4Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MERC|ACCP|ITAG|ACQR|CISS|TAXH"},
+    /* 168: CardDataReading1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "TAGC|PHYS|BRCD|MGST|CICC|DFLE|CTLS|ECTL"},
+    /* 169: CardholderVerificationCapability1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MNSG|NPIN|FCPN|FEPN|FDSG|FBIO|MNVR|FBIG|APKI|PKIS|CHDT|SCEC"},
+    /* 170: OnLineCapability1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "OFLN|ONLN|SMON"},
+    /* 171: DisplayCapabilities1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 445, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 172: Max3NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{1,3}",
+     NULL},
+    /* 173: POIComponentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "SOFT|EMVK|EMVO|MRIT|CHIT|SECM|PEDV"},
+    /* 174: DatePeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 448, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 175: UUIDv4Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
+     NULL},
+    /* 176: ProprietaryReference1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 450, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 177: Party40Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 452, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 178: ProprietaryParty5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 454, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 179: ProprietaryAgent4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 456, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 180: ExternalLocalInstrument1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 181: ExternalPurpose1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 182: RemittanceLocationData1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 458, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 183: StructuredRemittanceInformation16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 461, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 184: ProprietaryDate3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 469, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 185: Price7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 471, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 186: ProprietaryPrice2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 473, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 187: FinancialInstrumentQuantity1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 475, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 188: OriginalAndCurrentQuantities1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 478, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 189: ProprietaryQuantity1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 480, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 190: ISINOct2015Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}[A-Z0-9]{9,9}[0-9]{1,1}",
+     NULL},
+    /* 191: OtherIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 482, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 192: TaxParty1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 485, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 193: TaxParty2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 488, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 194: TaxRecord2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 492, 9, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 195: ReturnReason5Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 501, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 196: Max105Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 105, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 197: ActiveCurrencyAndAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 221, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 198: CardTransaction3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 503, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 199: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 200: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 201: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 202: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 203: Exact1NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]",
+     NULL},
+    /* 204: CSCManagement1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PRST|BYPS|UNRD|NCSC"},
+    /* 205: Min3Max4NumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[0-9]{3,4}",
+     NULL},
+    /* 206: UserInterface2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MDSP|CDSP"},
+    /* 207: RemittanceLocationMethod2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "FAXI|EDIC|URID|EMAL|POST|SMSM"},
+    /* 208: NameAndAddress16 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 505, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 209: ReferredDocumentInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 507, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 210: RemittanceAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 511, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 211: CreditorReferenceInformation2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 517, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 212: TaxInformation7 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 519, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 213: Garnishment3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 530, 8, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 214: YieldedOrValueType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 538, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 215: PriceRateOrAmount3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 540, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 216: IdentificationSource3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 542, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 217: TaxAuthorisation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 544, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 218: TaxPeriod2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 546, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 219: TaxAmount2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 549, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 220: ExternalReturnReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 221: ActiveCurrencyAndAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 5, 1,
+     NULL,
+     NULL},
+    /* 222: CardIndividualTransaction2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 553, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 223: ReferredDocumentType4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 565, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 224: DocumentLineInformation1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 567, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 225: DiscountAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 570, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 226: TaxAmountAndType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 572, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 227: DocumentAdjustment1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 574, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 228: CreditorReferenceType2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 578, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 229: GarnishmentType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 580, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 230: PriceValueType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DISC|PREM|PARV"},
+    /* 231: ActiveOrHistoricCurrencyAnd13DecimalAmount */
+    {COR_ISO_SCHEMA_SIMPLE_CONTENT, COR_ISO_TEXT_STRING, 0, 0, 247, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 232: ExternalFinancialInstrumentIdentificationType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 233: TaxRecordPeriod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MM01|MM02|MM03|MM04|MM05|MM06|MM07|MM08|MM09|MM10|MM11|MM12|QTR1|QTR2|QTR3|QTR4|HLF1|HLF2"},
+    /* 234: TaxRecordDetails2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 582, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 235: Max1025Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 1025, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 236: PaymentContext3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 584, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 237: ExternalRePresentmentReason1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 238: TransactionIdentifier1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 595, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 239: Product2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 597, 7, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 240: ReferredDocumentType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 604, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 241: DocumentLineIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 606, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 242: RemittanceAmount3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 609, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 243: DiscountAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 615, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 244: TaxAmountType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 617, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 245: CreditorReferenceType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 619, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 246: GarnishmentType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 621, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 247: ActiveOrHistoricCurrencyAnd13DecimalAmount_SimpleType */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DECIMAL, 0, 0, 0, 0, 0, 18, 13, 1,
+     NULL,
+     NULL},
+    /* 248: AttendanceContext1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ATTD|SATT|UATT"},
+    /* 249: TransactionEnvironment1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MERC|PRIV|PUBL"},
+    /* 250: TransactionChannel1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MAIL|TLPH|ECOM|TVPY"},
+    /* 251: ISO2ALanguageCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-z]{2,2}",
+     NULL},
+    /* 252: CardholderAuthentication2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 623, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 253: UnitOfMeasure1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "PIEC|TONS|FOOT|GBGA|USGA|GRAM|INCH|KILO|PUND|METR|CMET|MMET|LITR|CELI|MILI|GBOU|USOU|GBQA"
+     "|USQA|GBPI|USPI|MILE|KMET|YARD|SQKI|HECT|ARES|SMET|SCMT|SMIL|SQMI|SQYA|SQFO|SQIN|ACRE"},
+    /* 254: DocumentType6Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "MSIN|CNFA|DNFA|CINV|CREN|DEBN|HIRI|SBIN|CMCN|SOAC|DISP|BOLD|VCHR|AROI|TSUT|PUOR"},
+    /* 255: DocumentLineType1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 625, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 256: ExternalDiscountAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 257: ExternalTaxAmountType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 258: DocumentType3Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "RADM|RPIN|FXDR|DISP|PUOR|SCOR"},
+    /* 259: ExternalGarnishmentType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 260: AuthenticationMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "UKNW|BYPS|NPIN|FPIN|CPSG|PPSG|MANU|MERC|SCRT|SNCT|SCNL"},
+    /* 261: AuthenticationEntity1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ICCD|AGNT|MERC"},
+    /* 262: DocumentLineType1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 627, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 263: ExternalDocumentLineType1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 static const cor__iso_particle schema_head_001_001_02_particles[] = {
@@ -5610,71 +10487,240 @@ static const cor__iso_particle schema_head_001_001_02_particles[] = {
     {"Prtry", 3, 1, 1},
 };
 static const cor__iso_type schema_head_001_001_02_types[] = {
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 14, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BusinessApplicationHeaderV02 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* UnicodeChartsCode */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 14, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party44Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0, NULL, NULL}, /* Max35Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 16, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ImplementationSpecification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODateTime */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "CODU|COPY|DUPL"}, /* CopyDuplicate1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* YesNoIndicator */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BusinessMessagePriorityCode */
-    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* SignatureEnvelope */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 18, 11, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BusinessApplicationHeader5 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 29, 5, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PartyIdentification135 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 34, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchAndFinancialInstitutionIdentification6 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0, NULL, NULL}, /* Max350Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0, NULL, NULL}, /* Max2048Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0, NULL, NULL}, /* Max140Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 36, 16, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PostalAddress24 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 52, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Party38Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z]{2,2}", NULL}, /* CountryCode */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 54, 12, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* Contact4 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 66, 6, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialInstitutionIdentification18 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 72, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* BranchData3 */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 76, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* AddressType3Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0, NULL, NULL}, /* Max70Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0, NULL, NULL}, /* Max16Text */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 78, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentification29 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 81, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentification13 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "DOCT|MADM|MISS|MIST|MIKS"}, /* NamePrefix2Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}", NULL}, /* PhoneNumber */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 83, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OtherContact1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "LETT|MAIL|PHON|FAXX|CELL"}, /* PreferredContactMethod1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* BICFIDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 85, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemMemberIdentification2 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{18,18}[0-9]{2,2}", NULL}, /* LEIIdentifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 87, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericFinancialIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, NULL, "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"}, /* AddressType2Code */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 90, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericIdentification30 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", NULL}, /* AnyBICDec2014Identifier */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 93, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericOrganisationIdentification1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 96, 4, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* DateAndPlaceOfBirth1 */
-    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 100, 3, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* GenericPersonIdentification1 */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* Max4Text */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0, NULL, NULL}, /* Max128Text */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 103, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ClearingSystemIdentification2Choice */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 105, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* FinancialIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0, "[a-zA-Z0-9]{4}", NULL}, /* Exact4AlphaNumericText */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 107, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* OrganisationIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* ISODate */
-    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 109, 2, 0, 0, 0, 0, 255, 0, NULL, NULL}, /* PersonIdentificationSchemeName1Choice */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0, NULL, NULL}, /* ExternalClearingSystemIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalFinancialInstitutionIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalOrganisationIdentification1Code */
-    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0, NULL, NULL}, /* ExternalPersonIdentification1Code */
+    /* 0: BusinessApplicationHeaderV02 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 0, 14, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 1: UnicodeChartsCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 2: Party44Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 14, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 3: Max35Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 35, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 4: ImplementationSpecification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 16, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 5: ISODateTime */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATETIME, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 6: CopyDuplicate1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "CODU|COPY|DUPL"},
+    /* 7: YesNoIndicator */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_BOOLEAN, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 8: BusinessMessagePriorityCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 9: SignatureEnvelope */
+    {COR_ISO_SCHEMA_ANY, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 10: BusinessApplicationHeader5 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 18, 11, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 11: PartyIdentification135 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 29, 5, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 12: BranchAndFinancialInstitutionIdentification6 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 34, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 13: Max350Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 350, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 14: Max2048Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 2048, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 15: Max140Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 140, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 16: PostalAddress24 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 36, 16, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 17: Party38Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 52, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 18: CountryCode */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z]{2,2}",
+     NULL},
+    /* 19: Contact4 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 54, 12, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 20: FinancialInstitutionIdentification18 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 66, 6, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 21: BranchData3 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 72, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 22: AddressType3Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 76, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 23: Max70Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 70, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 24: Max16Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 16, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 25: OrganisationIdentification29 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 78, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 26: PersonIdentification13 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 81, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 27: NamePrefix2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "DOCT|MADM|MISS|MIST|MIKS"},
+    /* 28: PhoneNumber */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "\\+[0-9]{1,3}-[0-9()+\\-]{1,30}",
+     NULL},
+    /* 29: OtherContact1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 83, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 30: PreferredContactMethod1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "LETT|MAIL|PHON|FAXX|CELL"},
+    /* 31: BICFIDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 32: ClearingSystemMemberIdentification2 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 85, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 33: LEIIdentifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{18,18}[0-9]{2,2}",
+     NULL},
+    /* 34: GenericFinancialIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 87, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 35: AddressType2Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     "ADDR|PBOX|HOME|BIZZ|MLTO|DLVY"},
+    /* 36: GenericIdentification30 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 90, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 37: AnyBICDec2014Identifier */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+     NULL},
+    /* 38: GenericOrganisationIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 93, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 39: DateAndPlaceOfBirth1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 96, 4, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 40: GenericPersonIdentification1 */
+    {COR_ISO_SCHEMA_SEQUENCE, COR_ISO_TEXT_STRING, 100, 3, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 41: Max4Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 42: Max128Text */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 128, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 43: ClearingSystemIdentification2Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 103, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 44: FinancialIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 105, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 45: Exact4AlphaNumericText */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 0, 0, 0, 255, 0,
+     "[a-zA-Z0-9]{4}",
+     NULL},
+    /* 46: OrganisationIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 107, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 47: ISODate */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_DATE, 0, 0, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 48: PersonIdentificationSchemeName1Choice */
+    {COR_ISO_SCHEMA_CHOICE, COR_ISO_TEXT_STRING, 109, 2, 0, 0, 0, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 49: ExternalClearingSystemIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 5, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 50: ExternalFinancialInstitutionIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 51: ExternalOrganisationIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
+    /* 52: ExternalPersonIdentification1Code */
+    {COR_ISO_SCHEMA_SIMPLE, COR_ISO_TEXT_STRING, 0, 0, 0, 1, 4, 0, 255, 0,
+     NULL,
+     NULL},
 };
 
 const cor__iso_schema cor__iso_schemas[] = {
-    {"pacs.008.001.08", "Document", schema_pacs_008_001_08_types, 150, schema_pacs_008_001_08_particles},
-    {"pacs.002.001.10", "Document", schema_pacs_002_001_10_types, 152, schema_pacs_002_001_10_particles},
-    {"pacs.004.001.09", "Document", schema_pacs_004_001_09_types, 159, schema_pacs_004_001_09_particles},
-    {"pacs.009.001.08", "Document", schema_pacs_009_001_08_types, 142, schema_pacs_009_001_08_particles},
-    {"pacs.028.001.03", "Document", schema_pacs_028_001_03_types, 144, schema_pacs_028_001_03_particles},
-    {"camt.056.001.08", "Document", schema_camt_056_001_08_types, 153, schema_camt_056_001_08_particles},
-    {"camt.029.001.09", "Document", schema_camt_029_001_09_types, 188, schema_camt_029_001_09_particles},
-    {"camt.053.001.08", "Document", schema_camt_053_001_08_types, 273, schema_camt_053_001_08_particles},
-    {"camt.054.001.08", "Document", schema_camt_054_001_08_types, 264, schema_camt_054_001_08_particles},
-    {"head.001.001.02", "AppHdr", schema_head_001_001_02_types, 53, schema_head_001_001_02_particles},
+    {"pacs.008.001.08", "Document", schema_pacs_008_001_08_types, 150,
+     schema_pacs_008_001_08_particles},
+    {"pacs.002.001.10", "Document", schema_pacs_002_001_10_types, 152,
+     schema_pacs_002_001_10_particles},
+    {"pacs.004.001.09", "Document", schema_pacs_004_001_09_types, 159,
+     schema_pacs_004_001_09_particles},
+    {"pacs.009.001.08", "Document", schema_pacs_009_001_08_types, 142,
+     schema_pacs_009_001_08_particles},
+    {"pacs.028.001.03", "Document", schema_pacs_028_001_03_types, 144,
+     schema_pacs_028_001_03_particles},
+    {"camt.056.001.08", "Document", schema_camt_056_001_08_types, 153,
+     schema_camt_056_001_08_particles},
+    {"camt.029.001.09", "Document", schema_camt_029_001_09_types, 188,
+     schema_camt_029_001_09_particles},
+    {"camt.053.001.08", "Document", schema_camt_053_001_08_types, 273,
+     schema_camt_053_001_08_particles},
+    {"camt.054.001.08", "Document", schema_camt_054_001_08_types, 264,
+     schema_camt_054_001_08_particles},
+    {"head.001.001.02", "AppHdr", schema_head_001_001_02_types, 53,
+     schema_head_001_001_02_particles},
 };
 const uint32_t cor__iso_schema_count = 10;

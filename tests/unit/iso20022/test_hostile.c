@@ -65,10 +65,11 @@ Test(iso20022_hostile, xinclude_refused)
 Test(iso20022_hostile, depth_bomb_limited)
 {
     size_t depth = 10000;
-    char *xml = malloc(depth * 7 + 16);
+    size_t size = depth * 7 + 16;
+    char *xml = malloc(size);
     size_t at = 0;
-    for (size_t i = 0; i < depth; i++) at += (size_t)sprintf(xml + at, "<a>");
-    for (size_t i = 0; i < depth; i++) at += (size_t)sprintf(xml + at, "</a>");
+    for (size_t i = 0; i < depth; i++) at += (size_t)snprintf(xml + at, size - at, "<a>");
+    for (size_t i = 0; i < depth; i++) at += (size_t)snprintf(xml + at, size - at, "</a>");
     hostile_expect(xml, at, COR_ERR_LIMIT, "nested deeper");
     free(xml);
 }
@@ -90,10 +91,11 @@ Test(iso20022_hostile, element_flood_limited)
     cor_iso_parser *parser = NULL;
     cr_assert_eq(cor_iso_parser_open(&options, &parser), COR_OK);
     size_t count = 5000;
-    char *xml = malloc(count * 4 + 16);
-    size_t at = (size_t)sprintf(xml, "<a>");
-    for (size_t i = 0; i < count; i++) at += (size_t)sprintf(xml + at, "<b/>");
-    at += (size_t)sprintf(xml + at, "</a>");
+    size_t size = count * 4 + 16;
+    char *xml = malloc(size);
+    size_t at = (size_t)snprintf(xml, size, "<a>");
+    for (size_t i = 0; i < count; i++) at += (size_t)snprintf(xml + at, size - at, "<b/>");
+    at += (size_t)snprintf(xml + at, size - at, "</a>");
     cr_assert_eq(cor_iso_parse(parser, xml, at, &hostile_message), COR_ERR_LIMIT);
     cr_assert_not_null(strstr(hostile_message.findings[0].text, "elements"));
     free(xml);

@@ -75,8 +75,8 @@ Test(iso20022_schema, transaction_structure_is_per_transaction)
     schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_BODY "<Foo/></CdtTrfTxInf>", "CdtTrfTxInf/Foo",
                      "unexpected element");
     schema_expect_tx("<CdtTrfTxInf><IntrBkSttlmAmt Ccy=\"EUR\">1.00</IntrBkSttlmAmt><PmtId>"
-                     "<EndToEndId>E</EndToEndId></PmtId><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm></Dbtr>"
-                     "<DbtrAgt>"
+                     "<EndToEndId>E</EndToEndId></PmtId><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm>"
+                     "</Dbtr><DbtrAgt>"
                      "<FinInstnId><BICFI>BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt>"
                      "<FinInstnId><BICFI>BANKIRTH</BICFI></FinInstnId></CdtrAgt><Cdtr><Nm>B</Nm>"
                      "</Cdtr></CdtTrfTxInf>",
