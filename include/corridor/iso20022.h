@@ -21,7 +21,8 @@
  * Amounts are integer minor units of their currency (EUR 12.34 is 1234, JPY 500 is 500);
  * nothing here uses floating point.
  *
- * Threads: a parser is used by one thread at a time; separate parsers are independent.
+ * Threads: a parser is used by one thread at a time; separate parsers are independent. Open
+ * the first parser before starting threads (it runs libxml2's one-time global setup).
  */
 #ifndef CORRIDOR_ISO20022_H
 #define CORRIDOR_ISO20022_H

@@ -339,6 +339,8 @@ cor_error cor__iso_xml_open(const cor_iso_parser_options *limits, cor__iso_xml *
     COR_ASSERT(limits != NULL);
     COR_ASSERT(xml_out != NULL);
     *xml_out = NULL;
+    /* libxml2's one-time global setup; idempotent, but not safe to race on first use. */
+    xmlInitParser();
     cor__iso_xml *xml = cor_calloc(1, sizeof(*xml));
     if (xml == NULL) return COR_ERR_NOMEM;
     xml->limits = *limits;

@@ -133,22 +133,42 @@ Test(iso20022_hostile, unsupported_version_named)
     hostile_expect(xml, strlen(xml), COR_ERR_VERSION, "pacs.008.001.13");
 }
 
+/* Fails each allocation in turn through open, parse (with duplicates to check, which
+ * allocates) and serialize: every failure is COR_ERR_NOMEM, nothing leaks (ASan build), and
+ * the run without injected failures succeeds. */
 Test(iso20022_hostile, allocation_failures_are_errors)
 {
-    const char *xml = "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10\">"
-                      "<FIToFIPmtStsRpt><GrpHdr><MsgId>M</MsgId><CreDtTm>2026-01-01T00:00:00Z"
-                      "</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>";
-    for (uint64_t n = 1; n <= 4; n++) {
+    const char *tx = "<CdtTrfTxInf><PmtId><EndToEndId>E</EndToEndId></PmtId><IntrBkSttlmAmt "
+                     "Ccy=\"EUR\">1.00</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm>"
+                     "</Dbtr><DbtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI></FinInstnId></DbtrAgt>"
+                     "<CdtrAgt><FinInstnId><BICFI>BANKIRTH</BICFI></FinInstnId></CdtrAgt><Cdtr>"
+                     "<Nm>B</Nm></Cdtr></CdtTrfTxInf>";
+    char xml[4096];
+    snprintf(xml, sizeof(xml),
+             "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\">"
+             "<FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId><CreDtTm>2026-01-01T00:00:00Z"
+             "</CreDtTm><NbOfTxs>2</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>"
+             "</GrpHdr>%s%s</FIToFICstmrCdtTrf></Document>",
+             tx, tx);
+    bool succeeded = false;
+    for (uint64_t n = 1; n <= 64 && !succeeded; n++) {
         cor_iso_parser *parser = NULL;
         cor_iso_message message;
         cor_iso_message_init(&message);
+        char *out = NULL;
+        size_t out_size = 0;
         cor_alloc_fail_after(n);
         cor_error rc = cor_iso_parser_open(NULL, &parser);
         if (rc == COR_OK) rc = cor_iso_parse(parser, xml, strlen(xml), &message);
+        if (rc == COR_OK) rc = cor_iso_serialize(&message, 0, &out, &out_size);
         cor_alloc_fail_after(0);
         cr_assert(rc == COR_OK || rc == COR_ERR_NOMEM, "n=%llu: %s", (unsigned long long)n,
                   cor_error_name(rc));
+        if (rc == COR_ERR_NOMEM) cr_assert_null(out);
+        succeeded = rc == COR_OK;
+        cor_iso_free(out);
         cor_iso_message_release(&message);
         cor_iso_parser_close(parser);
     }
+    cr_assert(succeeded, "never succeeded within 64 allocations");
 }
