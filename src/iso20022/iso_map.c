@@ -624,64 +624,72 @@ static void map_group_header(map_ctx *ctx, uint32_t root, bool with_settlement)
     map_agent(ctx, header, "InstdAgt", false, &group->instructed_agent);
 }
 
-/* NbOfTxs must equal the transactions; CtrlSum (any scale) the sum of their amounts. */
-static void map_group_totals(map_ctx *ctx, uint32_t root, const cor_iso_amount *amounts,
-                             size_t stride, uint32_t count)
+/* Parses an XSD decimal as written ("1250.5") into units of 10^-17; false on anything
+ * else, more than 18 integer or 17 fraction digits. Exact: no floating point. */
+static bool map_decimal_e17(const char *text, cor_u128 *out)
+{
+    if (text == NULL) return false;
+    const char *point = strchr(text, '.');
+    size_t whole = point != NULL ? (size_t)(point - text) : strlen(text);
+    size_t fraction = point != NULL ? strlen(point + 1) : 0;
+    cor_u128 value = 0, fraction_value = 0;
+    if (whole == 0 || whole > 18 || fraction > 17) return false;
+    if (!cor_u128_parse(text, whole, &value)) return false;
+    if (point != NULL && !cor_u128_parse(point + 1, fraction, &fraction_value)) return false;
+    for (int e = 0; e < 17; e++) value *= 10u;
+    for (size_t e = fraction; e < 17; e++) fraction_value *= 10u;
+    *out = value + fraction_value; /* < 10^35: fits */
+    return true;
+}
+
+/*
+ * NbOfTxs must equal the transactions; CtrlSum the sum of their amounts; a
+ * TtlIntrBkSttlmAmt their sum when they share its currency. Sums use the amounts as
+ * written, so that a transaction rejected for its own reason (say, JPY with decimals) does
+ * not also make the whole message fail its totals. Amounts and sums are compared in
+ * 10^-17 units; a sum that would pass 128 bits cannot match any total and is reported.
+ */
+static void map_group_totals(map_ctx *ctx, uint32_t root, const char *tx_name,
+                             const char *amount_name, uint32_t count)
 {
     const cor_iso_group *group = &ctx->message->group;
     uint32_t header = map_child(ctx, root, "GrpHdr");
-    if (group->tx_count_text != NULL) {
-        cor_u128 declared = 0;
-        if (!cor_u128_parse(group->tx_count_text, strlen(group->tx_count_text), &declared) ||
-            declared != count) {
-            map_finding(ctx, header, "NbOfTxs", "AM18",
-                        "NbOfTxs does not match the transactions");
-        }
+    cor_u128 declared = 0;
+    if (group->tx_count_text != NULL &&
+        (!cor_u128_parse(group->tx_count_text, strlen(group->tx_count_text), &declared) ||
+         declared != count)) {
+        map_finding(ctx, header, "NbOfTxs", "AM18", "NbOfTxs does not match the transactions");
     }
-    /* Compare in units of 10^-17: amounts have at most 18 digits, so sums fit u128. */
     cor_u128 sum = 0;
+    bool sum_ok = true, same_currency = true;
     const char *first_currency = NULL;
-    bool same_currency = true;
-    for (uint32_t i = 0; i < count; i++) {
-        const cor_iso_amount *amount =
-            (const cor_iso_amount *)((const char *)amounts + (size_t)i * stride);
-        if (amount->currency[0] == '\0') continue;
-        int exponent = cor_iso_currency_exponent(amount->currency);
-        cor_u128 scaled = amount->amount_minor;
-        for (int e = exponent; e < 17; e++) scaled *= 10u;
-        sum += scaled;
-        if (first_currency == NULL) first_currency = amount->currency;
-        if (strcmp(first_currency, amount->currency) != 0) same_currency = false;
-    }
-    if (group->control_sum != NULL) {
-        const char *text = group->control_sum;
-        const char *point = strchr(text, '.');
-        size_t whole = point != NULL ? (size_t)(point - text) : strlen(text);
-        size_t fraction = point != NULL ? strlen(point + 1) : 0;
+    for (uint32_t node = map_child(ctx, root, tx_name); node != NONE;
+         node = map_next(ctx, node, tx_name)) {
+        uint32_t amount = map_child(ctx, node, amount_name);
         cor_u128 value = 0;
-        bool ok = whole > 0 && whole <= 18 && fraction <= 17 &&
-                  cor_u128_parse(text, whole, &value);
-        cor_u128 fraction_value = 0;
-        if (ok && fraction > 0) ok = cor_u128_parse(point + 1, fraction, &fraction_value);
-        if (ok) {
-            for (int e = 0; e < 17; e++) value *= 10u;
-            for (size_t e = fraction; e < 17; e++) fraction_value *= 10u;
-            value += fraction_value;
+        if (amount == NONE || !map_decimal_e17(NODE(ctx, amount)->text, &value) ||
+            value > COR_U128_MAX - sum) {
+            sum_ok = false;
+            continue;
         }
-        if (!ok || value != sum) {
-            map_finding(ctx, header, "CtrlSum", "AM10",
-                        "CtrlSum does not equal the sum of the amounts");
-        }
+        sum += value;
+        const char *currency = map_attribute(ctx, amount, "Ccy");
+        if (first_currency == NULL) first_currency = currency;
+        if (currency == NULL || strcmp(first_currency, currency) != 0) same_currency = false;
+    }
+    cor_u128 control = 0;
+    if (group->control_sum != NULL &&
+        (!sum_ok || !map_decimal_e17(group->control_sum, &control) || control != sum)) {
+        map_finding(ctx, header, "CtrlSum", "AM10",
+                    "CtrlSum does not equal the sum of the amounts");
     }
     const cor_iso_amount *total = &group->total_settlement;
-    if (total->currency[0] != '\0' && same_currency && first_currency != NULL) {
-        int exponent = cor_iso_currency_exponent(total->currency);
-        cor_u128 scaled = total->amount_minor;
-        for (int e = exponent; e < 17; e++) scaled *= 10u;
-        if (strcmp(total->currency, first_currency) != 0 || scaled != sum) {
-            map_finding(ctx, header, "TtlIntrBkSttlmAmt", "AM09",
-                        "total settlement amount does not equal the transactions");
-        }
+    if (total->currency[0] == '\0' || !same_currency || first_currency == NULL) return;
+    cor_u128 scaled = total->amount_minor;
+    for (int e = cor_iso_currency_exponent(total->currency); e < 17; e++) scaled *= 10u;
+    if (!sum_ok || strcmp(total->currency, first_currency) != 0 || scaled != sum) {
+        map_finding(ctx, header, "TtlIntrBkSttlmAmt", "AM09",
+                    "total settlement amount does not equal the transactions");
     }
 }
 
@@ -816,8 +824,7 @@ static cor_error map_credit_transfers(map_ctx *ctx, uint32_t root, bool customer
         map_schema_pass(ctx, node, true);
         map_tx_end(ctx);
     }
-    map_group_totals(ctx, root, &ctx->message->transfers[0].settlement_amount,
-                     sizeof(cor_iso_credit_transfer), count);
+    map_group_totals(ctx, root, "CdtTrfTxInf", "IntrBkSttlmAmt", count);
     return map_duplicates(ctx, root, "CdtTrfTxInf");
 }
 
@@ -977,8 +984,7 @@ static cor_error map_return(map_ctx *ctx, uint32_t root)
     if (rc != COR_OK) return rc;
     uint32_t index = 0;
     map_related_list(ctx, root, "TxInf", &index, map_return_tx);
-    map_group_totals(ctx, root, &ctx->message->related[0].amount, sizeof(cor_iso_related_tx),
-                     count);
+    map_group_totals(ctx, root, "TxInf", "RtrdIntrBkSttlmAmt", count);
     return COR_OK;
 }
 

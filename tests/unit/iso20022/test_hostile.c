@@ -22,6 +22,13 @@ static void hostile_teardown(void)
     cor_iso_parser_close(hostile_parser);
 }
 
+#define HOSTILE_VALID                                                                      \
+    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10\"><FIToFIPmtStsRpt>"   \
+    "<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"              \
+    "</FIToFIPmtStsRpt></Document>"
+
+/* Expects the refusal, then checks that the same parser still reads a valid document (a
+ * stopped libxml2 context must come back clean after its reset). */
 static void hostile_expect(const char *xml, size_t size, cor_error expected, const char *text)
 {
     cor_error rc = cor_iso_parse(hostile_parser, xml, size, &hostile_message);
@@ -30,6 +37,9 @@ static void hostile_expect(const char *xml, size_t size, cor_error expected, con
     cr_assert_str_eq(hostile_message.findings[0].reason, "FF01");
     cr_assert_not_null(strstr(hostile_message.findings[0].text, text), "finding: %s",
                        hostile_message.findings[0].text);
+    rc = cor_iso_parse(hostile_parser, HOSTILE_VALID, strlen(HOSTILE_VALID), &hostile_message);
+    cr_assert_eq(rc, COR_OK, "parser unusable after a refusal: %s", cor_error_name(rc));
+    cr_assert_eq(hostile_message.finding_total, 0);
 }
 
 TestSuite(iso20022_hostile, .init = hostile_setup, .fini = hostile_teardown);

@@ -168,6 +168,15 @@ Test(iso20022_pacs008, group_totals_must_match)
     cr_assert_eq(cor_iso_parse(parser, xml, size, &parsed), COR_ERR_XML_INVALID);
     cr_assert_str_eq(parsed.findings[0].reason, "AM18");
     free(xml);
+    /* A transaction rejected for its own amount still counts as written towards CtrlSum:
+     * only it is rejected, not the whole message. */
+    const char *own_reason[] = {"<IntrBkSttlmAmt Ccy=\"IRR\">1.01</IntrBkSttlmAmt>",
+                                "<IntrBkSttlmAmt Ccy=\"JPY\">1.01</IntrBkSttlmAmt>", NULL};
+    xml = p008_mutate(&m, own_reason, &size);
+    cr_assert_eq(cor_iso_parse(parser, xml, size, &parsed), COR_OK);
+    cr_assert_eq(parsed.rejected_tx_count, 1);
+    cr_assert_str_eq(parsed.transfers[1].reject_reason, "CH20");
+    free(xml);
     const char *bad_date[] = {"2026-07-02T10:30:00.5+03:30", "2026-02-30T10:30:00", NULL};
     xml = p008_mutate(&m, bad_date, &size);
     cr_assert_eq(cor_iso_parse(parser, xml, size, &parsed), COR_ERR_XML_INVALID);
