@@ -120,34 +120,34 @@ typedef struct cor_iso_group {
     cor_iso_agent instructing_agent; /* InstgAgt, optional */
     cor_iso_agent instructed_agent;  /* InstdAgt, optional */
     /* Original group (pacs.002 OrgnlGrpInfAndSts, pacs.028 OrgnlGrpInf, camt.029 Sts). */
-    const char *original_msg_id;     /* OrgnlMsgId */
-    const char *original_msg_name;   /* OrgnlMsgNmId, e.g. "pacs.008.001.08" */
-    const char *group_status;        /* pacs.002 GrpSts; camt.029 Sts/Conf */
-    const char *group_reason;        /* pacs.002 group StsRsnInf/Rsn/Cd */
+    const char *original_msg_id;   /* OrgnlMsgId */
+    const char *original_msg_name; /* OrgnlMsgNmId, e.g. "pacs.008.001.08" */
+    const char *group_status;      /* pacs.002 GrpSts; camt.029 Sts/Conf */
+    const char *group_reason;      /* pacs.002 group StsRsnInf/Rsn/Cd */
 } cor_iso_group;
 
 /* One CdtTrfTxInf of pacs.008 or pacs.009. */
 typedef struct cor_iso_credit_transfer {
-    const char *instruction_id;        /* PmtId/InstrId, optional */
-    const char *end_to_end_id;         /* PmtId/EndToEndId, required */
-    const char *transaction_id;        /* PmtId/TxId, optional */
-    const char *uetr;                  /* PmtId/UETR, UUID v4 lowercase, optional */
-    cor_iso_amount settlement_amount;  /* IntrBkSttlmAmt, required, > 0 */
-    const char *settlement_date;       /* IntrBkSttlmDt, optional */
-    cor_iso_amount instructed_amount;  /* InstdAmt, pacs.008 only (must be unset for .009) */
-    const char *charge_bearer;         /* ChrgBr: DEBT CRED SHAR SLEV; pacs.008 requires it,
-                                        * pacs.009 has none (must be NULL) */
-    cor_iso_agent instructing_agent;   /* InstgAgt, optional */
-    cor_iso_agent instructed_agent;    /* InstdAgt, optional */
-    cor_iso_party debtor;              /* Dbtr, required */
-    cor_iso_account debtor_account;    /* DbtrAcct, optional */
-    cor_iso_agent debtor_agent;        /* DbtrAgt, required in pacs.008 */
-    cor_iso_agent creditor_agent;      /* CdtrAgt, required in pacs.008 */
-    cor_iso_party creditor;            /* Cdtr, required */
-    cor_iso_account creditor_account;  /* CdtrAcct, optional */
-    const char *purpose;               /* Purp/Cd, optional */
-    const char *remittance;            /* RmtInf/Ustrd (first), Max140Text, optional */
-    const char *reject_reason;         /* result: NULL accepted, else the ISO reason code */
+    const char *instruction_id;       /* PmtId/InstrId, optional */
+    const char *end_to_end_id;        /* PmtId/EndToEndId, required */
+    const char *transaction_id;       /* PmtId/TxId, optional */
+    const char *uetr;                 /* PmtId/UETR, UUID v4 lowercase, optional */
+    cor_iso_amount settlement_amount; /* IntrBkSttlmAmt, required, > 0 */
+    const char *settlement_date;      /* IntrBkSttlmDt, optional */
+    cor_iso_amount instructed_amount; /* InstdAmt, pacs.008 only (must be unset for .009) */
+    const char *charge_bearer;        /* ChrgBr: DEBT CRED SHAR SLEV; pacs.008 requires it,
+                                       * pacs.009 has none (must be NULL) */
+    cor_iso_agent instructing_agent;  /* InstgAgt, optional */
+    cor_iso_agent instructed_agent;   /* InstdAgt, optional */
+    cor_iso_party debtor;             /* Dbtr, required */
+    cor_iso_account debtor_account;   /* DbtrAcct, optional */
+    cor_iso_agent debtor_agent;       /* DbtrAgt, required in pacs.008 */
+    cor_iso_agent creditor_agent;     /* CdtrAgt, required in pacs.008 */
+    cor_iso_party creditor;           /* Cdtr, required */
+    cor_iso_account creditor_account; /* CdtrAcct, optional */
+    const char *purpose;              /* Purp/Cd, optional */
+    const char *remittance;           /* RmtInf/Ustrd (first), Max140Text, optional */
+    const char *reject_reason;        /* result: NULL accepted, else the ISO reason code */
 } cor_iso_credit_transfer;
 
 /*
@@ -185,53 +185,53 @@ typedef struct cor_iso_related_tx {
 
 /* camt.053 Stmt / camt.054 Ntfctn (one per message). */
 typedef struct cor_iso_balance {
-    const char *type;       /* Tp/CdOrPrtry/Cd: OPBD CLBD ITBD ... */
-    cor_iso_amount amount;  /* Amt */
-    bool credit;            /* CdtDbtInd CRDT (true) or DBIT */
-    const char *date;       /* Dt/Dt (YYYY-MM-DD) or Dt/DtTm */
+    const char *type;      /* Tp/CdOrPrtry/Cd: OPBD CLBD ITBD ... */
+    cor_iso_amount amount; /* Amt */
+    bool credit;           /* CdtDbtInd CRDT (true) or DBIT */
+    const char *date;      /* Dt/Dt (YYYY-MM-DD) or Dt/DtTm */
 } cor_iso_balance;
 
 #define COR_ISO_BALANCES_MAX 8u
 
 typedef struct cor_iso_report {
-    const char *id;                      /* Id, required */
-    const char *created;                 /* CreDtTm, optional */
-    cor_iso_account account;             /* Acct/Id (+ Ccy) */
-    const char *account_owner;           /* Acct/Ownr/Nm */
-    cor_iso_agent account_servicer;      /* Acct/Svcr */
-    uint32_t balance_count;              /* camt.053 needs >= 1; camt.054 none */
+    const char *id;                 /* Id, required */
+    const char *created;            /* CreDtTm, optional */
+    cor_iso_account account;        /* Acct/Id (+ Ccy) */
+    const char *account_owner;      /* Acct/Ownr/Nm */
+    cor_iso_agent account_servicer; /* Acct/Svcr */
+    uint32_t balance_count;         /* camt.053 needs >= 1; camt.054 none */
     cor_iso_balance balances[COR_ISO_BALANCES_MAX];
 } cor_iso_report;
 
 /* One Ntry of a statement or notification. */
 typedef struct cor_iso_entry {
-    const char *reference;      /* NtryRef, optional */
-    cor_iso_amount amount;      /* Amt, required */
-    bool credit;                /* CdtDbtInd */
-    const char *status;         /* Sts/Cd: BOOK PDNG INFO FUTR */
-    const char *booking_date;   /* BookgDt/Dt or BookgDt/DtTm */
-    const char *value_date;     /* ValDt/Dt or ValDt/DtTm */
-    const char *servicer_ref;   /* AcctSvcrRef */
-    const char *domain;         /* BkTxCd/Domn/Cd, optional */
-    const char *family;         /* BkTxCd/Domn/Fmly/Cd */
-    const char *subfamily;      /* BkTxCd/Domn/Fmly/SubFmlyCd */
-    const char *proprietary;    /* BkTxCd/Prtry/Cd */
-    const char *end_to_end_id;  /* NtryDtls/TxDtls/Refs/EndToEndId (first TxDtls) */
-    const char *uetr;           /* NtryDtls/TxDtls/Refs/UETR */
-    const char *remittance;     /* NtryDtls/TxDtls/RmtInf/Ustrd */
-    const char *reject_reason;  /* result: NULL accepted, else the ISO reason code */
+    const char *reference;     /* NtryRef, optional */
+    cor_iso_amount amount;     /* Amt, required */
+    bool credit;               /* CdtDbtInd */
+    const char *status;        /* Sts/Cd: BOOK PDNG INFO FUTR */
+    const char *booking_date;  /* BookgDt/Dt or BookgDt/DtTm */
+    const char *value_date;    /* ValDt/Dt or ValDt/DtTm */
+    const char *servicer_ref;  /* AcctSvcrRef */
+    const char *domain;        /* BkTxCd/Domn/Cd, optional */
+    const char *family;        /* BkTxCd/Domn/Fmly/Cd */
+    const char *subfamily;     /* BkTxCd/Domn/Fmly/SubFmlyCd */
+    const char *proprietary;   /* BkTxCd/Prtry/Cd */
+    const char *end_to_end_id; /* NtryDtls/TxDtls/Refs/EndToEndId (first TxDtls) */
+    const char *uetr;          /* NtryDtls/TxDtls/Refs/UETR */
+    const char *remittance;    /* NtryDtls/TxDtls/RmtInf/Ustrd */
+    const char *reject_reason; /* result: NULL accepted, else the ISO reason code */
 } cor_iso_entry;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Findings                                                                                   */
 
-#define COR_ISO_FINDINGS_MAX 16u
+#define COR_ISO_FINDINGS_MAX      16u
 #define COR_ISO_FINDING_TEXT_SIZE 160u
 #define COR_ISO_FINDING_PATH_SIZE 96u
 
 typedef struct cor_iso_finding {
-    int32_t tx_index;                    /* -1: message level; else index into the tx array */
-    char reason[5];                      /* ISO ExternalStatusReason1Code, e.g. "FF01" */
+    int32_t tx_index;                     /* -1: message level; else index into the tx array */
+    char reason[5];                       /* ISO ExternalStatusReason1Code, e.g. "FF01" */
     char path[COR_ISO_FINDING_PATH_SIZE]; /* element path, e.g. "GrpHdr/CreDtTm" */
     char text[COR_ISO_FINDING_TEXT_SIZE]; /* lowercase, e.g. "required element missing" */
 } cor_iso_finding;
@@ -249,16 +249,16 @@ typedef struct cor_iso_message {
     cor_iso_msg_type type;
     cor_iso_app_header header;
     cor_iso_group group;
-    cor_iso_report report;              /* camt.053 / camt.054 only */
+    cor_iso_report report; /* camt.053 / camt.054 only */
     uint32_t tx_count;
     cor_iso_credit_transfer *transfers; /* tx_count elements (pacs.008, pacs.009) */
     cor_iso_related_tx *related;        /* tx_count elements */
     cor_iso_entry *entries;             /* tx_count elements (camt.053, camt.054) */
 
     /* Read-only results of cor_iso_parse(). */
-    uint32_t rejected_tx_count;         /* transactions with reject_reason set */
-    uint32_t finding_count;             /* findings recorded (at most COR_ISO_FINDINGS_MAX) */
-    uint32_t finding_total;             /* findings seen, including those not recorded */
+    uint32_t rejected_tx_count; /* transactions with reject_reason set */
+    uint32_t finding_count;     /* findings recorded (at most COR_ISO_FINDINGS_MAX) */
+    uint32_t finding_total;     /* findings seen, including those not recorded */
     cor_iso_finding findings[COR_ISO_FINDINGS_MAX];
 
     /* private: storage owned by the codec. */
@@ -381,11 +381,11 @@ bool cor_iso_statement_balanced(const cor_iso_message *statement);
 /* ------------------------------------------------------------------------------------------ */
 /* Field checks (pure; usable by other modules, e.g. the node validating JSON input)          */
 
-bool cor_iso_bic_valid(const char *text);   /* 8 or 11: 4 letters bank, 2 country, 2+3 alnum */
-bool cor_iso_iban_valid(const char *text);  /* country, check digits, mod-97 == 1 */
-bool cor_iso_lei_valid(const char *text);   /* 18 alnum + 2 check digits, mod-97 == 1 */
-bool cor_iso_uetr_valid(const char *text);  /* lowercase UUID version 4, variant 10xx */
-bool cor_iso_date_valid(const char *text);  /* YYYY-MM-DD, real calendar day, year >= 1900 */
+bool cor_iso_bic_valid(const char *text);      /* 8 or 11: 4 letters bank, 2 country, 2+3 alnum */
+bool cor_iso_iban_valid(const char *text);     /* country, check digits, mod-97 == 1 */
+bool cor_iso_lei_valid(const char *text);      /* 18 alnum + 2 check digits, mod-97 == 1 */
+bool cor_iso_uetr_valid(const char *text);     /* lowercase UUID version 4, variant 10xx */
+bool cor_iso_date_valid(const char *text);     /* YYYY-MM-DD, real calendar day, year >= 1900 */
 bool cor_iso_datetime_valid(const char *text); /* YYYY-MM-DDThh:mm:ss[.f][Z|+hh:mm] */
 
 /* ISO 4217 minor-unit exponent of code (0..4); -1 when code is not an active currency. */
@@ -405,11 +405,11 @@ size_t cor_iso_amount_format(cor_u128 amount_minor, const char *currency, char *
                              size_t buffer_size);
 
 /* Code tables generated from the ISO external code sets. */
-bool cor_iso_status_reason_known(const char *code);     /* ExternalStatusReason1Code */
-bool cor_iso_tx_status_known(const char *code);         /* ExternalPaymentTransactionStatus1 */
-bool cor_iso_group_status_known(const char *code);      /* ExternalPaymentGroupStatus1Code */
-bool cor_iso_return_reason_known(const char *code);     /* ExternalReturnReason1Code */
-bool cor_iso_cancellation_reason_known(const char *code); /* ExternalCancellationReason1Code */
+bool cor_iso_status_reason_known(const char *code);        /* ExternalStatusReason1Code */
+bool cor_iso_tx_status_known(const char *code);            /* ExternalPaymentTransactionStatus1 */
+bool cor_iso_group_status_known(const char *code);         /* ExternalPaymentGroupStatus1Code */
+bool cor_iso_return_reason_known(const char *code);        /* ExternalReturnReason1Code */
+bool cor_iso_cancellation_reason_known(const char *code);  /* ExternalCancellationReason1Code */
 bool cor_iso_investigation_status_known(const char *code); /* ...InvestigationExecution... */
 /* Name of a status reason code ("AC01" -> its ISO definition); NULL when unknown. */
 const char *cor_iso_status_reason_text(const char *code);

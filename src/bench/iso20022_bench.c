@@ -15,10 +15,11 @@
 #include "corridor/iso20022.h"
 
 #define BENCH_ISO_COUNT_DEFAULT 200000u
-#define BENCH_ISO_COUNT_MAX 100000000u
-#define BENCH_ISO_PAD "                                        "
+#define BENCH_ISO_COUNT_MAX     100000000u
+#define BENCH_ISO_PAD           "                                        "
 
-static const cor_iso_agent bench_agent_a = {.bic = "BANKRUMMXXX", .lei = "5493001KJTIIGC8Y1R12",
+static const cor_iso_agent bench_agent_a = {.bic = "BANKRUMMXXX",
+                                            .lei = "5493001KJTIIGC8Y1R12",
                                             .name = "Bank A of the Russian Federation"};
 static const cor_iso_agent bench_agent_b = {.bic = "BANKIRTHXXX",
                                             .name = "Bank B of the Islamic Republic"};
@@ -29,8 +30,10 @@ static void bench_iso_message(cor_iso_message *m, cor_iso_credit_transfer *tx)
     memset(tx, 0, sizeof(*tx));
     cor_iso_message_init(m);
     m->type = COR_ISO_MSG_PACS_008;
-    m->header = (cor_iso_app_header){.present = true, .from = bench_agent_a,
-                                     .to = bench_agent_b, .business_msg_id = "BENCH-0001",
+    m->header = (cor_iso_app_header){.present = true,
+                                     .from = bench_agent_a,
+                                     .to = bench_agent_b,
+                                     .business_msg_id = "BENCH-0001",
                                      .msg_def_id = "pacs.008.001.08",
                                      .business_service = "swift.cbprplus.02",
                                      .created = "2026-07-02T10:30:00+03:00"};
@@ -52,12 +55,13 @@ static void bench_iso_message(cor_iso_message *m, cor_iso_credit_transfer *tx)
     tx->instructing_agent = bench_agent_a;
     tx->instructed_agent = bench_agent_b;
     tx->debtor = (cor_iso_party){.name = "Ivan Petrovich Sidorov, Trading House Volga LLC",
-                                 .country = "RU", .lei = "5493001KJTIIGC8Y1R12"};
+                                 .country = "RU",
+                                 .lei = "5493001KJTIIGC8Y1R12"};
     tx->debtor_account = (cor_iso_account){.iban = "DE89370400440532013000"};
     tx->debtor_agent = bench_agent_a;
     tx->creditor_agent = bench_agent_b;
-    tx->creditor = (cor_iso_party){.name = "Caspian Carpet Export Company", .country = "IR",
-                                   .bic = "CASPIRTHXXX"};
+    tx->creditor = (cor_iso_party){
+        .name = "Caspian Carpet Export Company", .country = "IR", .bic = "CASPIRTHXXX"};
     tx->creditor_account = (cor_iso_account){.iban = "GB82WEST12345698765432"};
     tx->purpose = "GDDS";
     tx->remittance = "Invoice 2026-0457 hand-knotted carpets, contract 77/2026" BENCH_ISO_PAD;
@@ -76,7 +80,8 @@ static size_t bench_iso_indent(const char *xml, size_t size, char *out)
         if (xml[i] == '<' && xml[i + 1] == '/') depth--;
         if (between) {
             out[at++] = '\n';
-            for (int d = 0; d < depth && d < 40; d++) at += (size_t)snprintf(out + at, 3, "  ");
+            for (int d = 0; d < depth && d < 40; d++)
+                at += (size_t)snprintf(out + at, 3, "  ");
         }
         if (xml[i] == '<' && xml[i + 1] != '/' && xml[i + 1] != '?') depth++;
         if (xml[i] == '/' && xml[i + 1] == '>') depth--;

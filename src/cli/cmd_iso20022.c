@@ -16,8 +16,8 @@
 #include "common/alloc.h"
 #include "corridor/iso20022.h"
 
-#define CLI_ISO_SEPARATOR "<!--EOD-->"
-#define CLI_ISO_FILE_SIZE_BYTES_MAX (1024u * 1024u * 1024u) /* one file of many documents */
+#define CLI_ISO_SEPARATOR               "<!--EOD-->"
+#define CLI_ISO_FILE_SIZE_BYTES_MAX     (1024u * 1024u * 1024u) /* one file of many documents */
 #define CLI_ISO_FILE_DOCUMENT_COUNT_MAX 1000000u
 
 static void cli_iso_usage(FILE *out)
@@ -91,7 +91,8 @@ static bool cli_iso_next(const char **at, const char *end, const char **doc, siz
         }
         bool line_start = mark == start || mark[-1] == '\n';
         const char *after = mark + sizeof(CLI_ISO_SEPARATOR) - 1u;
-        while (after < end && (*after == ' ' || *after == '\t' || *after == '\r')) after++;
+        while (after < end && (*after == ' ' || *after == '\t' || *after == '\r'))
+            after++;
         bool line_end = after == end || *after == '\n';
         if (line_start && line_end) {
             *doc = start;

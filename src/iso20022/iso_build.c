@@ -31,8 +31,7 @@ cor_error cor_iso_status_report_init(const cor_iso_message *request, const char 
     COR_ASSERT(request != NULL && report != NULL);
     COR_ASSERT(related != NULL || request->tx_count == 0);
     cor_iso_message_init(report);
-    bool transfers = request->type == COR_ISO_MSG_PACS_008 ||
-                     request->type == COR_ISO_MSG_PACS_009;
+    bool transfers = request->type == COR_ISO_MSG_PACS_008 || request->type == COR_ISO_MSG_PACS_009;
     if (!transfers || msg_id == NULL || created == NULL ||
         !cor_iso_tx_status_known(accepted_status)) {
         return COR_ERR_INVALID;
@@ -57,9 +56,11 @@ cor_error cor_iso_status_report_init(const cor_iso_message *request, const char 
     report->tx_count = request->tx_count;
     report->group.group_status = cor_iso_group_status_of(related, request->tx_count);
     if (request->header.present) {
-        report->header = (cor_iso_app_header){.present = true, .from = request->header.to,
+        report->header = (cor_iso_app_header){.present = true,
+                                              .from = request->header.to,
                                               .to = request->header.from,
-                                              .business_msg_id = msg_id, .created = created};
+                                              .business_msg_id = msg_id,
+                                              .created = created};
     }
     return COR_OK;
 }

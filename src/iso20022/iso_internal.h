@@ -16,7 +16,7 @@
 #include "corridor/iso20022.h"
 #include "iso20022/iso_limits.h"
 
-#define COR_ISO_NODE_NONE UINT32_MAX
+#define COR_ISO_NODE_NONE        UINT32_MAX
 #define COR_ISO_SCHEMA_TYPE_NONE UINT16_MAX
 
 typedef enum cor__iso_node_kind {
@@ -26,23 +26,23 @@ typedef enum cor__iso_node_kind {
 
 /* One element or attribute. Indices refer to the parser's node array. */
 typedef struct cor__iso_node {
-    const char *name;      /* local name, NUL-terminated, in the message text arena */
-    const char *text;      /* text content (elements without children) or value; "" if none */
-    uint32_t parent;       /* COR_ISO_NODE_NONE for the root */
-    uint32_t first_child;  /* attributes first, then elements; COR_ISO_NODE_NONE if none */
+    const char *name;     /* local name, NUL-terminated, in the message text arena */
+    const char *text;     /* text content (elements without children) or value; "" if none */
+    uint32_t parent;      /* COR_ISO_NODE_NONE for the root */
+    uint32_t first_child; /* attributes first, then elements; COR_ISO_NODE_NONE if none */
     uint32_t last_child;
     uint32_t next_sibling;
-    uint8_t ns_index;      /* 0: no namespace; else index + 1 into parser namespaces */
-    uint8_t kind;          /* cor__iso_node_kind */
+    uint8_t ns_index;          /* 0: no namespace; else index + 1 into parser namespaces */
+    uint8_t kind;              /* cor__iso_node_kind */
     uint8_t has_element_child; /* 1 once an element child was added */
-    uint8_t checked;       /* 1 when the mapper validated the text (schema pass skips it) */
-    uint16_t schema_type;  /* set by the schema check; COR_ISO_SCHEMA_TYPE_NONE before */
+    uint8_t checked;           /* 1 when the mapper validated the text (schema pass skips it) */
+    uint16_t schema_type;      /* set by the schema check; COR_ISO_SCHEMA_TYPE_NONE before */
 } cor__iso_node;
 
 typedef struct cor__iso_tree {
     cor__iso_node *nodes;
     uint32_t node_count;
-    uint32_t root;                                  /* COR_ISO_NODE_NONE if empty */
+    uint32_t root; /* COR_ISO_NODE_NONE if empty */
     uint32_t namespace_count;
     const char *namespaces[COR_ISO_NAMESPACE_COUNT_MAX]; /* in the text arena */
 } cor__iso_tree;
@@ -120,29 +120,29 @@ typedef enum cor__iso_text_kind {
 
 typedef struct cor__iso_particle {
     const char *name;
-    uint16_t type;      /* index into the schema's types */
-    uint16_t min;       /* minOccurs */
-    uint16_t max;       /* maxOccurs, COR_ISO_SCHEMA_UNBOUNDED for unbounded */
+    uint16_t type; /* index into the schema's types */
+    uint16_t min;  /* minOccurs */
+    uint16_t max;  /* maxOccurs, COR_ISO_SCHEMA_UNBOUNDED for unbounded */
 } cor__iso_particle;
 
 typedef struct cor__iso_type {
-    uint8_t kind;             /* cor__iso_schema_kind */
-    uint8_t text;             /* cor__iso_text_kind (SIMPLE) */
-    uint16_t first;           /* first particle (SEQUENCE, CHOICE) */
-    uint16_t count;           /* particles */
-    uint16_t content;         /* SIMPLE_CONTENT: type index of the text */
-    uint16_t length_min;      /* characters, 0: none */
-    uint16_t length_max;      /* characters, 0: none */
-    uint8_t digits_total;     /* decimal totalDigits, 0: none */
-    uint8_t digits_fraction;  /* decimal fractionDigits, 255: none */
-    uint8_t non_negative;     /* minInclusive 0 */
-    const char *pattern;      /* XSD pattern (a small regex subset) or NULL */
-    const char *enumeration;  /* "A|B|C" or NULL */
+    uint8_t kind;            /* cor__iso_schema_kind */
+    uint8_t text;            /* cor__iso_text_kind (SIMPLE) */
+    uint16_t first;          /* first particle (SEQUENCE, CHOICE) */
+    uint16_t count;          /* particles */
+    uint16_t content;        /* SIMPLE_CONTENT: type index of the text */
+    uint16_t length_min;     /* characters, 0: none */
+    uint16_t length_max;     /* characters, 0: none */
+    uint8_t digits_total;    /* decimal totalDigits, 0: none */
+    uint8_t digits_fraction; /* decimal fractionDigits, 255: none */
+    uint8_t non_negative;    /* minInclusive 0 */
+    const char *pattern;     /* XSD pattern (a small regex subset) or NULL */
+    const char *enumeration; /* "A|B|C" or NULL */
 } cor__iso_type;
 
 typedef struct cor__iso_schema {
-    const char *definition;   /* "pacs.008.001.08" */
-    const char *root;         /* "Document" or "AppHdr" */
+    const char *definition;     /* "pacs.008.001.08" */
+    const char *root;           /* "Document" or "AppHdr" */
     const cor__iso_type *types; /* types[0] is the root element's type */
     uint32_t type_count;
     const cor__iso_particle *particles;
@@ -165,7 +165,7 @@ const char *cor__iso_text_check(const cor__iso_type *type, const char *text);
 size_t cor__iso_utf8_length(const char *text);
 
 /* "urn:iso:std:iso:20022:tech:xsd:" */
-#define COR_ISO_NS_PREFIX "urn:iso:std:iso:20022:tech:xsd:"
+#define COR_ISO_NS_PREFIX      "urn:iso:std:iso:20022:tech:xsd:"
 #define COR_ISO_NS_PREFIX_SIZE (sizeof(COR_ISO_NS_PREFIX) - 1u)
 
 #endif

@@ -20,21 +20,21 @@ typedef struct map_ctx {
     cor__iso_tree *tree;
     cor_iso_message *message;
     const cor_iso_parser_options *limits;
-    uint8_t ns;          /* namespace index of the part being mapped */
-    uint32_t part_root;  /* Document or AppHdr node; paths start below it */
-    int32_t tx_index;    /* -1 while mapping message-level data */
+    uint8_t ns;             /* namespace index of the part being mapped */
+    uint32_t part_root;     /* Document or AppHdr node; paths start below it */
+    int32_t tx_index;       /* -1 while mapping message-level data */
     const char **tx_reason; /* reject_reason of the transaction being mapped */
     bool group_failed;
     const cor__iso_schema *schema; /* of the part being mapped */
-    uint32_t msg_root;   /* FIToFICstmrCdtTrf etc.: transactions hang below it */
-    const char *tx_name; /* element holding one transaction, e.g. "CdtTrfTxInf" */
-    const char *tx_holder; /* NULL: transactions are children of msg_root; else the name of
-                            * the msg_root child that holds them (Undrlyg, Stmt...) */
-    uint32_t last_text;  /* node map_text read last, NONE if absent */
+    uint32_t msg_root;             /* FIToFICstmrCdtTrf etc.: transactions hang below it */
+    const char *tx_name;           /* element holding one transaction, e.g. "CdtTrfTxInf" */
+    const char *tx_holder;         /* NULL: transactions are children of msg_root; else the name of
+                                    * the msg_root child that holds them (Undrlyg, Stmt...) */
+    uint32_t last_text;            /* node map_text read last, NONE if absent */
 } map_ctx;
 
 #define NODE(ctx, index) (&(ctx)->tree->nodes[(index)])
-#define NONE COR_ISO_NODE_NONE
+#define NONE             COR_ISO_NODE_NONE
 
 /* ---- navigation ----------------------------------------------------------------------- */
 
@@ -87,7 +87,8 @@ static const char *map_attribute(const map_ctx *ctx, uint32_t node, const char *
 static uint32_t map_subtree_end(const map_ctx *ctx, uint32_t node)
 {
     uint32_t last = node;
-    while (NODE(ctx, last)->last_child != NONE) last = NODE(ctx, last)->last_child;
+    while (NODE(ctx, last)->last_child != NONE)
+        last = NODE(ctx, last)->last_child;
     return last;
 }
 
@@ -112,8 +113,7 @@ static void map_path_text(const map_ctx *ctx, uint32_t node, const char *leaf, c
         used = (size_t)snprintf(out, out_size, "AppHdr");
     }
     for (size_t i = count; i > 0; i--) {
-        int written = snprintf(out + used, out_size - used, "%s%s", used ? "/" : "",
-                               names[i - 1]);
+        int written = snprintf(out + used, out_size - used, "%s%s", used ? "/" : "", names[i - 1]);
         if (written < 0 || (size_t)written >= out_size - used) return;
         used += (size_t)written;
     }
@@ -177,8 +177,8 @@ static void map_schema_sequence(map_ctx *ctx, uint32_t node, const cor__iso_type
         cor__iso_node *entry = NODE(ctx, child);
         if (entry->kind != COR_ISO_NODE_ELEMENT) continue;
         if (entry->ns_index != ctx->ns) {
-            map_schema_fail(ctx, node, entry->name, "element from another namespace: ",
-                            entry->name);
+            map_schema_fail(ctx, node, entry->name,
+                            "element from another namespace: ", entry->name);
             return;
         }
         if (at < type->count && strcmp(particles[at].name, entry->name) == 0) {
@@ -199,8 +199,7 @@ static void map_schema_sequence(map_ctx *ctx, uint32_t node, const cor__iso_type
             count = 1;
         }
         if (particles[at].max != COR_ISO_SCHEMA_UNBOUNDED && count > particles[at].max) {
-            map_schema_fail(ctx, node, entry->name, "element repeated more often than allowed",
-                            "");
+            map_schema_fail(ctx, node, entry->name, "element repeated more often than allowed", "");
             return;
         }
         entry->schema_type = particles[at].type;
@@ -228,8 +227,7 @@ static void map_schema_choice(map_ctx *ctx, uint32_t node, const cor__iso_type *
             return;
         }
         if (chosen != UINT32_MAX && index != chosen) {
-            map_schema_fail(ctx, node, NULL, "choice allows one element, also got ",
-                            entry->name);
+            map_schema_fail(ctx, node, NULL, "choice allows one element, also got ", entry->name);
             return;
         }
         chosen = index;
@@ -271,7 +269,9 @@ static void map_schema_element(map_ctx *ctx, uint32_t node, const cor__iso_type 
             map_schema_choice(ctx, node, type);
         }
         break;
-    case COR_ISO_SCHEMA_SIMPLE: map_schema_text(ctx, node, type); break;
+    case COR_ISO_SCHEMA_SIMPLE:
+        map_schema_text(ctx, node, type);
+        break;
     case COR_ISO_SCHEMA_SIMPLE_CONTENT: {
         if (NODE(ctx, node)->checked) break;
         const char *currency = map_attribute(ctx, node, "Ccy");
@@ -282,7 +282,8 @@ static void map_schema_element(map_ctx *ctx, uint32_t node, const cor__iso_type 
         map_schema_text(ctx, node, &ctx->schema->types[type->content]);
         break;
     }
-    default: break; /* xs:any: signatures and supplementary data are not ours to judge */
+    default:
+        break; /* xs:any: signatures and supplementary data are not ours to judge */
     }
 }
 
@@ -319,8 +320,8 @@ static void map_schema_type_of(map_ctx *ctx, uint32_t node)
     uint16_t type = 0; /* the part root's type */
     for (uint32_t i = depth; i > 0 && type != COR_ISO_SCHEMA_TYPE_NONE; i--) {
         const cor__iso_type *parent = &ctx->schema->types[type];
-        bool container = parent->kind == COR_ISO_SCHEMA_SEQUENCE ||
-                         parent->kind == COR_ISO_SCHEMA_CHOICE;
+        bool container =
+            parent->kind == COR_ISO_SCHEMA_SEQUENCE || parent->kind == COR_ISO_SCHEMA_CHOICE;
         uint32_t index = container ? map_schema_find(ctx->schema->particles + parent->first, 0,
                                                      parent->count, NODE(ctx, chain[i - 1])->name)
                                    : UINT32_MAX;
@@ -441,8 +442,8 @@ static const char *map_lei(map_ctx *ctx, uint32_t node, const char *name, const 
 static const char *map_country(map_ctx *ctx, uint32_t node, const char *name)
 {
     const char *text = map_text(ctx, node, name, 2, false);
-    if (text != NULL && (strlen(text) != 2 || text[0] < 'A' || text[0] > 'Z' ||
-                         text[1] < 'A' || text[1] > 'Z')) {
+    if (text != NULL &&
+        (strlen(text) != 2 || text[0] < 'A' || text[0] > 'Z' || text[1] < 'A' || text[1] > 'Z')) {
         map_finding(ctx, node, name, "BE09", "country code is not two capital letters");
         return NULL;
     }
@@ -636,8 +637,10 @@ static bool map_decimal_e17(const char *text, cor_u128 *out)
     if (whole == 0 || whole > 18 || fraction > 17) return false;
     if (!cor_u128_parse(text, whole, &value)) return false;
     if (point != NULL && !cor_u128_parse(point + 1, fraction, &fraction_value)) return false;
-    for (int e = 0; e < 17; e++) value *= 10u;
-    for (size_t e = fraction; e < 17; e++) fraction_value *= 10u;
+    for (int e = 0; e < 17; e++)
+        value *= 10u;
+    for (size_t e = fraction; e < 17; e++)
+        fraction_value *= 10u;
     *out = value + fraction_value; /* < 10^35: fits */
     return true;
 }
@@ -686,7 +689,8 @@ static void map_group_totals(map_ctx *ctx, uint32_t root, const char *tx_name,
     const cor_iso_amount *total = &group->total_settlement;
     if (total->currency[0] == '\0' || !same_currency || first_currency == NULL) return;
     cor_u128 scaled = total->amount_minor;
-    for (int e = cor_iso_currency_exponent(total->currency); e < 17; e++) scaled *= 10u;
+    for (int e = cor_iso_currency_exponent(total->currency); e < 17; e++)
+        scaled *= 10u;
     if (!sum_ok || strcmp(total->currency, first_currency) != 0 || scaled != sum) {
         map_finding(ctx, header, "TtlIntrBkSttlmAmt", "AM09",
                     "total settlement amount does not equal the transactions");
@@ -781,7 +785,8 @@ static cor_error map_duplicates(map_ctx *ctx, uint32_t root, const char *tx_name
                             field == 0 ? "DUPL" : "DU05", "duplicate of an earlier transaction");
                 map_tx_end(ctx);
             }
-            while (i + 1 < count && strcmp(keys[i], keys[i + 1]) == 0) i++;
+            while (i + 1 < count && strcmp(keys[i], keys[i + 1]) == 0)
+                i++;
         }
     }
     cor_free(keys);
@@ -861,9 +866,8 @@ static void map_reason(map_ctx *ctx, uint32_t node, const char *block, bool requ
     }
 }
 
-static cor_error map_related_list(map_ctx *ctx, uint32_t parent, const char *name,
-                                  uint32_t *index, void (*each)(map_ctx *, uint32_t,
-                                                                cor_iso_related_tx *))
+static cor_error map_related_list(map_ctx *ctx, uint32_t parent, const char *name, uint32_t *index,
+                                  void (*each)(map_ctx *, uint32_t, cor_iso_related_tx *))
 {
     for (uint32_t node = map_child(ctx, parent, name); node != NONE;
          node = map_next(ctx, node, name)) {
@@ -884,8 +888,7 @@ static void map_status_tx(map_ctx *ctx, uint32_t node, cor_iso_related_tx *tx)
     map_original_ids(ctx, node, tx);
     tx->status = map_text(ctx, node, "TxSts", 4, false);
     if (tx->status != NULL && !cor_iso_tx_status_known(tx->status)) {
-        map_finding(ctx, node, "TxSts", "FF01",
-                    "not an ExternalPaymentTransactionStatus1Code");
+        map_finding(ctx, node, "TxSts", "FF01", "not an ExternalPaymentTransactionStatus1Code");
         tx->status = NULL;
     }
     map_reason(ctx, node, "StsRsnInf", false, tx);
@@ -1114,8 +1117,7 @@ static void map_balances(map_ctx *ctx, uint32_t report_node, cor_iso_report *rep
             return;
         }
         cor_iso_balance *balance = &report->balances[report->balance_count++];
-        balance->type =
-            map_text(ctx, map_path2(ctx, node, "Tp", "CdOrPrtry"), "Cd", 4, false);
+        balance->type = map_text(ctx, map_path2(ctx, node, "Tp", "CdOrPrtry"), "Cd", 4, false);
         map_amount(ctx, node, "Amt", false, &balance->amount);
         balance->credit = map_credit(ctx, node);
         balance->date = map_date_choice(ctx, node, "Dt", true);
@@ -1221,7 +1223,6 @@ static const char *map_definition(const map_ctx *ctx, uint32_t node)
     return uri + COR_ISO_NS_PREFIX_SIZE;
 }
 
-
 /* Finds AppHdr and Document by namespace anywhere in the tree. */
 static void map_find_parts(map_ctx *ctx, uint32_t *header_out, uint32_t *document_out)
 {
@@ -1281,16 +1282,35 @@ static cor_error map_document(map_ctx *ctx, uint32_t document, cor_iso_msg_type 
     ctx->tx_holder = map_kinds[type].tx_holder;
     cor_error rc = COR_OK;
     switch (type) {
-    case COR_ISO_MSG_PACS_008: rc = map_credit_transfers(ctx, root, true); break;
-    case COR_ISO_MSG_PACS_009: rc = map_credit_transfers(ctx, root, false); break;
-    case COR_ISO_MSG_PACS_002: rc = map_status_report(ctx, root); break;
-    case COR_ISO_MSG_PACS_004: rc = map_return(ctx, root); break;
-    case COR_ISO_MSG_PACS_028: rc = map_status_request(ctx, root); break;
-    case COR_ISO_MSG_CAMT_056: rc = map_cancellation(ctx, root); break;
-    case COR_ISO_MSG_CAMT_029: rc = map_resolution(ctx, root); break;
-    case COR_ISO_MSG_CAMT_053: rc = map_statement(ctx, root, "Stmt"); break;
-    case COR_ISO_MSG_CAMT_054: rc = map_statement(ctx, root, "Ntfctn"); break;
-    default: COR_UNREACHABLE();
+    case COR_ISO_MSG_PACS_008:
+        rc = map_credit_transfers(ctx, root, true);
+        break;
+    case COR_ISO_MSG_PACS_009:
+        rc = map_credit_transfers(ctx, root, false);
+        break;
+    case COR_ISO_MSG_PACS_002:
+        rc = map_status_report(ctx, root);
+        break;
+    case COR_ISO_MSG_PACS_004:
+        rc = map_return(ctx, root);
+        break;
+    case COR_ISO_MSG_PACS_028:
+        rc = map_status_request(ctx, root);
+        break;
+    case COR_ISO_MSG_CAMT_056:
+        rc = map_cancellation(ctx, root);
+        break;
+    case COR_ISO_MSG_CAMT_029:
+        rc = map_resolution(ctx, root);
+        break;
+    case COR_ISO_MSG_CAMT_053:
+        rc = map_statement(ctx, root, "Stmt");
+        break;
+    case COR_ISO_MSG_CAMT_054:
+        rc = map_statement(ctx, root, "Ntfctn");
+        break;
+    default:
+        COR_UNREACHABLE();
     }
     if (rc != COR_OK) return rc;
     /* Structure of everything outside the transactions, after the mapper's own findings so
@@ -1306,7 +1326,10 @@ cor_error cor__iso_map(cor__iso_tree *tree, const cor_iso_parser_options *limits
                        cor_iso_message *message)
 {
     COR_ASSERT(tree != NULL && tree->root != NONE);
-    map_ctx ctx = {.tree = tree, .message = message, .limits = limits, .tx_index = -1,
+    map_ctx ctx = {.tree = tree,
+                   .message = message,
+                   .limits = limits,
+                   .tx_index = -1,
                    .last_text = NONE,
                    .part_root = NONE};
     uint32_t header = NONE, document = NONE;

@@ -150,12 +150,10 @@ cor_error cor_iso_parser_open(const cor_iso_parser_options *options, cor_iso_par
         parser_limit(given.document_size_bytes_max, COR_ISO_DOCUMENT_SIZE_BYTES_DEFAULT,
                      COR_ISO_DOCUMENT_SIZE_BYTES_MAX);
     parser->limits.depth_max = parser_limit(given.depth_max, COR_ISO_DEPTH_MAX, COR_ISO_DEPTH_MAX);
-    parser->limits.element_count_max =
-        parser_limit(given.element_count_max, COR_ISO_ELEMENT_COUNT_DEFAULT,
-                     COR_ISO_ELEMENT_COUNT_MAX);
-    parser->limits.text_size_bytes_max =
-        parser_limit(given.text_size_bytes_max, COR_ISO_TEXT_SIZE_BYTES_DEFAULT,
-                     COR_ISO_TEXT_SIZE_BYTES_MAX);
+    parser->limits.element_count_max = parser_limit(
+        given.element_count_max, COR_ISO_ELEMENT_COUNT_DEFAULT, COR_ISO_ELEMENT_COUNT_MAX);
+    parser->limits.text_size_bytes_max = parser_limit(
+        given.text_size_bytes_max, COR_ISO_TEXT_SIZE_BYTES_DEFAULT, COR_ISO_TEXT_SIZE_BYTES_MAX);
     parser->limits.tx_count_max =
         parser_limit(given.tx_count_max, COR_ISO_TX_COUNT_DEFAULT, COR_ISO_TX_COUNT_MAX);
     cor_error rc = cor__iso_xml_open(&parser->limits, &parser->xml);

@@ -29,7 +29,8 @@ static size_t pattern_atom_size(const char *p)
     if (p[0] == '[' || p[0] == '(') {
         char close = p[0] == '[' ? ']' : ')';
         size_t i = 1;
-        while (p[i] != '\0' && p[i] != close) i += p[i] == '\\' && p[i + 1] != '\0' ? 2 : 1;
+        while (p[i] != '\0' && p[i] != close)
+            i += p[i] == '\\' && p[i + 1] != '\0' ? 2 : 1;
         COR_ASSERT(p[i] == close); /* generated patterns are well-formed */
         return i + 1;
     }
@@ -79,12 +80,14 @@ static size_t pattern_quantifier(const char *p, uint32_t *min, uint32_t *max)
     if (*p != '{') return 0;
     size_t i = 1;
     uint32_t low = 0, high = 0;
-    while (p[i] >= '0' && p[i] <= '9') low = low * 10u + (uint32_t)(p[i++] - '0');
+    while (p[i] >= '0' && p[i] <= '9')
+        low = low * 10u + (uint32_t)(p[i++] - '0');
     high = low;
     if (p[i] == ',') {
         i++;
         high = 0;
-        while (p[i] >= '0' && p[i] <= '9') high = high * 10u + (uint32_t)(p[i++] - '0');
+        while (p[i] >= '0' && p[i] <= '9')
+            high = high * 10u + (uint32_t)(p[i++] - '0');
     }
     COR_ASSERT(p[i] == '}');
     *min = low;

@@ -64,12 +64,23 @@ static void w_escaped(writer *w, const char *text)
     for (const char *p = text; *p != '\0'; p++) {
         const char *entity = NULL;
         switch (*p) {
-        case '&': entity = "&amp;"; break;
-        case '<': entity = "&lt;"; break;
-        case '>': entity = "&gt;"; break;
-        case '"': entity = "&quot;"; break;
-        case '\'': entity = "&apos;"; break;
-        default: break;
+        case '&':
+            entity = "&amp;";
+            break;
+        case '<':
+            entity = "&lt;";
+            break;
+        case '>':
+            entity = "&gt;";
+            break;
+        case '"':
+            entity = "&quot;";
+            break;
+        case '\'':
+            entity = "&apos;";
+            break;
+        default:
+            break;
         }
         if (entity == NULL) continue;
         w_bytes(w, run, (size_t)(p - run));
@@ -255,8 +266,7 @@ static void w_group_header(writer *w, const cor_iso_message *m, bool settlement)
         snprintf(count, sizeof(count), "%u", m->tx_count);
         w_text(w, "NbOfTxs", count, true);
         w_text(w, "CtrlSum", group->control_sum, false);
-        w_amount(w, m->type == COR_ISO_MSG_PACS_004 ? "TtlRtrdIntrBkSttlmAmt"
-                                                    : "TtlIntrBkSttlmAmt",
+        w_amount(w, m->type == COR_ISO_MSG_PACS_004 ? "TtlRtrdIntrBkSttlmAmt" : "TtlIntrBkSttlmAmt",
                  &group->total_settlement, false);
         w_checked(w, "IntrBkSttlmDt", group->settlement_date, cor_iso_date_valid);
         w_open(w, "SttlmInf");
@@ -315,7 +325,8 @@ static void w_credit_transfers(writer *w, const cor_iso_message *m, bool custome
 {
     w_group_header(w, m, true);
     if (m->tx_count == 0) w_fail(w, COR_ERR_INVALID);
-    for (uint32_t i = 0; i < m->tx_count; i++) w_credit_transfer(w, &m->transfers[i], customer);
+    for (uint32_t i = 0; i < m->tx_count; i++)
+        w_credit_transfer(w, &m->transfers[i], customer);
 }
 
 /* ---- related transactions ------------------------------------------------------------- */
@@ -459,7 +470,8 @@ static void w_resolution(writer *w, const cor_iso_message *m)
         w_checked(w, "OrgnlUETR", tx->original_uetr, cor_iso_uetr_valid);
         if (tx->status != NULL) {
             bool known = false;
-            for (size_t s = 0; statuses[s] != NULL; s++) known |= !strcmp(tx->status, statuses[s]);
+            for (size_t s = 0; statuses[s] != NULL; s++)
+                known |= !strcmp(tx->status, statuses[s]);
             if (!known) w_fail(w, COR_ERR_INVALID);
         }
         w_text(w, "TxCxlSts", tx->status, false);
@@ -573,7 +585,8 @@ static void w_statement(writer *w, const cor_iso_message *m, const char *name)
         w_date_choice(w, "Dt", balance->date, true);
         w_close(w, "Bal");
     }
-    for (uint32_t i = 0; i < m->tx_count; i++) w_entry(w, &m->entries[i]);
+    for (uint32_t i = 0; i < m->tx_count; i++)
+        w_entry(w, &m->entries[i]);
     w_close(w, name);
 }
 
@@ -610,10 +623,14 @@ static void w_app_header(writer *w, const cor_iso_message *m)
 }
 
 static const char *const w_roots[COR_ISO_MSG_TYPE_COUNT] = {
-    [COR_ISO_MSG_PACS_008] = "FIToFICstmrCdtTrf", [COR_ISO_MSG_PACS_002] = "FIToFIPmtStsRpt",
-    [COR_ISO_MSG_PACS_004] = "PmtRtr",            [COR_ISO_MSG_PACS_009] = "FICdtTrf",
-    [COR_ISO_MSG_PACS_028] = "FIToFIPmtStsReq",   [COR_ISO_MSG_CAMT_056] = "FIToFIPmtCxlReq",
-    [COR_ISO_MSG_CAMT_029] = "RsltnOfInvstgtn",   [COR_ISO_MSG_CAMT_053] = "BkToCstmrStmt",
+    [COR_ISO_MSG_PACS_008] = "FIToFICstmrCdtTrf",
+    [COR_ISO_MSG_PACS_002] = "FIToFIPmtStsRpt",
+    [COR_ISO_MSG_PACS_004] = "PmtRtr",
+    [COR_ISO_MSG_PACS_009] = "FICdtTrf",
+    [COR_ISO_MSG_PACS_028] = "FIToFIPmtStsReq",
+    [COR_ISO_MSG_CAMT_056] = "FIToFIPmtCxlReq",
+    [COR_ISO_MSG_CAMT_029] = "RsltnOfInvstgtn",
+    [COR_ISO_MSG_CAMT_053] = "BkToCstmrStmt",
     [COR_ISO_MSG_CAMT_054] = "BkToCstmrDbtCdtNtfctn",
 };
 
@@ -625,16 +642,35 @@ static void w_document(writer *w, const cor_iso_message *m)
     w_str(w, "\">");
     w_open(w, root);
     switch (m->type) {
-    case COR_ISO_MSG_PACS_008: w_credit_transfers(w, m, true); break;
-    case COR_ISO_MSG_PACS_009: w_credit_transfers(w, m, false); break;
-    case COR_ISO_MSG_PACS_002: w_status_report(w, m); break;
-    case COR_ISO_MSG_PACS_004: w_return(w, m); break;
-    case COR_ISO_MSG_PACS_028: w_status_request(w, m); break;
-    case COR_ISO_MSG_CAMT_056: w_cancellation(w, m); break;
-    case COR_ISO_MSG_CAMT_029: w_resolution(w, m); break;
-    case COR_ISO_MSG_CAMT_053: w_statement(w, m, "Stmt"); break;
-    case COR_ISO_MSG_CAMT_054: w_statement(w, m, "Ntfctn"); break;
-    default: COR_UNREACHABLE();
+    case COR_ISO_MSG_PACS_008:
+        w_credit_transfers(w, m, true);
+        break;
+    case COR_ISO_MSG_PACS_009:
+        w_credit_transfers(w, m, false);
+        break;
+    case COR_ISO_MSG_PACS_002:
+        w_status_report(w, m);
+        break;
+    case COR_ISO_MSG_PACS_004:
+        w_return(w, m);
+        break;
+    case COR_ISO_MSG_PACS_028:
+        w_status_request(w, m);
+        break;
+    case COR_ISO_MSG_CAMT_056:
+        w_cancellation(w, m);
+        break;
+    case COR_ISO_MSG_CAMT_029:
+        w_resolution(w, m);
+        break;
+    case COR_ISO_MSG_CAMT_053:
+        w_statement(w, m, "Stmt");
+        break;
+    case COR_ISO_MSG_CAMT_054:
+        w_statement(w, m, "Ntfctn");
+        break;
+    default:
+        COR_UNREACHABLE();
     }
     w_close(w, root);
     w_str(w, "</Document>");
@@ -656,9 +692,8 @@ cor_error cor_iso_serialize(const cor_iso_message *message, unsigned flags, char
     if (w.data == NULL) return COR_ERR_NOMEM;
     w.data[0] = '\0';
     w_str(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    bool header = message->header.present &&
-                  ((flags & COR_ISO_SERIALIZE_WITH_HEADER) != 0 ||
-                   message->type == COR_ISO_MSG_HEAD_001);
+    bool header = message->header.present && ((flags & COR_ISO_SERIALIZE_WITH_HEADER) != 0 ||
+                                              message->type == COR_ISO_MSG_HEAD_001);
     if (message->type == COR_ISO_MSG_HEAD_001) {
         if (!message->header.present) w_fail(&w, COR_ERR_INVALID);
         w_app_header(&w, message);

@@ -26,7 +26,7 @@
 #include "common/assert.h"
 #include "iso20022/iso_internal.h"
 
-#define XML_XINCLUDE_NS "http://www.w3.org/2001/XInclude"
+#define XML_XINCLUDE_NS     "http://www.w3.org/2001/XInclude"
 #define XML_XINCLUDE_NS_OLD "http://www.w3.org/2003/XInclude"
 
 struct cor__iso_xml {
@@ -37,13 +37,13 @@ struct cor__iso_xml {
     uint32_t node_capacity;
     /* Per document state. */
     cor_iso_message *message;
-    uint32_t current;          /* open element, COR_ISO_NODE_NONE at top level */
+    uint32_t current; /* open element, COR_ISO_NODE_NONE at top level */
     uint32_t depth;
-    char *text;                /* scratch for the open element's text */
+    char *text; /* scratch for the open element's text */
     uint32_t text_size;
     bool failed;
     cor_error error;
-    const xmlChar *last_uri;   /* namespace cache: libxml2 dictionary pointer */
+    const xmlChar *last_uri; /* namespace cache: libxml2 dictionary pointer */
     uint32_t last_uri_index;
 };
 
@@ -91,9 +91,8 @@ static void xml_on_subset(void *user, const xmlChar *name, const xmlChar *extern
     xml_fail(user, COR_ERR_PARSE, "dtd not allowed (document type declaration refused)");
 }
 
-static void xml_on_entity_decl(void *user, const xmlChar *name, int type,
-                               const xmlChar *public_id, const xmlChar *system_id,
-                               xmlChar *content)
+static void xml_on_entity_decl(void *user, const xmlChar *name, int type, const xmlChar *public_id,
+                               const xmlChar *system_id, xmlChar *content)
 {
     (void)type;
     (void)public_id;
@@ -251,9 +250,8 @@ static void xml_on_start(void *user, const xmlChar *local_name, const xmlChar *p
                      xml->limits.text_size_bytes_max);
             return;
         }
-        uint32_t attribute_index =
-            xml_node_add(xml, attribute[0], strlen((const char *)attribute[0]), 0,
-                         COR_ISO_NODE_ATTRIBUTE);
+        uint32_t attribute_index = xml_node_add(
+            xml, attribute[0], strlen((const char *)attribute[0]), 0, COR_ISO_NODE_ATTRIBUTE);
         if (attribute_index == COR_ISO_NODE_NONE) return;
         const char *value =
             cor__iso_arena_copy(xml->message, (const char *)attribute[3], value_size);
@@ -387,8 +385,8 @@ cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_si
     *tree_out = NULL;
     xml->message = message;
     if (data_size > xml->limits.document_size_bytes_max) {
-        cor__iso_finding_add(message, -1, "FF01", "", "document of %zu bytes exceeds %u",
-                             data_size, xml->limits.document_size_bytes_max);
+        cor__iso_finding_add(message, -1, "FF01", "", "document of %zu bytes exceeds %u", data_size,
+                             xml->limits.document_size_bytes_max);
         return COR_ERR_LIMIT;
     }
     /* Text, names and NULs fit in 3x the input: encoding conversion to UTF-8 at most
@@ -418,8 +416,8 @@ cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_si
     /* The array holds every node this input can produce (4 bytes per node at least); the
      * configured limit still applies when it is lower. */
     uint32_t node_limit = xml->limits.element_count_max;
-    xml->limits.element_count_max = xml->node_capacity < node_limit ? xml->node_capacity
-                                                                    : node_limit;
+    xml->limits.element_count_max =
+        xml->node_capacity < node_limit ? xml->node_capacity : node_limit;
     int status = xmlParseChunk(xml->context, data + head_size, (int)(data_size - head_size), 1);
     xml->limits.element_count_max = node_limit;
     if (xml->failed) return xml->error;

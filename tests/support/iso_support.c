@@ -25,7 +25,8 @@ void cor_test_iso_require_data(void)
     if (stat(manifest, &info) != 0 || stat(schema, &info) != 0) {
         cr_assert_fail("ISO 20022 test data missing: expected '%s' (samples/ and xsd/); run "
                        "tests from the repository root with shared/ cloned beside it, or set "
-                       "COR_ISO20022_DIR", COR_TEST_ISO_DIR);
+                       "COR_ISO20022_DIR",
+                       COR_TEST_ISO_DIR);
     }
 }
 

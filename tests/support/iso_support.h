@@ -29,7 +29,7 @@ bool cor_test_iso_equal(const cor_iso_message *a, const cor_iso_message *b, char
 
 /* parse(serialize(x)) must equal x field by field, serialize it again to the same bytes, and
  * the first serialization must validate against the official XSD. false with error text. */
-bool cor_test_iso_roundtrip(cor_iso_parser *parser, const cor_iso_message *message,
-                            char *error, size_t error_size);
+bool cor_test_iso_roundtrip(cor_iso_parser *parser, const cor_iso_message *message, char *error,
+                            size_t error_size);
 
 #endif

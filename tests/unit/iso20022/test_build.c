@@ -6,23 +6,23 @@
 #include "../../support/iso_support.h"
 #include "corridor/iso20022.h"
 
-#define BUILD_REQUEST                                                                         \
-    "<Envelope xmlns=\"urn:swift:xsd:envelope\"><AppHdr xmlns=\"urn:iso:std:iso:20022:tech:"    \
-    "xsd:head.001.001.02\"><Fr><FIId><FinInstnId><BICFI>BANKRUMM</BICFI></FinInstnId></FIId>"   \
-    "</Fr><To><FIId><FinInstnId><BICFI>CBRFRUMM</BICFI></FinInstnId></FIId></To><BizMsgIdr>R1"  \
-    "</BizMsgIdr><MsgDefIdr>pacs.008.001.08</MsgDefIdr><CreDt>2026-07-02T10:00:00Z</CreDt>"     \
-    "</AppHdr><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\">"              \
-    "<FIToFICstmrCdtTrf><GrpHdr><MsgId>R1</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm>"      \
-    "<NbOfTxs>2</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>"               \
-    "<CdtTrfTxInf><PmtId><InstrId>I1</InstrId><EndToEndId>E1</EndToEndId><UETR>"               \
-    "8a562c67-ca16-48ba-b074-65581be6f001</UETR></PmtId><IntrBkSttlmAmt Ccy=\"RUB\">5.00"       \
-    "</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm></Dbtr><DbtrAgt><FinInstnId><BICFI>" \
-    "BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI>"       \
-    "</FinInstnId></CdtrAgt><Cdtr><Nm>B</Nm></Cdtr></CdtTrfTxInf>"                             \
-    "<CdtTrfTxInf><PmtId><EndToEndId>E2</EndToEndId></PmtId><IntrBkSttlmAmt Ccy=\"RUB\">1.001"  \
-    "</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm></Dbtr><DbtrAgt><FinInstnId><BICFI>" \
-    "BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI>"       \
-    "</FinInstnId></CdtrAgt><Cdtr><Nm>B</Nm></Cdtr></CdtTrfTxInf></FIToFICstmrCdtTrf>"         \
+#define BUILD_REQUEST                                                                              \
+    "<Envelope xmlns=\"urn:swift:xsd:envelope\"><AppHdr xmlns=\"urn:iso:std:iso:20022:tech:"       \
+    "xsd:head.001.001.02\"><Fr><FIId><FinInstnId><BICFI>BANKRUMM</BICFI></FinInstnId></FIId>"      \
+    "</Fr><To><FIId><FinInstnId><BICFI>CBRFRUMM</BICFI></FinInstnId></FIId></To><BizMsgIdr>R1"     \
+    "</BizMsgIdr><MsgDefIdr>pacs.008.001.08</MsgDefIdr><CreDt>2026-07-02T10:00:00Z</CreDt>"        \
+    "</AppHdr><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\">"                 \
+    "<FIToFICstmrCdtTrf><GrpHdr><MsgId>R1</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm>"          \
+    "<NbOfTxs>2</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>"                  \
+    "<CdtTrfTxInf><PmtId><InstrId>I1</InstrId><EndToEndId>E1</EndToEndId><UETR>"                   \
+    "8a562c67-ca16-48ba-b074-65581be6f001</UETR></PmtId><IntrBkSttlmAmt Ccy=\"RUB\">5.00"          \
+    "</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm></Dbtr><DbtrAgt><FinInstnId><BICFI>"    \
+    "BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI>"          \
+    "</FinInstnId></CdtrAgt><Cdtr><Nm>B</Nm></Cdtr></CdtTrfTxInf>"                                 \
+    "<CdtTrfTxInf><PmtId><EndToEndId>E2</EndToEndId></PmtId><IntrBkSttlmAmt Ccy=\"RUB\">1.001"     \
+    "</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm></Dbtr><DbtrAgt><FinInstnId><BICFI>"    \
+    "BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI>"          \
+    "</FinInstnId></CdtrAgt><Cdtr><Nm>B</Nm></Cdtr></CdtTrfTxInf></FIToFICstmrCdtTrf>"             \
     "</Document></Envelope>"
 
 Test(iso20022_build, status_report_answers_each_transaction)
@@ -36,8 +36,8 @@ Test(iso20022_build, status_report_answers_each_transaction)
     cr_assert_eq(request.rejected_tx_count, 1);
     cor_iso_related_tx related[2];
     cor_iso_message report;
-    cr_assert_eq(cor_iso_status_report_init(&request, "A1", "2026-07-02T10:00:01Z", "ACSC",
-                                            related, &report),
+    cr_assert_eq(cor_iso_status_report_init(&request, "A1", "2026-07-02T10:00:01Z", "ACSC", related,
+                                            &report),
                  COR_OK);
     cr_assert_eq(report.type, COR_ISO_MSG_PACS_002);
     cr_assert_str_eq(report.related[0].status, "ACSC");
@@ -56,11 +56,11 @@ Test(iso20022_build, status_report_answers_each_transaction)
     report.group.group_status = cor_iso_group_status_of(related, 2);
     cr_assert_str_eq(report.group.group_status, "RJCT");
     cr_assert(cor_test_iso_roundtrip(parser, &report, error, sizeof(error)), "%s", error);
-    cr_assert_eq(cor_iso_status_report_init(&request, "A1", "2026-07-02T10:00:01Z", "XXXX",
-                                            related, &report),
+    cr_assert_eq(cor_iso_status_report_init(&request, "A1", "2026-07-02T10:00:01Z", "XXXX", related,
+                                            &report),
                  COR_ERR_INVALID);
-    cr_assert_eq(cor_iso_status_report_init(&request, NULL, "2026-07-02T10:00:01Z", "ACSC",
-                                            related, &report),
+    cr_assert_eq(cor_iso_status_report_init(&request, NULL, "2026-07-02T10:00:01Z", "ACSC", related,
+                                            &report),
                  COR_ERR_INVALID);
     cor_iso_message_release(&request);
     cor_iso_parser_close(parser);
@@ -85,10 +85,10 @@ Test(iso20022_build, statement_balances)
     cor_iso_message_init(&m);
     m.type = COR_ISO_MSG_CAMT_053;
     m.report.balance_count = 2;
-    m.report.balances[0] = (cor_iso_balance){.type = "OPBD", .credit = true,
-                                             .amount = {.amount_minor = 1000, .currency = "IRR"}};
-    m.report.balances[1] = (cor_iso_balance){.type = "CLBD", .credit = false,
-                                             .amount = {.amount_minor = 500, .currency = "IRR"}};
+    m.report.balances[0] = (cor_iso_balance){
+        .type = "OPBD", .credit = true, .amount = {.amount_minor = 1000, .currency = "IRR"}};
+    m.report.balances[1] = (cor_iso_balance){
+        .type = "CLBD", .credit = false, .amount = {.amount_minor = 500, .currency = "IRR"}};
     cor_iso_entry entries[3] = {
         {.amount = {.amount_minor = 2000, .currency = "IRR"}, .credit = false, .status = "BOOK"},
         {.amount = {.amount_minor = 500, .currency = "IRR"}, .credit = true, .status = "BOOK"},

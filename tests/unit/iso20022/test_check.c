@@ -11,7 +11,7 @@ Test(iso20022_check, bic)
     cr_assert(cor_iso_bic_valid("CDEFUS01XXX"));
     cr_assert_not(cor_iso_bic_valid("WRONGUS33XXX")); /* 12 characters */
     cr_assert_not(cor_iso_bic_valid("NOTABIC"));
-    cr_assert_not(cor_iso_bic_valid("DEUT1EFF"));     /* country must be letters */
+    cr_assert_not(cor_iso_bic_valid("DEUT1EFF")); /* country must be letters */
     cr_assert_not(cor_iso_bic_valid("deutdeff"));
     cr_assert_not(cor_iso_bic_valid(""));
     cr_assert_not(cor_iso_bic_valid(NULL));

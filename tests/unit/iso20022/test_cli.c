@@ -14,16 +14,16 @@
 
 extern char **environ;
 
-#define CLI_VALID                                                                          \
-    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03\"><FIToFIPmtStsReq>"  \
-    "<GrpHdr><MsgId>Q1</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm></GrpHdr><OrgnlGrpInf>" \
-    "<OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>"  \
+#define CLI_VALID                                                                                  \
+    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03\"><FIToFIPmtStsReq>"         \
+    "<GrpHdr><MsgId>Q1</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm></GrpHdr><OrgnlGrpInf>"       \
+    "<OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>"        \
     "<TxInf><OrgnlEndToEndId>E1</OrgnlEndToEndId></TxInf></FIToFIPmtStsReq></Document>\n"
 
-#define CLI_BAD_DATE                                                                       \
-    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03\"><FIToFIPmtStsReq>"  \
-    "<GrpHdr><MsgId>Q2</MsgId><CreDtTm>2026-02-30T10:00:00Z</CreDtTm></GrpHdr><OrgnlGrpInf>" \
-    "<OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>"  \
+#define CLI_BAD_DATE                                                                               \
+    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03\"><FIToFIPmtStsReq>"         \
+    "<GrpHdr><MsgId>Q2</MsgId><CreDtTm>2026-02-30T10:00:00Z</CreDtTm></GrpHdr><OrgnlGrpInf>"       \
+    "<OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>"        \
     "</FIToFIPmtStsReq></Document>\n"
 
 static const char *cli_binary(void)
@@ -45,11 +45,12 @@ static int cli_run(const char *const *args, char *out, size_t out_size)
     char *argv[16];
     argv[0] = (char *)cli_binary();
     size_t count = 1;
-    for (; args[count - 1] != NULL && count < 15; count++) argv[count] = (char *)args[count - 1];
+    for (; args[count - 1] != NULL && count < 15; count++)
+        argv[count] = (char *)args[count - 1];
     argv[count] = NULL;
     pid_t pid = 0;
-    cr_assert_eq(posix_spawn(&pid, argv[0], &actions, NULL, argv, environ), 0,
-                 "cannot start %s", argv[0]);
+    cr_assert_eq(posix_spawn(&pid, argv[0], &actions, NULL, argv, environ), 0, "cannot start %s",
+                 argv[0]);
     int status = 0;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     posix_spawn_file_actions_destroy(&actions);

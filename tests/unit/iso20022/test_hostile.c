@@ -22,9 +22,9 @@ static void hostile_teardown(void)
     cor_iso_parser_close(hostile_parser);
 }
 
-#define HOSTILE_VALID                                                                      \
-    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10\"><FIToFIPmtStsRpt>"   \
-    "<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"              \
+#define HOSTILE_VALID                                                                              \
+    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10\"><FIToFIPmtStsRpt>"         \
+    "<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"                     \
     "</FIToFIPmtStsRpt></Document>"
 
 /* Expects the refusal, then checks that the same parser still reads a valid document (a
@@ -78,8 +78,10 @@ Test(iso20022_hostile, depth_bomb_limited)
     size_t size = depth * 7 + 16;
     char *xml = malloc(size);
     size_t at = 0;
-    for (size_t i = 0; i < depth; i++) at += (size_t)snprintf(xml + at, size - at, "<a>");
-    for (size_t i = 0; i < depth; i++) at += (size_t)snprintf(xml + at, size - at, "</a>");
+    for (size_t i = 0; i < depth; i++)
+        at += (size_t)snprintf(xml + at, size - at, "<a>");
+    for (size_t i = 0; i < depth; i++)
+        at += (size_t)snprintf(xml + at, size - at, "</a>");
     hostile_expect(xml, at, COR_ERR_LIMIT, "nested deeper");
     free(xml);
 }
@@ -104,7 +106,8 @@ Test(iso20022_hostile, element_flood_limited)
     size_t size = count * 4 + 16;
     char *xml = malloc(size);
     size_t at = (size_t)snprintf(xml, size, "<a>");
-    for (size_t i = 0; i < count; i++) at += (size_t)snprintf(xml + at, size - at, "<b/>");
+    for (size_t i = 0; i < count; i++)
+        at += (size_t)snprintf(xml + at, size - at, "<b/>");
     at += (size_t)snprintf(xml + at, size - at, "</a>");
     cr_assert_eq(cor_iso_parse(parser, xml, at, &hostile_message), COR_ERR_LIMIT);
     cr_assert_not_null(strstr(hostile_message.findings[0].text, "elements"));

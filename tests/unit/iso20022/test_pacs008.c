@@ -18,8 +18,11 @@ static void p008_build(cor_iso_message *m, cor_iso_credit_transfer *txs, uint32_
     memset(txs, 0, sizeof(*txs) * count);
     cor_iso_message_init(m);
     m->type = COR_ISO_MSG_PACS_008;
-    m->header = (cor_iso_app_header){.present = true, .from = p008_bank_a, .to = p008_bank_b,
-                                     .business_msg_id = "GEN-1", .msg_def_id = "pacs.008.001.08",
+    m->header = (cor_iso_app_header){.present = true,
+                                     .from = p008_bank_a,
+                                     .to = p008_bank_b,
+                                     .business_msg_id = "GEN-1",
+                                     .msg_def_id = "pacs.008.001.08",
                                      .created = "2026-07-02T10:30:00Z"};
     m->group.msg_id = "GEN-1";
     m->group.created = "2026-07-02T10:30:00.5+03:30";
@@ -62,15 +65,16 @@ Test(iso20022_pacs008, generated_batch_round_trips_and_validates)
     m.type = COR_ISO_MSG_PACS_009;
     char *xml = NULL;
     size_t size = 0;
-    cr_assert_eq(cor_iso_serialize(&m, COR_ISO_SERIALIZE_WITH_HEADER, &xml, &size),
-                 COR_ERR_INVALID, "MsgDefIdr pacs.008 on a pacs.009 must be refused");
+    cr_assert_eq(cor_iso_serialize(&m, COR_ISO_SERIALIZE_WITH_HEADER, &xml, &size), COR_ERR_INVALID,
+                 "MsgDefIdr pacs.008 on a pacs.009 must be refused");
     m.header.msg_def_id = NULL; /* filled in from the type */
     for (uint32_t i = 0; i < P008_TX_COUNT; i++) {
         txs[i].debtor = (cor_iso_party){.bic = "BANKRUMM", .name = "Bank A"};
         txs[i].creditor = (cor_iso_party){.bic = "BANKIRTH", .country = "IR"};
     }
     cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID, "ChrgBr on pacs.009");
-    for (uint32_t i = 0; i < P008_TX_COUNT; i++) txs[i].charge_bearer = NULL;
+    for (uint32_t i = 0; i < P008_TX_COUNT; i++)
+        txs[i].charge_bearer = NULL;
     cr_assert(cor_test_iso_roundtrip(parser, &m, error, sizeof(error)), "%s", error);
     cor_iso_parser_close(parser);
 }
@@ -106,7 +110,8 @@ Test(iso20022_pacs008, each_transaction_gets_its_own_reason)
         "<IntrBkSttlmAmt Ccy=\"IRR\">1.011</IntrBkSttlmAmt>",
         "<IntrBkSttlmAmt Ccy=\"RUB\">1.02</IntrBkSttlmAmt>",
         "<IntrBkSttlmAmt Ccy=\"ABC\">1.02</IntrBkSttlmAmt>",
-        "<InstrId>INSTR-3</InstrId>", "<InstrId>INSTR-2</InstrId>",
+        "<InstrId>INSTR-3</InstrId>",
+        "<InstrId>INSTR-2</InstrId>",
         "<IntrBkSttlmAmt Ccy=\"RUB\">1.04</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>Debtor "
         "&lt;&amp;&gt; &quot;Co&quot;</Nm><PstlAdr><Ctry>RU</Ctry></PstlAdr></Dbtr><DbtrAcct><Id>"
         "<IBAN>DE89370400440532013000</IBAN>",

@@ -33,13 +33,11 @@ static const sample_expectation sample_rejections[] = {
     {"pacs.008/rust-iso__pacs.008.001.08-cross-field_invalid.xml", "FF01", "SttlmInf"},
     {"pacs.002/fednow-oss__conformance__pacs002_unknown-status.xml", "FF01", "TxSts"},
     {"pacs.002/prowide__pacs.002-CDATA.xml", "FF01", "unsupported"},
-    {"pacs.004/fednow-oss__conformance__pacs004_missing-return-reason.xml", "FF01",
-     "unsupported"},
+    {"pacs.004/fednow-oss__conformance__pacs004_missing-return-reason.xml", "FF01", "unsupported"},
     {"pacs.028/fednow-oss__conformance__pacs028_missing-original.xml", "FF01", "OrgnlGrpInf"},
     {"camt.056/fednow-oss__conformance__camt056_missing-cancellation-reason.xml", "MS03",
      "CxlRsnInf"},
-    {"camt.029/fednow-oss__conformance__camt029_rjcr-without-reason.xml", "MS03",
-     "CxlStsRsnInf"},
+    {"camt.029/fednow-oss__conformance__camt029_rjcr-without-reason.xml", "MS03", "CxlStsRsnInf"},
     {"camt.054/cbpr-ur__camt_054_2025_invalid.xml", "FF01", "CreDt"},
     {"camt.054/cbpr-ur__camt_054_2025_invalid.xml", "RC01", "BICFI"},
     {"camt.054/cbpr-ur__camt_054_2025_invalid.xml", "AM11", "Amt"},
@@ -52,8 +50,7 @@ static const sample_expectation sample_rejections[] = {
     {"malformed/rust-iso__not-well-formed.xml", "FF01", "not well-formed"},
     {"malformed/rust-iso__unbound-namespace.xml", "FF01", "not well-formed"},
     /* Manifest "accept" files of versions we do not support: refused, naming the version. */
-    {"pacs.008/ballerina-mx2mt__CBPRplus_p.2.1.1_pacs.008-AtoB_v12.xml", "FF01",
-     "pacs.008.001.12"},
+    {"pacs.008/ballerina-mx2mt__CBPRplus_p.2.1.1_pacs.008-AtoB_v12.xml", "FF01", "pacs.008.001.12"},
     {"pacs.008/prowide__pacs.008.001.07.xml", "FF01", "pacs.008.001.07"},
     {"pacs.009/prowide__pacs.009.001.07.xml", "FF01", "pacs.009.001.07"},
     {"pacs.004/fednow-oss__pacs004_valid.xml", "FF01", "pacs.004.001.10"},
@@ -70,8 +67,7 @@ static const sample_expectation sample_rejections[] = {
 
 #define SAMPLE_REJECTION_COUNT (sizeof(sample_rejections) / sizeof(sample_rejections[0]))
 
-static bool sample_has_finding(const cor_iso_message *message, const char *reason,
-                               const char *text)
+static bool sample_has_finding(const cor_iso_message *message, const char *reason, const char *text)
 {
     for (uint32_t i = 0; i < message->finding_count; i++) {
         const cor_iso_finding *finding = &message->findings[i];
@@ -158,9 +154,9 @@ Test(iso20022_samples, manifest_rejections_name_the_finding)
         cor_error rc = sample_parse(parser, expect->file, &message);
         cr_assert(rc != COR_OK || message.finding_total > 0, "%s accepted", expect->file);
         cr_assert(sample_has_finding(&message, expect->reason, expect->text),
-                  "%s: no %s finding about '%s' (first: %s %s %s)", expect->file,
-                  expect->reason, expect->text, message.findings[0].reason,
-                  message.findings[0].path, message.findings[0].text);
+                  "%s: no %s finding about '%s' (first: %s %s %s)", expect->file, expect->reason,
+                  expect->text, message.findings[0].reason, message.findings[0].path,
+                  message.findings[0].text);
     }
     cor_iso_message_release(&message);
     cor_iso_parser_close(parser);

@@ -11,19 +11,19 @@
 #include "corridor/iso20022.h"
 #include "iso20022/iso_internal.h"
 
-#define SCHEMA_HEAD                                                                           \
-    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"><FIToFICstmrCdtTrf>"   \
-    "<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm><NbOfTxs>2</NbOfTxs>"      \
+#define SCHEMA_HEAD                                                                                \
+    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"><FIToFICstmrCdtTrf>"       \
+    "<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm><NbOfTxs>2</NbOfTxs>"          \
     "<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>"
-#define SCHEMA_TAIL "</FIToFICstmrCdtTrf></Document>"
-#define SCHEMA_TX_OPEN "<CdtTrfTxInf><PmtId><EndToEndId>E</EndToEndId></PmtId>"
+#define SCHEMA_TAIL      "</FIToFICstmrCdtTrf></Document>"
+#define SCHEMA_TX_OPEN   "<CdtTrfTxInf><PmtId><EndToEndId>E</EndToEndId></PmtId>"
 #define SCHEMA_TX_AMOUNT "<IntrBkSttlmAmt Ccy=\"EUR\">1.00</IntrBkSttlmAmt>"
-#define SCHEMA_TX_REST                                                                        \
-    "<ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm>"                                                    \
-    "</Dbtr><DbtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt>"      \
+#define SCHEMA_TX_REST                                                                             \
+    "<ChrgBr>SLEV</ChrgBr><Dbtr><Nm>A</Nm>"                                                        \
+    "</Dbtr><DbtrAgt><FinInstnId><BICFI>BANKRUMM</BICFI></FinInstnId></DbtrAgt><CdtrAgt>"          \
     "<FinInstnId><BICFI>BANKIRTH</BICFI></FinInstnId></CdtrAgt><Cdtr><Nm>B</Nm></Cdtr>"
 #define SCHEMA_TX_BODY SCHEMA_TX_AMOUNT SCHEMA_TX_REST
-#define SCHEMA_TX SCHEMA_TX_OPEN SCHEMA_TX_BODY "</CdtTrfTxInf>"
+#define SCHEMA_TX      SCHEMA_TX_OPEN SCHEMA_TX_BODY "</CdtTrfTxInf>"
 
 static cor_iso_parser *schema_parser;
 static cor_iso_message schema_message;
@@ -82,7 +82,7 @@ Test(iso20022_schema, transaction_structure_is_per_transaction)
                      "</Cdtr></CdtTrfTxInf>",
                      "PmtId", "out of order");
     schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_AMOUNT "<SttlmPrty>FAST</SttlmPrty>" SCHEMA_TX_REST
-                                    "</CdtTrfTxInf>",
+                                                     "</CdtTrfTxInf>",
                      "SttlmPrty", "not in the schema's list");
     schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_BODY "<UltmtCdtr><CtryOfRes>usa</CtryOfRes>"
                                                    "</UltmtCdtr></CdtTrfTxInf>",
@@ -100,8 +100,8 @@ Test(iso20022_schema, transaction_structure_is_per_transaction)
     schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_BODY "<Purp><Cd>GDDS</Cd><Prtry>X</Prtry></Purp>"
                                                    "</CdtTrfTxInf>",
                      "Purp", "choice allows one element");
-    schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_BODY "<RmtInf>text</RmtInf></CdtTrfTxInf>",
-                     "RmtInf", "text not allowed");
+    schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_BODY "<RmtInf>text</RmtInf></CdtTrfTxInf>", "RmtInf",
+                     "text not allowed");
     schema_expect_tx(SCHEMA_TX_OPEN SCHEMA_TX_BODY "<Tax><Dt>2026-13-01</Dt></Tax></CdtTrfTxInf>",
                      "Tax/Dt", "invalid date");
 }
@@ -117,15 +117,15 @@ Test(iso20022_schema, group_structure_rejects_the_message)
     const char *foreign =
         "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\" xmlns:x=\"urn:x\">"
         "<FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId><x:Extra/><CreDtTm>2026-07-02T10:00:00Z"
-        "</CreDtTm><NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>"
-        SCHEMA_TX SCHEMA_TAIL;
+        "</CreDtTm><NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></"
+        "GrpHdr>" SCHEMA_TX SCHEMA_TAIL;
     cr_assert_eq(schema_parse(foreign), COR_ERR_XML_INVALID);
     cr_assert_not_null(strstr(schema_message.findings[0].text, "another namespace"));
     const char *repeated =
         "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"><FIToFICstmrCdtTrf>"
         "<GrpHdr><MsgId>M</MsgId><MsgId>N</MsgId><CreDtTm>2026-07-02T10:00:00Z</CreDtTm>"
         "<NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>" SCHEMA_TX
-        SCHEMA_TAIL;
+            SCHEMA_TAIL;
     cr_assert_eq(schema_parse(repeated), COR_ERR_XML_INVALID);
     cr_assert_not_null(strstr(schema_message.findings[0].text, "repeated"));
 }
@@ -136,10 +136,10 @@ Test(iso20022_schema, every_iso_pattern_shape)
                                      "DEUTDEFF500"));
     cr_assert(cor__iso_pattern_match("[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
                                      "DEUTDEFF"));
-    cr_assert_not(cor__iso_pattern_match(
-        "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", "DEUTDEFF50"));
-    cr_assert_not(cor__iso_pattern_match(
-        "[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}", "WRONGUS33XXX"));
+    cr_assert_not(cor__iso_pattern_match("[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+                                         "DEUTDEFF50"));
+    cr_assert_not(cor__iso_pattern_match("[A-Z0-9]{4,4}[A-Z]{2,2}[A-Z0-9]{2,2}([A-Z0-9]{3,3}){0,1}",
+                                         "WRONGUS33XXX"));
     cr_assert(cor__iso_pattern_match("[A-Z]{3,3}", "EUR"));
     cr_assert_not(cor__iso_pattern_match("[A-Z]{3,3}", "EURO"));
     cr_assert(cor__iso_pattern_match("[a-zA-Z0-9]{4}", "aB9z"));
@@ -156,8 +156,8 @@ Test(iso20022_schema, every_iso_pattern_shape)
     cr_assert_not(cor__iso_pattern_match(
         "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
         "8a562c67-ca16-38ba-b074-65581be6f001"));
-    cr_assert(cor__iso_pattern_match("[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}",
-                                     "DE89370400440532013000"));
+    cr_assert(
+        cor__iso_pattern_match("[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}", "DE89370400440532013000"));
 }
 
 Test(iso20022_schema, text_facets)
@@ -165,8 +165,11 @@ Test(iso20022_schema, text_facets)
     const cor__iso_schema *schema = cor__iso_schema_find("pacs.008.001.08");
     cr_assert_not_null(schema);
     cr_assert_null(cor__iso_schema_find("pacs.008.001.07"));
-    cor__iso_type decimal = {.kind = COR_ISO_SCHEMA_SIMPLE, .text = COR_ISO_TEXT_DECIMAL,
-                             .digits_total = 5, .digits_fraction = 2, .non_negative = 1};
+    cor__iso_type decimal = {.kind = COR_ISO_SCHEMA_SIMPLE,
+                             .text = COR_ISO_TEXT_DECIMAL,
+                             .digits_total = 5,
+                             .digits_fraction = 2,
+                             .non_negative = 1};
     cr_assert_null(cor__iso_text_check(&decimal, "123.45"));
     cr_assert_null(cor__iso_text_check(&decimal, "00123.450"));
     cr_assert_not_null(cor__iso_text_check(&decimal, "1234.56"));
@@ -174,8 +177,11 @@ Test(iso20022_schema, text_facets)
     cr_assert_not_null(cor__iso_text_check(&decimal, "-1"));
     cr_assert_not_null(cor__iso_text_check(&decimal, "1e2"));
     cr_assert_not_null(cor__iso_text_check(&decimal, "."));
-    cor__iso_type text = {.kind = COR_ISO_SCHEMA_SIMPLE, .text = COR_ISO_TEXT_STRING,
-                          .length_min = 1, .length_max = 3, .enumeration = "AB|ABC"};
+    cor__iso_type text = {.kind = COR_ISO_SCHEMA_SIMPLE,
+                          .text = COR_ISO_TEXT_STRING,
+                          .length_min = 1,
+                          .length_max = 3,
+                          .enumeration = "AB|ABC"};
     cr_assert_null(cor__iso_text_check(&text, "ABC"));
     cr_assert_not_null(cor__iso_text_check(&text, "A"));
     cr_assert_not_null(cor__iso_text_check(&text, ""));

@@ -10,8 +10,8 @@
 #include "corridor/iso20022.h"
 
 static const cor_iso_agent status_bank_a = {.bic = "BANKRUMMXXX"};
-static const cor_iso_agent status_bank_b = {.bic = "BANKIRTH", .clearing_system = "USABA",
-                                            .member_id = "021040078"};
+static const cor_iso_agent status_bank_b = {
+    .bic = "BANKIRTH", .clearing_system = "USABA", .member_id = "021040078"};
 
 static cor_iso_parser *status_parser;
 
@@ -42,7 +42,9 @@ static void status_base(cor_iso_message *m, cor_iso_msg_type type)
 {
     cor_iso_message_init(m);
     m->type = type;
-    m->header = (cor_iso_app_header){.present = true, .from = status_bank_b, .to = status_bank_a,
+    m->header = (cor_iso_app_header){.present = true,
+                                     .from = status_bank_b,
+                                     .to = status_bank_a,
                                      .business_msg_id = "NODE-1",
                                      .created = "2026-07-02T10:31:00Z"};
     m->group.msg_id = "NODE-1";
@@ -51,12 +53,15 @@ static void status_base(cor_iso_message *m, cor_iso_msg_type type)
 
 static cor_iso_related_tx status_tx(const char *status, const char *reason)
 {
-    return (cor_iso_related_tx){.id = "S-1", .original_msg_id = "GEN-1",
+    return (cor_iso_related_tx){.id = "S-1",
+                                .original_msg_id = "GEN-1",
                                 .original_msg_name = "pacs.008.001.08",
                                 .original_instruction_id = "INSTR-1",
-                                .original_end_to_end_id = "E2E-1", .original_transaction_id = "T1",
+                                .original_end_to_end_id = "E2E-1",
+                                .original_transaction_id = "T1",
                                 .original_uetr = "8a562c67-ca16-48ba-b074-65581be6f001",
-                                .status = status, .reason = reason,
+                                .status = status,
+                                .reason = reason,
                                 .additional_info = "insufficient funds"};
 }
 
@@ -131,22 +136,38 @@ Test(iso20022_status, camt053_statement_and_camt054_notification)
 {
     cor_iso_message m;
     status_base(&m, COR_ISO_MSG_CAMT_053);
-    m.report = (cor_iso_report){.id = "STMT-1", .created = "2026-07-02T23:59:59Z",
+    m.report = (cor_iso_report){.id = "STMT-1",
+                                .created = "2026-07-02T23:59:59Z",
                                 .account = {.other_id = "RU-0001", .currency = "RUB"},
-                                .account_owner = "Bank A", .account_servicer = status_bank_b,
+                                .account_owner = "Bank A",
+                                .account_servicer = status_bank_b,
                                 .balance_count = 2};
-    m.report.balances[0] = (cor_iso_balance){.type = "OPBD", .credit = true, .date = "2026-07-02",
+    m.report.balances[0] = (cor_iso_balance){.type = "OPBD",
+                                             .credit = true,
+                                             .date = "2026-07-02",
                                              .amount = {.amount_minor = 10000, .currency = "RUB"}};
-    m.report.balances[1] = (cor_iso_balance){.type = "CLBD", .credit = false,
+    m.report.balances[1] = (cor_iso_balance){.type = "CLBD",
+                                             .credit = false,
                                              .date = "2026-07-02T23:59:59Z",
                                              .amount = {.amount_minor = 500, .currency = "RUB"}};
     cor_iso_entry entries[2] = {
-        {.amount = {.amount_minor = 10500, .currency = "RUB"}, .credit = false, .status = "BOOK",
-         .booking_date = "2026-07-02", .value_date = "2026-07-02", .servicer_ref = "R1",
-         .domain = "PMNT", .family = "ICDT", .subfamily = "XBCT", .end_to_end_id = "E2E-1",
-         .uetr = "8a562c67-ca16-48ba-b074-65581be6f001", .remittance = "invoice 1"},
-        {.reference = "N2", .amount = {.amount_minor = 0, .currency = "RUB"}, .credit = true,
-         .status = "PDNG", .proprietary = "corridor-fee"},
+        {.amount = {.amount_minor = 10500, .currency = "RUB"},
+         .credit = false,
+         .status = "BOOK",
+         .booking_date = "2026-07-02",
+         .value_date = "2026-07-02",
+         .servicer_ref = "R1",
+         .domain = "PMNT",
+         .family = "ICDT",
+         .subfamily = "XBCT",
+         .end_to_end_id = "E2E-1",
+         .uetr = "8a562c67-ca16-48ba-b074-65581be6f001",
+         .remittance = "invoice 1"},
+        {.reference = "N2",
+         .amount = {.amount_minor = 0, .currency = "RUB"},
+         .credit = true,
+         .status = "PDNG",
+         .proprietary = "corridor-fee"},
     };
     m.entries = entries;
     m.tx_count = 2;
