@@ -105,13 +105,66 @@ static void w_close(writer *w, const char *name)
 }
 
 /* <name>text</name> when text is set; a required one missing fails the call. */
-static void w_text(writer *w, const char *name, const char *text, bool required)
+/* Whether text is well-formed UTF-8 that XML 1.0 can carry: no C0 controls other than
+ * tab, newline and carriage return, no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool w_xml_text_valid(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p != '\0') {
+        unsigned char c = *p;
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+            p++;
+            continue;
+        }
+        size_t extra = c >= 0xF0 ? 3u : c >= 0xE0 ? 2u : c >= 0xC0 ? 1u : 0u;
+        if (extra == 0 || c >= 0xF5 || c == 0xC0 || c == 0xC1) return false;
+        uint32_t code = c & (0x3Fu >> extra);
+        for (size_t i = 1; i <= extra; i++) {
+            if ((p[i] & 0xC0u) != 0x80u) return false;
+            code = (code << 6) | (p[i] & 0x3Fu);
+        }
+        static const uint32_t lowest[4] = {0, 0x80, 0x800, 0x10000};
+        if (code < lowest[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+            return false;
+        }
+        if (code == 0xFFFE || code == 0xFFFF) return false;
+        p += extra + 1u;
+    }
+    return true;
+}
+
+/* Longest text, in characters, of each element we write by name (their ISO types); 0 for
+ * names checked by their own validators (codes, identifiers, dates). */
+static size_t w_text_max(const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t max;
+    } limits[] = {
+        {"Nm", 140}, {"Ustrd", 140},  {"AddtlInf", 105},   {"MmbId", 35}, {"BizSvc", 35},
+        {"Id", 35},  {"NtryRef", 35}, {"AcctSvcrRef", 35}, {"MsgId", 35}, {"BizMsgIdr", 35},
+    };
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        if (strcmp(limits[i].name, name) == 0) return limits[i].max;
+    }
+    if (strstr(name, "Id") != NULL) return 35; /* InstrId, OrgnlEndToEndId, CxlStsId, ... */
+    return 0;
+}
+
+/* <name>text</name> when text is set (max_chars: 0 means the name's own limit, see
+ * w_text_max). A required one missing, an empty or too long text, or text XML cannot
+ * carry fails the call with COR_ERR_INVALID. */
+static void w_text_limited(writer *w, const char *name, const char *text, size_t max_chars,
+                           bool required)
 {
     if (text == NULL) {
         if (required) w_fail(w, COR_ERR_INVALID);
         return;
     }
-    if (text[0] == '\0') {
+    if (max_chars == 0) max_chars = w_text_max(name);
+    if (text[0] == '\0' || !w_xml_text_valid(text) ||
+        (max_chars != 0 && cor__iso_utf8_length(text) > max_chars)) {
         w_fail(w, COR_ERR_INVALID);
         return;
     }
@@ -120,10 +173,29 @@ static void w_text(writer *w, const char *name, const char *text, bool required)
     w_close(w, name);
 }
 
+static void w_text(writer *w, const char *name, const char *text, bool required)
+{
+    w_text_limited(w, name, text, 0, required);
+}
+
 static void w_checked(writer *w, const char *name, const char *text, bool (*valid)(const char *))
 {
     if (text != NULL && !valid(text)) w_fail(w, COR_ERR_INVALID);
     w_text(w, name, text, false);
+}
+
+/* <name>text</name> where text must be one of "A|B|C". */
+static void w_enumerated(writer *w, const char *name, const char *text, const char *allowed,
+                         bool required)
+{
+    bool found = false;
+    for (const char *item = allowed; text != NULL && *item != '\0' && !found;) {
+        size_t size = strcspn(item, "|");
+        found = strlen(text) == size && memcmp(item, text, size) == 0;
+        item += item[size] == '|' ? size + 1u : size;
+    }
+    if (text != NULL && !found) w_fail(w, COR_ERR_INVALID);
+    w_text(w, name, text, required);
 }
 
 static void w_amount(writer *w, const char *name, const cor_iso_amount *amount, bool required)
@@ -166,7 +238,7 @@ static void w_fin_id(writer *w, const cor_iso_agent *agent)
         w_open(w, "ClrSysMmbId");
         if (agent->clearing_system != NULL) {
             w_open(w, "ClrSysId");
-            w_text(w, "Cd", agent->clearing_system, true);
+            w_text_limited(w, "Cd", agent->clearing_system, 5, true);
             w_close(w, "ClrSysId");
         }
         w_text(w, "MmbId", agent->member_id, true);
@@ -192,6 +264,10 @@ static void w_country(writer *w, const char *country)
 {
     if (country == NULL) return;
     w_open(w, "PstlAdr");
+    if (strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' ||
+        country[1] > 'Z') {
+        w_fail(w, COR_ERR_INVALID);
+    }
     w_text(w, "Ctry", country, true);
     w_close(w, "PstlAdr");
 }
@@ -228,7 +304,7 @@ static void w_account(writer *w, const char *name, const cor_iso_account *accoun
     w_checked(w, "IBAN", account->iban, cor_iso_iban_valid);
     if (account->other_id != NULL) {
         w_open(w, "Othr");
-        w_text(w, "Id", account->other_id, true);
+        w_text_limited(w, "Id", account->other_id, 34, true); /* Max34Text */
         w_close(w, "Othr");
     }
     w_close(w, "Id");
@@ -245,7 +321,7 @@ static void w_reason(writer *w, const char *block, const char *reason, const cha
     w_open(w, block);
     if (reason != NULL) {
         w_open(w, "Rsn");
-        w_text(w, "Cd", reason, true);
+        w_text_limited(w, "Cd", reason, 4, true);
         w_close(w, "Rsn");
     }
     w_text(w, "AddtlInf", info, false);
@@ -265,15 +341,23 @@ static void w_group_header(writer *w, const cor_iso_message *m, bool settlement)
         char count[16];
         snprintf(count, sizeof(count), "%u", m->tx_count);
         w_text(w, "NbOfTxs", count, true);
+        static const cor__iso_type control_sum = {.kind = COR_ISO_SCHEMA_SIMPLE,
+                                                  .text = COR_ISO_TEXT_DECIMAL,
+                                                  .digits_total = 18,
+                                                  .digits_fraction = 17};
+        if (group->control_sum != NULL &&
+            cor__iso_text_check(&control_sum, group->control_sum) != NULL) {
+            w_fail(w, COR_ERR_INVALID);
+        }
         w_text(w, "CtrlSum", group->control_sum, false);
         w_amount(w, m->type == COR_ISO_MSG_PACS_004 ? "TtlRtrdIntrBkSttlmAmt" : "TtlIntrBkSttlmAmt",
                  &group->total_settlement, false);
         w_checked(w, "IntrBkSttlmDt", group->settlement_date, cor_iso_date_valid);
         w_open(w, "SttlmInf");
-        w_text(w, "SttlmMtd", group->settlement_method, true);
+        w_enumerated(w, "SttlmMtd", group->settlement_method, "INDA|INGA|COVE|CLRG", true);
         if (group->clearing_system != NULL) {
             w_open(w, "ClrSys");
-            w_text(w, "Cd", group->clearing_system, true);
+            w_text_limited(w, "Cd", group->clearing_system, 3, true);
             w_close(w, "ClrSys");
         }
         w_close(w, "SttlmInf");
@@ -296,7 +380,7 @@ static void w_credit_transfer(writer *w, const cor_iso_credit_transfer *tx, bool
     w_checked(w, "IntrBkSttlmDt", tx->settlement_date, cor_iso_date_valid);
     if (customer) {
         w_amount(w, "InstdAmt", &tx->instructed_amount, false);
-        w_text(w, "ChrgBr", tx->charge_bearer, true);
+        w_enumerated(w, "ChrgBr", tx->charge_bearer, "DEBT|CRED|SHAR|SLEV", true);
     } else if (tx->charge_bearer != NULL || tx->instructed_amount.currency[0] != '\0') {
         w_fail(w, COR_ERR_INVALID); /* pacs.009 carries neither; refuse rather than drop */
     }
@@ -310,7 +394,7 @@ static void w_credit_transfer(writer *w, const cor_iso_credit_transfer *tx, bool
     w_account(w, "CdtrAcct", &tx->creditor_account);
     if (tx->purpose != NULL) {
         w_open(w, "Purp");
-        w_text(w, "Cd", tx->purpose, true);
+        w_text_limited(w, "Cd", tx->purpose, 4, true);
         w_close(w, "Purp");
     }
     if (tx->remittance != NULL) {
@@ -359,7 +443,7 @@ static void w_status_report(writer *w, const cor_iso_message *m)
         w_open(w, "OrgnlGrpInfAndSts");
         w_text(w, "OrgnlMsgId", group->original_msg_id, true);
         w_text(w, "OrgnlMsgNmId", group->original_msg_name, true);
-        w_text(w, "GrpSts", group->group_status, false);
+        w_checked(w, "GrpSts", group->group_status, cor_iso_group_status_known);
         w_reason(w, "StsRsnInf", group->group_reason, NULL);
         w_close(w, "OrgnlGrpInfAndSts");
     }
@@ -389,7 +473,7 @@ static void w_return(writer *w, const cor_iso_message *m)
         w_original_ids(w, tx, true);
         w_amount(w, "RtrdIntrBkSttlmAmt", &tx->amount, true);
         w_checked(w, "IntrBkSttlmDt", tx->settlement_date, cor_iso_date_valid);
-        w_text(w, "ChrgBr", tx->charge_bearer, false);
+        w_enumerated(w, "ChrgBr", tx->charge_bearer, "DEBT|CRED|SHAR|SLEV", false);
         w_agent(w, "InstgAgt", &tx->instructing_agent, false);
         w_agent(w, "InstdAgt", &tx->instructed_agent, false);
         w_reason(w, "RtrRsnInf", tx->reason, tx->additional_info);
@@ -459,7 +543,8 @@ static void w_resolution(writer *w, const cor_iso_message *m)
     static const char *const statuses[] = {"ACCR", "RJCR", "PDCR", "PACR", NULL};
     w_assignment(w, &m->group);
     w_open(w, "Sts");
-    w_text(w, "Conf", m->group.group_status, true);
+    w_checked(w, "Conf", m->group.group_status, cor_iso_investigation_status_known);
+    if (m->group.group_status == NULL) w_fail(w, COR_ERR_INVALID);
     w_close(w, "Sts");
     if (m->tx_count > 0) w_open(w, "CxlDtls");
     for (uint32_t i = 0; i < m->tx_count; i++) {
@@ -505,7 +590,7 @@ static void w_entry(writer *w, const cor_iso_entry *entry)
     w_amount(w, "Amt", &entry->amount, true);
     w_text(w, "CdtDbtInd", entry->credit ? "CRDT" : "DBIT", true);
     w_open(w, "Sts");
-    w_text(w, "Cd", entry->status, true);
+    w_text_limited(w, "Cd", entry->status, 4, true);
     w_close(w, "Sts");
     w_date_choice(w, "BookgDt", entry->booking_date, false);
     w_date_choice(w, "ValDt", entry->value_date, false);
@@ -513,16 +598,16 @@ static void w_entry(writer *w, const cor_iso_entry *entry)
     w_open(w, "BkTxCd");
     if (entry->domain != NULL) {
         w_open(w, "Domn");
-        w_text(w, "Cd", entry->domain, true);
+        w_text_limited(w, "Cd", entry->domain, 4, true);
         w_open(w, "Fmly");
-        w_text(w, "Cd", entry->family, true);
-        w_text(w, "SubFmlyCd", entry->subfamily, true);
+        w_text_limited(w, "Cd", entry->family, 4, true);
+        w_text_limited(w, "SubFmlyCd", entry->subfamily, 4, true);
         w_close(w, "Fmly");
         w_close(w, "Domn");
     }
     if (entry->proprietary != NULL) {
         w_open(w, "Prtry");
-        w_text(w, "Cd", entry->proprietary, true);
+        w_text_limited(w, "Cd", entry->proprietary, 35, true);
         w_close(w, "Prtry");
     }
     w_close(w, "BkTxCd");
@@ -560,10 +645,14 @@ static void w_statement(writer *w, const cor_iso_message *m, const char *name)
     w_checked(w, "IBAN", report->account.iban, cor_iso_iban_valid);
     if (report->account.other_id != NULL) {
         w_open(w, "Othr");
-        w_text(w, "Id", report->account.other_id, true);
+        w_text_limited(w, "Id", report->account.other_id, 34, true); /* Max34Text */
         w_close(w, "Othr");
     }
     w_close(w, "Id");
+    if (report->account.currency != NULL &&
+        cor_iso_currency_exponent(report->account.currency) < 0) {
+        w_fail(w, COR_ERR_INVALID);
+    }
     w_text(w, "Ccy", report->account.currency, false);
     if (report->account_owner != NULL) {
         w_open(w, "Ownr");
@@ -578,7 +667,7 @@ static void w_statement(writer *w, const cor_iso_message *m, const char *name)
         const cor_iso_balance *balance = &report->balances[i];
         w_open(w, "Bal");
         w_str(w, "<Tp><CdOrPrtry>");
-        w_text(w, "Cd", balance->type, true);
+        w_text_limited(w, "Cd", balance->type, 4, true);
         w_str(w, "</CdOrPrtry></Tp>");
         w_amount(w, "Amt", &balance->amount, true);
         w_text(w, "CdtDbtInd", balance->credit ? "CRDT" : "DBIT", true);

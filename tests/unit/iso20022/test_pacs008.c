@@ -208,6 +208,36 @@ Test(iso20022_pacs008, serializer_refuses_invalid_values)
     memcpy(txs[0].settlement_amount.currency, "RUB", 4);
     txs[0].end_to_end_id = NULL;
     cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    txs[0].end_to_end_id = "E2E";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_OK);
+    cor_iso_free(xml);
+    /* Texts the schema or XML cannot carry are refused, never written. */
+    static char long_name[200];
+    memset(long_name, 'x', 141);
+    const char *bad_names[] = {long_name,           "bad \xff utf-8",
+                               "control \x01 char", "surrogate \xed\xa0\x80",
+                               "overlong \xc0\xaf", ""};
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        txs[0].debtor.name = bad_names[i];
+        xml = NULL;
+        cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID, "name %zu", i);
+        cr_assert_null(xml);
+    }
+    long_name[140] = '\0';
+    txs[0].debtor.name = long_name; /* exactly Max140Text */
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_OK);
+    cor_iso_free(xml);
+    txs[0].debtor.country = "ru";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    txs[0].debtor.country = "RU";
+    m.group.control_sum = "1.2.3";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    m.group.control_sum = NULL;
+    m.group.settlement_method = "FAST";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    m.group.settlement_method = "CLRG";
+    txs[0].creditor_account.other_id = "12345678901234567890123456789012345"; /* 35 > 34 */
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
     m.type = COR_ISO_MSG_NONE;
     cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
 }
