@@ -413,7 +413,5 @@ bool cor_iso_group_status_known(const char *code);         /* ExternalPaymentGro
 bool cor_iso_return_reason_known(const char *code);        /* ExternalReturnReason1Code */
 bool cor_iso_cancellation_reason_known(const char *code);  /* ExternalCancellationReason1Code */
 bool cor_iso_investigation_status_known(const char *code); /* ...InvestigationExecution... */
-/* Name of a status reason code ("AC01" -> its ISO definition); NULL when unknown. */
-const char *cor_iso_status_reason_text(const char *code);
 
 #endif
