@@ -13,6 +13,7 @@ typedef struct bench_entry {
 static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
     {"xborder", cor_bench_xborder},
+    {"iso20022", cor_bench_iso20022},
 };
 
 int cor_cli_bench(int argc, char **argv)
