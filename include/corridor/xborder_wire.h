@@ -1,0 +1,152 @@
+/*
+ * corridor: the peer wire format between two corridor nodes.
+ *
+ * Every protocol message of the cross-border core (cor_xb_message, include/corridor/xborder.h)
+ * travels between nodes as one signed envelope around one ISO 20022 document:
+ *
+ *   envelope header (72 bytes, big-endian: magic, version, sender and recipient node names,
+ *   key id, message id, timestamp, body size) | body: head.001 AppHdr + Document in a
+ *   urn:swift:xsd:envelope wrapper | Ed25519 signature (64 bytes) over everything before it.
+ *
+ * The Document is the message's ISO 20022 form (pacs.008, pacs.002, pacs.028, camt.056,
+ * camt.029, pacs.004), written by the iso20022 codec, plus one SplmtryData block carrying the
+ * exact corridor record (rate integers, quote id, FX provider, deadline, node ids, ...) that
+ * ISO elements cannot hold exactly. docs/PROTOCOL.md ("Wire format") has the layout, the
+ * element mapping and every check.
+ *
+ * The module is pure: no sockets, no clock (decode takes the caller's time for the replay
+ * window), no global state. Message-id dedup is the core's job (cor_xb_receive); this layer
+ * checks the signature, the sender and the time window, and that the ISO view, the exact
+ * record and the envelope all name the same message.
+ *
+ * Threads: a cor_wire is used by one thread at a time (it owns an ISO parser); separate
+ * instances are independent. Open the first one before starting threads.
+ */
+#ifndef CORRIDOR_XBORDER_WIRE_H
+#define CORRIDOR_XBORDER_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corridor/error.h"
+#include "corridor/xborder.h"
+
+#define COR_WIRE_NAME_SIZE_MAX       16u /* node name, ASCII [A-Za-z0-9._-], 1..16 chars */
+#define COR_WIRE_HEADER_SIZE_BYTES   72u
+#define COR_WIRE_SIGNATURE_SIZE      64u /* Ed25519 */
+#define COR_WIRE_PUBLIC_KEY_SIZE     32u
+#define COR_WIRE_SECRET_KEY_SIZE     64u /* libsodium's secret key (seed + public key) */
+#define COR_WIRE_BODY_SIZE_BYTES_MAX (64u * 1024u) /* one message's XML is about 4 KB */
+#define COR_WIRE_SIZE_BYTES_MAX                                                                  \
+    (COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_BODY_SIZE_BYTES_MAX + COR_WIRE_SIGNATURE_SIZE)
+#define COR_WIRE_PEERS_MAX     64u /* peers one node knows */
+#define COR_WIRE_PEER_KEYS_MAX 4u  /* keys accepted per peer at one time (rotation) */
+#define COR_WIRE_LEDGERS_MAX   (COR_WIRE_PEERS_MAX + 1u)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Refusals: every reason decode can refuse bytes for, with its ISO 20022 code.              */
+/* ---------------------------------------------------------------------------------------- */
+
+#define COR_WIRE_CODE_LIST(X)                                                                      \
+    X(COR_WIRE_OK, COR_OK, "", "accepted")                                                         \
+    X(COR_WIRE_TRUNCATED, COR_ERR_PARSE, "FF01", "envelope shorter than its header says")          \
+    X(COR_WIRE_OVERSIZED, COR_ERR_LIMIT, "FF01", "envelope larger than the wire maximum")          \
+    X(COR_WIRE_FORMAT, COR_ERR_PARSE, "FF01", "envelope header malformed")                         \
+    X(COR_WIRE_SENDER_UNKNOWN, COR_ERR_AUTH, "RC01", "sender is not a configured peer")            \
+    X(COR_WIRE_NOT_ADDRESSEE, COR_ERR_AUTH, "RC01", "envelope addressed to another node")          \
+    X(COR_WIRE_KEY_UNKNOWN, COR_ERR_AUTH, "DS0H", "key id not configured for the sender")          \
+    X(COR_WIRE_SIGNATURE, COR_ERR_AUTH, "DS0A", "signature does not verify")                       \
+    X(COR_WIRE_STALE, COR_ERR_AUTH, "TM01", "timestamp outside the replay window")                 \
+    X(COR_WIRE_XML, COR_ERR_XML_INVALID, "FF01", "iso 20022 document refused by the codec")        \
+    X(COR_WIRE_RECORD, COR_ERR_XML_INVALID, "FF01", "corridor supplementary data missing or bad")  \
+    X(COR_WIRE_MISMATCH, COR_ERR_XML_INVALID, "FF01",                                             \
+      "envelope, iso 20022 fields and corridor record disagree")
+
+typedef enum cor_wire_code {
+#define COR_WIRE_CODE_ENUM(name, error, iso, text) name,
+    COR_WIRE_CODE_LIST(COR_WIRE_CODE_ENUM)
+#undef COR_WIRE_CODE_ENUM
+        COR_WIRE_CODE_COUNT
+} cor_wire_code;
+
+const char *cor_wire_code_name(uint32_t code); /* "COR_WIRE_SIGNATURE"; never NULL */
+const char *cor_wire_code_text(uint32_t code); /* human text, never NULL */
+
+/* What decode says about bytes it refused (or OK). */
+typedef struct cor_wire_refusal {
+    uint32_t code;  /* cor_wire_code */
+    char iso[5];    /* ISO 20022 ExternalStatusReason1Code, e.g. "DS0A"; "" when OK */
+    char text[200]; /* lowercase detail, e.g. "envelope of 10 bytes, header needs 72" */
+} cor_wire_refusal;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Configuration                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct cor_wire_key {
+    uint32_t key_id;                              /* operator-assigned, any value */
+    uint8_t public_key[COR_WIRE_PUBLIC_KEY_SIZE]; /* Ed25519 */
+} cor_wire_key;
+
+/* A node as this one knows it: the peer's (or our own) identity on the wire. */
+typedef struct cor_wire_node {
+    char name[COR_WIRE_NAME_SIZE_MAX + 1]; /* envelope sender/recipient, unique */
+    char bic[12];                          /* BIC8 or BIC11: AppHdr Fr/To and agents */
+    char currency[4];                      /* ISO 4217 alphabetic code of its ledger */
+    uint32_t node_id;                      /* cor_xb node id, not 0 */
+    uint32_t ledger;                       /* cor_xb ledger id (its currency), not 0 */
+    uint32_t key_count;                    /* peers: 1..COR_WIRE_PEER_KEYS_MAX; self: 0 */
+    cor_wire_key keys[COR_WIRE_PEER_KEYS_MAX];
+} cor_wire_node;
+
+typedef struct cor_wire_options {
+    cor_wire_node self;                               /* this node (keys unused) */
+    uint32_t self_key_id;                             /* sent in every envelope */
+    uint8_t self_secret_key[COR_WIRE_SECRET_KEY_SIZE]; /* crypto_sign_keypair's sk */
+    const cor_wire_node *peers;                       /* borrowed for cor_wire_open */
+    uint32_t peer_count;                              /* 0..COR_WIRE_PEERS_MAX */
+    uint64_t replay_window_ns; /* refuse envelopes older than now - this; not 0 */
+    uint64_t clock_skew_ns;    /* refuse envelopes newer than now + this */
+} cor_wire_options;
+
+typedef struct cor_wire cor_wire; /* opaque */
+
+/*
+ * Copies the configuration and opens an ISO parser. Errors: COR_ERR_INVALID (bad name, BIC,
+ * currency, zero ids, duplicate names / node ids / ledgers, a ledger mapped to two
+ * currencies, a peer without keys, too many peers or keys, zero window, a secret key whose
+ * public half does not match its seed), COR_ERR_NOMEM. *wire_out is NULL on failure.
+ */
+cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out);
+void cor_wire_close(cor_wire *wire); /* NULL is a no-op */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Encode and decode                                                                        */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * Writes message (from the core's outbox; from_node must be this node, to_node a peer) as
+ * a signed envelope into out. The envelope timestamp is message->created_at, so encode
+ * needs no clock and is deterministic: the same message gives the same bytes.
+ * Errors: COR_ERR_INVALID (not from this node, unknown addressee, unknown message type,
+ * reserved bytes set, a ledger with no configured currency, or a value ISO 20022 cannot
+ * carry, e.g. an amount above 18 digits), COR_ERR_LIMIT (out_size_max too small; the
+ * envelope never exceeds COR_WIRE_SIZE_BYTES_MAX), COR_ERR_NOMEM. *size_out is 0 on failure.
+ */
+cor_error cor_wire_encode(cor_wire *wire, const cor_xb_message *message, uint8_t *out,
+                          size_t out_size_max, size_t *size_out);
+
+/*
+ * Verifies and reads one envelope (bytes borrowed for the call) received at now_ns (the
+ * caller's clock). On COR_OK *message_out is ready for cor_xb_receive and refusal->code is
+ * COR_WIRE_OK. Otherwise *message_out is zeroed and refusal says why; the return value is
+ * the refusal's class: COR_ERR_PARSE (truncated, malformed header), COR_ERR_LIMIT
+ * (oversized), COR_ERR_AUTH (unknown sender or key, not for us, bad signature, stale),
+ * COR_ERR_XML_INVALID (document refused by the codec, corridor record missing or malformed,
+ * fields disagreeing), or COR_ERR_NOMEM. Nothing is verified after a failed check, and no
+ * XML is parsed before the signature verified.
+ */
+cor_error cor_wire_decode(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
+                          cor_xb_message *message_out, cor_wire_refusal *refusal);
+
+#endif

@@ -1,0 +1,1079 @@
+/*
+ * The peer wire format (include/corridor/xborder_wire.h, docs/PROTOCOL.md "Wire format").
+ *
+ * encode: cor_xb_message -> ISO 20022 view (iso20022 codec structs) -> XML with AppHdr in a
+ * SWIFT envelope -> the exact corridor record inserted as the Document's last SplmtryData ->
+ * binary envelope header + XML + Ed25519 signature over both.
+ *
+ * decode, in order, each step only after the previous passed: sizes, header fields, sender
+ * and recipient, key id, signature, replay window; then the hardened codec parses and
+ * validates the XML; then a second libxml2 pass (over bytes the codec has already accepted:
+ * no DTD, no entities, bounded) reads the corridor record; finally the ISO view rebuilt from
+ * the record must equal the ISO view parsed, field by field, so the human-readable ISO
+ * fields and the exact record can never disagree.
+ *
+ * Tuned for one message of about 4 KB at a time; the only allocations per call are the
+ * codec's serializer buffer and libxml2's tree for the record pass.
+ */
+#include "corridor/xborder_wire.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/assert.h"
+#include "corridor/iso20022.h"
+
+#define WIRE_MAGIC        "CXW1"
+#define WIRE_VERSION      1u
+#define WIRE_RECORD_NS    "urn:corridor:xborder:1"
+#define WIRE_RECORD_PLACE "corridor.xborder"
+#define WIRE_RECORD_SIZE_BYTES_MAX 4096u /* 27 fields of at most 39 digits, tags included */
+
+_Static_assert(COR_WIRE_HEADER_SIZE_BYTES == 4 + 2 + 2 + 2 * COR_WIRE_NAME_SIZE_MAX + 4 + 16 + 8 + 4,
+               "header layout");
+_Static_assert(COR_WIRE_SIGNATURE_SIZE == crypto_sign_BYTES, "ed25519 signature size");
+_Static_assert(COR_WIRE_SECRET_KEY_SIZE == crypto_sign_SECRETKEYBYTES, "ed25519 secret key");
+_Static_assert(COR_WIRE_PUBLIC_KEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 public key");
+
+struct cor_wire {
+    cor_wire_node self;
+    uint32_t self_key_id;
+    uint8_t self_secret_key[COR_WIRE_SECRET_KEY_SIZE];
+    uint32_t peer_count;
+    cor_wire_node peers[COR_WIRE_PEERS_MAX];
+    uint64_t replay_window_ns;
+    uint64_t clock_skew_ns;
+    cor_iso_parser *parser;
+    cor_iso_message parsed; /* reused across decodes */
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Codes                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct wire_code_info {
+    const char *name;
+    cor_error error;
+    const char *iso;
+    const char *text;
+} wire_code_info;
+
+static const wire_code_info wire_codes[] = {
+#define COR_WIRE_CODE_INFO(name, error, iso, text) {#name, error, iso, text},
+    COR_WIRE_CODE_LIST(COR_WIRE_CODE_INFO)
+#undef COR_WIRE_CODE_INFO
+};
+
+const char *cor_wire_code_name(uint32_t code)
+{
+    return code < COR_WIRE_CODE_COUNT ? wire_codes[code].name : "COR_WIRE_UNKNOWN";
+}
+
+const char *cor_wire_code_text(uint32_t code)
+{
+    return code < COR_WIRE_CODE_COUNT ? wire_codes[code].text : "unknown wire code";
+}
+
+__attribute__((format(printf, 3, 4))) static cor_error wire_refuse(cor_wire_refusal *refusal,
+                                                                   cor_wire_code code,
+                                                                   const char *format, ...)
+{
+    COR_ASSERT(code > COR_WIRE_OK && code < COR_WIRE_CODE_COUNT);
+    refusal->code = (uint32_t)code;
+    snprintf(refusal->iso, sizeof(refusal->iso), "%s", wire_codes[code].iso);
+    va_list args;
+    va_start(args, format);
+    vsnprintf(refusal->text, sizeof(refusal->text), format, args);
+    va_end(args);
+    return wire_codes[code].error;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Configuration                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+static bool wire_name_valid(const char *name, size_t size_max)
+{
+    size_t length = strnlen(name, size_max + 1);
+    if (length == 0 || length > size_max) return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static bool wire_node_valid(const cor_wire_node *node, bool is_self)
+{
+    if (!wire_name_valid(node->name, COR_WIRE_NAME_SIZE_MAX)) return false;
+    if (strnlen(node->bic, sizeof(node->bic)) == sizeof(node->bic)) return false;
+    if (!cor_iso_bic_valid(node->bic)) return false;
+    if (strnlen(node->currency, sizeof(node->currency)) != 3) return false;
+    if (cor_iso_currency_exponent(node->currency) < 0) return false;
+    if (node->node_id == 0 || node->ledger == 0) return false;
+    if (is_self) return node->key_count == 0;
+    return node->key_count >= 1 && node->key_count <= COR_WIRE_PEER_KEYS_MAX;
+}
+
+static bool wire_nodes_distinct(const cor_wire_node *a, const cor_wire_node *b)
+{
+    if (strcmp(a->name, b->name) == 0 || a->node_id == b->node_id) return false;
+    if (strcmp(a->bic, b->bic) == 0) return false;
+    /* Two nodes may share a currency only with the same ledger id, and vice versa. */
+    bool same_ledger = a->ledger == b->ledger;
+    bool same_currency = strcmp(a->currency, b->currency) == 0;
+    return same_ledger == same_currency;
+}
+
+static bool wire_options_valid(const cor_wire_options *options)
+{
+    if (options->peer_count > COR_WIRE_PEERS_MAX) return false;
+    if (options->peer_count > 0 && options->peers == NULL) return false;
+    if (options->replay_window_ns == 0) return false;
+    if (!wire_node_valid(&options->self, true)) return false;
+    for (uint32_t i = 0; i < options->peer_count; i++) {
+        const cor_wire_node *peer = &options->peers[i];
+        if (!wire_node_valid(peer, false)) return false;
+        if (!wire_nodes_distinct(peer, &options->self)) return false;
+        for (uint32_t j = 0; j < i; j++) {
+            if (!wire_nodes_distinct(peer, &options->peers[j])) return false;
+        }
+    }
+    /* The secret key's second half must be the public key of its seed. */
+    uint8_t public_key[crypto_sign_PUBLICKEYBYTES];
+    uint8_t secret_key[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_seed_keypair(public_key, secret_key, options->self_secret_key);
+    bool same = sodium_memcmp(secret_key, options->self_secret_key, sizeof(secret_key)) == 0;
+    sodium_memzero(secret_key, sizeof(secret_key));
+    return same;
+}
+
+cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out)
+{
+    if (wire_out == NULL) return COR_ERR_INVALID;
+    *wire_out = NULL;
+    if (options == NULL) return COR_ERR_INVALID;
+    if (sodium_init() < 0) return COR_ERR_NOMEM;
+    if (!wire_options_valid(options)) return COR_ERR_INVALID;
+
+    cor_wire *wire = cor_calloc(1, sizeof(*wire));
+    if (wire == NULL) return COR_ERR_NOMEM;
+    cor_iso_parser_options parser_options = {.document_size_bytes_max =
+                                                 COR_WIRE_BODY_SIZE_BYTES_MAX,
+                                             .tx_count_max = 1};
+    cor_error rc = cor_iso_parser_open(&parser_options, &wire->parser);
+    if (rc != COR_OK) {
+        cor_free(wire);
+        return rc;
+    }
+    wire->self = options->self;
+    wire->self_key_id = options->self_key_id;
+    memcpy(wire->self_secret_key, options->self_secret_key, sizeof(wire->self_secret_key));
+    wire->peer_count = options->peer_count;
+    for (uint32_t i = 0; i < options->peer_count; i++) wire->peers[i] = options->peers[i];
+    wire->replay_window_ns = options->replay_window_ns;
+    wire->clock_skew_ns = options->clock_skew_ns;
+    cor_iso_message_init(&wire->parsed);
+    *wire_out = wire;
+    return COR_OK;
+}
+
+void cor_wire_close(cor_wire *wire)
+{
+    if (wire == NULL) return;
+    cor_iso_message_release(&wire->parsed);
+    cor_iso_parser_close(wire->parser);
+    sodium_memzero(wire->self_secret_key, sizeof(wire->self_secret_key));
+    cor_free(wire);
+}
+
+static const cor_wire_node *wire_node_by_id(const cor_wire *wire, uint32_t node_id)
+{
+    if (node_id == wire->self.node_id) return &wire->self;
+    for (uint32_t i = 0; i < wire->peer_count; i++) {
+        if (wire->peers[i].node_id == node_id) return &wire->peers[i];
+    }
+    return NULL;
+}
+
+static const char *wire_currency_of(const cor_wire *wire, uint32_t ledger)
+{
+    if (ledger == wire->self.ledger) return wire->self.currency;
+    for (uint32_t i = 0; i < wire->peer_count; i++) {
+        if (wire->peers[i].ledger == ledger) return wire->peers[i].currency;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Text forms of ids, times and amounts                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+#define WIRE_HEX_SIZE  33u /* 32 lowercase hex digits + NUL */
+#define WIRE_UUID_SIZE 37u /* 8-4-4-4-12 + NUL */
+#define WIRE_TIME_SIZE 48u /* YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ + NUL (30), with slack */
+
+static void wire_hex(cor_u128 value, char out[WIRE_HEX_SIZE])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 31; i >= 0; i--) {
+        out[i] = digits[(unsigned)(value & 0xfu)];
+        value >>= 4;
+    }
+    out[32] = '\0';
+}
+
+static void wire_uuid(cor_u128 value, char out[WIRE_UUID_SIZE])
+{
+    char hex[WIRE_HEX_SIZE];
+    wire_hex(value, hex);
+    snprintf(out, WIRE_UUID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+             hex + 20);
+}
+
+static bool wire_hex_parse(const char *text, cor_u128 *out)
+{
+    if (strlen(text) != 32) return false;
+    cor_u128 value = 0;
+    for (size_t i = 0; i < 32; i++) {
+        char c = text[i];
+        unsigned digit;
+        if (c >= '0' && c <= '9') {
+            digit = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            digit = (unsigned)(c - 'a' + 10);
+        } else {
+            return false;
+        }
+        value = (value << 4) | digit;
+    }
+    *out = value;
+    return true;
+}
+
+/* Canonical decimal only: no sign, no leading zero (except "0"), no overflow. */
+static bool wire_decimal_parse(const char *text, cor_u128 max, cor_u128 *out)
+{
+    size_t length = strlen(text);
+    if (length == 0 || length > 39 || (length > 1 && text[0] == '0')) return false;
+    cor_u128 value = 0;
+    if (!cor_u128_parse(text, length, &value) || value > max) return false;
+    *out = value;
+    return true;
+}
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (the era-based civil algorithm). */
+static void wire_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    uint64_t day_of_era = (uint64_t)(days - era * 146097);
+    uint64_t year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    uint64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    uint64_t mp = (5 * day_of_year + 2) / 153;
+    *day = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);
+    *month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (int64_t)year_of_era + era * 400 + (*month <= 2 ? 1 : 0);
+}
+
+/* Nanoseconds since the epoch as an ISODateTime in UTC with all nine fraction digits. */
+static void wire_time(uint64_t ns, char out[WIRE_TIME_SIZE])
+{
+    uint64_t seconds = ns / 1000000000u;
+    uint64_t fraction = ns % 1000000000u;
+    int64_t year = 0;
+    unsigned month = 0, day = 0;
+    wire_civil_from_days((int64_t)(seconds / 86400u), &year, &month, &day);
+    uint64_t second_of_day = seconds % 86400u;
+    snprintf(out, WIRE_TIME_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lluZ", (long long)year,
+             month, day, (unsigned)(second_of_day / 3600u), (unsigned)(second_of_day / 60u % 60u),
+             (unsigned)(second_of_day % 60u), (unsigned long long)fraction);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The ISO 20022 view of a message                                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct wire_iso {
+    char msg_id[WIRE_HEX_SIZE];
+    char orig_msg_id[WIRE_HEX_SIZE];
+    char uetr_hex[WIRE_HEX_SIZE];
+    char uetr[WIRE_UUID_SIZE];
+    char return_hex[WIRE_HEX_SIZE];
+    char return_uuid[WIRE_UUID_SIZE];
+    char debtor[WIRE_HEX_SIZE];
+    char creditor[WIRE_HEX_SIZE];
+    char created[WIRE_TIME_SIZE];
+    cor_iso_message message;
+    cor_iso_credit_transfer transfer;
+    cor_iso_related_tx related;
+} wire_iso;
+
+static const char *const wire_status_codes[] = {NULL, "ACSC", "RJCT", "PDNG"};
+
+static bool wire_amount(const cor_wire *wire, cor_u128 amount, uint32_t ledger,
+                        cor_iso_amount *out)
+{
+    const char *currency = wire_currency_of(wire, ledger);
+    if (currency == NULL) return false;
+    out->amount_minor = amount;
+    memcpy(out->currency, currency, 4);
+    return true;
+}
+
+static void wire_iso_instruction(const cor_wire *wire, const cor_xb_message *m,
+                                 const cor_wire_node *origin, const cor_wire_node *beneficiary,
+                                 wire_iso *iso, bool *ok)
+{
+    cor_iso_credit_transfer *tx = &iso->transfer;
+    iso->message.group.tx_count_text = "1";
+    iso->message.group.settlement_method = "CLRG";
+    tx->end_to_end_id = iso->uetr_hex;
+    tx->uetr = iso->uetr;
+    tx->charge_bearer = "DEBT";
+    *ok &= wire_amount(wire, m->amount_dest, m->dest_ledger, &tx->settlement_amount);
+    *ok &= wire_amount(wire, m->amount_source, m->source_ledger, &tx->instructed_amount);
+    tx->debtor.name = iso->debtor; /* parties are ledger accounts in corridor */
+    tx->debtor_account.other_id = iso->debtor;
+    tx->debtor_agent.bic = origin->bic;
+    tx->creditor_agent.bic = beneficiary->bic;
+    tx->creditor.name = iso->creditor;
+    tx->creditor_account.other_id = iso->creditor;
+    iso->message.transfers = tx;
+}
+
+static void wire_iso_related(const cor_wire *wire, const cor_xb_message *m, wire_iso *iso,
+                             bool *ok)
+{
+    cor_iso_related_tx *tx = &iso->related;
+    cor_iso_group *group = &iso->message.group;
+    const char *original_name = m->return_of != 0 ? "pacs.004.001.09" : "pacs.008.001.08";
+    tx->id = iso->msg_id;
+    tx->original_end_to_end_id = iso->uetr_hex;
+    tx->original_uetr = iso->uetr;
+    switch (m->type) {
+    case COR_XB_PACS002:
+        group->original_msg_id = iso->orig_msg_id;
+        group->original_msg_name = original_name;
+        *ok &= m->status >= COR_XB_STATUS_ACSC && m->status <= COR_XB_STATUS_PDNG;
+        if (!*ok) return;
+        tx->status = wire_status_codes[m->status];
+        group->group_status = tx->status;
+        if (m->reason != COR_XB_OK && m->reason < COR_XB_REASON_COUNT) {
+            tx->reason = cor_xb_reason_iso(m->reason);
+            tx->additional_info = cor_xb_reason_text(m->reason);
+        }
+        break;
+    case COR_XB_PACS028:
+        tx->original_msg_id = iso->orig_msg_id;
+        tx->original_msg_name = original_name;
+        break;
+    case COR_XB_CAMT056:
+    case COR_XB_CAMT029:
+        tx->original_msg_id = iso->orig_msg_id;
+        tx->original_msg_name = original_name;
+        group->instructing_agent.bic = wire_node_by_id(wire, m->from_node)->bic;
+        group->instructed_agent.bic = wire_node_by_id(wire, m->to_node)->bic;
+        if (m->type == COR_XB_CAMT056) {
+            tx->reason = "CUST";
+            *ok &= wire_amount(wire, m->amount_dest, m->dest_ledger, &tx->amount);
+        } else if (m->cancel_status == COR_XB_CANCEL_CNCL) {
+            group->group_status = "CNCL";
+            tx->status = "ACCR";
+        } else if (m->cancel_status == COR_XB_CANCEL_RJCR) {
+            group->group_status = "RJCR";
+            tx->status = "RJCR";
+            tx->reason = "NARR";
+            tx->additional_info = "payment already settled";
+        } else {
+            *ok = false;
+        }
+        break;
+    default: /* PACS004: the return's own id is RtrId; OrgnlUETR names the payment returned */
+        group->tx_count_text = "1";
+        group->settlement_method = "CLRG";
+        tx->id = iso->uetr_hex;
+        tx->original_end_to_end_id = iso->return_hex;
+        tx->original_uetr = iso->return_uuid;
+        tx->charge_bearer = "DEBT";
+        *ok &= m->return_reason < COR_XB_REASON_COUNT && m->return_reason != COR_XB_OK;
+        tx->reason = cor_xb_reason_iso(m->return_reason);
+        *ok &= wire_amount(wire, m->amount_dest, m->dest_ledger, &tx->amount);
+        break;
+    }
+    iso->message.related = tx;
+}
+
+static const cor_iso_msg_type wire_iso_types[] = {
+    [COR_XB_PACS008] = COR_ISO_MSG_PACS_008, [COR_XB_PACS002] = COR_ISO_MSG_PACS_002,
+    [COR_XB_PACS028] = COR_ISO_MSG_PACS_028, [COR_XB_CAMT056] = COR_ISO_MSG_CAMT_056,
+    [COR_XB_CAMT029] = COR_ISO_MSG_CAMT_029, [COR_XB_PACS004] = COR_ISO_MSG_PACS_004,
+};
+
+/*
+ * Fills iso (whose strings point into itself) with the ISO 20022 view of m. false when m
+ * names a node or ledger we do not know, or a status the view cannot express. The same
+ * function builds what encode sends and what decode expects to have read.
+ */
+static bool wire_iso_build(const cor_wire *wire, const cor_xb_message *m, wire_iso *iso)
+{
+    memset(iso, 0, sizeof(*iso));
+    if (m->type < COR_XB_PACS008 || m->type > COR_XB_PACS004) return false;
+    const cor_wire_node *from = wire_node_by_id(wire, m->from_node);
+    const cor_wire_node *to = wire_node_by_id(wire, m->to_node);
+    if (from == NULL || to == NULL || from == to) return false;
+    wire_hex(m->msg_id, iso->msg_id);
+    wire_hex(m->orig_msg_id, iso->orig_msg_id);
+    wire_hex(m->uetr, iso->uetr_hex);
+    wire_uuid(m->uetr, iso->uetr);
+    wire_hex(m->return_of, iso->return_hex);
+    wire_uuid(m->return_of, iso->return_uuid);
+    wire_hex(m->debtor_account, iso->debtor);
+    wire_hex(m->creditor_account, iso->creditor);
+    wire_time(m->created_at, iso->created);
+
+    cor_iso_message *message = &iso->message;
+    cor_iso_message_init(message);
+    message->type = wire_iso_types[m->type];
+    message->header = (cor_iso_app_header){.present = true,
+                                           .from = {.bic = from->bic},
+                                           .to = {.bic = to->bic},
+                                           .business_msg_id = iso->msg_id,
+                                           .created = iso->created};
+    message->group.msg_id = iso->msg_id;
+    message->group.created = iso->created;
+    message->tx_count = 1;
+    bool ok = true;
+    if (m->type == COR_XB_PACS008) {
+        wire_iso_instruction(wire, m, from, to, iso, &ok);
+    } else {
+        wire_iso_related(wire, m, iso, &ok);
+    }
+    return ok;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The corridor record (SplmtryData/Envlp/Xb)                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef enum wire_field_kind {
+    WIRE_HEX128,
+    WIRE_DEC128,
+    WIRE_DEC64,
+    WIRE_DEC32,
+} wire_field_kind;
+
+typedef struct wire_field {
+    const char *name;
+    wire_field_kind kind;
+    size_t offset;
+} wire_field;
+
+#define WIRE_FIELD(name, kind, member) {name, kind, offsetof(cor_xb_message, member)}
+
+static const wire_field wire_fields[] = {
+    WIRE_FIELD("Tp", WIRE_DEC32, type),
+    WIRE_FIELD("MsgId", WIRE_HEX128, msg_id),
+    WIRE_FIELD("OrgnlMsgId", WIRE_HEX128, orig_msg_id),
+    WIRE_FIELD("Fr", WIRE_DEC32, from_node),
+    WIRE_FIELD("To", WIRE_DEC32, to_node),
+    WIRE_FIELD("CreAt", WIRE_DEC64, created_at),
+    WIRE_FIELD("UETR", WIRE_HEX128, uetr),
+    WIRE_FIELD("QtId", WIRE_HEX128, quote_id),
+    WIRE_FIELD("FxId", WIRE_DEC64, fx_id),
+    WIRE_FIELD("RateNum", WIRE_DEC64, rate_num),
+    WIRE_FIELD("RateDen", WIRE_DEC64, rate_den),
+    WIRE_FIELD("SprdPpm", WIRE_DEC32, spread_ppm),
+    WIRE_FIELD("Fxd", WIRE_DEC32, fixed),
+    WIRE_FIELD("AmtSrc", WIRE_DEC128, amount_source),
+    WIRE_FIELD("SrcLdgr", WIRE_DEC32, source_ledger),
+    WIRE_FIELD("AmtDst", WIRE_DEC128, amount_dest),
+    WIRE_FIELD("DstLdgr", WIRE_DEC32, dest_ledger),
+    WIRE_FIELD("FeeSrc", WIRE_DEC128, fee_source),
+    WIRE_FIELD("DbtrAcct", WIRE_HEX128, debtor_account),
+    WIRE_FIELD("CdtrAcct", WIRE_HEX128, creditor_account),
+    WIRE_FIELD("Ddln", WIRE_DEC64, deadline),
+    WIRE_FIELD("RtrOf", WIRE_HEX128, return_of),
+    WIRE_FIELD("RtrRsn", WIRE_DEC32, return_reason),
+    WIRE_FIELD("Sts", WIRE_DEC32, status),
+    WIRE_FIELD("Rsn", WIRE_DEC32, reason),
+    WIRE_FIELD("CxlSts", WIRE_DEC32, cancel_status),
+    WIRE_FIELD("DcdAt", WIRE_DEC64, decided_at),
+};
+#define WIRE_FIELD_COUNT (sizeof(wire_fields) / sizeof(wire_fields[0]))
+
+static cor_u128 wire_field_get(const cor_xb_message *m, const wire_field *field)
+{
+    const unsigned char *at = (const unsigned char *)m + field->offset;
+    switch (field->kind) {
+    case WIRE_HEX128:
+    case WIRE_DEC128: {
+        cor_u128 value;
+        memcpy(&value, at, sizeof(value));
+        return value;
+    }
+    case WIRE_DEC64: {
+        uint64_t value;
+        memcpy(&value, at, sizeof(value));
+        return value;
+    }
+    default: {
+        uint32_t value;
+        memcpy(&value, at, sizeof(value));
+        return value;
+    }
+    }
+}
+
+static void wire_field_set(cor_xb_message *m, const wire_field *field, cor_u128 value)
+{
+    unsigned char *at = (unsigned char *)m + field->offset;
+    if (field->kind == WIRE_HEX128 || field->kind == WIRE_DEC128) {
+        memcpy(at, &value, sizeof(value));
+    } else if (field->kind == WIRE_DEC64) {
+        uint64_t narrow = (uint64_t)value;
+        memcpy(at, &narrow, sizeof(narrow));
+    } else {
+        uint32_t narrow = (uint32_t)value;
+        memcpy(at, &narrow, sizeof(narrow));
+    }
+}
+
+/* Writes the SplmtryData block; returns its size (it always fits the buffer). */
+static size_t wire_record_write(const cor_xb_message *m, char *out, size_t out_size)
+{
+    size_t used = (size_t)snprintf(out, out_size,
+                                   "<SplmtryData><PlcAndNm>" WIRE_RECORD_PLACE
+                                   "</PlcAndNm><Envlp><Xb xmlns=\"" WIRE_RECORD_NS "\">");
+    for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
+        const wire_field *field = &wire_fields[i];
+        cor_u128 value = wire_field_get(m, field);
+        char text[COR_U128_DECIMAL_SIZE_MAX];
+        if (field->kind == WIRE_HEX128) {
+            wire_hex(value, text);
+        } else {
+            cor_u128_format(value, text);
+        }
+        used += (size_t)snprintf(out + used, out_size - used, "<%s>%s</%s>", field->name, text,
+                                 field->name);
+        COR_ASSERT(used < out_size);
+    }
+    used += (size_t)snprintf(out + used, out_size - used, "</Xb></Envlp></SplmtryData>");
+    COR_ASSERT(used < out_size);
+    return used;
+}
+
+static bool wire_xml_is(const xmlNode *node, const char *name, const char *ns)
+{
+    if (node == NULL || node->type != XML_ELEMENT_NODE) return false;
+    if (strcmp((const char *)node->name, name) != 0) return false;
+    if (ns == NULL) return true;
+    return node->ns != NULL && strcmp((const char *)node->ns->href, ns) == 0;
+}
+
+static xmlNode *wire_xml_next(xmlNode *node)
+{
+    while (node != NULL && node->type != XML_ELEMENT_NODE) node = node->next;
+    return node;
+}
+
+/* The text of a leaf element: "" when empty, NULL when it has anything but one text node. */
+static const char *wire_xml_text(const xmlNode *node)
+{
+    const xmlNode *child = node->children;
+    if (child == NULL) return "";
+    if (child->type != XML_TEXT_NODE || child->next != NULL) return NULL;
+    return (const char *)child->content;
+}
+
+/* Finds the one corridor SplmtryData of the Document's message element. */
+static xmlNode *wire_record_find(xmlDoc *doc, cor_wire_refusal *refusal, cor_error *rc)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *document = NULL;
+    if (wire_xml_is(root, "Envelope", "urn:swift:xsd:envelope")) {
+        xmlNode *header = wire_xml_next(root->children);
+        document = header != NULL ? wire_xml_next(header->next) : NULL;
+    }
+    xmlNode *message = document != NULL ? wire_xml_next(document->children) : NULL;
+    if (message == NULL) {
+        *rc = wire_refuse(refusal, COR_WIRE_RECORD, "no Envelope/AppHdr+Document structure");
+        return NULL;
+    }
+    xmlNode *found = NULL;
+    uint32_t count = 0;
+    for (xmlNode *child = wire_xml_next(message->children); child != NULL;
+         child = wire_xml_next(child->next)) {
+        if (wire_xml_is(child, "SplmtryData", NULL)) {
+            found = child;
+            count++;
+        }
+    }
+    if (count != 1) {
+        *rc = wire_refuse(refusal, COR_WIRE_RECORD, "%u SplmtryData blocks, expected one",
+                          count);
+        return NULL;
+    }
+    xmlNode *place = wire_xml_next(found->children);
+    const char *place_text = place != NULL ? wire_xml_text(place) : NULL;
+    xmlNode *envelope = place != NULL ? wire_xml_next(place->next) : NULL;
+    xmlNode *record = envelope != NULL ? wire_xml_next(envelope->children) : NULL;
+    if (!wire_xml_is(place, "PlcAndNm", NULL) || place_text == NULL ||
+        strcmp(place_text, WIRE_RECORD_PLACE) != 0 || !wire_xml_is(envelope, "Envlp", NULL) ||
+        !wire_xml_is(record, "Xb", WIRE_RECORD_NS) || wire_xml_next(record->next) != NULL) {
+        *rc = wire_refuse(refusal, COR_WIRE_RECORD,
+                          "SplmtryData is not PlcAndNm '" WIRE_RECORD_PLACE
+                          "' + Envlp/Xb in " WIRE_RECORD_NS);
+        return NULL;
+    }
+    return record;
+}
+
+static cor_error wire_record_fields(xmlNode *record, cor_xb_message *m, cor_wire_refusal *refusal)
+{
+    static const cor_u128 maxima[] = {
+        [WIRE_HEX128] = COR_U128_MAX,
+        [WIRE_DEC128] = COR_U128_MAX,
+        [WIRE_DEC64] = UINT64_MAX,
+        [WIRE_DEC32] = UINT32_MAX,
+    };
+    xmlNode *node = wire_xml_next(record->children);
+    for (size_t i = 0; i < WIRE_FIELD_COUNT; i++, node = wire_xml_next(node->next)) {
+        const wire_field *field = &wire_fields[i];
+        if (!wire_xml_is(node, field->name, WIRE_RECORD_NS)) {
+            return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: expected <%s>",
+                               field->name);
+        }
+        const char *text = wire_xml_text(node);
+        cor_u128 value = 0;
+        bool ok = text != NULL && (field->kind == WIRE_HEX128
+                                       ? wire_hex_parse(text, &value)
+                                       : wire_decimal_parse(text, maxima[field->kind], &value));
+        if (!ok) {
+            return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: bad <%s> value",
+                               field->name);
+        }
+        wire_field_set(m, field, value);
+    }
+    if (node != NULL) {
+        return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: unexpected <%s>",
+                           (const char *)node->name);
+    }
+    return COR_OK;
+}
+
+/*
+ * Reads the record from xml, which the codec has already accepted (well-formed, no DTD,
+ * no entity declarations, bounded size and depth). libxml2 still runs without network and
+ * without entity substitution, and a document type declaration is refused again here.
+ */
+static cor_error wire_record_read(const char *xml, size_t xml_size, cor_xb_message *m,
+                                  cor_wire_refusal *refusal)
+{
+    xmlDoc *doc = xmlReadMemory(xml, (int)xml_size, NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+                                    XML_PARSE_NOWARNING);
+    if (doc == NULL) return wire_refuse(refusal, COR_WIRE_RECORD, "xml not readable");
+    cor_error rc = COR_OK;
+    if (doc->intSubset != NULL || doc->extSubset != NULL) {
+        rc = wire_refuse(refusal, COR_WIRE_RECORD, "document type declaration not allowed");
+    } else {
+        xmlNode *record = wire_record_find(doc, refusal, &rc);
+        if (record != NULL) rc = wire_record_fields(record, m, refusal);
+    }
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Envelope                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct wire_header {
+    char sender[COR_WIRE_NAME_SIZE_MAX + 1];
+    char recipient[COR_WIRE_NAME_SIZE_MAX + 1];
+    uint32_t key_id;
+    cor_u128 msg_id;
+    uint64_t timestamp;
+    uint32_t body_size;
+} wire_header;
+
+static void wire_put_be(uint8_t *out, cor_u128 value, size_t size)
+{
+    for (size_t i = size; i-- > 0;) {
+        out[i] = (uint8_t)(value & 0xffu);
+        value >>= 8;
+    }
+}
+
+static cor_u128 wire_get_be(const uint8_t *in, size_t size)
+{
+    cor_u128 value = 0;
+    for (size_t i = 0; i < size; i++) value = (value << 8) | in[i];
+    return value;
+}
+
+static void wire_header_write(const wire_header *header, uint8_t *out)
+{
+    memset(out, 0, COR_WIRE_HEADER_SIZE_BYTES);
+    memcpy(out, WIRE_MAGIC, 4);
+    wire_put_be(out + 4, WIRE_VERSION, 2);
+    memcpy(out + 8, header->sender, strlen(header->sender));
+    memcpy(out + 24, header->recipient, strlen(header->recipient));
+    wire_put_be(out + 40, header->key_id, 4);
+    wire_put_be(out + 44, header->msg_id, 16);
+    wire_put_be(out + 60, header->timestamp, 8);
+    wire_put_be(out + 68, header->body_size, 4);
+}
+
+/* A name field: 1..16 allowed characters, then only NULs. */
+static bool wire_name_read(const uint8_t *field, char out[COR_WIRE_NAME_SIZE_MAX + 1])
+{
+    memcpy(out, field, COR_WIRE_NAME_SIZE_MAX);
+    out[COR_WIRE_NAME_SIZE_MAX] = '\0';
+    size_t length = strlen(out);
+    for (size_t i = length; i < COR_WIRE_NAME_SIZE_MAX; i++) {
+        if (field[i] != 0) return false;
+    }
+    return wire_name_valid(out, COR_WIRE_NAME_SIZE_MAX);
+}
+
+static cor_error wire_header_read(const uint8_t *bytes, size_t size, wire_header *header,
+                                  cor_wire_refusal *refusal)
+{
+    size_t overhead = COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE;
+    if (size > COR_WIRE_SIZE_BYTES_MAX) {
+        return wire_refuse(refusal, COR_WIRE_OVERSIZED, "envelope of %zu bytes, maximum %u",
+                           size, (unsigned)COR_WIRE_SIZE_BYTES_MAX);
+    }
+    if (size < overhead) {
+        return wire_refuse(refusal, COR_WIRE_TRUNCATED,
+                           "envelope of %zu bytes, header and signature need %zu", size,
+                           overhead);
+    }
+    if (memcmp(bytes, WIRE_MAGIC, 4) != 0 || wire_get_be(bytes + 4, 2) != WIRE_VERSION ||
+        wire_get_be(bytes + 6, 2) != 0) {
+        return wire_refuse(refusal, COR_WIRE_FORMAT, "not a corridor wire envelope version %u",
+                           WIRE_VERSION);
+    }
+    if (!wire_name_read(bytes + 8, header->sender) ||
+        !wire_name_read(bytes + 24, header->recipient)) {
+        return wire_refuse(refusal, COR_WIRE_FORMAT, "node name field malformed");
+    }
+    header->key_id = (uint32_t)wire_get_be(bytes + 40, 4);
+    header->msg_id = wire_get_be(bytes + 44, 16);
+    header->timestamp = (uint64_t)wire_get_be(bytes + 60, 8);
+    header->body_size = (uint32_t)wire_get_be(bytes + 68, 4);
+    if (header->body_size != size - overhead) {
+        cor_wire_code code = header->body_size > size - overhead ? COR_WIRE_TRUNCATED
+                                                                 : COR_WIRE_FORMAT;
+        return wire_refuse(refusal, code, "body size %u but %zu bytes carried",
+                           (unsigned)header->body_size, size - overhead);
+    }
+    if (header->body_size == 0) return wire_refuse(refusal, COR_WIRE_FORMAT, "empty body");
+    return COR_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Encode                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+static const char *const wire_root_names[] = {
+    [COR_XB_PACS008] = "</FIToFICstmrCdtTrf>", [COR_XB_PACS002] = "</FIToFIPmtStsRpt>",
+    [COR_XB_PACS028] = "</FIToFIPmtStsReq>",   [COR_XB_CAMT056] = "</FIToFIPmtCxlReq>",
+    [COR_XB_CAMT029] = "</RsltnOfInvstgtn>",   [COR_XB_PACS004] = "</PmtRtr>",
+};
+
+/* Offset of the last occurrence of the message element's end tag, or SIZE_MAX. */
+static size_t wire_insert_point(const char *xml, size_t xml_size, uint32_t type)
+{
+    const char *tag = wire_root_names[type];
+    size_t length = strlen(tag);
+    for (size_t at = xml_size >= length ? xml_size - length + 1 : 0; at-- > 0;) {
+        if (memcmp(xml + at, tag, length) == 0) return at;
+    }
+    return SIZE_MAX;
+}
+
+static bool wire_message_valid_to_send(const cor_wire *wire, const cor_xb_message *m)
+{
+    static const uint8_t zero[sizeof(m->reserved)] = {0};
+    if (m->from_node != wire->self.node_id) return false;
+    if (memcmp(m->reserved, zero, sizeof(zero)) != 0) return false;
+    for (uint32_t i = 0; i < wire->peer_count; i++) {
+        if (wire->peers[i].node_id == m->to_node) return true;
+    }
+    return false;
+}
+
+static const cor_wire_node *wire_peer_by_name(const cor_wire *wire, const char *name)
+{
+    for (uint32_t i = 0; i < wire->peer_count; i++) {
+        if (strcmp(wire->peers[i].name, name) == 0) return &wire->peers[i];
+    }
+    return NULL;
+}
+
+cor_error cor_wire_encode(cor_wire *wire, const cor_xb_message *message, uint8_t *out,
+                          size_t out_size_max, size_t *size_out)
+{
+    if (wire == NULL || message == NULL || out == NULL || size_out == NULL) {
+        return COR_ERR_INVALID;
+    }
+    *size_out = 0;
+    if (!wire_message_valid_to_send(wire, message)) return COR_ERR_INVALID;
+    wire_iso iso;
+    if (!wire_iso_build(wire, message, &iso)) return COR_ERR_INVALID;
+
+    char *xml = NULL;
+    size_t xml_size = 0;
+    cor_error rc = cor_iso_serialize(&iso.message, COR_ISO_SERIALIZE_WITH_HEADER, &xml, &xml_size);
+    if (rc != COR_OK) goto done;
+    size_t at = wire_insert_point(xml, xml_size, message->type);
+    COR_ASSERT(at != SIZE_MAX); /* the codec always closes the message element */
+    char record[WIRE_RECORD_SIZE_BYTES_MAX];
+    size_t record_size = wire_record_write(message, record, sizeof(record));
+    size_t body_size = xml_size + record_size;
+    size_t total = COR_WIRE_HEADER_SIZE_BYTES + body_size + COR_WIRE_SIGNATURE_SIZE;
+    if (body_size > COR_WIRE_BODY_SIZE_BYTES_MAX || total > out_size_max) {
+        rc = COR_ERR_LIMIT;
+        goto done;
+    }
+    wire_header header = {.key_id = wire->self_key_id,
+                          .msg_id = message->msg_id,
+                          .timestamp = message->created_at,
+                          .body_size = (uint32_t)body_size};
+    memcpy(header.sender, wire->self.name, sizeof(header.sender));
+    memcpy(header.recipient, wire_node_by_id(wire, message->to_node)->name,
+           sizeof(header.recipient));
+    wire_header_write(&header, out);
+    uint8_t *body = out + COR_WIRE_HEADER_SIZE_BYTES;
+    memcpy(body, xml, at);
+    memcpy(body + at, record, record_size);
+    memcpy(body + at + record_size, xml + at, xml_size - at);
+    size_t signed_size = COR_WIRE_HEADER_SIZE_BYTES + body_size;
+    crypto_sign_detached(out + signed_size, NULL, out, signed_size, wire->self_secret_key);
+    *size_out = total;
+done:
+    cor_iso_free(xml);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Decode                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+static cor_error wire_authenticate(const cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                   size_t size, const wire_header *header,
+                                   const cor_wire_node **peer_out, cor_wire_refusal *refusal)
+{
+    const cor_wire_node *peer = wire_peer_by_name(wire, header->sender);
+    if (peer == NULL) {
+        return wire_refuse(refusal, COR_WIRE_SENDER_UNKNOWN, "sender '%s' is not a peer",
+                           header->sender);
+    }
+    if (strcmp(header->recipient, wire->self.name) != 0) {
+        return wire_refuse(refusal, COR_WIRE_NOT_ADDRESSEE, "envelope for '%s', we are '%s'",
+                           header->recipient, wire->self.name);
+    }
+    const cor_wire_key *key = NULL;
+    for (uint32_t i = 0; i < peer->key_count; i++) {
+        if (peer->keys[i].key_id == header->key_id) key = &peer->keys[i];
+    }
+    if (key == NULL) {
+        return wire_refuse(refusal, COR_WIRE_KEY_UNKNOWN, "key id %u unknown for '%s'",
+                           (unsigned)header->key_id, peer->name);
+    }
+    size_t signed_size = size - COR_WIRE_SIGNATURE_SIZE;
+    if (crypto_sign_verify_detached(bytes + signed_size, bytes, signed_size, key->public_key) !=
+        0) {
+        return wire_refuse(refusal, COR_WIRE_SIGNATURE, "signature of '%s' key %u invalid",
+                           peer->name, (unsigned)key->key_id);
+    }
+    bool too_old = now_ns > header->timestamp && now_ns - header->timestamp > wire->replay_window_ns;
+    bool too_new = header->timestamp > now_ns && header->timestamp - now_ns > wire->clock_skew_ns;
+    if (too_old || too_new) {
+        return wire_refuse(refusal, COR_WIRE_STALE, "timestamp %llu ns is %s now %llu",
+                           (unsigned long long)header->timestamp,
+                           too_old ? "older than the replay window before" : "too far after",
+                           (unsigned long long)now_ns);
+    }
+    *peer_out = peer;
+    return COR_OK;
+}
+
+static cor_error wire_parse(cor_wire *wire, const char *xml, size_t xml_size,
+                            cor_wire_refusal *refusal)
+{
+    cor_iso_message *parsed = &wire->parsed;
+    cor_error rc = cor_iso_parse(wire->parser, xml, xml_size, parsed);
+    if (rc == COR_ERR_NOMEM) return rc;
+    if (rc == COR_OK && parsed->finding_total == 0) return COR_OK;
+    if (parsed->finding_count == 0) {
+        return wire_refuse(refusal, COR_WIRE_XML, "codec refused the document: %s",
+                           cor_strerror(rc));
+    }
+    const cor_iso_finding *finding = &parsed->findings[0];
+    wire_refuse(refusal, COR_WIRE_XML, "%s: %s", finding->path, finding->text);
+    snprintf(refusal->iso, sizeof(refusal->iso), "%s", finding->reason);
+    return COR_ERR_XML_INVALID;
+}
+
+/* ---- ISO view comparison ---------------------------------------------------------------- */
+
+typedef struct wire_compare {
+    const char *differs; /* first differing element, NULL while all equal */
+} wire_compare;
+
+static void wire_same_text(wire_compare *c, const char *field, const char *a, const char *b)
+{
+    if (c->differs != NULL) return;
+    bool same = (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+    if (!same) c->differs = field;
+}
+
+static void wire_same_amount(wire_compare *c, const char *field, const cor_iso_amount *a,
+                             const cor_iso_amount *b)
+{
+    wire_same_text(c, field, a->currency, b->currency);
+    if (c->differs == NULL && a->amount_minor != b->amount_minor) c->differs = field;
+}
+
+static void wire_same_agent(wire_compare *c, const char *field, const cor_iso_agent *a,
+                            const cor_iso_agent *b)
+{
+    wire_same_text(c, field, a->bic, b->bic);
+    wire_same_text(c, field, a->clearing_system, b->clearing_system);
+    wire_same_text(c, field, a->member_id, b->member_id);
+    wire_same_text(c, field, a->lei, b->lei);
+    wire_same_text(c, field, a->name, b->name);
+}
+
+static void wire_same_transfer(wire_compare *c, const cor_iso_credit_transfer *a,
+                               const cor_iso_credit_transfer *b)
+{
+    wire_same_text(c, "InstrId", a->instruction_id, b->instruction_id);
+    wire_same_text(c, "EndToEndId", a->end_to_end_id, b->end_to_end_id);
+    wire_same_text(c, "TxId", a->transaction_id, b->transaction_id);
+    wire_same_text(c, "UETR", a->uetr, b->uetr);
+    wire_same_amount(c, "IntrBkSttlmAmt", &a->settlement_amount, &b->settlement_amount);
+    wire_same_amount(c, "InstdAmt", &a->instructed_amount, &b->instructed_amount);
+    wire_same_text(c, "ChrgBr", a->charge_bearer, b->charge_bearer);
+    wire_same_agent(c, "InstgAgt", &a->instructing_agent, &b->instructing_agent);
+    wire_same_agent(c, "InstdAgt", &a->instructed_agent, &b->instructed_agent);
+    wire_same_text(c, "Dbtr/Nm", a->debtor.name, b->debtor.name);
+    wire_same_text(c, "DbtrAcct", a->debtor_account.other_id, b->debtor_account.other_id);
+    wire_same_text(c, "DbtrAcct/IBAN", a->debtor_account.iban, b->debtor_account.iban);
+    wire_same_agent(c, "DbtrAgt", &a->debtor_agent, &b->debtor_agent);
+    wire_same_agent(c, "CdtrAgt", &a->creditor_agent, &b->creditor_agent);
+    wire_same_text(c, "Cdtr/Nm", a->creditor.name, b->creditor.name);
+    wire_same_text(c, "CdtrAcct", a->creditor_account.other_id, b->creditor_account.other_id);
+    wire_same_text(c, "CdtrAcct/IBAN", a->creditor_account.iban, b->creditor_account.iban);
+}
+
+static void wire_same_related(wire_compare *c, const cor_iso_related_tx *a,
+                              const cor_iso_related_tx *b)
+{
+    wire_same_text(c, "Id", a->id, b->id);
+    wire_same_text(c, "OrgnlMsgId", a->original_msg_id, b->original_msg_id);
+    wire_same_text(c, "OrgnlMsgNmId", a->original_msg_name, b->original_msg_name);
+    wire_same_text(c, "OrgnlEndToEndId", a->original_end_to_end_id, b->original_end_to_end_id);
+    wire_same_text(c, "OrgnlUETR", a->original_uetr, b->original_uetr);
+    wire_same_text(c, "status", a->status, b->status);
+    wire_same_text(c, "reason", a->reason, b->reason);
+    wire_same_text(c, "AddtlInf", a->additional_info, b->additional_info);
+    wire_same_amount(c, "amount", &a->amount, &b->amount);
+    wire_same_text(c, "ChrgBr", a->charge_bearer, b->charge_bearer);
+}
+
+static const char *wire_iso_differs(const cor_iso_message *expected, const cor_iso_message *parsed)
+{
+    wire_compare c = {NULL};
+    if (expected->type != parsed->type) return "message definition";
+    if (!parsed->header.present) return "AppHdr";
+    wire_same_agent(&c, "AppHdr/Fr", &expected->header.from, &parsed->header.from);
+    wire_same_agent(&c, "AppHdr/To", &expected->header.to, &parsed->header.to);
+    wire_same_text(&c, "BizMsgIdr", expected->header.business_msg_id,
+                   parsed->header.business_msg_id);
+    wire_same_text(&c, "CreDt", expected->header.created, parsed->header.created);
+    const cor_iso_group *eg = &expected->group, *pg = &parsed->group;
+    wire_same_text(&c, "MsgId", eg->msg_id, pg->msg_id);
+    wire_same_text(&c, "CreDtTm", eg->created, pg->created);
+    wire_same_text(&c, "OrgnlMsgId", eg->original_msg_id, pg->original_msg_id);
+    wire_same_text(&c, "OrgnlMsgNmId", eg->original_msg_name, pg->original_msg_name);
+    wire_same_text(&c, "GrpSts", eg->group_status, pg->group_status);
+    wire_same_agent(&c, "Assgnr", &eg->instructing_agent, &pg->instructing_agent);
+    wire_same_agent(&c, "Assgne", &eg->instructed_agent, &pg->instructed_agent);
+    if (c.differs != NULL) return c.differs;
+    if (parsed->tx_count != 1) return "number of transactions";
+    if (expected->transfers != NULL) {
+        if (parsed->transfers == NULL) return "CdtTrfTxInf";
+        wire_same_transfer(&c, expected->transfers, parsed->transfers);
+    } else {
+        if (parsed->related == NULL) return "TxInf";
+        wire_same_related(&c, expected->related, parsed->related);
+    }
+    return c.differs;
+}
+
+static cor_error wire_check_record(const cor_wire *wire, const wire_header *header,
+                                   const cor_wire_node *peer, const cor_xb_message *m,
+                                   const cor_iso_message *parsed, cor_wire_refusal *refusal)
+{
+    if (m->msg_id != header->msg_id || m->created_at != header->timestamp) {
+        return wire_refuse(refusal, COR_WIRE_MISMATCH,
+                           "envelope message id or timestamp differs from the record");
+    }
+    if (m->from_node != peer->node_id || m->to_node != wire->self.node_id) {
+        return wire_refuse(refusal, COR_WIRE_MISMATCH,
+                           "record names nodes %u -> %u, envelope '%s' -> '%s'",
+                           (unsigned)m->from_node, (unsigned)m->to_node, peer->name,
+                           wire->self.name);
+    }
+    wire_iso expected;
+    if (!wire_iso_build(wire, m, &expected)) {
+        return wire_refuse(refusal, COR_WIRE_RECORD,
+                           "record has an unknown type, ledger or status for its iso view");
+    }
+    const char *differs = wire_iso_differs(&expected.message, parsed);
+    if (differs != NULL) {
+        return wire_refuse(refusal, COR_WIRE_MISMATCH, "iso field %s differs from the record",
+                           differs);
+    }
+    return COR_OK;
+}
+
+cor_error cor_wire_decode(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
+                          cor_xb_message *message_out, cor_wire_refusal *refusal)
+{
+    if (wire == NULL || message_out == NULL || refusal == NULL) return COR_ERR_INVALID;
+    memset(message_out, 0, sizeof(*message_out));
+    memset(refusal, 0, sizeof(*refusal));
+    if (bytes == NULL && size != 0) return COR_ERR_INVALID;
+
+    wire_header header;
+    cor_error rc = wire_header_read(bytes, size, &header, refusal);
+    if (rc != COR_OK) return rc;
+    const cor_wire_node *peer = NULL;
+    rc = wire_authenticate(wire, now_ns, bytes, size, &header, &peer, refusal);
+    if (rc != COR_OK) return rc;
+    const char *xml = (const char *)bytes + COR_WIRE_HEADER_SIZE_BYTES;
+    rc = wire_parse(wire, xml, header.body_size, refusal);
+    if (rc != COR_OK) return rc;
+    cor_xb_message message;
+    memset(&message, 0, sizeof(message));
+    rc = wire_record_read(xml, header.body_size, &message, refusal);
+    if (rc != COR_OK) return rc;
+    rc = wire_check_record(wire, &header, peer, &message, &wire->parsed, refusal);
+    if (rc != COR_OK) return rc;
+    *message_out = message;
+    return COR_OK;
+}
