@@ -1,0 +1,662 @@
+/*
+ * The peer wire format, src/corridor/wire.c: every message kind the core produces, taken
+ * from real cor_xb instances, goes encode -> decode -> cor_xb_receive and must come out
+ * unchanged; the XML must validate against the official XSDs; and every kind of bad
+ * envelope (forged, flipped, truncated, wrong key, stale, hostile XML inside a valid
+ * signature, fields that disagree) is refused with its code, never accepted or crashing.
+ */
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../support/iso_support.h"
+#include "../../support/xb_world.h"
+#include "corridor/xborder_wire.h"
+
+#define NS     1000000000ull
+#define WINDOW (120ull * NS)
+#define SKEW   (5ull * NS)
+
+static xbw_world world;
+static uint64_t rng = 4242;
+static cor_wire *wires[3]; /* RU (node 1), IR (node 2), CN (node 3: knows RU only) */
+static uint8_t public_keys[3][COR_WIRE_PUBLIC_KEY_SIZE];
+static uint8_t secret_keys[3][COR_WIRE_SECRET_KEY_SIZE];
+static cor_xb_message out[64];
+static uint8_t envelope[COR_WIRE_SIZE_BYTES_MAX + 16];
+static bool validated[8][4][3]; /* type, status, cancel status already checked with the XSD */
+static uint32_t kinds_seen;
+
+static const char *const node_names[3] = {"RU", "IR", "CN"};
+static const char *const node_bics[3] = {"CORRRUMM", "CORRIRTH", "CORRCNBJ"};
+static const char *const node_currencies[3] = {"RUB", "IRR", "CNY"};
+
+static cor_wire_node node_of(uint32_t n)
+{
+    cor_wire_node node;
+    memset(&node, 0, sizeof(node));
+    snprintf(node.name, sizeof(node.name), "%s", node_names[n]);
+    snprintf(node.bic, sizeof(node.bic), "%s", node_bics[n]);
+    snprintf(node.currency, sizeof(node.currency), "%s", node_currencies[n]);
+    node.node_id = n + 1;
+    node.ledger = xbw_currency(n);
+    node.key_count = 1;
+    node.keys[0].key_id = 10 + n;
+    memcpy(node.keys[0].public_key, public_keys[n], COR_WIRE_PUBLIC_KEY_SIZE);
+    return node;
+}
+
+static void options_for(uint32_t n, const cor_wire_node *peers, uint32_t peer_count,
+                        cor_wire_options *options)
+{
+    memset(options, 0, sizeof(*options));
+    options->self = node_of(n);
+    options->self.key_count = 0;
+    memset(options->self.keys, 0, sizeof(options->self.keys));
+    options->self_key_id = 10 + n;
+    memcpy(options->self_secret_key, secret_keys[n], COR_WIRE_SECRET_KEY_SIZE);
+    options->peers = peers;
+    options->peer_count = peer_count;
+    options->replay_window_ns = WINDOW;
+    options->clock_skew_ns = SKEW;
+}
+
+static void setup(void)
+{
+    cr_assert(sodium_init() >= 0);
+    for (uint32_t n = 0; n < 3; n++) {
+        uint8_t seed[crypto_sign_SEEDBYTES];
+        memset(seed, (int)(0x51 + n), sizeof(seed));
+        crypto_sign_seed_keypair(public_keys[n], secret_keys[n], seed);
+    }
+    cor_wire_node peers_ru[2] = {node_of(1), node_of(2)};
+    cor_wire_node peers_ir[1] = {node_of(0)};
+    cor_wire_node peers_cn[1] = {node_of(0)};
+    cor_wire_options options;
+    options_for(0, peers_ru, 2, &options);
+    cr_assert_eq(cor_wire_open(&options, &wires[0]), COR_OK);
+    options_for(1, peers_ir, 1, &options);
+    cr_assert_eq(cor_wire_open(&options, &wires[1]), COR_OK);
+    options_for(2, peers_cn, 1, &options);
+    cr_assert_eq(cor_wire_open(&options, &wires[2]), COR_OK);
+
+    xbw_config config;
+    xbw_config_default(&config);
+    config.deadline_ns = 2 * NS;
+    xbw_open(&world, &config, 1 * NS);
+    cr_assert_eq(xbw_publish(&world, 0, 1, 0, 500, 1, 1500, 3, 1 * NS), COR_XB_OK); /* RUB->IRR */
+    cr_assert_eq(xbw_publish(&world, 1, 0, 0, 1, 500, 0, 0, 1 * NS), COR_XB_OK);    /* IRR->RUB */
+    memset(validated, 0, sizeof(validated));
+    kinds_seen = 0;
+}
+
+static void teardown(void)
+{
+    xbw_close(&world);
+    for (uint32_t n = 0; n < 3; n++) {
+        cor_wire_close(wires[n]);
+        wires[n] = NULL;
+    }
+}
+
+TestSuite(corridor_wire, .init = setup, .fini = teardown);
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static size_t encode(const cor_xb_message *m)
+{
+    size_t size = 0;
+    cor_error rc = cor_wire_encode(wires[m->from_node - 1], m, envelope, sizeof(envelope), &size);
+    cr_assert_eq(rc, COR_OK, "encode type %u: %s", m->type, cor_error_name(rc));
+    cr_assert_gt(size, COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE);
+    return size;
+}
+
+static void xsd_check(const cor_xb_message *m, size_t size)
+{
+    bool *done = &validated[m->type & 7u][m->status & 3u][m->cancel_status % 3u];
+    if (*done) return;
+    *done = true;
+    cor_test_iso_require_data();
+    char error[512] = "";
+    const char *xml = (const char *)envelope + COR_WIRE_HEADER_SIZE_BYTES;
+    size_t xml_size = size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE;
+    int parts = cor_test_iso_xsd_validate(xml, xml_size, error, sizeof(error));
+    cr_assert_eq(parts, 2, "type %u status %u: %s\n%.*s", m->type, m->status, error,
+                 (int)xml_size, xml);
+}
+
+/* Decodes envelope[0..size) at node `to` (0-based) and returns the refusal code. */
+static uint32_t decode_at(uint32_t to, uint64_t now, size_t size, cor_xb_message *got)
+{
+    cor_wire_refusal refusal;
+    cor_error rc = cor_wire_decode(wires[to], now, envelope, size, got, &refusal);
+    if (refusal.code == COR_WIRE_OK) {
+        cr_assert_eq(rc, COR_OK);
+    } else {
+        cr_assert_neq(rc, COR_OK);
+        cr_assert_neq(refusal.text[0], '\0', "a refusal always says why");
+        cr_assert_eq(strlen(refusal.iso), 4, "a refusal always has an iso code");
+        static const cor_xb_message zero;
+        cr_assert(memcmp(got, &zero, sizeof(zero)) == 0, "refused: nothing comes out");
+    }
+    return refusal.code;
+}
+
+/* The wire between two cores: encode at the sender, XSD-check, decode at the addressee at
+ * `now`, and the decoded message must equal the original byte for byte. */
+static cor_xb_message wire_pass(const cor_xb_message *m, uint64_t now)
+{
+    size_t size = encode(m);
+    xsd_check(m, size);
+    cor_xb_message got;
+    uint32_t code = decode_at(m->to_node - 1, now, size, &got);
+    cr_assert_eq(code, COR_WIRE_OK, "type %u: %s", m->type, cor_wire_code_name(code));
+    cr_assert(memcmp(&got, m, sizeof(got)) == 0, "type %u changed on the wire", m->type);
+    kinds_seen |= 1u << m->type;
+    return got;
+}
+
+/* Delivers every message of both nodes through the wire until quiet. hold screens every
+ * instruction B receives. drop_from drops everything node drop_from sends (-1: none). */
+static void settle(uint64_t ts, uint32_t flags, int drop_from)
+{
+    for (int round = 0; round < 20; round++) {
+        uint32_t moved = 0;
+        for (uint32_t n = 0; n < 2; n++) {
+            uint32_t count = xbw_fsync(&world, n, out, 64);
+            for (uint32_t i = 0; i < count; i++) {
+                cor_xb_message got = wire_pass(&out[i], ts);
+                if ((int)n == drop_from) continue;
+                uint32_t to = got.to_node - 1, reason = 0;
+                cr_assert_eq(cor_xb_receive_flags(world.nodes[to].xb, ts, &got, flags, &reason),
+                             COR_OK);
+                cr_assert(reason == COR_XB_OK || reason == COR_XB_PAYMENT_UNKNOWN, "%s",
+                          cor_xb_reason_name(reason));
+                xbw_collect(&world, to);
+            }
+            moved += count;
+        }
+        if (moved == 0) return;
+    }
+    cr_assert_fail("not quiet");
+}
+
+static cor_u128 initiate(uint32_t n, cor_u128 amount)
+{
+    cor_xb_quote_request request = {.amount = amount,
+                                    .requester = 11,
+                                    .peer_node = n == 0 ? 2 : 1,
+                                    .fixed = COR_XB_FIXED_SOURCE};
+    cor_xb_quote q;
+    uint32_t count = 0, reason = 0;
+    cr_assert_eq(cor_xb_quote_issue(world.nodes[n].xb, 2 * NS, &request, &q, 1, &count, &reason),
+                 COR_OK);
+    cr_assert_eq(reason, COR_XB_OK);
+    cor_xb_payment_request payment = {.uetr = xbw_uetr(&rng),
+                                      .quote_id = q.id,
+                                      .debtor_account = xbw_account_bank(n, 0),
+                                      .creditor_account = xbw_account_bank(1 - n, 1),
+                                      .requester = 11};
+    cr_assert_eq(cor_xb_payment_initiate(world.nodes[n].xb, 2 * NS, &payment, &reason), COR_OK);
+    cr_assert_eq(reason, COR_XB_OK);
+    xbw_collect(&world, n);
+    return payment.uetr;
+}
+
+static cor_xb_payment lookup(uint32_t n, cor_u128 uetr)
+{
+    cor_xb_payment p;
+    cr_assert(cor_xb_payment_lookup(world.nodes[n].xb, uetr, &p));
+    return p;
+}
+
+/* One message of each kind from a real payment (a pacs.008 from RU to IR). */
+static cor_xb_message sample(void)
+{
+    initiate(0, 1000);
+    cr_assert_eq(xbw_fsync(&world, 0, out, 64), 1);
+    return out[0];
+}
+
+/* Re-signs envelope[0..size) with node n's key after the caller changed bytes; body_size
+ * is rewritten for new_size. Returns the new size. */
+static size_t resign(uint32_t n, size_t new_size)
+{
+    size_t body = new_size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE;
+    for (int i = 0; i < 4; i++) envelope[68 + i] = (uint8_t)(body >> (8 * (3 - i)));
+    size_t signed_size = new_size - COR_WIRE_SIGNATURE_SIZE;
+    crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size, secret_keys[n]);
+    return new_size;
+}
+
+/* Replaces the body of an envelope with xml and signs it as node n. */
+static size_t with_body(uint32_t n, const char *xml, size_t xml_size)
+{
+    cr_assert_leq(xml_size, sizeof(envelope) - COR_WIRE_HEADER_SIZE_BYTES - 64);
+    memcpy(envelope + COR_WIRE_HEADER_SIZE_BYTES, xml, xml_size);
+    return resign(n, COR_WIRE_HEADER_SIZE_BYTES + xml_size + COR_WIRE_SIGNATURE_SIZE);
+}
+
+/* The XML of the envelope (copied, NUL-terminated, into text). */
+static size_t body_of(size_t size, char *text, size_t text_size)
+{
+    size_t xml_size = size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE;
+    cr_assert_lt(xml_size, text_size);
+    memcpy(text, envelope + COR_WIRE_HEADER_SIZE_BYTES, xml_size);
+    text[xml_size] = '\0';
+    return xml_size;
+}
+
+/* Replaces the first `from` in text by `to` (text has room); false when absent. */
+static bool replace(char *text, size_t text_size, const char *from, const char *to)
+{
+    char *at = strstr(text, from);
+    if (at == NULL) return false;
+    size_t tail = strlen(at + strlen(from));
+    cr_assert_lt(strlen(text) - strlen(from) + strlen(to), text_size);
+    memmove(at + strlen(to), at + strlen(from), tail + 1);
+    memcpy(at, to, strlen(to));
+    return true;
+}
+
+/* ---- round trips ---------------------------------------------------------------------------- */
+
+Test(corridor_wire, every_kind_round_trips_between_two_cores)
+{
+    /* pacs.008 -> pacs.002 ACSC */
+    cor_u128 paid = initiate(0, 1000);
+    settle(2 * NS, 0, -1);
+    cr_assert_eq(lookup(0, paid).state, COR_XB_STATE_COMMITTED);
+    cr_assert_eq(lookup(1, paid).state, COR_XB_STATE_COMMITTED);
+
+    /* pacs.004 back -> pacs.002 ACSC at the original origin */
+    cor_xb_quote_request request = {.amount = 1000, .requester = 21, .peer_node = 1,
+                                    .fixed = COR_XB_FIXED_SOURCE};
+    cor_xb_quote q;
+    uint32_t count = 0, reason = 0;
+    cr_assert_eq(cor_xb_quote_issue(world.nodes[1].xb, 2 * NS, &request, &q, 1, &count, &reason),
+                 COR_OK);
+    cor_xb_return_request back = {.uetr = xbw_uetr(&rng), .original_uetr = paid,
+                                  .quote_id = q.id, .requester = 21,
+                                  .reason = COR_XB_RETURN_CUSTOMER};
+    cr_assert_eq(cor_xb_return_initiate(world.nodes[1].xb, 2 * NS, &back, &reason), COR_OK);
+    cr_assert_eq(reason, COR_XB_OK);
+    xbw_collect(&world, 1);
+    settle(2 * NS, 0, -1);
+    cr_assert_eq(lookup(0, back.uetr).state, COR_XB_STATE_COMMITTED);
+
+    /* held for screening: pacs.002 PDNG; cancellation: camt.056 -> camt.029 CNCL + RJCT */
+    cor_xb_message pending = {0};
+    cor_u128 held = initiate(0, 2000);
+    cr_assert_eq(xbw_fsync(&world, 0, out, 64), 1);
+    cor_xb_message instruction = wire_pass(&out[0], 2 * NS);
+    cr_assert_eq(cor_xb_receive_flags(world.nodes[1].xb, 2 * NS, &instruction,
+                                      COR_XB_RECEIVE_HOLD, &reason), COR_OK);
+    xbw_collect(&world, 1);
+    cr_assert_eq(xbw_fsync(&world, 1, out, 64), 1);
+    pending = wire_pass(&out[0], 2 * NS);
+    cr_assert_eq(pending.status, COR_XB_STATUS_PDNG);
+    cr_assert_eq(pending.reason, COR_XB_HELD);
+    cr_assert_eq(cor_xb_payment_cancel(world.nodes[0].xb, 2 * NS, held, 11, &reason), COR_OK);
+    cr_assert_eq(reason, COR_XB_OK);
+    xbw_collect(&world, 0);
+    settle(2 * NS, 0, -1);
+    cr_assert_eq(lookup(0, held).state, COR_XB_STATE_REJECTED);
+
+    /* B settled but its answer was lost: camt.056 -> camt.029 RJCR + ACSC */
+    cor_u128 late = initiate(0, 3000);
+    settle(2 * NS, 0, 1); /* B's answers are dropped */
+    cr_assert_eq(cor_xb_payment_cancel(world.nodes[0].xb, 2 * NS, late, 11, &reason), COR_OK);
+    xbw_collect(&world, 0);
+    settle(2 * NS, 0, -1);
+    cr_assert_eq(lookup(0, late).state, COR_XB_STATE_COMMITTED);
+
+    /* never delivered: after the deadline A asks with pacs.028, B answers RJCT AB05 */
+    cor_u128 lost = initiate(0, 4000);
+    settle(2 * NS, 0, 0); /* A's pacs.008 is dropped */
+    cr_assert_eq(cor_xb_tick(world.nodes[0].xb, 10 * NS, 100), 1);
+    xbw_collect(&world, 0);
+    settle(10 * NS, 0, -1);
+    cor_xb_payment p = lookup(0, lost);
+    cr_assert_eq(p.state, COR_XB_STATE_REJECTED);
+    cr_assert_eq(lookup(1, lost).reason, COR_XB_DEADLINE_PASSED);
+
+    uint32_t all = (1u << COR_XB_PACS008) | (1u << COR_XB_PACS002) | (1u << COR_XB_PACS028) |
+                   (1u << COR_XB_CAMT056) | (1u << COR_XB_CAMT029) | (1u << COR_XB_PACS004);
+    cr_assert_eq(kinds_seen, all, "kinds seen %#x", kinds_seen);
+    cr_assert(validated[COR_XB_PACS002][COR_XB_STATUS_RJCT][0]);
+    cr_assert(validated[COR_XB_CAMT029][COR_XB_STATUS_ACSC][COR_XB_CANCEL_RJCR]);
+    cr_assert(validated[COR_XB_CAMT029][COR_XB_STATUS_RJCT][COR_XB_CANCEL_CNCL]);
+}
+
+Test(corridor_wire, encoding_is_deterministic_and_carries_the_quote)
+{
+    cor_xb_message m = sample();
+    size_t size = encode(&m);
+    uint8_t first[8192];
+    cr_assert_lt(size, sizeof(first));
+    memcpy(first, envelope, size);
+    cr_assert_eq(encode(&m), size);
+    cr_assert(memcmp(first, envelope, size) == 0, "same message, same bytes");
+    char xml[8192];
+    body_of(size, xml, sizeof(xml));
+    cr_assert(strstr(xml, "<RateNum>500</RateNum><RateDen>1</RateDen><SprdPpm>1500</SprdPpm>"));
+    cr_assert(strstr(xml, "<InstdAmt Ccy=\"RUB\">10.00</InstdAmt>"), "%s", xml);
+    cr_assert(strstr(xml, "<AppHdr") && strstr(xml, "<BICFI>CORRIRTH</BICFI>"));
+}
+
+Test(corridor_wire, amounts_off_the_quote_cross_unchanged_and_b_refuses_am09)
+{
+    cor_xb_message m = sample();
+    m.amount_dest += 1; /* a doctored instruction, correctly signed by A */
+    cor_xb_message got = wire_pass(&m, 2 * NS);
+    cr_assert(got.amount_dest == m.amount_dest);
+    uint32_t reason = 0;
+    cr_assert_eq(cor_xb_receive(world.nodes[1].xb, 2 * NS, &got, &reason), COR_OK);
+    xbw_collect(&world, 1);
+    cr_assert_eq(xbw_fsync(&world, 1, out, 64), 1);
+    cor_xb_message answer = wire_pass(&out[0], 2 * NS);
+    cr_assert_eq(answer.status, COR_XB_STATUS_RJCT);
+    cr_assert_eq(answer.reason, COR_XB_AMOUNT_MISMATCH);
+    char xml[8192];
+    size_t size = encode(&answer);
+    body_of(size, xml, sizeof(xml));
+    cr_assert(strstr(xml, "<TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AM09</Cd>"), "%s", xml);
+}
+
+/* ---- refusals of the envelope --------------------------------------------------------------- */
+
+Test(corridor_wire, every_flipped_byte_and_every_truncation_is_refused)
+{
+    cor_xb_message m = sample();
+    size_t size = encode(&m);
+    uint8_t good[8192];
+    memcpy(good, envelope, size);
+    cor_xb_message got;
+    for (size_t i = 0; i < size; i++) {
+        memcpy(envelope, good, size);
+        envelope[i] ^= (uint8_t)(1u << (i % 8));
+        uint32_t code = decode_at(1, 2 * NS, size, &got);
+        cr_assert_neq(code, COR_WIRE_OK, "flip at byte %zu accepted", i);
+        if (i >= 72) {
+            cr_assert_eq(code, COR_WIRE_SIGNATURE, "byte %zu: %s", i, cor_wire_code_name(code));
+        }
+    }
+    memcpy(envelope, good, size);
+    for (size_t cut = 0; cut < size; cut++) {
+        uint32_t code = decode_at(1, 2 * NS, cut, &got);
+        cr_assert(code == COR_WIRE_TRUNCATED || code == COR_WIRE_FORMAT, "cut %zu: %s", cut,
+                  cor_wire_code_name(code));
+    }
+    cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_OK);
+    cr_assert_eq(decode_at(1, 2 * NS, COR_WIRE_SIZE_BYTES_MAX + 1, &got), COR_WIRE_OVERSIZED);
+    envelope[size] = 0; /* trailing garbage after the signature */
+    cr_assert_eq(decode_at(1, 2 * NS, size + 1, &got), COR_WIRE_FORMAT);
+}
+
+Test(corridor_wire, forged_wrong_key_unknown_sender_and_not_addressee)
+{
+    cor_xb_message m = sample();
+    size_t size = encode(&m);
+    cor_xb_message got;
+    /* forged: the body changed and signed by CN's key under RU's name and key id */
+    char xml[8192];
+    size_t xml_size = body_of(size, xml, sizeof(xml));
+    cr_assert(replace(xml, sizeof(xml), "<AmtDst>", "<AmtDst>1"));
+    size_t forged = with_body(2, xml, xml_size + 1);
+    cr_assert_eq(decode_at(1, 2 * NS, forged, &got), COR_WIRE_SIGNATURE);
+    /* the same signed by RU verifies, then the record disagrees with the ISO amount */
+    forged = with_body(0, xml, xml_size + 1);
+    cr_assert_eq(decode_at(1, 2 * NS, forged, &got), COR_WIRE_MISMATCH);
+
+    size = encode(&m);
+    envelope[43] ^= 1; /* key id 10 -> 11: not configured for RU */
+    resign(0, size);
+    cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_KEY_UNKNOWN);
+
+    size = encode(&m);
+    memcpy(envelope + 8, "XX", 2); /* a sender nobody configured */
+    cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_SENDER_UNKNOWN);
+
+    size = encode(&m); /* RU -> IR, presented to CN, which knows RU */
+    cr_assert_eq(decode_at(2, 2 * NS, size, &got), COR_WIRE_NOT_ADDRESSEE);
+    memcpy(envelope + 24, "CN", 2); /* re-addressed to CN without RU's key: signature */
+    cr_assert_eq(decode_at(2, 2 * NS, size, &got), COR_WIRE_SIGNATURE);
+    resign(0, size); /* re-addressed and signed by RU: the record still names IR */
+    cr_assert_eq(decode_at(2, 2 * NS, size, &got), COR_WIRE_MISMATCH);
+
+    /* IR configured with the wrong public key for RU */
+    cor_wire_node peer = node_of(0);
+    memcpy(peer.keys[0].public_key, public_keys[2], COR_WIRE_PUBLIC_KEY_SIZE);
+    cor_wire_options options;
+    options_for(1, &peer, 1, &options);
+    cor_wire *other = NULL;
+    cr_assert_eq(cor_wire_open(&options, &other), COR_OK);
+    size = encode(&m);
+    cor_wire_refusal refusal;
+    cr_assert_eq(cor_wire_decode(other, 2 * NS, envelope, size, &got, &refusal), COR_ERR_AUTH);
+    cr_assert_eq(refusal.code, COR_WIRE_SIGNATURE);
+    cr_assert_str_eq(refusal.iso, "DS0A");
+    /* key rotation: a second key for RU makes it verify */
+    peer.keys[1] = (cor_wire_key){.key_id = 10};
+    memcpy(peer.keys[1].public_key, public_keys[0], COR_WIRE_PUBLIC_KEY_SIZE);
+    peer.keys[0].key_id = 9;
+    peer.key_count = 2;
+    cor_wire_close(other);
+    cr_assert_eq(cor_wire_open(&options, &other), COR_OK);
+    cr_assert_eq(cor_wire_decode(other, 2 * NS, envelope, size, &got, &refusal), COR_OK);
+    cor_wire_close(other);
+}
+
+Test(corridor_wire, replay_window_edges_and_core_dedup)
+{
+    cor_xb_message m = sample();
+    m.created_at = 1000 * NS; /* the wire checks its own window, whatever the core says */
+    size_t size = encode(&m);
+    cor_xb_message got;
+    uint64_t t = m.created_at;
+    cr_assert_eq(decode_at(1, t + WINDOW, size, &got), COR_WIRE_OK);
+    cr_assert_eq(decode_at(1, t + WINDOW + 1, size, &got), COR_WIRE_STALE);
+    cr_assert_eq(decode_at(1, t - SKEW, size, &got), COR_WIRE_OK);
+    cr_assert_eq(decode_at(1, t - SKEW - 1, size, &got), COR_WIRE_STALE);
+    cr_assert_eq(decode_at(1, UINT64_MAX, size, &got), COR_WIRE_STALE);
+    cr_assert_eq(decode_at(1, 0, size, &got), COR_WIRE_STALE);
+    /* a replay inside the window passes the wire; the core refuses it by message id */
+    m = sample();
+    t = m.created_at;
+    size = encode(&m);
+    uint32_t reason = 0;
+    cr_assert_eq(decode_at(1, t, size, &got), COR_WIRE_OK);
+    cr_assert_eq(cor_xb_receive(world.nodes[1].xb, t, &got, &reason), COR_OK);
+    cr_assert_eq(reason, COR_XB_OK);
+    cr_assert_eq(decode_at(1, t + 1, size, &got), COR_WIRE_OK);
+    cr_assert_eq(cor_xb_receive(world.nodes[1].xb, t + 1, &got, &reason), COR_OK);
+    cr_assert_eq(reason, COR_XB_REPLAY);
+    /* a replay with a fresh timestamp is no longer RU's signature */
+    envelope[67] ^= 1;
+    cr_assert_eq(decode_at(1, t, size, &got), COR_WIRE_SIGNATURE);
+}
+
+/* ---- hostile or inconsistent XML inside a correct signature ---------------------------------- */
+
+/* Signs xml as RU's body in a header of a real RU -> IR message (call sample() first). */
+static uint32_t signed_body(const char *xml)
+{
+    cor_xb_message got;
+    size_t size = with_body(0, xml, strlen(xml));
+    return decode_at(1, 2 * NS, size, &got);
+}
+
+Test(corridor_wire, hostile_xml_inside_a_valid_signature)
+{
+    cor_xb_message m = sample();
+    encode(&m);
+    cr_assert_eq(signed_body(""), COR_WIRE_FORMAT); /* an empty body */
+    static const char *const hostile[] = {
+        "not xml at all",
+        "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+        "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">]><a>&c;</a>",
+        "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>",
+        "<a><b></a>",
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.12\"/>",
+        "<xi:include xmlns:xi=\"http://www.w3.org/2001/XInclude\" href=\"/etc/passwd\"/>",
+        "<Envelope xmlns=\"urn:swift:xsd:envelope\"></Envelope>",
+    };
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        uint32_t code = signed_body(hostile[i]);
+        cr_assert_eq(code, COR_WIRE_XML, "case %zu: %s", i, cor_wire_code_name(code));
+    }
+    /* deep nesting */
+    static char deep[70000];
+    size_t at = 0;
+    for (int i = 0; i < 5000; i++) at += (size_t)snprintf(deep + at, sizeof(deep) - at, "<a>");
+    uint32_t code = signed_body(deep);
+    cr_assert_eq(code, COR_WIRE_XML, "%s", cor_wire_code_name(code));
+}
+
+Test(corridor_wire, record_and_iso_fields_must_agree)
+{
+    cor_xb_message m = sample();
+    size_t size = encode(&m);
+    char good[8192], xml[8192];
+    body_of(size, good, sizeof(good));
+    char uetr_hex[40];
+    char *uetr_at = strstr(good, "<UETR>");
+    cr_assert_not_null(uetr_at);
+    memcpy(uetr_hex, uetr_at + 6, 36);
+    uetr_hex[36] = '\0';
+    struct {
+        const char *from, *to;
+        uint32_t code;
+    } cases[] = {
+        {"<SplmtryData>", "<SplmtryData><Envlp><x xmlns=\"urn:x\"/></Envlp></SplmtryData><SplmtryData>",
+         COR_WIRE_RECORD},
+        {"<PlcAndNm>corridor.xborder", "<PlcAndNm>corridor.other", COR_WIRE_RECORD},
+        {"urn:corridor:xborder:1", "urn:corridor:xborder:2", COR_WIRE_RECORD},
+        {"<Tp>1</Tp>", "", COR_WIRE_RECORD},
+        {"<Tp>1</Tp>", "<Tp>01</Tp>", COR_WIRE_RECORD},
+        {"<Tp>1</Tp>", "<Tp>4294967296</Tp>", COR_WIRE_RECORD},
+        {"<Tp>1</Tp>", "<Tp>2</Tp>", COR_WIRE_RECORD}, /* a pacs.002 needs a status */
+        {"<Tp>1</Tp>", "<Tp>4</Tp>", COR_WIRE_MISMATCH},
+        {"<Tp>1</Tp>", "<Tp>9</Tp>", COR_WIRE_RECORD},
+        {"<FxId>", "<FxId>x", COR_WIRE_RECORD},
+        {"</DcdAt>", "</DcdAt><Extra>1</Extra>", COR_WIRE_RECORD},
+        {"<DbtrAcct>0", "<DbtrAcct>A", COR_WIRE_RECORD},
+        {"<AmtSrc>1000<", "<AmtSrc>1001<", COR_WIRE_MISMATCH},
+        {"<SrcLdgr>643<", "<SrcLdgr>644<", COR_WIRE_RECORD},
+        {"<SrcLdgr>643<", "<SrcLdgr>364<", COR_WIRE_MISMATCH},
+        {"<Fr>1<", "<Fr>3<", COR_WIRE_MISMATCH},
+        {"<To>2<", "<To>1<", COR_WIRE_MISMATCH},
+        {"<CreAt>", "<CreAt>1", COR_WIRE_MISMATCH},
+        {"<Nm>", "<Nm>x", COR_WIRE_MISMATCH},
+        {"<BICFI>CORRIRTH</BICFI>", "<BICFI>CORRCNBJ</BICFI>", COR_WIRE_MISMATCH},
+        {"<UETR>", "<UETR>x", COR_WIRE_XML},
+        {uetr_hex, "8a562c67-ca16-48ba-b074-65581be6f001", COR_WIRE_MISMATCH},
+        {"<ChrgBr>DEBT", "<ChrgBr>SHAR", COR_WIRE_MISMATCH},
+        {"<Tp>1</Tp>", "<Tp><![CDATA[1]]></Tp>", COR_WIRE_OK},
+        {"<Tp>1</Tp>", "<Tp>1<!-- c --></Tp>", COR_WIRE_RECORD},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(xml, good, sizeof(xml));
+        cr_assert(replace(xml, sizeof(xml), cases[i].from, cases[i].to), "case %zu", i);
+        uint32_t code = signed_body(xml);
+        cr_assert_eq(code, cases[i].code, "case %zu (%s): %s", i, cases[i].to,
+                     cor_wire_code_name(code));
+    }
+    /* the envelope's message id and timestamp must be the record's */
+    size = encode(&m);
+    envelope[59] ^= 1;
+    resign(0, size);
+    cor_xb_message got;
+    cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_MISMATCH);
+}
+
+/* ---- encode and open refusals --------------------------------------------------------------- */
+
+Test(corridor_wire, encode_refuses_what_it_cannot_send)
+{
+    cor_xb_message m = sample();
+    size_t size = 99;
+    cor_xb_message bad = m;
+    bad.from_node = 2; /* not us */
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    cr_assert_eq(size, 0);
+    bad = m;
+    bad.to_node = 7;
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    bad = m;
+    bad.reserved[2] = 1;
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    bad = m;
+    bad.type = 9;
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    bad = m;
+    bad.source_ledger = 978; /* no currency configured for it */
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    bad = m;
+    bad.amount_dest = (cor_u128)1 << 100; /* 31 digits: no ISO 20022 amount holds it */
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    bad = m;
+    bad.type = COR_XB_PACS002; /* an answer with no status */
+    cr_assert_eq(cor_wire_encode(wires[0], &bad, envelope, sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    size_t needed = encode(&m);
+    cr_assert_eq(cor_wire_encode(wires[0], &m, envelope, needed - 1, &size), COR_ERR_LIMIT);
+    cr_assert_eq(cor_wire_encode(wires[0], &m, envelope, needed, &size), COR_OK);
+    cr_assert_eq(size, needed);
+    cr_assert_eq(cor_wire_encode(NULL, &m, envelope, needed, &size), COR_ERR_INVALID);
+}
+
+Test(corridor_wire, open_refuses_bad_configuration)
+{
+    cor_wire_node peers[2] = {node_of(1), node_of(2)};
+    cor_wire_options good, o;
+    options_for(0, peers, 2, &good);
+    cor_wire *wire = (cor_wire *)&o;
+    cr_assert_eq(cor_wire_open(NULL, &wire), COR_ERR_INVALID);
+    cr_assert_null(wire);
+#define REFUSED(change)                                                                            \
+    do {                                                                                           \
+        o = good;                                                                                  \
+        cor_wire_node p[2] = {peers[0], peers[1]};                                                 \
+        o.peers = p;                                                                               \
+        change;                                                                                    \
+        cr_assert_eq(cor_wire_open(&o, &wire), COR_ERR_INVALID, "%s", #change);                    \
+        cr_assert_null(wire);                                                                      \
+    } while (0)
+    REFUSED(o.self.name[0] = '\0');
+    REFUSED(o.self.name[0] = ' ');
+    REFUSED(memset(o.self.name, 'a', sizeof(o.self.name)));
+    REFUSED(snprintf(o.self.bic, sizeof(o.self.bic), "NOTABIC"));
+    REFUSED(snprintf(o.self.currency, sizeof(o.self.currency), "XXQ"));
+    REFUSED(o.self.node_id = 0);
+    REFUSED(o.self.ledger = 0);
+    REFUSED(o.replay_window_ns = 0);
+    REFUSED(o.self_secret_key[0] ^= 1);
+    REFUSED(o.self_secret_key[40] ^= 1);
+    REFUSED(o.peer_count = COR_WIRE_PEERS_MAX + 1);
+    REFUSED(o.peers = NULL);
+    REFUSED(p[0].key_count = 0);
+    REFUSED(p[0].key_count = COR_WIRE_PEER_KEYS_MAX + 1);
+    REFUSED(p[1].node_id = p[0].node_id);
+    REFUSED(memcpy(p[1].name, p[0].name, sizeof(p[1].name)));
+    REFUSED(memcpy(p[1].bic, p[0].bic, sizeof(p[1].bic)));
+    REFUSED(p[1].ledger = p[0].ledger);                   /* one ledger, two currencies */
+    REFUSED(memcpy(p[1].currency, p[0].currency, 4));     /* one currency, two ledgers */
+    REFUSED(p[0].node_id = 1);                            /* our own id */
+#undef REFUSED
+    cr_assert_eq(cor_wire_open(&good, &wire), COR_OK);
+    cor_wire_close(wire);
+    cor_wire_close(NULL);
+    cr_assert_str_eq(cor_wire_code_name(COR_WIRE_STALE), "COR_WIRE_STALE");
+    cr_assert_str_eq(cor_wire_code_name(999), "COR_WIRE_UNKNOWN");
+    cr_assert_str_eq(cor_wire_code_text(999), "unknown wire code");
+}
