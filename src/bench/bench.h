@@ -15,6 +15,10 @@ int cor_bench_xborder(int argc, char **argv);
  * single-transaction pacs.008 with AppHdr (3.8 KB) on one core (src/bench/iso20022_bench.c). */
 int cor_bench_iso20022(int argc, char **argv);
 
+/* corridor bench wire [--count N] [--json]: encode+sign and verify+decode of one message of
+ * each kind between two nodes, CPU time per message (src/bench/wire_bench.c). */
+int cor_bench_wire(int argc, char **argv);
+
 /* Shared by the benchmarks: latency percentiles over per-batch samples (ns). */
 typedef struct cor_bench_latency {
     uint64_t p50_ns;

@@ -14,6 +14,7 @@ static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
     {"xborder", cor_bench_xborder},
     {"iso20022", cor_bench_iso20022},
+    {"wire", cor_bench_wire},
 };
 
 int cor_cli_bench(int argc, char **argv)

@@ -11,7 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"bench", cor_cli_bench, "run a benchmark (ledger, xborder, iso20022)"},
+    {"bench", cor_cli_bench, "run a benchmark (ledger, xborder, iso20022, wire)"},
     {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
 };
 

@@ -218,7 +218,7 @@ static const char *wire_currency_of(const cor_wire *wire, uint32_t ledger)
 
 #define WIRE_HEX_SIZE  33u /* 32 lowercase hex digits + NUL */
 #define WIRE_UUID_SIZE 37u /* 8-4-4-4-12 + NUL */
-#define WIRE_TIME_SIZE 48u /* YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ + NUL (30), with slack */
+#define WIRE_TIME_SIZE 64u /* YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ + NUL is 31; room for any year */
 
 static void wire_hex(cor_u128 value, char out[WIRE_HEX_SIZE])
 {
