@@ -24,8 +24,8 @@ static cor_wire *fuzz_ir;
 static uint8_t fuzz_ru_secret[COR_WIRE_SECRET_KEY_SIZE];
 static uint8_t fuzz_buffer[COR_WIRE_SIZE_BYTES_MAX];
 
-static cor_wire_node fuzz_node(const char *name, const char *bic, const char *currency,
-                               uint32_t id, uint32_t ledger, const uint8_t *public_key)
+static cor_wire_node fuzz_node(const char *name, const char *bic, const char *currency, uint32_t id,
+                               uint32_t ledger, const uint8_t *public_key)
 {
     cor_wire_node node;
     memset(&node, 0, sizeof(node));
@@ -77,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t overhead = COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE;
     if ((mode & 1u) != 0 && length >= overhead) {
         size_t body = length - overhead;
-        for (int i = 0; i < 4; i++) fuzz_buffer[68 + i] = (uint8_t)(body >> (8 * (3 - i)));
+        for (int i = 0; i < 4; i++)
+            fuzz_buffer[68 + i] = (uint8_t)(body >> (8 * (3 - i)));
         crypto_sign_detached(fuzz_buffer + length - 64, NULL, fuzz_buffer, length - 64,
                              fuzz_ru_secret);
     }

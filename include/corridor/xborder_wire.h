@@ -35,9 +35,9 @@
 #define COR_WIRE_HEADER_SIZE_BYTES   72u
 #define COR_WIRE_SIGNATURE_SIZE      64u /* Ed25519 */
 #define COR_WIRE_PUBLIC_KEY_SIZE     32u
-#define COR_WIRE_SECRET_KEY_SIZE     64u /* libsodium's secret key (seed + public key) */
+#define COR_WIRE_SECRET_KEY_SIZE     64u           /* libsodium's secret key (seed + public key) */
 #define COR_WIRE_BODY_SIZE_BYTES_MAX (64u * 1024u) /* one message's XML is about 4 KB */
-#define COR_WIRE_SIZE_BYTES_MAX                                                                  \
+#define COR_WIRE_SIZE_BYTES_MAX                                                                    \
     (COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_BODY_SIZE_BYTES_MAX + COR_WIRE_SIGNATURE_SIZE)
 #define COR_WIRE_PEERS_MAX     64u /* peers one node knows */
 #define COR_WIRE_PEER_KEYS_MAX 4u  /* keys accepted per peer at one time (rotation) */
@@ -59,7 +59,7 @@
     X(COR_WIRE_STALE, COR_ERR_AUTH, "TM01", "timestamp outside the replay window")                 \
     X(COR_WIRE_XML, COR_ERR_XML_INVALID, "FF01", "iso 20022 document refused by the codec")        \
     X(COR_WIRE_RECORD, COR_ERR_XML_INVALID, "FF01", "corridor supplementary data missing or bad")  \
-    X(COR_WIRE_MISMATCH, COR_ERR_XML_INVALID, "FF01",                                             \
+    X(COR_WIRE_MISMATCH, COR_ERR_XML_INVALID, "FF01",                                              \
       "envelope, iso 20022 fields and corridor record disagree")
 
 typedef enum cor_wire_code {
@@ -100,11 +100,11 @@ typedef struct cor_wire_node {
 } cor_wire_node;
 
 typedef struct cor_wire_options {
-    cor_wire_node self;                               /* this node (keys unused) */
-    uint32_t self_key_id;                             /* sent in every envelope */
+    cor_wire_node self;                                /* this node (keys unused) */
+    uint32_t self_key_id;                              /* sent in every envelope */
     uint8_t self_secret_key[COR_WIRE_SECRET_KEY_SIZE]; /* crypto_sign_keypair's sk */
-    const cor_wire_node *peers;                       /* borrowed for cor_wire_open */
-    uint32_t peer_count;                              /* 0..COR_WIRE_PEERS_MAX */
+    const cor_wire_node *peers;                        /* borrowed for cor_wire_open */
+    uint32_t peer_count;                               /* 0..COR_WIRE_PEERS_MAX */
     uint64_t replay_window_ns; /* refuse envelopes older than now - this; not 0 */
     uint64_t clock_skew_ns;    /* refuse envelopes newer than now + this */
 } cor_wire_options;
@@ -143,8 +143,10 @@ cor_error cor_wire_encode(cor_wire *wire, const cor_xb_message *message, uint8_t
  * the refusal's class: COR_ERR_PARSE (truncated, malformed header), COR_ERR_LIMIT
  * (oversized), COR_ERR_AUTH (unknown sender or key, not for us, bad signature, stale),
  * COR_ERR_XML_INVALID (document refused by the codec, corridor record missing or malformed,
- * fields disagreeing), or COR_ERR_NOMEM. Nothing is verified after a failed check, and no
- * XML is parsed before the signature verified.
+ * fields disagreeing), or COR_ERR_NOMEM (the codec could not allocate; refusal->code stays
+ * COR_WIRE_OK: nothing is wrong with the bytes, try again). COR_ERR_INVALID for NULL
+ * arguments. Nothing is verified after a failed check, and no XML is parsed before the
+ * signature verified. A refusal changes nothing in the cor_wire.
  */
 cor_error cor_wire_decode(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
                           cor_xb_message *message_out, cor_wire_refusal *refusal);

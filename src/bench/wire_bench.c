@@ -59,9 +59,8 @@ static bool bench_wire_open(cor_wire **ru, cor_wire **ir)
     }
     cor_wire_node peer_ir = bench_wire_node("IR", "CORRIRTH", "IRR", 2, 364, public_keys[1]);
     cor_wire_node peer_ru = bench_wire_node("RU", "CORRRUMM", "RUB", 1, 643, public_keys[0]);
-    cor_wire_options options = {.replay_window_ns = 120000000000ull,
-                                .clock_skew_ns = 5000000000ull,
-                                .peer_count = 1};
+    cor_wire_options options = {
+        .replay_window_ns = 120000000000ull, .clock_skew_ns = 5000000000ull, .peer_count = 1};
     options.self = bench_wire_node("RU", "CORRRUMM", "RUB", 1, 643, NULL);
     options.self_key_id = 10;
     memcpy(options.self_secret_key, secrets[0], 64);
@@ -183,8 +182,8 @@ int cor_bench_wire(int argc, char **argv)
     for (uint32_t type = 1; status == 0 && type <= BENCH_WIRE_KINDS; type++) {
         if (!bench_wire_kind(ru, ir, type, count, &results[type])) status = 3;
     }
-    if (status == 0 && json) printf("{\"bench\":\"wire\",\"count\":%llu,\"kinds\":[",
-                                    (unsigned long long)count);
+    if (status == 0 && json)
+        printf("{\"bench\":\"wire\",\"count\":%llu,\"kinds\":[", (unsigned long long)count);
     if (status == 0 && !json) {
         printf("wire: %llu messages per kind, cpu time per message, one core\n"
                "  kind       bytes  encode+sign us  verify+decode us\n",

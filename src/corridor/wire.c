@@ -28,13 +28,14 @@
 #include "common/assert.h"
 #include "corridor/iso20022.h"
 
-#define WIRE_MAGIC        "CXW1"
-#define WIRE_VERSION      1u
-#define WIRE_RECORD_NS    "urn:corridor:xborder:1"
-#define WIRE_RECORD_PLACE "corridor.xborder"
+#define WIRE_MAGIC                 "CXW1"
+#define WIRE_VERSION               1u
+#define WIRE_RECORD_NS             "urn:corridor:xborder:1"
+#define WIRE_RECORD_PLACE          "corridor.xborder"
 #define WIRE_RECORD_SIZE_BYTES_MAX 4096u /* 27 fields of at most 39 digits, tags included */
 
-_Static_assert(COR_WIRE_HEADER_SIZE_BYTES == 4 + 2 + 2 + 2 * COR_WIRE_NAME_SIZE_MAX + 4 + 16 + 8 + 4,
+_Static_assert(COR_WIRE_HEADER_SIZE_BYTES ==
+                   4 + 2 + 2 + 2 * COR_WIRE_NAME_SIZE_MAX + 4 + 16 + 8 + 4,
                "header layout");
 _Static_assert(COR_WIRE_SIGNATURE_SIZE == crypto_sign_BYTES, "ed25519 signature size");
 _Static_assert(COR_WIRE_SECRET_KEY_SIZE == crypto_sign_SECRETKEYBYTES, "ed25519 secret key");
@@ -79,9 +80,8 @@ const char *cor_wire_code_text(uint32_t code)
     return code < COR_WIRE_CODE_COUNT ? wire_codes[code].text : "unknown wire code";
 }
 
-__attribute__((format(printf, 3, 4))) static cor_error wire_refuse(cor_wire_refusal *refusal,
-                                                                   cor_wire_code code,
-                                                                   const char *format, ...)
+__attribute__((format(printf, 3, 4))) static cor_error
+wire_refuse(cor_wire_refusal *refusal, cor_wire_code code, const char *format, ...)
 {
     COR_ASSERT(code > COR_WIRE_OK && code < COR_WIRE_CODE_COUNT);
     refusal->code = (uint32_t)code;
@@ -165,9 +165,8 @@ cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out)
 
     cor_wire *wire = cor_calloc(1, sizeof(*wire));
     if (wire == NULL) return COR_ERR_NOMEM;
-    cor_iso_parser_options parser_options = {.document_size_bytes_max =
-                                                 COR_WIRE_BODY_SIZE_BYTES_MAX,
-                                             .tx_count_max = 1};
+    cor_iso_parser_options parser_options = {
+        .document_size_bytes_max = COR_WIRE_BODY_SIZE_BYTES_MAX, .tx_count_max = 1};
     cor_error rc = cor_iso_parser_open(&parser_options, &wire->parser);
     if (rc != COR_OK) {
         cor_free(wire);
@@ -177,7 +176,8 @@ cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out)
     wire->self_key_id = options->self_key_id;
     memcpy(wire->self_secret_key, options->self_secret_key, sizeof(wire->self_secret_key));
     wire->peer_count = options->peer_count;
-    for (uint32_t i = 0; i < options->peer_count; i++) wire->peers[i] = options->peers[i];
+    for (uint32_t i = 0; i < options->peer_count; i++)
+        wire->peers[i] = options->peers[i];
     wire->replay_window_ns = options->replay_window_ns;
     wire->clock_skew_ns = options->clock_skew_ns;
     cor_iso_message_init(&wire->parsed);
@@ -293,8 +293,8 @@ static void wire_time(uint64_t ns, char out[WIRE_TIME_SIZE])
     unsigned month = 0, day = 0;
     wire_civil_from_days((int64_t)(seconds / 86400u), &year, &month, &day);
     uint64_t second_of_day = seconds % 86400u;
-    snprintf(out, WIRE_TIME_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lluZ", (long long)year,
-             month, day, (unsigned)(second_of_day / 3600u), (unsigned)(second_of_day / 60u % 60u),
+    snprintf(out, WIRE_TIME_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lluZ", (long long)year, month,
+             day, (unsigned)(second_of_day / 3600u), (unsigned)(second_of_day / 60u % 60u),
              (unsigned)(second_of_day % 60u), (unsigned long long)fraction);
 }
 
@@ -319,8 +319,7 @@ typedef struct wire_iso {
 
 static const char *const wire_status_codes[] = {NULL, "ACSC", "RJCT", "PDNG"};
 
-static bool wire_amount(const cor_wire *wire, cor_u128 amount, uint32_t ledger,
-                        cor_iso_amount *out)
+static bool wire_amount(const cor_wire *wire, cor_u128 amount, uint32_t ledger, cor_iso_amount *out)
 {
     const char *currency = wire_currency_of(wire, ledger);
     if (currency == NULL) return false;
@@ -350,8 +349,7 @@ static void wire_iso_instruction(const cor_wire *wire, const cor_xb_message *m,
     iso->message.transfers = tx;
 }
 
-static void wire_iso_related(const cor_wire *wire, const cor_xb_message *m, wire_iso *iso,
-                             bool *ok)
+static void wire_iso_related(const cor_wire *wire, const cor_xb_message *m, wire_iso *iso, bool *ok)
 {
     cor_iso_related_tx *tx = &iso->related;
     cor_iso_group *group = &iso->message.group;
@@ -477,7 +475,10 @@ typedef struct wire_field {
     size_t offset;
 } wire_field;
 
-#define WIRE_FIELD(name, kind, member) {name, kind, offsetof(cor_xb_message, member)}
+#define WIRE_FIELD(name, kind, member)                                                             \
+    {                                                                                              \
+        name, kind, offsetof(cor_xb_message, member)                                               \
+    }
 
 static const wire_field wire_fields[] = {
     WIRE_FIELD("Tp", WIRE_DEC32, type),
@@ -581,7 +582,8 @@ static bool wire_xml_is(const xmlNode *node, const char *name, const char *ns)
 
 static xmlNode *wire_xml_next(xmlNode *node)
 {
-    while (node != NULL && node->type != XML_ELEMENT_NODE) node = node->next;
+    while (node != NULL && node->type != XML_ELEMENT_NODE)
+        node = node->next;
     return node;
 }
 
@@ -600,8 +602,13 @@ static xmlNode *wire_record_find(xmlDoc *doc, cor_wire_refusal *refusal, cor_err
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *document = NULL;
     if (wire_xml_is(root, "Envelope", "urn:swift:xsd:envelope")) {
+        /* Exactly AppHdr then Document: the codec accepts other wrappers, we send only this. */
         xmlNode *header = wire_xml_next(root->children);
         document = header != NULL ? wire_xml_next(header->next) : NULL;
+        if (!wire_xml_is(header, "AppHdr", NULL) || !wire_xml_is(document, "Document", NULL) ||
+            wire_xml_next(document->next) != NULL) {
+            document = NULL;
+        }
     }
     xmlNode *message = document != NULL ? wire_xml_next(document->children) : NULL;
     if (message == NULL) {
@@ -618,8 +625,7 @@ static xmlNode *wire_record_find(xmlDoc *doc, cor_wire_refusal *refusal, cor_err
         }
     }
     if (count != 1) {
-        *rc = wire_refuse(refusal, COR_WIRE_RECORD, "%u SplmtryData blocks, expected one",
-                          count);
+        *rc = wire_refuse(refusal, COR_WIRE_RECORD, "%u SplmtryData blocks, expected one", count);
         return NULL;
     }
     xmlNode *place = wire_xml_next(found->children);
@@ -717,7 +723,8 @@ static void wire_put_be(uint8_t *out, cor_u128 value, size_t size)
 static cor_u128 wire_get_be(const uint8_t *in, size_t size)
 {
     cor_u128 value = 0;
-    for (size_t i = 0; i < size; i++) value = (value << 8) | in[i];
+    for (size_t i = 0; i < size; i++)
+        value = (value << 8) | in[i];
     return value;
 }
 
@@ -751,13 +758,12 @@ static cor_error wire_header_read(const uint8_t *bytes, size_t size, wire_header
 {
     size_t overhead = COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE;
     if (size > COR_WIRE_SIZE_BYTES_MAX) {
-        return wire_refuse(refusal, COR_WIRE_OVERSIZED, "envelope of %zu bytes, maximum %u",
-                           size, (unsigned)COR_WIRE_SIZE_BYTES_MAX);
+        return wire_refuse(refusal, COR_WIRE_OVERSIZED, "envelope of %zu bytes, maximum %u", size,
+                           (unsigned)COR_WIRE_SIZE_BYTES_MAX);
     }
     if (size < overhead) {
         return wire_refuse(refusal, COR_WIRE_TRUNCATED,
-                           "envelope of %zu bytes, header and signature need %zu", size,
-                           overhead);
+                           "envelope of %zu bytes, header and signature need %zu", size, overhead);
     }
     if (memcmp(bytes, WIRE_MAGIC, 4) != 0 || wire_get_be(bytes + 4, 2) != WIRE_VERSION ||
         wire_get_be(bytes + 6, 2) != 0) {
@@ -773,8 +779,8 @@ static cor_error wire_header_read(const uint8_t *bytes, size_t size, wire_header
     header->timestamp = (uint64_t)wire_get_be(bytes + 60, 8);
     header->body_size = (uint32_t)wire_get_be(bytes + 68, 4);
     if (header->body_size != size - overhead) {
-        cor_wire_code code = header->body_size > size - overhead ? COR_WIRE_TRUNCATED
-                                                                 : COR_WIRE_FORMAT;
+        cor_wire_code code =
+            header->body_size > size - overhead ? COR_WIRE_TRUNCATED : COR_WIRE_FORMAT;
         return wire_refuse(refusal, code, "body size %u but %zu bytes carried",
                            (unsigned)header->body_size, size - overhead);
     }
@@ -898,7 +904,8 @@ static cor_error wire_authenticate(const cor_wire *wire, uint64_t now_ns, const 
         return wire_refuse(refusal, COR_WIRE_SIGNATURE, "signature of '%s' key %u invalid",
                            peer->name, (unsigned)key->key_id);
     }
-    bool too_old = now_ns > header->timestamp && now_ns - header->timestamp > wire->replay_window_ns;
+    bool too_old =
+        now_ns > header->timestamp && now_ns - header->timestamp > wire->replay_window_ns;
     bool too_new = header->timestamp > now_ns && header->timestamp - now_ns > wire->clock_skew_ns;
     if (too_old || too_new) {
         return wire_refuse(refusal, COR_WIRE_STALE, "timestamp %llu ns is %s now %llu",
@@ -1033,10 +1040,9 @@ static cor_error wire_check_record(const cor_wire *wire, const wire_header *head
                            "envelope message id or timestamp differs from the record");
     }
     if (m->from_node != peer->node_id || m->to_node != wire->self.node_id) {
-        return wire_refuse(refusal, COR_WIRE_MISMATCH,
-                           "record names nodes %u -> %u, envelope '%s' -> '%s'",
-                           (unsigned)m->from_node, (unsigned)m->to_node, peer->name,
-                           wire->self.name);
+        return wire_refuse(
+            refusal, COR_WIRE_MISMATCH, "record names nodes %u -> %u, envelope '%s' -> '%s'",
+            (unsigned)m->from_node, (unsigned)m->to_node, peer->name, wire->self.name);
     }
     wire_iso expected;
     if (!wire_iso_build(wire, m, &expected)) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../support/iso_support.h"
+#include "common/alloc.h"
 #include "../../support/xb_world.h"
 #include "corridor/xborder_wire.h"
 
@@ -123,8 +124,8 @@ static void xsd_check(const cor_xb_message *m, size_t size)
     const char *xml = (const char *)envelope + COR_WIRE_HEADER_SIZE_BYTES;
     size_t xml_size = size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE;
     int parts = cor_test_iso_xsd_validate(xml, xml_size, error, sizeof(error));
-    cr_assert_eq(parts, 2, "type %u status %u: %s\n%.*s", m->type, m->status, error,
-                 (int)xml_size, xml);
+    cr_assert_eq(parts, 2, "type %u status %u: %s\n%.*s", m->type, m->status, error, (int)xml_size,
+                 xml);
 }
 
 /* Decodes envelope[0..size) at node `to` (0-based) and returns the refusal code. */
@@ -225,7 +226,8 @@ static cor_xb_message sample(void)
 static size_t resign(uint32_t n, size_t new_size)
 {
     size_t body = new_size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE;
-    for (int i = 0; i < 4; i++) envelope[68 + i] = (uint8_t)(body >> (8 * (3 - i)));
+    for (int i = 0; i < 4; i++)
+        envelope[68 + i] = (uint8_t)(body >> (8 * (3 - i)));
     size_t signed_size = new_size - COR_WIRE_SIGNATURE_SIZE;
     crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size, secret_keys[n]);
     return new_size;
@@ -272,14 +274,16 @@ Test(corridor_wire, every_kind_round_trips_between_two_cores)
     cr_assert_eq(lookup(1, paid).state, COR_XB_STATE_COMMITTED);
 
     /* pacs.004 back -> pacs.002 ACSC at the original origin */
-    cor_xb_quote_request request = {.amount = 1000, .requester = 21, .peer_node = 1,
-                                    .fixed = COR_XB_FIXED_SOURCE};
+    cor_xb_quote_request request = {
+        .amount = 1000, .requester = 21, .peer_node = 1, .fixed = COR_XB_FIXED_SOURCE};
     cor_xb_quote q;
     uint32_t count = 0, reason = 0;
     cr_assert_eq(cor_xb_quote_issue(world.nodes[1].xb, 2 * NS, &request, &q, 1, &count, &reason),
                  COR_OK);
-    cor_xb_return_request back = {.uetr = xbw_uetr(&rng), .original_uetr = paid,
-                                  .quote_id = q.id, .requester = 21,
+    cor_xb_return_request back = {.uetr = xbw_uetr(&rng),
+                                  .original_uetr = paid,
+                                  .quote_id = q.id,
+                                  .requester = 21,
                                   .reason = COR_XB_RETURN_CUSTOMER};
     cr_assert_eq(cor_xb_return_initiate(world.nodes[1].xb, 2 * NS, &back, &reason), COR_OK);
     cr_assert_eq(reason, COR_XB_OK);
@@ -292,8 +296,9 @@ Test(corridor_wire, every_kind_round_trips_between_two_cores)
     cor_u128 held = initiate(0, 2000);
     cr_assert_eq(xbw_fsync(&world, 0, out, 64), 1);
     cor_xb_message instruction = wire_pass(&out[0], 2 * NS);
-    cr_assert_eq(cor_xb_receive_flags(world.nodes[1].xb, 2 * NS, &instruction,
-                                      COR_XB_RECEIVE_HOLD, &reason), COR_OK);
+    cr_assert_eq(
+        cor_xb_receive_flags(world.nodes[1].xb, 2 * NS, &instruction, COR_XB_RECEIVE_HOLD, &reason),
+        COR_OK);
     xbw_collect(&world, 1);
     cr_assert_eq(xbw_fsync(&world, 1, out, 64), 1);
     pending = wire_pass(&out[0], 2 * NS);
@@ -511,7 +516,8 @@ Test(corridor_wire, hostile_xml_inside_a_valid_signature)
     /* deep nesting */
     static char deep[70000];
     size_t at = 0;
-    for (int i = 0; i < 5000; i++) at += (size_t)snprintf(deep + at, sizeof(deep) - at, "<a>");
+    for (int i = 0; i < 5000; i++)
+        at += (size_t)snprintf(deep + at, sizeof(deep) - at, "<a>");
     uint32_t code = signed_body(deep);
     cr_assert_eq(code, COR_WIRE_XML, "%s", cor_wire_code_name(code));
 }
@@ -531,7 +537,8 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
         const char *from, *to;
         uint32_t code;
     } cases[] = {
-        {"<SplmtryData>", "<SplmtryData><Envlp><x xmlns=\"urn:x\"/></Envlp></SplmtryData><SplmtryData>",
+        {"<SplmtryData>",
+         "<SplmtryData><Envlp><x xmlns=\"urn:x\"/></Envlp></SplmtryData><SplmtryData>",
          COR_WIRE_RECORD},
         {"<PlcAndNm>corridor.xborder", "<PlcAndNm>corridor.other", COR_WIRE_RECORD},
         {"urn:corridor:xborder:1", "urn:corridor:xborder:2", COR_WIRE_RECORD},
@@ -557,6 +564,7 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
         {"<ChrgBr>DEBT", "<ChrgBr>SHAR", COR_WIRE_MISMATCH},
         {"<Tp>1</Tp>", "<Tp><![CDATA[1]]></Tp>", COR_WIRE_OK},
         {"<Tp>1</Tp>", "<Tp>1<!-- c --></Tp>", COR_WIRE_RECORD},
+        {"</Document>", "</Document><AppHdr xmlns=\"urn:x\"/>", COR_WIRE_RECORD},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         memcpy(xml, good, sizeof(xml));
@@ -649,9 +657,9 @@ Test(corridor_wire, open_refuses_bad_configuration)
     REFUSED(p[1].node_id = p[0].node_id);
     REFUSED(memcpy(p[1].name, p[0].name, sizeof(p[1].name)));
     REFUSED(memcpy(p[1].bic, p[0].bic, sizeof(p[1].bic)));
-    REFUSED(p[1].ledger = p[0].ledger);                   /* one ledger, two currencies */
-    REFUSED(memcpy(p[1].currency, p[0].currency, 4));     /* one currency, two ledgers */
-    REFUSED(p[0].node_id = 1);                            /* our own id */
+    REFUSED(p[1].ledger = p[0].ledger);               /* one ledger, two currencies */
+    REFUSED(memcpy(p[1].currency, p[0].currency, 4)); /* one currency, two ledgers */
+    REFUSED(p[0].node_id = 1);                        /* our own id */
 #undef REFUSED
     cr_assert_eq(cor_wire_open(&good, &wire), COR_OK);
     cor_wire_close(wire);
@@ -659,4 +667,27 @@ Test(corridor_wire, open_refuses_bad_configuration)
     cr_assert_str_eq(cor_wire_code_name(COR_WIRE_STALE), "COR_WIRE_STALE");
     cr_assert_str_eq(cor_wire_code_name(999), "COR_WIRE_UNKNOWN");
     cr_assert_str_eq(cor_wire_code_text(999), "unknown wire code");
+}
+
+Test(corridor_wire, open_survives_every_allocation_failure)
+{
+    cor_wire_node peers[1] = {node_of(1)};
+    cor_wire_options options;
+    options_for(0, peers, 1, &options);
+    bool opened = false;
+    for (uint64_t n = 1; n < 64 && !opened; n++) {
+        cor_wire *wire = NULL;
+        cor_alloc_fail_after(n);
+        cor_error rc = cor_wire_open(&options, &wire);
+        cor_alloc_fail_after(0);
+        if (rc == COR_OK) {
+            opened = true;
+            cor_wire_close(wire);
+        } else {
+            cr_assert_eq(rc, COR_ERR_NOMEM, "allocation %llu: %s", (unsigned long long)n,
+                         cor_error_name(rc));
+            cr_assert_null(wire);
+        }
+    }
+    cr_assert(opened);
 }
