@@ -133,7 +133,7 @@ void cor_wire_close(cor_wire *wire); /* NULL is a no-op */
  * carry, e.g. an amount above 18 digits), COR_ERR_LIMIT (out_size_max too small; the
  * envelope never exceeds COR_WIRE_SIZE_BYTES_MAX), COR_ERR_NOMEM. *size_out is 0 on failure.
  */
-cor_error cor_wire_encode(cor_wire *wire, const cor_xb_message *message, uint8_t *out,
+cor_error cor_wire_encode(const cor_wire *wire, const cor_xb_message *message, uint8_t *out,
                           size_t out_size_max, size_t *size_out);
 
 /*

@@ -828,7 +828,7 @@ static const cor_wire_node *wire_peer_by_name(const cor_wire *wire, const char *
     return NULL;
 }
 
-cor_error cor_wire_encode(cor_wire *wire, const cor_xb_message *message, uint8_t *out,
+cor_error cor_wire_encode(const cor_wire *wire, const cor_xb_message *message, uint8_t *out,
                           size_t out_size_max, size_t *size_out)
 {
     if (wire == NULL || message == NULL || out == NULL || size_out == NULL) {

@@ -6,6 +6,9 @@
  * signature, fields that disagree) is refused with its code, never accepted or crashing.
  */
 #include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +117,8 @@ static size_t encode(const cor_xb_message *m)
     return size;
 }
 
+static void record_xsd_check(const char *xml, size_t xml_size);
+
 static void xsd_check(const cor_xb_message *m, size_t size)
 {
     bool *done = &validated[m->type & 7u][m->status & 3u][m->cancel_status % 3u];
@@ -126,6 +131,41 @@ static void xsd_check(const cor_xb_message *m, size_t size)
     int parts = cor_test_iso_xsd_validate(xml, xml_size, error, sizeof(error));
     cr_assert_eq(parts, 2, "type %u status %u: %s\n%.*s", m->type, m->status, error, (int)xml_size,
                  xml);
+    record_xsd_check(xml, xml_size);
+}
+
+/* Validates the corridor record (SplmtryData/Envlp/Xb) against docs/xsd/corridor.xborder.1.xsd:
+ * the official schemas take any content there, so this is the record's own check. */
+static void record_xsd_check(const char *xml, size_t xml_size)
+{
+    xmlDocPtr doc = xmlReadMemory(xml, (int)xml_size, "wire.xml", NULL, XML_PARSE_NONET);
+    cr_assert_not_null(doc);
+    xmlNodePtr record = NULL;
+    for (xmlNodePtr node = xmlDocGetRootElement(doc); node != NULL && record == NULL;) {
+        if (node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, "Xb") == 0) {
+            record = node;
+        } else if (node->children != NULL) {
+            node = node->children;
+        } else {
+            while (node != NULL && node->next == NULL)
+                node = node->parent;
+            if (node != NULL) node = node->next;
+        }
+    }
+    cr_assert_not_null(record, "no corridor record in the body");
+    xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt("docs/xsd/corridor.xborder.1.xsd");
+    xmlSchemaPtr schema = xmlSchemaParse(parser);
+    cr_assert_not_null(schema, "docs/xsd/corridor.xborder.1.xsd must load (run from the root)");
+    xmlSchemaValidCtxtPtr valid = xmlSchemaNewValidCtxt(schema);
+    xmlDocPtr alone = xmlNewDoc((const xmlChar *)"1.0");
+    xmlDocSetRootElement(alone, xmlDocCopyNode(record, alone, 1));
+    int rc = xmlSchemaValidateDoc(valid, alone);
+    xmlFreeDoc(alone);
+    xmlSchemaFreeValidCtxt(valid);
+    xmlSchemaFree(schema);
+    xmlSchemaFreeParserCtxt(parser);
+    xmlFreeDoc(doc);
+    cr_assert_eq(rc, 0, "corridor record does not validate against its schema");
 }
 
 /* Decodes envelope[0..size) at node `to` (0-based) and returns the refusal code. */
