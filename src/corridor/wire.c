@@ -681,12 +681,24 @@ static cor_error wire_record_fields(xmlNode *record, cor_xb_message *m, cor_wire
  * no entity declarations, bounded size and depth). libxml2 still runs without network and
  * without entity substitution, and a document type declaration is refused again here.
  */
+static void wire_xml_silent(void *context, xmlErrorPtr error)
+{
+    (void)context;
+    (void)error;
+}
+
 static cor_error wire_record_read(const char *xml, size_t xml_size, cor_xb_message *m,
                                   cor_wire_refusal *refusal)
 {
+    /* libxml2 reports some errors (encoding conversion) through the thread's structured
+     * error handler rather than the parser context: keep them off stderr for this pass. */
+    xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+    void *saved_context = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(NULL, wire_xml_silent);
     xmlDoc *doc = xmlReadMemory(xml, (int)xml_size, NULL, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
                                     XML_PARSE_NOWARNING);
+    xmlSetStructuredErrorFunc(saved_context, saved_handler);
     if (doc == NULL) return wire_refuse(refusal, COR_WIRE_RECORD, "xml not readable");
     cor_error rc = COR_OK;
     if (doc->intSubset != NULL || doc->extSubset != NULL) {

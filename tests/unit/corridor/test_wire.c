@@ -392,6 +392,32 @@ Test(corridor_wire, encoding_is_deterministic_and_carries_the_quote)
     cr_assert(strstr(xml, "<AppHdr") && strstr(xml, "<BICFI>CORRIRTH</BICFI>"));
 }
 
+Test(corridor_wire, times_are_utc_with_nine_fraction_digits)
+{
+    cor_xb_message m = sample();
+    struct {
+        uint64_t ns;
+        const char *text;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00.000000000Z"},
+        {1835481599ull * NS + 999999999ull, "2028-02-29T23:59:59.999999999Z"},
+        {4102444799ull * NS + 1, "2099-12-31T23:59:59.000000001Z"},
+        {4107542400ull * NS, "2100-03-01T00:00:00.000000000Z"},
+        {UINT64_MAX, "2554-07-21T23:34:33.709551615Z"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        m.created_at = cases[i].ns;
+        size_t size = encode(&m);
+        char xml[8192], expected[64];
+        body_of(size, xml, sizeof(xml));
+        snprintf(expected, sizeof(expected), "<CreDtTm>%s</CreDtTm>", cases[i].text);
+        cr_assert(strstr(xml, expected), "case %zu: %s", i, xml);
+        cor_xb_message got;
+        cr_assert_eq(decode_at(1, cases[i].ns, size, &got), COR_WIRE_OK);
+        cr_assert_eq(got.created_at, cases[i].ns);
+    }
+}
+
 Test(corridor_wire, amounts_off_the_quote_cross_unchanged_and_b_refuses_am09)
 {
     cor_xb_message m = sample();
