@@ -11,7 +11,8 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"bench", cor_cli_bench, "run a benchmark (ledger)"},
+    {"bench", cor_cli_bench, "run a benchmark (ledger, journal)"},
+    {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
 };
 
 static void cli_usage(FILE *out)

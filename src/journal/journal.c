@@ -144,8 +144,8 @@ typedef struct journal_recovery {
  * a crash, because appends are sequential and each was flushed before the next began). */
 static bool journal_damage_is_tail(const journal_recovery *recovery, uint64_t offset)
 {
-    for (uint64_t at = offset + 8; at + COR_JOURNAL_RECORD_HEADER_SIZE <= recovery->file_size;
-         at += 8) {
+    for (uint64_t at = offset + JOURNAL_RECORD_ALIGN;
+         at + COR_JOURNAL_RECORD_HEADER_SIZE <= recovery->file_size; at += JOURNAL_RECORD_ALIGN) {
         if (cor__journal_record_header_plausible(recovery->bytes + at)) return false;
     }
     return true;
@@ -566,7 +566,7 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
     unsigned char header[COR_JOURNAL_RECORD_HEADER_SIZE];
     uint8_t chain[COR_JOURNAL_HASH_SIZE];
     cor__journal_record_encode(header, batch, op_number, journal->stats.chain_hash, chain);
-    static const unsigned char padding[8];
+    static const unsigned char padding[JOURNAL_RECORD_ALIGN];
     uint64_t record_size = journal_record_size(batch->payload_size_bytes);
     struct iovec iov[3] = {
         {header, sizeof(header)},
@@ -601,11 +601,15 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
 /* Snapshots                                                                                */
 /* ---------------------------------------------------------------------------------------- */
 
-static cor_error journal_snapshot_check(const cor_journal *journal)
+static cor_error journal_snapshot_reap(cor_journal *journal, int options);
+
+/* A previous background snapshot that has finished is reaped first (its failure is logged
+ * and does not stop a new one). */
+static cor_error journal_snapshot_check(cor_journal *journal)
 {
     if (journal->flags & COR_JOURNAL_READ_ONLY) return COR_ERR_INVALID;
     if (journal->poisoned) return COR_ERR_INVALID;
-    if (journal->snapshot_pid > 0) return COR_ERR_BUSY;
+    if (journal_snapshot_reap(journal, WNOHANG) == COR_ERR_BUSY) return COR_ERR_BUSY;
     return COR_OK;
 }
 

@@ -28,8 +28,12 @@
 #define JOURNAL_WRITE_ATTEMPTS_MAX 64u /* pwritev calls per append (short writes continue) */
 #define JOURNAL_PATH_SIZE_MAX      4096u
 
-_Static_assert(COR_JOURNAL_RECORD_HEADER_SIZE % 8u == 0, "records stay 8-byte aligned");
-_Static_assert(COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX % 8u == 0, "payload limit is aligned");
+/* Records start and end on 16 bytes, so a payload in a mapped journal is 16-byte aligned
+ * (cor_account and cor_transfer need that to be read in place). */
+#define JOURNAL_RECORD_ALIGN 16u
+_Static_assert(COR_JOURNAL_RECORD_HEADER_SIZE % JOURNAL_RECORD_ALIGN == 0, "header alignment");
+_Static_assert(JOURNAL_FILE_HEADER_SIZE % JOURNAL_RECORD_ALIGN == 0, "first record alignment");
+_Static_assert(COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX % JOURNAL_RECORD_ALIGN == 0, "limit alignment");
 
 /* Test-only fault injection: every journal write and fdatasync goes through these. Tests
  * replace them (one Criterion test per process) and restore them with
@@ -66,10 +70,11 @@ static inline void journal_store_u64(unsigned char *p, uint64_t v)
 /* 8-byte BLAKE2b of bytes, as a little-endian u64: the header checksums. */
 uint64_t cor__journal_checksum64(const void *bytes, size_t size_bytes);
 
-/* Record size on disk for a payload: header + payload + zero padding to 8 bytes. */
+/* Record size on disk for a payload: header + payload + zero padding to 16 bytes. */
 static inline uint64_t journal_record_size(uint64_t payload_size_bytes)
 {
-    return COR_JOURNAL_RECORD_HEADER_SIZE + ((payload_size_bytes + 7u) & ~(uint64_t)7u);
+    uint64_t mask = JOURNAL_RECORD_ALIGN - 1u;
+    return COR_JOURNAL_RECORD_HEADER_SIZE + ((payload_size_bytes + mask) & ~mask);
 }
 
 /* Fills header (COR_JOURNAL_RECORD_HEADER_SIZE bytes) for batch as op op_number, computing

@@ -1,7 +1,7 @@
 /*
  * The journal record codec: encode a record header, decode and check a record read back.
  *
- * A record is a 96-byte header, the payload, and zero padding to 8 bytes (docs/JOURNAL.md).
+ * A record is a 96-byte header, the payload, and zero padding to 16 bytes (docs/JOURNAL.md).
  * Its chain field is BLAKE2b-256(chain before || header bytes 0..31 || payload): one hash
  * that both detects a torn or corrupted payload and links the record to all history before
  * it. The header has its own 8-byte BLAKE2b checksum, so its length field can be trusted
