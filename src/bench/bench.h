@@ -6,7 +6,8 @@
 #define COR_BENCH_H
 
 /* corridor bench journal --data DIR --accounts N --transfers N --batch N
- *                        [--snapshot-every BATCHES] [--journal-only] [--json] */
+ *                        [--snapshot-every BATCHES] [--snapshot-at-end] [--journal-only]
+ *                        [--json] */
 int cor_bench_journal(int argc, char **argv);
 
 #endif

@@ -273,7 +273,7 @@ static cor_error journal_recover_snapshot(cor_journal *journal, journal_recovery
     const journal_snapshot_file *chosen = NULL;
     for (uint32_t i = 0; i < recovery->snapshots_count && chosen == NULL; i++) {
         cor_error rc = cor__journal_snapshot_verify(journal->dir_fd, journal->dir,
-                                                    &recovery->snapshots[i], r);
+                                                    &recovery->snapshots[i], false, r);
         if (rc == COR_OK) {
             chosen = &recovery->snapshots[i];
         } else if (rc != COR_ERR_CORRUPT) {
@@ -366,7 +366,7 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
     if (verify) {
         for (uint32_t i = 0; i < recovery->snapshots_count && rc == COR_OK; i++) {
             rc = cor__journal_snapshot_verify(journal->dir_fd, journal->dir,
-                                              &recovery->snapshots[i], r);
+                                              &recovery->snapshots[i], true, r);
         }
         if (rc != COR_OK) goto done;
     } else {

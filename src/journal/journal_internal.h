@@ -21,7 +21,7 @@
 
 #define SNAPSHOT_FILE_MAGIC       0x70616e73726f63ull /* "corsnap" little-endian */
 #define SNAPSHOT_FILE_VERSION     1u
-#define SNAPSHOT_FILE_HEADER_SIZE 128u
+#define SNAPSHOT_FILE_HEADER_SIZE 160u
 #define SNAPSHOT_FILES_MAX        64u  /* snapshot files considered at open */
 #define SNAPSHOT_BUFFER_SIZE      (4u << 20) /* write buffer, allocated before fork */
 
@@ -70,6 +70,18 @@ static inline void journal_store_u64(unsigned char *p, uint64_t v)
 /* 8-byte BLAKE2b of bytes, as a little-endian u64: the header checksums. */
 uint64_t cor__journal_checksum64(const void *bytes, size_t size_bytes);
 
+/* Fast 64-bit checksum of snapshot blobs (journal_checksum.c): detects damage, not forgery. */
+typedef struct cor__checksum {
+    uint64_t      lanes[4];
+    uint64_t      size_bytes; /* bytes fed so far */
+    unsigned char carry[32];  /* a partial stripe */
+    size_t        carry_size; /* 0 .. 31 */
+} cor__checksum;
+
+void     cor__checksum_init(cor__checksum *state);
+void     cor__checksum_update(cor__checksum *state, const void *bytes, size_t size_bytes);
+uint64_t cor__checksum_final(cor__checksum *state);
+
 /* Record size on disk for a payload: header + payload + zero padding to 16 bytes. */
 static inline uint64_t journal_record_size(uint64_t payload_size_bytes)
 {
@@ -108,6 +120,7 @@ typedef struct journal_snapshot_file {
     cor_journal_snapshot_info info;
     uint64_t                  record_offset; /* where record op_number starts; 0 if op 0 */
     uint64_t                  events_total;  /* events in ops 1 .. op_number */
+    uint64_t                  state_checksum; /* fast checksum of the state blob */
     char                      name[64];
 } journal_snapshot_file;
 
@@ -118,9 +131,10 @@ cor_error cor__journal_snapshots_list(int dir_fd, const char *dir, bool strict,
                                       journal_reporter *reporter, journal_snapshot_file *files,
                                       uint32_t files_max, uint32_t *count_out);
 
-/* Checks the state hash of one snapshot file (reads it whole). */
+/* Checks one snapshot file's state (reads it whole): its fast checksum, and with full also
+ * its BLAKE2b state hash. */
 cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
-                                       const journal_snapshot_file *file,
+                                       const journal_snapshot_file *file, bool full,
                                        journal_reporter *reporter);
 
 /* Hands one snapshot's state to load (after verifying it). */

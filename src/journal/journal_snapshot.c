@@ -1,6 +1,7 @@
 /*
- * Snapshot files: a 128-byte header (what the snapshot covers, BLAKE2b-256 of the state, a
- * header checksum) followed by the state blob the caller's serializer wrote.
+ * Snapshot files: a 160-byte header (what the snapshot covers, BLAKE2b-256 and a fast
+ * checksum of the state, a header checksum) followed by the state blob the caller's serializer
+ * wrote. Recovery checks the fast checksum; verify also checks the BLAKE2b state hash.
  *
  * Written atomically: a temporary file is filled, fsynced, renamed to
  * snapshot-<op, 20 digits> and the directory fsynced, so a crash leaves either the old set of
@@ -34,7 +35,9 @@ enum {
     SNAP_CHAIN = 48,
     SNAP_STATE_HASH = 80,
     SNAP_EVENTS_TOTAL = 112,
-    SNAP_CHECKSUM = 120,
+    SNAP_STATE_CHECKSUM = 120,
+    SNAP_RESERVED = 128,
+    SNAP_CHECKSUM = 152,
 };
 _Static_assert(SNAP_CHECKSUM + 8 == SNAPSHOT_FILE_HEADER_SIZE, "snapshot header layout");
 
@@ -98,10 +101,14 @@ static cor_error snapshot_header_read(int dir_fd, const char *name, uint64_t nam
     file->info.state_size_bytes = journal_load_u64(header + SNAP_STATE_SIZE);
     file->record_offset = journal_load_u64(header + SNAP_RECORD_OFFSET);
     file->events_total = journal_load_u64(header + SNAP_EVENTS_TOTAL);
+    file->state_checksum = journal_load_u64(header + SNAP_STATE_CHECKSUM);
     memcpy(file->info.chain_hash, header + SNAP_CHAIN, COR_JOURNAL_HASH_SIZE);
     memcpy(file->info.state_hash, header + SNAP_STATE_HASH, COR_JOURNAL_HASH_SIZE);
     snprintf(file->name, sizeof(file->name), "%s", name);
     *why = "size or op number disagrees with the header";
+    for (uint32_t i = SNAP_RESERVED; i < SNAP_CHECKSUM; i++) {
+        if (header[i] != 0) return COR_ERR_CORRUPT;
+    }
     if (journal_load_u32(header + SNAP_HEADER_SIZE) != SNAPSHOT_FILE_HEADER_SIZE ||
         file->info.op_number != name_op ||
         (uint64_t)st.st_size != SNAPSHOT_FILE_HEADER_SIZE + file->info.state_size_bytes) {
@@ -195,7 +202,7 @@ static void snapshot_map_close(snapshot_map *map)
 }
 
 cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
-                                       const journal_snapshot_file *file,
+                                       const journal_snapshot_file *file, bool full,
                                        journal_reporter *reporter)
 {
     snapshot_map map;
@@ -203,11 +210,19 @@ cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
         return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s",
                                     dir, file->name, strerror(errno));
     }
-    uint8_t hash[COR_JOURNAL_HASH_SIZE];
-    crypto_generichash(hash, sizeof(hash), map.bytes + SNAPSHOT_FILE_HEADER_SIZE,
-                       (unsigned long long)file->info.state_size_bytes, NULL, 0);
+    const unsigned char *state = map.bytes + SNAPSHOT_FILE_HEADER_SIZE;
+    cor__checksum checksum;
+    cor__checksum_init(&checksum);
+    cor__checksum_update(&checksum, state, (size_t)file->info.state_size_bytes);
+    bool ok = cor__checksum_final(&checksum) == file->state_checksum;
+    if (ok && full) {
+        uint8_t hash[COR_JOURNAL_HASH_SIZE];
+        crypto_generichash(hash, sizeof(hash), state,
+                           (unsigned long long)file->info.state_size_bytes, NULL, 0);
+        ok = sodium_memcmp(hash, file->info.state_hash, sizeof(hash)) == 0;
+    }
     snapshot_map_close(&map);
-    if (sodium_memcmp(hash, file->info.state_hash, sizeof(hash)) != 0) {
+    if (!ok) {
         return cor__journal_problem(reporter, COR_ERR_CORRUPT,
                                     "snapshot '%s/%s': state checksum mismatch (offset %u .. "
                                     "%llu)", dir, file->name, SNAPSHOT_FILE_HEADER_SIZE,
@@ -259,6 +274,7 @@ typedef struct snapshot_writer {
     size_t                   buffered;
     uint64_t                 offset; /* file offset of buffer[0] */
     crypto_generichash_state hash;
+    cor__checksum            checksum;
 } snapshot_writer;
 
 static cor_error snapshot_writer_flush(snapshot_writer *writer)
@@ -282,6 +298,7 @@ static cor_error snapshot_writer_write(void *context, const void *bytes, size_t 
     snapshot_writer *writer = context;
     const unsigned char *cursor = bytes;
     crypto_generichash_update(&writer->hash, cursor, size_bytes);
+    cor__checksum_update(&writer->checksum, cursor, size_bytes);
     while (size_bytes > 0) {
         size_t room = SNAPSHOT_BUFFER_SIZE - writer->buffered;
         size_t piece = size_bytes < room ? size_bytes : room;
@@ -298,7 +315,8 @@ static cor_error snapshot_writer_write(void *context, const void *bytes, size_t 
 }
 
 static void snapshot_header_encode(unsigned char *header, const cor_journal_snapshot_info *info,
-                                   uint64_t record_offset, uint64_t events_total)
+                                   uint64_t record_offset, uint64_t events_total,
+                                   uint64_t state_checksum)
 {
     memset(header, 0, SNAPSHOT_FILE_HEADER_SIZE);
     journal_store_u64(header + SNAP_MAGIC, SNAPSHOT_FILE_MAGIC);
@@ -311,6 +329,7 @@ static void snapshot_header_encode(unsigned char *header, const cor_journal_snap
     memcpy(header + SNAP_CHAIN, info->chain_hash, COR_JOURNAL_HASH_SIZE);
     memcpy(header + SNAP_STATE_HASH, info->state_hash, COR_JOURNAL_HASH_SIZE);
     journal_store_u64(header + SNAP_EVENTS_TOTAL, events_total);
+    journal_store_u64(header + SNAP_STATE_CHECKSUM, state_checksum);
     journal_store_u64(header + SNAP_CHECKSUM, cor__journal_checksum64(header, SNAP_CHECKSUM));
 }
 
@@ -325,6 +344,7 @@ cor_error cor__journal_snapshot_write(int dir_fd, const cor_journal_snapshot_inf
     snapshot_name(name, sizeof(name), info_in->op_number, "");
     snapshot_writer writer = {.buffer = buffer, .offset = SNAPSHOT_FILE_HEADER_SIZE};
     crypto_generichash_init(&writer.hash, NULL, 0, COR_JOURNAL_HASH_SIZE);
+    cor__checksum_init(&writer.checksum);
     writer.fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (writer.fd < 0) return COR_ERR_IO;
 
@@ -335,7 +355,8 @@ cor_error cor__journal_snapshot_write(int dir_fd, const cor_journal_snapshot_inf
     info.state_size_bytes = writer.offset - SNAPSHOT_FILE_HEADER_SIZE;
     crypto_generichash_final(&writer.hash, info.state_hash, COR_JOURNAL_HASH_SIZE);
     unsigned char header[SNAPSHOT_FILE_HEADER_SIZE];
-    snapshot_header_encode(header, &info, record_offset, events_total);
+    snapshot_header_encode(header, &info, record_offset, events_total,
+                           cor__checksum_final(&writer.checksum));
     rc = COR_ERR_IO;
     if (pwrite(writer.fd, header, sizeof(header), 0) != (ssize_t)sizeof(header)) goto fail;
     if (fsync(writer.fd) != 0) goto fail;
