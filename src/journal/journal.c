@@ -263,64 +263,67 @@ static cor_error journal_walk(cor_journal *journal, journal_recovery *recovery, 
     return COR_OK;
 }
 
-/* Picks the newest snapshot whose state verifies (older ones when it does not), checks that
- * the journal holds its op with the same chain head, and loads it. Returns in *offset_out
- * where the walk continues. */
+/* Checks that the journal holds snapshot file's op at its recorded offset, with the same
+ * chain head; returns in *end_out where the next record starts. */
+static cor_error journal_snapshot_matches(cor_journal *journal,
+                                          const journal_recovery *recovery,
+                                          const journal_snapshot_file *file, uint64_t *end_out)
+{
+    const cor_journal_snapshot_info *info = &file->info;
+    uint64_t at = file->record_offset;
+    bool ok = at >= JOURNAL_FILE_HEADER_SIZE && at <= recovery->file_size &&
+              recovery->file_size - at >= COR_JOURNAL_RECORD_HEADER_SIZE &&
+              cor__journal_record_header_plausible(recovery->bytes + at) &&
+              journal_load_u64(recovery->bytes + at + 8) == info->op_number &&
+              memcmp(recovery->bytes + at + 32, info->chain_hash, COR_JOURNAL_HASH_SIZE) == 0;
+    uint64_t end = ok ? at + journal_record_size(journal_load_u32(recovery->bytes + at + 28))
+                      : 0;
+    if (!ok || end > recovery->file_size) {
+        return cor__journal_problem(&journal->reporter, COR_ERR_CORRUPT,
+                                    "snapshot '%s/%s' covers op %llu, but journal '%s/%s' has "
+                                    "no matching record at offset %llu", journal->dir,
+                                    file->name, (unsigned long long)info->op_number,
+                                    journal->dir, JOURNAL_FILE_NAME, (unsigned long long)at);
+    }
+    *end_out = end;
+    return COR_OK;
+}
+
+/* Loads the newest snapshot whose state checksum verifies (older ones when it does not),
+ * after checking the journal agrees with it. Returns in *offset_out where the walk
+ * continues. */
 static cor_error journal_recover_snapshot(cor_journal *journal, journal_recovery *recovery,
                                           uint64_t *offset_out)
 {
     journal_reporter *r = &journal->reporter;
-    const journal_snapshot_file *chosen = NULL;
-    for (uint32_t i = 0; i < recovery->snapshots_count && chosen == NULL; i++) {
-        cor_error rc = cor__journal_snapshot_verify(journal->dir_fd, journal->dir,
-                                                    &recovery->snapshots[i], false, r);
-        if (rc == COR_OK) {
-            chosen = &recovery->snapshots[i];
-        } else if (rc != COR_ERR_CORRUPT) {
-            return rc;
-        } else {
-            cor__journal_log(r, "snapshot '%s/%s' is damaged; trying an older one",
-                             journal->dir, recovery->snapshots[i].name);
+    for (uint32_t i = 0; i < recovery->snapshots_count; i++) {
+        const journal_snapshot_file *file = &recovery->snapshots[i];
+        uint64_t end = 0;
+        cor_error rc = journal_snapshot_matches(journal, recovery, file, &end);
+        if (rc != COR_OK) return rc;
+        if (recovery->options->load == NULL) {
+            return cor__journal_problem(r, COR_ERR_INVALID, "snapshot '%s/%s' found but no "
+                                        "loader was given", journal->dir, file->name);
         }
+        bool damaged = false;
+        rc = cor__journal_snapshot_load(journal->dir_fd, journal->dir, file,
+                                        recovery->options->load, recovery->options->context, r,
+                                        &damaged);
+        if (damaged) {
+            cor__journal_log(r, "snapshot '%s/%s' is damaged; trying an older one",
+                             journal->dir, file->name);
+            continue;
+        }
+        if (rc != COR_OK) return rc;
+        recovery->loaded = file;
+        journal->last_record_offset = file->record_offset;
+        journal->stats.op_number = file->info.op_number;
+        journal->stats.timestamp = file->info.timestamp;
+        journal->stats.snapshot_op_number = file->info.op_number;
+        memcpy(journal->stats.chain_hash, file->info.chain_hash, COR_JOURNAL_HASH_SIZE);
+        *offset_out = end;
+        return COR_OK;
     }
-    if (chosen == NULL) return COR_OK;
-
-    const cor_journal_snapshot_info *info = &chosen->info;
-    uint64_t at = chosen->record_offset;
-    if (at < JOURNAL_FILE_HEADER_SIZE || at > recovery->file_size ||
-        recovery->file_size - at < COR_JOURNAL_RECORD_HEADER_SIZE ||
-        !cor__journal_record_header_plausible(recovery->bytes + at) ||
-        journal_load_u64(recovery->bytes + at + 8) != info->op_number ||
-        memcmp(recovery->bytes + at + 32, info->chain_hash, COR_JOURNAL_HASH_SIZE) != 0) {
-        return cor__journal_problem(r, COR_ERR_CORRUPT,
-                                    "snapshot '%s/%s' covers op %llu, but journal '%s/%s' has "
-                                    "no matching record at offset %llu", journal->dir,
-                                    chosen->name, (unsigned long long)info->op_number,
-                                    journal->dir, JOURNAL_FILE_NAME, (unsigned long long)at);
-    }
-    uint64_t payload_size = journal_load_u32(recovery->bytes + at + 28);
-    uint64_t end = at + journal_record_size(payload_size);
-    if (end > recovery->file_size) {
-        return cor__journal_problem(r, COR_ERR_CORRUPT,
-                                    "journal '%s/%s': record of snapshot op %llu at offset "
-                                    "%llu is cut short", journal->dir, JOURNAL_FILE_NAME,
-                                    (unsigned long long)info->op_number, (unsigned long long)at);
-    }
-    if (recovery->options->load == NULL) {
-        return cor__journal_problem(r, COR_ERR_INVALID, "snapshot '%s/%s' found but no loader "
-                                    "was given", journal->dir, chosen->name);
-    }
-    cor_error rc = cor__journal_snapshot_load(journal->dir_fd, journal->dir, chosen,
-                                              recovery->options->load,
-                                              recovery->options->context, r);
-    if (rc != COR_OK) return rc;
-    recovery->loaded = chosen;
-    journal->last_record_offset = at;
-    journal->stats.op_number = info->op_number;
-    journal->stats.timestamp = info->timestamp;
-    journal->stats.snapshot_op_number = info->op_number;
-    memcpy(journal->stats.chain_hash, info->chain_hash, COR_JOURNAL_HASH_SIZE);
-    *offset_out = end;
     return COR_OK;
 }
 

@@ -137,10 +137,12 @@ cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
                                        const journal_snapshot_file *file, bool full,
                                        journal_reporter *reporter);
 
-/* Hands one snapshot's state to load (after verifying it). */
+/* Maps one snapshot once, checks its fast checksum and hands its state to load. A checksum
+ * mismatch sets *damaged_out (load never ran: an older snapshot may be tried). */
 cor_error cor__journal_snapshot_load(int dir_fd, const char *dir,
                                      const journal_snapshot_file *file, cor_journal_load_fn load,
-                                     void *context, journal_reporter *reporter);
+                                     void *context, journal_reporter *reporter,
+                                     bool *damaged_out);
 
 /* Writes a snapshot file of the state serialize produces, covering info's op, atomically.
  * buffer: SNAPSHOT_BUFFER_SIZE bytes. Allocates nothing (it may run in a forked child). */

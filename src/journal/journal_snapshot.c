@@ -175,6 +175,7 @@ typedef struct snapshot_map {
     uint64_t             cursor; /* next state byte to read, from the file start */
 } snapshot_map;
 
+/* Maps the whole file. (MAP_POPULATE was measured: no faster for a 3 GB snapshot.) */
 static cor_error snapshot_map_open(int dir_fd, const journal_snapshot_file *file,
                                    snapshot_map *map)
 {
@@ -201,6 +202,32 @@ static void snapshot_map_close(snapshot_map *map)
     map->fd = -1;
 }
 
+/* Checks the mapped state: the fast checksum, and with full the BLAKE2b state hash too. */
+static bool snapshot_map_verify(const snapshot_map *map, const journal_snapshot_file *file,
+                                bool full)
+{
+    const unsigned char *state = map->bytes + SNAPSHOT_FILE_HEADER_SIZE;
+    cor__checksum checksum;
+    cor__checksum_init(&checksum);
+    cor__checksum_update(&checksum, state, (size_t)file->info.state_size_bytes);
+    if (cor__checksum_final(&checksum) != file->state_checksum) return false;
+    if (!full) return true;
+    uint8_t hash[COR_JOURNAL_HASH_SIZE];
+    crypto_generichash(hash, sizeof(hash), state, (unsigned long long)file->info.state_size_bytes,
+                       NULL, 0);
+    return sodium_memcmp(hash, file->info.state_hash, sizeof(hash)) == 0;
+}
+
+static cor_error snapshot_damaged(journal_reporter *reporter, const char *dir,
+                                  const journal_snapshot_file *file)
+{
+    return cor__journal_problem(reporter, COR_ERR_CORRUPT,
+                                "snapshot '%s/%s': state checksum mismatch (offset %u .. %llu)",
+                                dir, file->name, SNAPSHOT_FILE_HEADER_SIZE,
+                                (unsigned long long)(SNAPSHOT_FILE_HEADER_SIZE +
+                                                     file->info.state_size_bytes));
+}
+
 cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
                                        const journal_snapshot_file *file, bool full,
                                        journal_reporter *reporter)
@@ -210,25 +237,9 @@ cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
         return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s",
                                     dir, file->name, strerror(errno));
     }
-    const unsigned char *state = map.bytes + SNAPSHOT_FILE_HEADER_SIZE;
-    cor__checksum checksum;
-    cor__checksum_init(&checksum);
-    cor__checksum_update(&checksum, state, (size_t)file->info.state_size_bytes);
-    bool ok = cor__checksum_final(&checksum) == file->state_checksum;
-    if (ok && full) {
-        uint8_t hash[COR_JOURNAL_HASH_SIZE];
-        crypto_generichash(hash, sizeof(hash), state,
-                           (unsigned long long)file->info.state_size_bytes, NULL, 0);
-        ok = sodium_memcmp(hash, file->info.state_hash, sizeof(hash)) == 0;
-    }
+    bool ok = snapshot_map_verify(&map, file, full);
     snapshot_map_close(&map);
-    if (!ok) {
-        return cor__journal_problem(reporter, COR_ERR_CORRUPT,
-                                    "snapshot '%s/%s': state checksum mismatch (offset %u .. "
-                                    "%llu)", dir, file->name, SNAPSHOT_FILE_HEADER_SIZE,
-                                    (unsigned long long)map.size_bytes);
-    }
-    return COR_OK;
+    return ok ? COR_OK : snapshot_damaged(reporter, dir, file);
 }
 
 static cor_error snapshot_map_read(void *context, void *bytes, size_t size_bytes)
@@ -242,12 +253,19 @@ static cor_error snapshot_map_read(void *context, void *bytes, size_t size_bytes
 
 cor_error cor__journal_snapshot_load(int dir_fd, const char *dir,
                                      const journal_snapshot_file *file, cor_journal_load_fn load,
-                                     void *context, journal_reporter *reporter)
+                                     void *context, journal_reporter *reporter,
+                                     bool *damaged_out)
 {
+    *damaged_out = false;
     snapshot_map map;
     if (snapshot_map_open(dir_fd, file, &map) != COR_OK) {
         return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s",
                                     dir, file->name, strerror(errno));
+    }
+    if (!snapshot_map_verify(&map, file, false)) {
+        snapshot_map_close(&map);
+        *damaged_out = true;
+        return snapshot_damaged(reporter, dir, file);
     }
     cor_error rc = load(context, &file->info, snapshot_map_read, &map);
     uint64_t unread = map.size_bytes - map.cursor;
