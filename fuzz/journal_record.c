@@ -74,8 +74,7 @@ static int fuzz_decode_all(const uint8_t *data, size_t size)
         size_t record_size = 0;
         uint8_t next[COR_JOURNAL_HASH_SIZE];
         cor_error rc = cor_journal_record_decode(data + offset, size - offset, chain, op,
-                                                 FUZZ_PAYLOAD_SIZE_MAX, &batch, &record_size,
-                                                 next);
+                                                 FUZZ_PAYLOAD_SIZE_MAX, &batch, &record_size, next);
         if (rc != COR_OK) {
             if (rc != COR_ERR_PARSE && rc != COR_ERR_CORRUPT && rc != COR_ERR_LIMIT) abort();
             return 0;

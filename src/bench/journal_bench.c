@@ -27,23 +27,23 @@
 
 typedef struct bench_args {
     const char *dir;
-    uint64_t    accounts;
-    uint64_t    transfers;
-    uint64_t    batch;
-    uint64_t    snapshot_every; /* batches between background snapshots; 0: none */
-    bool        journal_only;
-    bool        snapshot_at_end; /* a foreground snapshot before closing (untimed) */
-    bool        json;
+    uint64_t accounts;
+    uint64_t transfers;
+    uint64_t batch;
+    uint64_t snapshot_every; /* batches between background snapshots; 0: none */
+    bool journal_only;
+    bool snapshot_at_end; /* a foreground snapshot before closing (untimed) */
+    bool json;
 } bench_args;
 
 typedef struct bench_result {
-    double   seconds;
+    double seconds;
     uint64_t transfers_done;
     uint64_t batches;
-    double  *latencies_us; /* one per batch */
-    double   recovery_seconds;
-    double   snapshot_pause_ms_max;
-    double   snapshot_end_seconds; /* the --snapshot-at-end write */
+    double *latencies_us; /* one per batch */
+    double recovery_seconds;
+    double snapshot_pause_ms_max;
+    double snapshot_end_seconds; /* the --snapshot-at-end write */
     uint64_t snapshots_taken;
     uint64_t records_replayed;
     uint64_t journal_bytes;
@@ -103,12 +103,18 @@ static int bench_parse(int argc, char **argv, bench_args *args)
         if (i + 1 >= argc) return bench_usage("an option lacks its value");
         const char *value = argv[++i];
         uint64_t *target = NULL;
-        if (strcmp(name, "--data") == 0) args->dir = value;
-        else if (strcmp(name, "--accounts") == 0) target = &args->accounts;
-        else if (strcmp(name, "--transfers") == 0) target = &args->transfers;
-        else if (strcmp(name, "--batch") == 0) target = &args->batch;
-        else if (strcmp(name, "--snapshot-every") == 0) target = &args->snapshot_every;
-        else return bench_usage("unknown option");
+        if (strcmp(name, "--data") == 0)
+            args->dir = value;
+        else if (strcmp(name, "--accounts") == 0)
+            target = &args->accounts;
+        else if (strcmp(name, "--transfers") == 0)
+            target = &args->transfers;
+        else if (strcmp(name, "--batch") == 0)
+            target = &args->batch;
+        else if (strcmp(name, "--snapshot-every") == 0)
+            target = &args->snapshot_every;
+        else
+            return bench_usage("unknown option");
         if (target != NULL && !bench_parse_u64(value, target)) {
             return bench_usage("option values are decimal integers");
         }
@@ -139,8 +145,10 @@ static int bench_prepare_dir(const char *dir)
     snprintf(path, sizeof(path), "%s/journal", dir);
     struct stat st;
     if (stat(path, &st) == 0) {
-        fprintf(stderr, "bench journal: data directory '%s' already holds a journal; give an "
-                        "empty one\n", dir);
+        fprintf(stderr,
+                "bench journal: data directory '%s' already holds a journal; give an "
+                "empty one\n",
+                dir);
         return COR_EXIT_ERROR;
     }
     return COR_EXIT_OK;
@@ -192,15 +200,15 @@ static cor_error bench_create_accounts(const bench_args *args, cor_ledger_store 
     uint64_t next = 0;
     while (next < args->accounts) {
         uint64_t left = args->accounts - next;
-        uint32_t count = (uint32_t)(left < COR_LEDGER_BATCH_EVENTS_MAX ? left
-                                                                       : COR_LEDGER_BATCH_EVENTS_MAX);
+        uint32_t count =
+            (uint32_t)(left < COR_LEDGER_BATCH_EVENTS_MAX ? left : COR_LEDGER_BATCH_EVENTS_MAX);
         for (uint32_t i = 0; i < count; i++) {
             uint64_t id = next + i + 1;
             accounts[i] = (cor_account){.id = id, .ledger = 1, .code = 1};
             if (id != 1) accounts[i].flags = COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
         }
-        cor_error rc = cor_ledger_store_create_accounts(store, bench_wall_ns(), accounts, count,
-                                                        results);
+        cor_error rc =
+            cor_ledger_store_create_accounts(store, bench_wall_ns(), accounts, count, results);
         if (rc != COR_OK) return rc;
         for (uint32_t i = 0; i < count; i++) {
             if (results[i].status != COR_ACCOUNT_CREATED) return COR_ERR_INVALID;
@@ -211,8 +219,8 @@ static cor_error bench_create_accounts(const bench_args *args, cor_ledger_store 
 }
 
 typedef struct bench_sink {
-    cor_ledger_store *store;   /* or */
-    cor_journal      *journal; /* journal-only */
+    cor_ledger_store *store; /* or */
+    cor_journal *journal;    /* journal-only */
 } bench_sink;
 
 static cor_error bench_replay_nothing(void *context, const cor_journal_batch *batch)
@@ -326,8 +334,10 @@ static cor_error bench_journal_only(const bench_args *args, cor_transfer *transf
                                     bench_result *result)
 {
     uint64_t events = 0;
-    cor_journal_options options = {.dir = args->dir, .flags = COR_JOURNAL_CREATE,
-                                   .replay = bench_replay_nothing, .context = &events,
+    cor_journal_options options = {.dir = args->dir,
+                                   .flags = COR_JOURNAL_CREATE,
+                                   .replay = bench_replay_nothing,
+                                   .context = &events,
                                    .log = bench_log_quiet};
     cor_journal *journal = NULL;
     cor_error rc = cor_journal_open(&options, &journal);
@@ -370,15 +380,15 @@ static void bench_report(const bench_args *args, bench_result *result)
                result->snapshot_end_seconds);
         return;
     }
-    printf("bench journal (%s): %" PRIu64 " accounts, %" PRIu64 " transfers, batch %" PRIu64
-           "\n", mode, args->accounts, args->transfers, args->batch);
+    printf("bench journal (%s): %" PRIu64 " accounts, %" PRIu64 " transfers, batch %" PRIu64 "\n",
+           mode, args->accounts, args->transfers, args->batch);
     printf("  durable transfers/s   %.0f\n", tps);
     printf("  batch latency us      p50 %.0f  p99 %.0f  max %.0f\n", p50, p99, max);
     printf("  recovery seconds      %.3f (%" PRIu64 " records replayed, journal %" PRIu64
-           " bytes)\n", result->recovery_seconds, result->records_replayed,
-           result->journal_bytes);
-    printf("  snapshots             %" PRIu64 " (longest pause %.1f ms)\n",
-           result->snapshots_taken, result->snapshot_pause_ms_max);
+           " bytes)\n",
+           result->recovery_seconds, result->records_replayed, result->journal_bytes);
+    printf("  snapshots             %" PRIu64 " (longest pause %.1f ms)\n", result->snapshots_taken,
+           result->snapshot_pause_ms_max);
 }
 
 int cor_bench_journal(int argc, char **argv)

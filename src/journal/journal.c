@@ -26,17 +26,17 @@
 #include "journal/journal_internal.h"
 
 struct cor_journal {
-    char             dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
-    int              fd;                         /* journal file */
-    int              dir_fd;                     /* data directory, for fsync and *at calls */
-    uint32_t         flags;                      /* enum cor_journal_open_flags */
-    uint32_t         payload_size_bytes_max;
-    uint64_t         size_bytes_max;
-    uint32_t         snapshots_kept; /* >= 1 */
-    bool             poisoned;       /* a write or fdatasync failed */
-    uint64_t         last_record_offset; /* start of record op_number (0: none) */
-    pid_t            snapshot_pid;       /* running snapshot child, or 0 */
-    unsigned char   *snapshot_buffer;    /* SNAPSHOT_BUFFER_SIZE, allocated at open */
+    char dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
+    int fd;                          /* journal file */
+    int dir_fd;                      /* data directory, for fsync and *at calls */
+    uint32_t flags;                  /* enum cor_journal_open_flags */
+    uint32_t payload_size_bytes_max;
+    uint64_t size_bytes_max;
+    uint32_t snapshots_kept;        /* >= 1 */
+    bool poisoned;                  /* a write or fdatasync failed */
+    uint64_t last_record_offset;    /* start of record op_number (0: none) */
+    pid_t snapshot_pid;             /* running snapshot child, or 0 */
+    unsigned char *snapshot_buffer; /* SNAPSHOT_BUFFER_SIZE, allocated at open */
     journal_reporter reporter;
     cor_journal_stats stats; /* op_number, chain, size_bytes: the durable end */
 };
@@ -103,18 +103,18 @@ static cor_error journal_file_header_check(cor_journal *journal, const unsigned 
 {
     journal_reporter *r = &journal->reporter;
     const char *dir = journal->dir;
-    if (file_size < JOURNAL_FILE_HEADER_SIZE ||
-        journal_load_u64(bytes) != JOURNAL_FILE_MAGIC) {
+    if (file_size < JOURNAL_FILE_HEADER_SIZE || journal_load_u64(bytes) != JOURNAL_FILE_MAGIC) {
         return cor__journal_problem(r, COR_ERR_CORRUPT,
                                     "journal '%s/%s' is not a corridor journal (bad magic at "
-                                    "offset 0)", dir, JOURNAL_FILE_NAME);
+                                    "offset 0)",
+                                    dir, JOURNAL_FILE_NAME);
     }
     uint32_t version = journal_load_u32(bytes + 8);
     if (version != JOURNAL_FILE_VERSION) {
         return cor__journal_problem(r, COR_ERR_VERSION,
                                     "journal '%s/%s' has format version %u; this build reads "
-                                    "version %u", dir, JOURNAL_FILE_NAME, version,
-                                    JOURNAL_FILE_VERSION);
+                                    "version %u",
+                                    dir, JOURNAL_FILE_NAME, version, JOURNAL_FILE_VERSION);
     }
     unsigned char expected[JOURNAL_FILE_HEADER_SIZE];
     journal_file_header(expected);
@@ -132,10 +132,10 @@ static cor_error journal_file_header_check(cor_journal *journal, const unsigned 
 
 typedef struct journal_recovery {
     const cor_journal_options *options;
-    const unsigned char       *bytes; /* the mapped journal file */
-    uint64_t                   file_size;
-    journal_snapshot_file      snapshots[SNAPSHOT_FILES_MAX]; /* newest first */
-    uint32_t                   snapshots_count;
+    const unsigned char *bytes; /* the mapped journal file */
+    uint64_t file_size;
+    journal_snapshot_file snapshots[SNAPSHOT_FILES_MAX]; /* newest first */
+    uint32_t snapshots_count;
     const journal_snapshot_file *loaded; /* snapshot the state starts from, or NULL */
 } journal_recovery;
 
@@ -151,28 +151,28 @@ static bool journal_damage_is_tail(const journal_recovery *recovery, uint64_t of
     return true;
 }
 
-static cor_error journal_cut_tail(cor_journal *journal, journal_recovery *recovery,
-                                  uint64_t offset)
+static cor_error journal_cut_tail(cor_journal *journal, journal_recovery *recovery, uint64_t offset)
 {
     uint64_t torn = recovery->file_size - offset;
     journal->stats.tail_bytes_torn = torn;
     if (journal->flags & COR_JOURNAL_READ_ONLY) {
         cor__journal_log(&journal->reporter,
                          "journal '%s/%s': torn tail of %llu bytes at offset %llu (read-only: "
-                         "left in place)", journal->dir, JOURNAL_FILE_NAME,
-                         (unsigned long long)torn, (unsigned long long)offset);
+                         "left in place)",
+                         journal->dir, JOURNAL_FILE_NAME, (unsigned long long)torn,
+                         (unsigned long long)offset);
         return COR_OK;
     }
     if (ftruncate(journal->fd, (off_t)offset) != 0 || fsync(journal->fd) != 0) {
-        return cor__journal_problem(&journal->reporter, COR_ERR_IO,
-                                    "cannot truncate journal '%s/%s' at offset %llu: %s",
-                                    journal->dir, JOURNAL_FILE_NAME,
-                                    (unsigned long long)offset, strerror(errno));
+        return cor__journal_problem(
+            &journal->reporter, COR_ERR_IO, "cannot truncate journal '%s/%s' at offset %llu: %s",
+            journal->dir, JOURNAL_FILE_NAME, (unsigned long long)offset, strerror(errno));
     }
     cor__journal_log(&journal->reporter,
                      "journal '%s/%s': torn tail of %llu bytes at offset %llu truncated "
-                     "(crash during an append)", journal->dir, JOURNAL_FILE_NAME,
-                     (unsigned long long)torn, (unsigned long long)offset);
+                     "(crash during an append)",
+                     journal->dir, JOURNAL_FILE_NAME, (unsigned long long)torn,
+                     (unsigned long long)offset);
     return COR_OK;
 }
 
@@ -195,7 +195,8 @@ static cor_error journal_snapshots_at(cor_journal *journal, journal_recovery *re
                           COR_JOURNAL_HASH_SIZE) != 0) {
             return cor__journal_problem(&journal->reporter, COR_ERR_CORRUPT,
                                         "snapshot '%s/%s' does not match the journal's hash "
-                                        "chain at op %llu", journal->dir, file->name,
+                                        "chain at op %llu",
+                                        journal->dir, file->name,
                                         (unsigned long long)file->info.op_number);
         }
         if (options->snapshot_check == NULL) continue;
@@ -203,7 +204,8 @@ static cor_error journal_snapshots_at(cor_journal *journal, journal_recovery *re
         if (rc != COR_OK) {
             return cor__journal_problem(&journal->reporter, rc,
                                         "snapshot '%s/%s' differs from the replayed state at "
-                                        "op %llu", journal->dir, file->name,
+                                        "op %llu",
+                                        journal->dir, file->name,
                                         (unsigned long long)file->info.op_number);
         }
     }
@@ -230,22 +232,22 @@ static cor_error journal_walk(cor_journal *journal, journal_recovery *recovery, 
                 journal->stats.size_bytes = offset;
                 return journal_cut_tail(journal, recovery, offset);
             }
-            return cor__journal_problem(&journal->reporter, rc == COR_ERR_LIMIT ? rc
-                                                                                : COR_ERR_CORRUPT,
-                                        "journal '%s/%s': corrupt record at offset %llu (op "
-                                        "%llu expected): %s; valid records follow, refusing "
-                                        "to recover", journal->dir, JOURNAL_FILE_NAME,
-                                        (unsigned long long)offset,
-                                        (unsigned long long)journal->stats.op_number + 1,
-                                        journal_damage_text(rc));
+            return cor__journal_problem(
+                &journal->reporter, rc == COR_ERR_LIMIT ? rc : COR_ERR_CORRUPT,
+                "journal '%s/%s': corrupt record at offset %llu (op "
+                "%llu expected): %s; valid records follow, refusing "
+                "to recover",
+                journal->dir, JOURNAL_FILE_NAME, (unsigned long long)offset,
+                (unsigned long long)journal->stats.op_number + 1, journal_damage_text(rc));
         }
         rc = options->replay(options->context, &batch);
         if (rc != COR_OK) {
             return cor__journal_problem(&journal->reporter, rc,
                                         "replay of op %llu (journal '%s/%s' offset %llu) "
-                                        "failed: %s", (unsigned long long)batch.op_number,
-                                        journal->dir, JOURNAL_FILE_NAME,
-                                        (unsigned long long)offset, cor_strerror(rc));
+                                        "failed: %s",
+                                        (unsigned long long)batch.op_number, journal->dir,
+                                        JOURNAL_FILE_NAME, (unsigned long long)offset,
+                                        cor_strerror(rc));
         }
         journal->last_record_offset = offset;
         journal->stats.op_number = batch.op_number;
@@ -265,8 +267,7 @@ static cor_error journal_walk(cor_journal *journal, journal_recovery *recovery, 
 
 /* Checks that the journal holds snapshot file's op at its recorded offset, with the same
  * chain head; returns in *end_out where the next record starts. */
-static cor_error journal_snapshot_matches(cor_journal *journal,
-                                          const journal_recovery *recovery,
+static cor_error journal_snapshot_matches(cor_journal *journal, const journal_recovery *recovery,
                                           const journal_snapshot_file *file, uint64_t *end_out)
 {
     const cor_journal_snapshot_info *info = &file->info;
@@ -276,13 +277,12 @@ static cor_error journal_snapshot_matches(cor_journal *journal,
               cor__journal_record_header_plausible(recovery->bytes + at) &&
               journal_load_u64(recovery->bytes + at + 8) == info->op_number &&
               memcmp(recovery->bytes + at + 32, info->chain_hash, COR_JOURNAL_HASH_SIZE) == 0;
-    uint64_t end = ok ? at + journal_record_size(journal_load_u32(recovery->bytes + at + 28))
-                      : 0;
+    uint64_t end = ok ? at + journal_record_size(journal_load_u32(recovery->bytes + at + 28)) : 0;
     if (!ok || end > recovery->file_size) {
         return cor__journal_problem(&journal->reporter, COR_ERR_CORRUPT,
                                     "snapshot '%s/%s' covers op %llu, but journal '%s/%s' has "
-                                    "no matching record at offset %llu", journal->dir,
-                                    file->name, (unsigned long long)info->op_number,
+                                    "no matching record at offset %llu",
+                                    journal->dir, file->name, (unsigned long long)info->op_number,
                                     journal->dir, JOURNAL_FILE_NAME, (unsigned long long)at);
     }
     *end_out = end;
@@ -302,16 +302,18 @@ static cor_error journal_recover_snapshot(cor_journal *journal, journal_recovery
         cor_error rc = journal_snapshot_matches(journal, recovery, file, &end);
         if (rc != COR_OK) return rc;
         if (recovery->options->load == NULL) {
-            return cor__journal_problem(r, COR_ERR_INVALID, "snapshot '%s/%s' found but no "
-                                        "loader was given", journal->dir, file->name);
+            return cor__journal_problem(r, COR_ERR_INVALID,
+                                        "snapshot '%s/%s' found but no "
+                                        "loader was given",
+                                        journal->dir, file->name);
         }
         bool damaged = false;
-        rc = cor__journal_snapshot_load(journal->dir_fd, journal->dir, file,
-                                        recovery->options->load, recovery->options->context, r,
-                                        &damaged);
+        rc =
+            cor__journal_snapshot_load(journal->dir_fd, journal->dir, file, recovery->options->load,
+                                       recovery->options->context, r, &damaged);
         if (damaged) {
-            cor__journal_log(r, "snapshot '%s/%s' is damaged; trying an older one",
-                             journal->dir, file->name);
+            cor__journal_log(r, "snapshot '%s/%s' is damaged; trying an older one", journal->dir,
+                             file->name);
             continue;
         }
         if (rc != COR_OK) return rc;
@@ -339,16 +341,16 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
 
     struct stat st;
     if (fstat(journal->fd, &st) != 0) {
-        rc = cor__journal_problem(r, COR_ERR_IO, "cannot stat journal '%s/%s': %s",
-                                  journal->dir, JOURNAL_FILE_NAME, strerror(errno));
+        rc = cor__journal_problem(r, COR_ERR_IO, "cannot stat journal '%s/%s': %s", journal->dir,
+                                  JOURNAL_FILE_NAME, strerror(errno));
         goto done;
     }
     recovery->file_size = (uint64_t)st.st_size;
     if (recovery->file_size > 0) {
         map = mmap(NULL, (size_t)recovery->file_size, PROT_READ, MAP_PRIVATE, journal->fd, 0);
         if (map == MAP_FAILED) {
-            rc = cor__journal_problem(r, COR_ERR_IO, "cannot map journal '%s/%s': %s",
-                                      journal->dir, JOURNAL_FILE_NAME, strerror(errno));
+            rc = cor__journal_problem(r, COR_ERR_IO, "cannot map journal '%s/%s': %s", journal->dir,
+                                      JOURNAL_FILE_NAME, strerror(errno));
             goto done;
         }
         madvise(map, (size_t)recovery->file_size, MADV_SEQUENTIAL | MADV_WILLNEED);
@@ -358,9 +360,8 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
     if (rc != COR_OK) goto done;
 
     bool verify = (journal->flags & COR_JOURNAL_IGNORE_SNAPSHOTS) != 0;
-    rc = cor__journal_snapshots_list(journal->dir_fd, journal->dir, verify, r,
-                                     recovery->snapshots, SNAPSHOT_FILES_MAX,
-                                     &recovery->snapshots_count);
+    rc = cor__journal_snapshots_list(journal->dir_fd, journal->dir, verify, r, recovery->snapshots,
+                                     SNAPSHOT_FILES_MAX, &recovery->snapshots_count);
     if (rc != COR_OK) goto done;
     journal->stats.snapshots_found = recovery->snapshots_count;
 
@@ -385,8 +386,8 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
         if (recovery->snapshots[i].info.op_number > journal->stats.op_number) {
             rc = cor__journal_problem(r, COR_ERR_CORRUPT,
                                       "snapshot '%s/%s' covers op %llu but journal '%s/%s' "
-                                      "ends at op %llu", journal->dir,
-                                      recovery->snapshots[i].name,
+                                      "ends at op %llu",
+                                      journal->dir, recovery->snapshots[i].name,
                                       (unsigned long long)recovery->snapshots[i].info.op_number,
                                       journal->dir, JOURNAL_FILE_NAME,
                                       (unsigned long long)journal->stats.op_number);
@@ -409,8 +410,7 @@ static cor_error journal_open_file(cor_journal *journal)
     bool read_only = (journal->flags & COR_JOURNAL_READ_ONLY) != 0;
     int mode = read_only ? O_RDONLY : O_RDWR;
     journal->fd = openat(journal->dir_fd, JOURNAL_FILE_NAME, mode | O_CLOEXEC);
-    if (journal->fd < 0 && errno == ENOENT && !read_only &&
-        (journal->flags & COR_JOURNAL_CREATE)) {
+    if (journal->fd < 0 && errno == ENOENT && !read_only && (journal->flags & COR_JOURNAL_CREATE)) {
         cor_error rc = journal_create(journal);
         if (rc != COR_OK) return rc;
         journal->fd = openat(journal->dir_fd, JOURNAL_FILE_NAME, mode | O_CLOEXEC);
@@ -422,14 +422,12 @@ static cor_error journal_open_file(cor_journal *journal)
     }
     if (!read_only && flock(journal->fd, LOCK_EX | LOCK_NB) != 0) {
         cor_error rc = errno == EWOULDBLOCK ? COR_ERR_BUSY : COR_ERR_IO;
-        return cor__journal_problem(&journal->reporter, rc,
-                                    "cannot lock journal '%s/%s': %s", journal->dir,
-                                    JOURNAL_FILE_NAME,
+        return cor__journal_problem(&journal->reporter, rc, "cannot lock journal '%s/%s': %s",
+                                    journal->dir, JOURNAL_FILE_NAME,
                                     rc == COR_ERR_BUSY ? "another process has it open"
                                                        : strerror(errno));
     }
-    if (!read_only) cor__journal_snapshot_clean(journal->dir_fd, &journal->reporter,
-                                                journal->dir);
+    if (!read_only) cor__journal_snapshot_clean(journal->dir_fd, &journal->reporter, journal->dir);
     return COR_OK;
 }
 
@@ -437,9 +435,12 @@ static cor_error journal_options_check(const cor_journal_options *options,
                                        journal_reporter *reporter)
 {
     const char *problem = NULL;
-    if (options->dir == NULL || options->dir[0] == '\0') problem = "no data directory given";
-    else if (strlen(options->dir) >= JOURNAL_PATH_SIZE_MAX - 128) problem = "path too long";
-    else if (options->replay == NULL) problem = "no replay callback given";
+    if (options->dir == NULL || options->dir[0] == '\0')
+        problem = "no data directory given";
+    else if (strlen(options->dir) >= JOURNAL_PATH_SIZE_MAX - 128)
+        problem = "path too long";
+    else if (options->replay == NULL)
+        problem = "no replay callback given";
     else if (options->payload_size_bytes_max > COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX) {
         problem = "payload_size_bytes_max above COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX";
     }
@@ -467,16 +468,15 @@ cor_error cor_journal_open(const cor_journal_options *options, cor_journal **jou
     journal->payload_size_bytes_max = options->payload_size_bytes_max
                                           ? options->payload_size_bytes_max
                                           : COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX;
-    journal->size_bytes_max = options->size_bytes_max ? options->size_bytes_max
-                                                      : COR_JOURNAL_SIZE_BYTES_MAX_DEFAULT;
+    journal->size_bytes_max =
+        options->size_bytes_max ? options->size_bytes_max : COR_JOURNAL_SIZE_BYTES_MAX_DEFAULT;
     journal->snapshots_kept = options->snapshots_kept ? options->snapshots_kept : 2u;
     snprintf(journal->dir, sizeof(journal->dir), "%s", options->dir);
     journal->dir_fd = open(options->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (journal->dir_fd < 0) {
-        rc = cor__journal_problem(&journal->reporter,
-                                  errno == ENOENT ? COR_ERR_NOT_FOUND : COR_ERR_IO,
-                                  "cannot open data directory '%s': %s", options->dir,
-                                  strerror(errno));
+        rc = cor__journal_problem(
+            &journal->reporter, errno == ENOENT ? COR_ERR_NOT_FOUND : COR_ERR_IO,
+            "cannot open data directory '%s': %s", options->dir, strerror(errno));
         goto fail;
     }
     journal->snapshot_buffer = cor_alloc(SNAPSHOT_BUFFER_SIZE);
@@ -523,8 +523,8 @@ static cor_error journal_write_all(cor_journal *journal, struct iovec *iov, int 
 {
     uint64_t written = 0;
     for (uint32_t attempt = 0; attempt < JOURNAL_WRITE_ATTEMPTS_MAX; attempt++) {
-        ssize_t n = cor__journal_io_hooks.pwritev(journal->fd, iov, iov_count,
-                                                 (off_t)(offset + written));
+        ssize_t n =
+            cor__journal_io_hooks.pwritev(journal->fd, iov, iov_count, (off_t)(offset + written));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return COR_ERR_IO;
         written += (uint64_t)n;
@@ -544,8 +544,7 @@ static cor_error journal_write_all(cor_journal *journal, struct iovec *iov, int 
     return COR_ERR_IO;
 }
 
-static cor_error journal_append_check(const cor_journal *journal,
-                                      const cor_journal_batch *batch)
+static cor_error journal_append_check(const cor_journal *journal, const cor_journal_batch *batch)
 {
     if (journal->poisoned) return COR_ERR_POISONED;
     if (journal->flags & COR_JOURNAL_READ_ONLY) return COR_ERR_INVALID;
@@ -584,8 +583,8 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
         journal->poisoned = true;
         cor__journal_log(&journal->reporter,
                          "journal '%s/%s': append of op %llu at offset %llu failed (%s); the "
-                         "journal accepts no more work until reopened", journal->dir,
-                         JOURNAL_FILE_NAME, (unsigned long long)op_number,
+                         "journal accepts no more work until reopened",
+                         journal->dir, JOURNAL_FILE_NAME, (unsigned long long)op_number,
                          (unsigned long long)offset, strerror(errno));
         return rc;
     }
@@ -655,8 +654,8 @@ cor_error cor_journal_snapshot_start(cor_journal *journal, cor_journal_serialize
     if (pid == 0) {
         /* The child: only the serializer, write(2) and BLAKE2b run here; no locks. */
         rc = cor__journal_snapshot_write(journal->dir_fd, &info, journal->last_record_offset,
-                                         journal->stats.events_total,
-                                         journal->snapshot_buffer, serialize, context);
+                                         journal->stats.events_total, journal->snapshot_buffer,
+                                         serialize, context);
         _exit(rc == COR_OK ? 0 : 1);
     }
     journal->snapshot_pid = pid;

@@ -54,8 +54,7 @@ static void checksum_stripes(cor__checksum *state, const unsigned char *bytes, s
 
 void cor__checksum_init(cor__checksum *state)
 {
-    *state = (cor__checksum){.lanes = {CHECKSUM_K1 + CHECKSUM_K2, CHECKSUM_K2, 0,
-                                       0 - CHECKSUM_K1}};
+    *state = (cor__checksum){.lanes = {CHECKSUM_K1 + CHECKSUM_K2, CHECKSUM_K2, 0, 0 - CHECKSUM_K1}};
 }
 
 void cor__checksum_update(cor__checksum *state, const void *bytes, size_t size_bytes)

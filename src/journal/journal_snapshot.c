@@ -93,7 +93,8 @@ static cor_error snapshot_header_read(int dir_fd, const char *name, uint64_t nam
         *why = "unknown format version";
         return COR_ERR_VERSION;
     }
-    if (journal_load_u64(header + SNAP_CHECKSUM) != cor__journal_checksum64(header, SNAP_CHECKSUM)) {
+    if (journal_load_u64(header + SNAP_CHECKSUM) !=
+        cor__journal_checksum64(header, SNAP_CHECKSUM)) {
         return COR_ERR_CORRUPT;
     }
     file->info.op_number = journal_load_u64(header + SNAP_OP_NUMBER);
@@ -145,8 +146,8 @@ cor_error cor__journal_snapshots_list(int dir_fd, const char *dir, bool strict,
         if (!snapshot_name_parse(entry->d_name, "", &op)) continue;
         if (count == files_max) {
             rc = cor__journal_problem(reporter, COR_ERR_LIMIT,
-                                      "data directory '%s' holds more than %u snapshot files",
-                                      dir, files_max);
+                                      "data directory '%s' holds more than %u snapshot files", dir,
+                                      files_max);
             break;
         }
         const char *why = NULL;
@@ -169,15 +170,14 @@ cor_error cor__journal_snapshots_list(int dir_fd, const char *dir, bool strict,
 }
 
 typedef struct snapshot_map {
-    int                  fd;
+    int fd;
     const unsigned char *bytes; /* whole file */
-    uint64_t             size_bytes;
-    uint64_t             cursor; /* next state byte to read, from the file start */
+    uint64_t size_bytes;
+    uint64_t cursor; /* next state byte to read, from the file start */
 } snapshot_map;
 
 /* Maps the whole file. (MAP_POPULATE was measured: no faster for a 3 GB snapshot.) */
-static cor_error snapshot_map_open(int dir_fd, const journal_snapshot_file *file,
-                                   snapshot_map *map)
+static cor_error snapshot_map_open(int dir_fd, const journal_snapshot_file *file, snapshot_map *map)
 {
     *map = (snapshot_map){.fd = -1, .cursor = SNAPSHOT_FILE_HEADER_SIZE};
     map->size_bytes = SNAPSHOT_FILE_HEADER_SIZE + file->info.state_size_bytes;
@@ -221,11 +221,10 @@ static bool snapshot_map_verify(const snapshot_map *map, const journal_snapshot_
 static cor_error snapshot_damaged(journal_reporter *reporter, const char *dir,
                                   const journal_snapshot_file *file)
 {
-    return cor__journal_problem(reporter, COR_ERR_CORRUPT,
-                                "snapshot '%s/%s': state checksum mismatch (offset %u .. %llu)",
-                                dir, file->name, SNAPSHOT_FILE_HEADER_SIZE,
-                                (unsigned long long)(SNAPSHOT_FILE_HEADER_SIZE +
-                                                     file->info.state_size_bytes));
+    return cor__journal_problem(
+        reporter, COR_ERR_CORRUPT, "snapshot '%s/%s': state checksum mismatch (offset %u .. %llu)",
+        dir, file->name, SNAPSHOT_FILE_HEADER_SIZE,
+        (unsigned long long)(SNAPSHOT_FILE_HEADER_SIZE + file->info.state_size_bytes));
 }
 
 cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
@@ -234,8 +233,8 @@ cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
 {
     snapshot_map map;
     if (snapshot_map_open(dir_fd, file, &map) != COR_OK) {
-        return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s",
-                                    dir, file->name, strerror(errno));
+        return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s", dir,
+                                    file->name, strerror(errno));
     }
     bool ok = snapshot_map_verify(&map, file, full);
     snapshot_map_close(&map);
@@ -251,16 +250,15 @@ static cor_error snapshot_map_read(void *context, void *bytes, size_t size_bytes
     return COR_OK;
 }
 
-cor_error cor__journal_snapshot_load(int dir_fd, const char *dir,
-                                     const journal_snapshot_file *file, cor_journal_load_fn load,
-                                     void *context, journal_reporter *reporter,
-                                     bool *damaged_out)
+cor_error cor__journal_snapshot_load(int dir_fd, const char *dir, const journal_snapshot_file *file,
+                                     cor_journal_load_fn load, void *context,
+                                     journal_reporter *reporter, bool *damaged_out)
 {
     *damaged_out = false;
     snapshot_map map;
     if (snapshot_map_open(dir_fd, file, &map) != COR_OK) {
-        return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s",
-                                    dir, file->name, strerror(errno));
+        return cor__journal_problem(reporter, COR_ERR_IO, "cannot read snapshot '%s/%s': %s", dir,
+                                    file->name, strerror(errno));
     }
     if (!snapshot_map_verify(&map, file, false)) {
         snapshot_map_close(&map);
@@ -287,12 +285,12 @@ cor_error cor__journal_snapshot_load(int dir_fd, const char *dir,
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct snapshot_writer {
-    int                      fd;
-    unsigned char           *buffer; /* SNAPSHOT_BUFFER_SIZE */
-    size_t                   buffered;
-    uint64_t                 offset; /* file offset of buffer[0] */
+    int fd;
+    unsigned char *buffer; /* SNAPSHOT_BUFFER_SIZE */
+    size_t buffered;
+    uint64_t offset; /* file offset of buffer[0] */
     crypto_generichash_state hash;
-    cor__checksum            checksum;
+    cor__checksum checksum;
 } snapshot_writer;
 
 static cor_error snapshot_writer_flush(snapshot_writer *writer)
@@ -353,8 +351,8 @@ static void snapshot_header_encode(unsigned char *header, const cor_journal_snap
 
 cor_error cor__journal_snapshot_write(int dir_fd, const cor_journal_snapshot_info *info_in,
                                       uint64_t record_offset, uint64_t events_total,
-                                      unsigned char *buffer,
-                                      cor_journal_serialize_fn serialize, void *context)
+                                      unsigned char *buffer, cor_journal_serialize_fn serialize,
+                                      void *context)
 {
     char tmp[64];
     char name[64];
@@ -411,8 +409,7 @@ void cor__journal_snapshot_clean(int dir_fd, journal_reporter *reporter, const c
         uint64_t op = 0;
         if (!snapshot_name_parse(entry->d_name, SNAPSHOT_TMP_SUFFIX, &op)) continue;
         if (unlinkat(dir_fd, entry->d_name, 0) == 0) {
-            cor__journal_log(reporter, "removed unfinished snapshot '%s/%s'", dir,
-                             entry->d_name);
+            cor__journal_log(reporter, "removed unfinished snapshot '%s/%s'", dir, entry->d_name);
         }
     }
     closedir(listing);
@@ -439,7 +436,8 @@ void cor__journal_snapshot_prune(int dir_fd, uint32_t kept)
     /* Selection of the kept newest: count is small, so a quadratic rank is fine. */
     for (uint32_t i = 0; i < count; i++) {
         uint32_t newer = 0;
-        for (uint32_t j = 0; j < count; j++) newer += ops[j] > ops[i];
+        for (uint32_t j = 0; j < count; j++)
+            newer += ops[j] > ops[i];
         if (newer < kept) continue;
         char name[64];
         snapshot_name(name, sizeof(name), ops[i], "");

@@ -18,15 +18,15 @@ void cor_test_dir_remove(const char *dir);
 void cor_test_path(char *out, size_t out_size, const char *dir, const char *name);
 
 uint64_t cor_test_file_size(const char *path);
-void     cor_test_file_truncate(const char *path, uint64_t size);
-void     cor_test_file_flip_bit(const char *path, uint64_t offset, unsigned bit);
-void     cor_test_file_read(const char *path, uint64_t offset, void *bytes, size_t size);
-void     cor_test_file_write(const char *path, uint64_t offset, const void *bytes, size_t size);
+void cor_test_file_truncate(const char *path, uint64_t size);
+void cor_test_file_flip_bit(const char *path, uint64_t offset, unsigned bit);
+void cor_test_file_read(const char *path, uint64_t offset, void *bytes, size_t size);
+void cor_test_file_write(const char *path, uint64_t offset, const void *bytes, size_t size);
 
 /* Collects log lines; pass cor_test_log as the log callback and the struct as its context. */
 typedef struct cor_test_log_lines {
-    char     text[8192];
-    size_t   used;
+    char text[8192];
+    size_t used;
     uint32_t count;
 } cor_test_log_lines;
 

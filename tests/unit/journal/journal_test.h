@@ -22,13 +22,14 @@ static inline size_t test_payload_size(uint64_t op)
 static inline void test_payload(uint64_t op, unsigned char *out)
 {
     size_t size = test_payload_size(op);
-    for (size_t i = 0; i < size; i++) out[i] = (unsigned char)(op * 31u + i);
+    for (size_t i = 0; i < size; i++)
+        out[i] = (unsigned char)(op * 31u + i);
 }
 
 typedef struct test_replayed {
     uint64_t count;
     uint64_t last_op;
-    bool     bad; /* a payload or op out of order */
+    bool bad; /* a payload or op out of order */
 } test_replayed;
 
 static inline cor_error test_replay(void *context, const cor_journal_batch *batch)
@@ -48,11 +49,11 @@ static inline cor_error test_replay(void *context, const cor_journal_batch *batc
 }
 
 typedef struct test_journal {
-    char               dir[256];
-    char               path[300];
-    test_replayed      replayed;
+    char dir[256];
+    char path[300];
+    test_replayed replayed;
     cor_test_log_lines log;
-    char               detail[512];
+    char detail[512];
     cor_journal_options options;
 } test_journal;
 
@@ -84,8 +85,11 @@ static inline cor_error test_journal_append(cor_journal *journal, uint64_t op)
 {
     unsigned char payload[TEST_PAYLOAD_SIZE_MAX];
     test_payload(op, payload);
-    cor_journal_batch batch = {.timestamp = op * 10u, .operation = 7, .event_count = 1,
-                               .payload = payload, .payload_size_bytes = test_payload_size(op)};
+    cor_journal_batch batch = {.timestamp = op * 10u,
+                               .operation = 7,
+                               .event_count = 1,
+                               .payload = payload,
+                               .payload_size_bytes = test_payload_size(op)};
     uint64_t op_out = 0;
     cor_error rc = cor_journal_append(journal, &batch, &op_out);
     if (rc == COR_OK) cr_assert_eq(op_out, op);

@@ -18,12 +18,12 @@ static uint64_t checksum_of(const unsigned char *bytes, size_t size, size_t piec
 Test(journal_checksum, split_points_do_not_matter)
 {
     unsigned char bytes[1000];
-    for (size_t i = 0; i < sizeof(bytes); i++) bytes[i] = (unsigned char)(i * 13 + 5);
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        bytes[i] = (unsigned char)(i * 13 + 5);
     uint64_t whole = checksum_of(bytes, sizeof(bytes), sizeof(bytes));
     size_t pieces[] = {1, 3, 7, 31, 32, 33, 64, 999};
     for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
-        cr_assert_eq(checksum_of(bytes, sizeof(bytes), pieces[i]), whole, "piece %zu",
-                     pieces[i]);
+        cr_assert_eq(checksum_of(bytes, sizeof(bytes), pieces[i]), whole, "piece %zu", pieces[i]);
     }
 }
 

@@ -22,12 +22,12 @@
 
 #include "../../support/journal_support.h"
 
-#define CRASH_RUNS           3u
-#define CRASH_KILLS_PER_RUN  36u   /* 108 kill points in all */
-#define CRASH_ACCOUNTS       32u
-#define CRASH_EVENTS_MAX     40u
-#define CRASH_OPS_MAX        4000u /* the child stops by itself after this op */
-#define CRASH_KILL_DELAY_US  50000u
+#define CRASH_RUNS          3u
+#define CRASH_KILLS_PER_RUN 36u /* 108 kill points in all */
+#define CRASH_ACCOUNTS      32u
+#define CRASH_EVENTS_MAX    40u
+#define CRASH_OPS_MAX       4000u /* the child stops by itself after this op */
+#define CRASH_KILL_DELAY_US 50000u
 
 static const cor_ledger_options crash_ledger = {
     .accounts_max = CRASH_ACCOUNTS,
@@ -37,10 +37,10 @@ static const cor_ledger_options crash_ledger = {
 };
 
 typedef struct crash_op {
-    uint32_t     kind; /* cor_ledger_operation */
-    uint64_t     timestamp;
-    uint32_t     count;
-    cor_account  accounts[CRASH_ACCOUNTS];
+    uint32_t kind; /* cor_ledger_operation */
+    uint64_t timestamp;
+    uint32_t count;
+    cor_account accounts[CRASH_ACCOUNTS];
     cor_transfer transfers[CRASH_EVENTS_MAX];
 } crash_op;
 
@@ -79,9 +79,12 @@ static void crash_op_make(uint64_t n, crash_op *op)
         uint64_t debit = crash_random(&state) % CRASH_ACCOUNTS + 1;
         uint64_t credit = crash_random(&state) % (CRASH_ACCOUNTS - 1) + 1;
         if (credit >= debit) credit++;
-        *t = (cor_transfer){.id = n * 1000u + i + 1, .debit_account_id = debit,
+        *t = (cor_transfer){.id = n * 1000u + i + 1,
+                            .debit_account_id = debit,
                             .credit_account_id = credit,
-                            .amount = crash_random(&state) % 1000u + 1, .ledger = 1, .code = 1};
+                            .amount = crash_random(&state) % 1000u + 1,
+                            .ledger = 1,
+                            .code = 1};
         if (i % 5 == 4) {
             t->flags = COR_TRANSFER_PENDING;
             t->timeout = 1;
@@ -110,12 +113,14 @@ static void crash_op_ledger(cor_ledger *ledger, const crash_op *op, cor_create_r
 {
     switch (op->kind) {
     case COR_LEDGER_OP_CREATE_ACCOUNTS:
-        cr_assert_eq(cor_ledger_create_accounts(ledger, op->timestamp, op->accounts, op->count,
-                                                results), COR_OK);
+        cr_assert_eq(
+            cor_ledger_create_accounts(ledger, op->timestamp, op->accounts, op->count, results),
+            COR_OK);
         break;
     case COR_LEDGER_OP_CREATE_TRANSFERS:
-        cr_assert_eq(cor_ledger_create_transfers(ledger, op->timestamp, op->transfers,
-                                                 op->count, results), COR_OK);
+        cr_assert_eq(
+            cor_ledger_create_transfers(ledger, op->timestamp, op->transfers, op->count, results),
+            COR_OK);
         break;
     default:
         (void)cor_ledger_expire_pending(ledger, op->timestamp, op->count);
@@ -134,8 +139,8 @@ static _Noreturn void crash_child(const char *dir, int ack_fd)
 {
     static crash_op op;
     static cor_create_result results[CRASH_EVENTS_MAX];
-    cor_ledger_store_options options = {.dir = dir, .flags = COR_JOURNAL_CREATE,
-                                        .ledger = crash_ledger, .log = crash_log_quiet};
+    cor_ledger_store_options options = {
+        .dir = dir, .flags = COR_JOURNAL_CREATE, .ledger = crash_ledger, .log = crash_log_quiet};
     cor_ledger_store *store = NULL;
     if (cor_ledger_store_open(&options, &store) != COR_OK) _exit(3);
     cor_journal_stats stats;
@@ -189,8 +194,10 @@ static void crash_rebuild_hash(uint64_t op_number, uint8_t out[32])
 static uint64_t crash_check(const char *dir, uint64_t acked, bool full_replay)
 {
     char detail[512] = "";
-    cor_ledger_store_options options = {.dir = dir, .ledger = crash_ledger,
-                                        .log = crash_log_quiet, .error_detail = detail,
+    cor_ledger_store_options options = {.dir = dir,
+                                        .ledger = crash_ledger,
+                                        .log = crash_log_quiet,
+                                        .error_detail = detail,
                                         .error_detail_size = sizeof(detail)};
     cor_ledger_store *store = NULL;
     cor_error rc = cor_ledger_store_open(&options, &store);
@@ -243,8 +250,8 @@ Test(journal_crash, sigkill_at_random_moments_loses_no_acknowledged_batch, .time
             }
             close(fds[1]);
             setpgid(pid, pid);
-            struct timespec delay = {0, (long)(crash_random(&random_state) %
-                                               CRASH_KILL_DELAY_US) * 1000L};
+            struct timespec delay = {0, (long)(crash_random(&random_state) % CRASH_KILL_DELAY_US) *
+                                            1000L};
             nanosleep(&delay, NULL);
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);

@@ -6,7 +6,7 @@
 
 static unsigned fault_short_budget; /* pwritev calls still shortened */
 static unsigned fault_calls;
-static bool     fault_fail_after_short; /* the call after a short write fails with ENOSPC */
+static bool fault_fail_after_short; /* the call after a short write fails with ENOSPC */
 
 static ssize_t fault_pwritev_short(int fd, const struct iovec *iov, int count, off_t offset)
 {
@@ -136,7 +136,8 @@ Test(journal_faults, full_journal_refuses_without_poisoning)
     cr_assert_eq(test_journal_open(&t, &journal), COR_OK);
     uint64_t op = 1;
     cor_error rc = COR_OK;
-    for (; op < 100 && rc == COR_OK; op++) rc = test_journal_append(journal, op);
+    for (; op < 100 && rc == COR_OK; op++)
+        rc = test_journal_append(journal, op);
     cr_assert_eq(rc, COR_ERR_JOURNAL_FULL);
     cor_journal_stats stats;
     cor_journal_stats_get(journal, &stats);
@@ -190,8 +191,10 @@ Test(journal_faults, allocation_failure_at_open)
         cor_error rc = test_journal_open(&t, &journal);
         cor_alloc_fail_after(0);
         cr_assert(rc == COR_ERR_NOMEM || rc == COR_OK);
-        if (rc == COR_OK) cor_journal_close(journal);
-        else cr_assert_null(journal);
+        if (rc == COR_OK)
+            cor_journal_close(journal);
+        else
+            cr_assert_null(journal);
     }
     test_journal_expect(&t, 2);
     cor_test_dir_remove(t.dir);

@@ -13,9 +13,13 @@ static const cor_ledger_options store_ledger = {
 static cor_ledger_store *store_open(const char *dir, uint32_t flags, char *detail)
 {
     cor_test_log_lines log = {0};
-    cor_ledger_store_options options = {.dir = dir, .flags = flags, .ledger = store_ledger,
-                                        .log = cor_test_log, .log_context = &log,
-                                        .error_detail = detail, .error_detail_size = 512};
+    cor_ledger_store_options options = {.dir = dir,
+                                        .flags = flags,
+                                        .ledger = store_ledger,
+                                        .log = cor_test_log,
+                                        .log_context = &log,
+                                        .error_detail = detail,
+                                        .error_detail_size = 512};
     cor_ledger_store *store = NULL;
     cr_assert_eq(cor_ledger_store_open(&options, &store), COR_OK, "%s", detail);
     return store;
@@ -25,10 +29,12 @@ static void store_accounts(cor_ledger_store *store)
 {
     cor_account accounts[3];
     cor_create_result results[3];
-    for (uint32_t i = 0; i < 3; i++) accounts[i] = (cor_account){.id = i + 1, .ledger = 1, .code = 1};
+    for (uint32_t i = 0; i < 3; i++)
+        accounts[i] = (cor_account){.id = i + 1, .ledger = 1, .code = 1};
     accounts[1].flags = COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
     cr_assert_eq(cor_ledger_store_create_accounts(store, 10, accounts, 3, results), COR_OK);
-    for (uint32_t i = 0; i < 3; i++) cr_assert_eq(results[i].status, COR_ACCOUNT_CREATED);
+    for (uint32_t i = 0; i < 3; i++)
+        cr_assert_eq(results[i].status, COR_ACCOUNT_CREATED);
 }
 
 Test(journal_ledger_store, results_match_and_survive_reopen)
@@ -39,9 +45,17 @@ Test(journal_ledger_store, results_match_and_survive_reopen)
     cor_ledger_store *store = store_open(dir, COR_JOURNAL_CREATE, detail);
     store_accounts(store);
     cor_transfer transfers[2] = {
-        {.id = 100, .debit_account_id = 1, .credit_account_id = 2, .amount = 5, .ledger = 1,
+        {.id = 100,
+         .debit_account_id = 1,
+         .credit_account_id = 2,
+         .amount = 5,
+         .ledger = 1,
          .code = 1},
-        {.id = 101, .debit_account_id = 2, .credit_account_id = 3, .amount = 9, .ledger = 1,
+        {.id = 101,
+         .debit_account_id = 2,
+         .credit_account_id = 3,
+         .amount = 9,
+         .ledger = 1,
          .code = 1},
     };
     cor_create_result results[2];
@@ -106,8 +120,12 @@ Test(journal_ledger_store, failed_append_poisons_the_store)
     cor_test_dir_make(dir, sizeof(dir));
     cor_ledger_store *store = store_open(dir, COR_JOURNAL_CREATE, detail);
     store_accounts(store);
-    cor_transfer transfer = {.id = 7, .debit_account_id = 1, .credit_account_id = 3,
-                             .amount = 1, .ledger = 1, .code = 1};
+    cor_transfer transfer = {.id = 7,
+                             .debit_account_id = 1,
+                             .credit_account_id = 3,
+                             .amount = 1,
+                             .ledger = 1,
+                             .code = 1};
     cor_create_result result;
     cor__journal_io_hooks.fdatasync = store_fdatasync_fails;
     cr_assert_eq(cor_ledger_store_create_transfers(store, 50, &transfer, 1, &result), COR_ERR_IO);
@@ -134,8 +152,7 @@ Test(journal_ledger_store, read_only_store_refuses_commands)
     store = store_open(dir, COR_JOURNAL_READ_ONLY, detail);
     cor_account account = {.id = 1, .ledger = 1, .code = 1};
     cor_create_result result;
-    cr_assert_eq(cor_ledger_store_create_accounts(store, 1, &account, 1, &result),
-                 COR_ERR_INVALID);
+    cr_assert_eq(cor_ledger_store_create_accounts(store, 1, &account, 1, &result), COR_ERR_INVALID);
     cr_assert_eq(cor_ledger_store_snapshot(store, false), COR_ERR_INVALID);
     cor_ledger_store_close(store);
     cor_test_dir_remove(dir);
@@ -157,15 +174,17 @@ Test(journal_ledger_store, unknown_operation_in_the_journal_is_refused)
     cor_ledger_store_close(store);
     /* Another state machine's record in a ledger store's journal. */
     cor_test_log_lines log = {0};
-    cor_journal_options options = {.dir = dir, .replay = store_replay_any, .log = cor_test_log,
-                                   .log_context = &log};
+    cor_journal_options options = {
+        .dir = dir, .replay = store_replay_any, .log = cor_test_log, .log_context = &log};
     cor_journal *journal = NULL;
     cr_assert_eq(cor_journal_open(&options, &journal), COR_OK);
     cor_journal_batch batch = {.operation = 99, .event_count = 1};
     cr_assert_eq(cor_journal_append(journal, &batch, NULL), COR_OK);
     cor_journal_close(journal);
-    cor_ledger_store_options store_options = {.dir = dir, .ledger = store_ledger,
-                                              .log = cor_test_log, .log_context = &log,
+    cor_ledger_store_options store_options = {.dir = dir,
+                                              .ledger = store_ledger,
+                                              .log = cor_test_log,
+                                              .log_context = &log,
                                               .error_detail = detail,
                                               .error_detail_size = sizeof(detail)};
     cr_assert_eq(cor_ledger_store_open(&store_options, &store), COR_ERR_CORRUPT);
@@ -180,9 +199,12 @@ Test(journal_ledger_store, missing_store_read_only_is_not_found)
     char detail[512] = "";
     cor_test_dir_make(dir, sizeof(dir));
     cor_test_log_lines log = {0};
-    cor_ledger_store_options options = {.dir = dir, .flags = COR_JOURNAL_READ_ONLY,
-                                        .ledger = store_ledger, .log = cor_test_log,
-                                        .log_context = &log, .error_detail = detail,
+    cor_ledger_store_options options = {.dir = dir,
+                                        .flags = COR_JOURNAL_READ_ONLY,
+                                        .ledger = store_ledger,
+                                        .log = cor_test_log,
+                                        .log_context = &log,
+                                        .error_detail = detail,
                                         .error_detail_size = sizeof(detail)};
     cor_ledger_store *store = NULL;
     cr_assert_eq(cor_ledger_store_open(&options, &store), COR_ERR_NOT_FOUND);

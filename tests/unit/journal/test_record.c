@@ -10,7 +10,7 @@
 
 typedef struct record_fixture {
     _Alignas(16) unsigned char bytes[COR_JOURNAL_RECORD_HEADER_SIZE + 256];
-    size_t  size;
+    size_t size;
     uint8_t chain_before[COR_JOURNAL_HASH_SIZE];
     uint8_t chain_after[COR_JOURNAL_HASH_SIZE];
 } record_fixture;
@@ -21,9 +21,13 @@ static void record_make(record_fixture *f)
     memset(f, 0, sizeof(*f));
     memset(f->chain_before, 0xab, sizeof(f->chain_before));
     unsigned char payload[PAYLOAD_SIZE];
-    for (unsigned i = 0; i < PAYLOAD_SIZE; i++) payload[i] = (unsigned char)(i * 7u);
-    cor_journal_batch batch = {.timestamp = 123456789, .operation = 2, .event_count = 3,
-                               .payload = payload, .payload_size_bytes = PAYLOAD_SIZE};
+    for (unsigned i = 0; i < PAYLOAD_SIZE; i++)
+        payload[i] = (unsigned char)(i * 7u);
+    cor_journal_batch batch = {.timestamp = 123456789,
+                               .operation = 2,
+                               .event_count = 3,
+                               .payload = payload,
+                               .payload_size_bytes = PAYLOAD_SIZE};
     cor__journal_record_encode(f->bytes, &batch, 42, f->chain_before, f->chain_after);
     memcpy(f->bytes + COR_JOURNAL_RECORD_HEADER_SIZE, payload, PAYLOAD_SIZE);
     f->size = journal_record_size(PAYLOAD_SIZE);
@@ -34,8 +38,8 @@ static cor_error record_decode(record_fixture *f, size_t size, uint64_t op, uint
     cor_journal_batch batch;
     size_t record_size = 0;
     uint8_t chain[COR_JOURNAL_HASH_SIZE];
-    return cor_journal_record_decode(f->bytes, size, f->chain_before, op, max, &batch,
-                                     &record_size, chain);
+    return cor_journal_record_decode(f->bytes, size, f->chain_before, op, max, &batch, &record_size,
+                                     chain);
 }
 
 Test(journal_record, round_trip)
@@ -47,7 +51,8 @@ Test(journal_record, round_trip)
     size_t record_size = 0;
     uint8_t chain[COR_JOURNAL_HASH_SIZE];
     cr_assert_eq(cor_journal_record_decode(f.bytes, f.size, f.chain_before, 42, 4096, &batch,
-                                           &record_size, chain), COR_OK);
+                                           &record_size, chain),
+                 COR_OK);
     cr_assert_eq(record_size, f.size);
     cr_assert_eq(batch.op_number, 42);
     cr_assert_eq(batch.timestamp, 123456789);

@@ -13,8 +13,8 @@ static const cor_ledger_options snap_ledger = {
     .accounts_max = 16, .transfers_max = 4096, .pending_transfers_max = 64, .hash_seed = 3};
 
 typedef struct snap_fixture {
-    char               dir[256];
-    char               detail[512];
+    char dir[256];
+    char detail[512];
     cor_test_log_lines log;
     cor_ledger_store_options options;
 } snap_fixture;
@@ -23,10 +23,13 @@ static void snap_init(snap_fixture *f)
 {
     memset(f, 0, sizeof(*f));
     cor_test_dir_make(f->dir, sizeof(f->dir));
-    f->options = (cor_ledger_store_options){
-        .dir = f->dir, .flags = COR_JOURNAL_CREATE, .ledger = snap_ledger,
-        .log = cor_test_log, .log_context = &f->log,
-        .error_detail = f->detail, .error_detail_size = sizeof(f->detail)};
+    f->options = (cor_ledger_store_options){.dir = f->dir,
+                                            .flags = COR_JOURNAL_CREATE,
+                                            .ledger = snap_ledger,
+                                            .log = cor_test_log,
+                                            .log_context = &f->log,
+                                            .error_detail = f->detail,
+                                            .error_detail_size = sizeof(f->detail)};
 }
 
 static cor_error snap_open(snap_fixture *f, uint32_t flags, cor_ledger_store **store)
@@ -51,9 +54,12 @@ static void snap_apply(cor_ledger_store *store, uint64_t n)
     }
     cor_transfer transfers[4];
     for (uint32_t i = 0; i < 4; i++) {
-        transfers[i] = (cor_transfer){.id = n * 10 + i, .debit_account_id = (n + i) % 8 + 1,
+        transfers[i] = (cor_transfer){.id = n * 10 + i,
+                                      .debit_account_id = (n + i) % 8 + 1,
                                       .credit_account_id = (n + i + 3) % 8 + 1,
-                                      .amount = n + i, .ledger = 1, .code = 1};
+                                      .amount = n + i,
+                                      .ledger = 1,
+                                      .code = 1};
     }
     cr_assert_eq(cor_ledger_store_create_transfers(store, 1000 + n * 1000, transfers, 4, results),
                  COR_OK);
@@ -216,9 +222,11 @@ Test(journal_snapshot, verify_compares_each_snapshot_with_the_replay)
     snap_init(&f);
     uint8_t hash[32];
     snap_build(&f, hash, false);
-    cor_journal_options options = {.dir = f.dir, .replay = snap_replay_nothing,
+    cor_journal_options options = {.dir = f.dir,
+                                   .replay = snap_replay_nothing,
                                    .flags = COR_JOURNAL_IGNORE_SNAPSHOTS,
-                                   .log = cor_test_log, .log_context = &f.log};
+                                   .log = cor_test_log,
+                                   .log_context = &f.log};
     cor_journal *journal = NULL;
     cr_assert_eq(cor_journal_open(&options, &journal), COR_OK);
     cr_assert_eq(cor_journal_snapshot(journal, snap_wrong_state, NULL), COR_OK);
@@ -226,8 +234,7 @@ Test(journal_snapshot, verify_compares_each_snapshot_with_the_replay)
     cor_ledger_store *store = NULL;
     cr_assert_eq(snap_open(&f, COR_JOURNAL_READ_ONLY | COR_JOURNAL_IGNORE_SNAPSHOTS, &store),
                  COR_ERR_CORRUPT);
-    cr_assert(strstr(f.detail, "differs from the replayed state at op 21") != NULL, "%s",
-              f.detail);
+    cr_assert(strstr(f.detail, "differs from the replayed state at op 21") != NULL, "%s", f.detail);
     cor_test_dir_remove(f.dir);
 }
 
@@ -262,7 +269,8 @@ Test(journal_snapshot, only_the_kept_newest_remain)
     uint32_t count = 0;
     DIR *listing = opendir(f.dir);
     struct dirent *entry;
-    while ((entry = readdir(listing)) != NULL) count += strncmp(entry->d_name, "snapshot-", 9) == 0;
+    while ((entry = readdir(listing)) != NULL)
+        count += strncmp(entry->d_name, "snapshot-", 9) == 0;
     closedir(listing);
     cr_assert_eq(count, 2);
     cor_test_dir_remove(f.dir);

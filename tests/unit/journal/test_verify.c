@@ -11,12 +11,11 @@
 #include "../../support/journal_support.h"
 
 typedef struct verify_run {
-    int  status;
+    int status;
     char output[4096]; /* stdout then stderr */
 } verify_run;
 
-static void verify_exec_in(const char *out_dir, const char *dir, const char *extra,
-                           verify_run *run)
+static void verify_exec_in(const char *out_dir, const char *dir, const char *extra, verify_run *run)
 {
     const char *bin = getenv("COR_BIN");
     if (bin == NULL) cr_skip_test("COR_BIN is not set (make test sets it)");
@@ -29,8 +28,10 @@ static void verify_exec_in(const char *out_dir, const char *dir, const char *ext
         if (fd < 0) _exit(99);
         dup2(fd, 1);
         dup2(fd, 2);
-        if (extra != NULL) execl(bin, bin, "verify", extra, (char *)NULL);
-        else execl(bin, bin, "verify", "--data", dir, (char *)NULL);
+        if (extra != NULL)
+            execl(bin, bin, "verify", extra, (char *)NULL);
+        else
+            execl(bin, bin, "verify", "--data", dir, (char *)NULL);
         _exit(98);
     }
     int status = 0;
@@ -55,16 +56,23 @@ static void verify_build(const char *dir, uint64_t *end_out)
 {
     cor_test_log_lines log = {0};
     cor_ledger_store_options options = {
-        .dir = dir, .flags = COR_JOURNAL_CREATE, .log = cor_test_log, .log_context = &log,
+        .dir = dir,
+        .flags = COR_JOURNAL_CREATE,
+        .log = cor_test_log,
+        .log_context = &log,
         .ledger = {.accounts_max = 4, .transfers_max = 64, .pending_transfers_max = 4}};
     cor_ledger_store *store = NULL;
     cr_assert_eq(cor_ledger_store_open(&options, &store), COR_OK);
-    cor_account accounts[2] = {{.id = 1, .ledger = 1, .code = 1}, {.id = 2, .ledger = 1, .code = 1}};
+    cor_account accounts[2] = {{.id = 1, .ledger = 1, .code = 1},
+                               {.id = 2, .ledger = 1, .code = 1}};
     cor_create_result results[2];
     cr_assert_eq(cor_ledger_store_create_accounts(store, 5, accounts, 2, results), COR_OK);
     for (uint32_t i = 0; i < 6; i++) {
-        cor_transfer transfer = {.id = 10 + i, .debit_account_id = 1 + i % 2,
-                                 .credit_account_id = 2 - i % 2, .amount = i + 1, .ledger = 1,
+        cor_transfer transfer = {.id = 10 + i,
+                                 .debit_account_id = 1 + i % 2,
+                                 .credit_account_id = 2 - i % 2,
+                                 .amount = i + 1,
+                                 .ledger = 1,
                                  .code = 1};
         cr_assert_eq(cor_ledger_store_create_transfers(store, 10 + i, &transfer, 1, results),
                      COR_OK);
