@@ -203,8 +203,8 @@ void cor_journal_close(cor_journal *journal);
  * applying. The core pauses only for fork() (page-table copy; figures in docs/JOURNAL.md).
  * The serializer runs in the child, so it must not take locks that other threads of the
  * parent may hold (no cor_alloc/malloc, no stdio): the ledger's serializer qualifies.
- * Errors: COR_ERR_BUSY (a snapshot is still running), COR_ERR_INVALID (READ_ONLY, poisoned),
- * COR_ERR_IO (fork failed).
+ * Errors: COR_ERR_BUSY (a snapshot is still running), COR_ERR_INVALID (READ_ONLY, poisoned,
+ * or no op appended yet: the empty state needs no snapshot), COR_ERR_IO (fork failed).
  *
  * cor_journal_snapshot_poll reaps a finished child without blocking: COR_ERR_BUSY while it
  * runs, COR_OK when it succeeded or none was running, COR_ERR_IO when it failed (the previous

@@ -199,3 +199,16 @@ Test(journal_faults, allocation_failure_at_open)
     test_journal_expect(&t, 2);
     cor_test_dir_remove(t.dir);
 }
+
+Test(journal_faults, snapshot_of_an_empty_journal_is_refused)
+{
+    test_journal t;
+    test_journal_init(&t);
+    cor_journal *journal = NULL;
+    cr_assert_eq(test_journal_open(&t, &journal), COR_OK);
+    cr_assert_eq(cor_journal_snapshot(journal, NULL, NULL), COR_ERR_INVALID);
+    cr_assert_eq(cor_journal_snapshot_start(journal, NULL, NULL), COR_ERR_INVALID);
+    cr_assert_eq(cor_journal_snapshot_poll(journal), COR_OK, "nothing running");
+    cor_journal_close(journal);
+    cor_test_dir_remove(t.dir);
+}
