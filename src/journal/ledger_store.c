@@ -71,8 +71,9 @@ static cor_error store_replay(void *context, const cor_journal_batch *batch)
     }
     if (store->ledger == NULL) return COR_ERR_CORRUPT;
     uint32_t count = batch->event_count;
+    _Static_assert(sizeof(cor_account) == sizeof(cor_transfer), "one event size for both");
     bool events_ok = count >= 1 && count <= COR_LEDGER_BATCH_EVENTS_MAX &&
-                     size == (size_t)count * sizeof(cor_transfer);
+                     size == (size_t)count * sizeof(cor_transfer); /* = sizeof(cor_account) */
     switch (batch->operation) {
     case COR_LEDGER_OP_CREATE_ACCOUNTS:
         if (!events_ok) return COR_ERR_CORRUPT;

@@ -211,3 +211,34 @@ Test(journal_ledger_store, missing_store_read_only_is_not_found)
     cr_assert_null(store);
     cor_test_dir_remove(dir);
 }
+
+Test(journal_ledger_store, malformed_ledger_payload_is_refused)
+{
+    char dir[256];
+    char detail[512] = "";
+    cor_test_dir_make(dir, sizeof(dir));
+    cor_ledger_store *store = store_open(dir, COR_JOURNAL_CREATE, detail);
+    cor_ledger_store_close(store);
+    cor_test_log_lines log = {0};
+    cor_journal_options options = {
+        .dir = dir, .replay = store_replay_any, .log = cor_test_log, .log_context = &log};
+    cor_journal *journal = NULL;
+    cr_assert_eq(cor_journal_open(&options, &journal), COR_OK);
+    cor_transfer transfer = {.id = 1};
+    /* Two events claimed, one transfer's bytes given. */
+    cor_journal_batch batch = {.operation = COR_LEDGER_OP_CREATE_TRANSFERS,
+                               .event_count = 2,
+                               .payload = &transfer,
+                               .payload_size_bytes = sizeof(transfer)};
+    cr_assert_eq(cor_journal_append(journal, &batch, NULL), COR_OK);
+    cor_journal_close(journal);
+    cor_ledger_store_options store_options = {.dir = dir,
+                                              .ledger = store_ledger,
+                                              .log = cor_test_log,
+                                              .log_context = &log,
+                                              .error_detail = detail,
+                                              .error_detail_size = sizeof(detail)};
+    cr_assert_eq(cor_ledger_store_open(&store_options, &store), COR_ERR_CORRUPT);
+    cr_assert(strstr(detail, "replay of op 2") != NULL, "%s", detail);
+    cor_test_dir_remove(dir);
+}
