@@ -264,7 +264,7 @@ typedef struct cor_ledger_store_options {
     uint32_t flags;  /* enum cor_journal_open_flags */
     uint32_t reserved;
     cor_ledger_options ledger; /* capacities for a new store (an existing store keeps the
-                                * journaled ones) and the hash seed */
+                                * journaled ones), the hash seed and prefault */
     cor_journal_log_fn log;    /* NULL: stderr */
     void *log_context;
     char *error_detail; /* optional, as in cor_journal_options */

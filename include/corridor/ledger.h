@@ -266,6 +266,7 @@ typedef struct cor_ledger_options {
     uint32_t pending_transfers_max; /* transfers pending at one time; 1 .. transfers_max */
     uint32_t failed_ids_max;        /* remembered transient failures; 0 means transfers_max */
     uint64_t hash_seed;             /* keys the id hash (defends against crafted ids); any */
+    bool     prefault;              /* commit all memory at open (no page faults later) */
 } cor_ledger_options;
 
 #define COR_LEDGER_ACCOUNTS_MAX  (1u << 28)
@@ -294,7 +295,8 @@ typedef enum cor_ledger_operation {
  * timestamp (ns) is the time the caller assigns to the batch. The ledger keeps time strictly
  * increasing: the batch's first event gets max(timestamp, last + 1), and event i that value
  * plus i, whether or not it succeeds. Imported events carry their own timestamps instead.
- * Errors: COR_ERR_INVALID (count out of range, NULL arguments); state is unchanged then.
+ * Errors: COR_ERR_INVALID (count out of range, NULL arguments, or the batch's last event
+ * would be stamped 2^63 - 1 or later); state is unchanged then.
  */
 cor_error cor_ledger_create_accounts(cor_ledger *ledger, uint64_t timestamp,
                                      const cor_account *accounts, uint32_t count,

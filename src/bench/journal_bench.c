@@ -318,7 +318,8 @@ static cor_error bench_store(const bench_args *args, cor_transfer *transfers,
         .ledger = {.accounts_max = (uint32_t)args->accounts,
                    .transfers_max = (uint32_t)args->transfers,
                    .pending_transfers_max = 1,
-                   .hash_seed = bench_wall_ns()},
+                   .hash_seed = bench_wall_ns(),
+                   .prefault = true},
         .log = bench_log_quiet,
     };
     cor_ledger_store *store = NULL;
@@ -394,7 +395,8 @@ static cor_error bench_ledger_only(const bench_args *args, cor_transfer *transfe
     cor_ledger_options options = {.accounts_max = (uint32_t)args->accounts,
                                   .transfers_max = (uint32_t)args->transfers,
                                   .pending_transfers_max = 1,
-                                  .hash_seed = bench_wall_ns()};
+                                  .hash_seed = bench_wall_ns(),
+                                  .prefault = true};
     bench_sink sink = {0};
     cor_error rc = cor_ledger_open(&options, &sink.ledger);
     if (rc != COR_OK) return rc;

@@ -331,6 +331,7 @@ cor_error cor_ledger_store_open(const cor_ledger_store_options *options,
     cor_ledger_store *store = cor_calloc(1, sizeof(*store));
     if (store == NULL) return COR_ERR_NOMEM;
     store->ledger_options.hash_seed = options->ledger.hash_seed;
+    store->ledger_options.prefault = options->ledger.prefault;
     pthread_mutex_init(&store->mutex, NULL);
     pthread_cond_init(&store->wake, NULL);
     pthread_cond_init(&store->done, NULL);
