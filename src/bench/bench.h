@@ -14,6 +14,12 @@ int cor_bench_xborder(int argc, char **argv);
 /* corridor bench iso20022 [--count N] [--json]: parse + validate + map of a typical
  * single-transaction pacs.008 with AppHdr (3.8 KB) on one core (src/bench/iso20022_bench.c). */
 int cor_bench_iso20022(int argc, char **argv);
+/* corridor bench journal --data DIR --accounts N --transfers N --batch N
+ *                        [--snapshot-every BATCHES] [--snapshot-at-end]
+ *                        [--journal-only | --ledger-only] [--json]
+ * --ledger-only runs the same workload on a bare ledger (no journal, nothing durable) so the
+ * cost of durability can be read off one run of each. */
+int cor_bench_journal(int argc, char **argv);
 
 /* corridor bench wire [--count N] [--json]: encode+sign and verify+decode of one message of
  * each kind between two nodes, CPU time per message (src/bench/wire_bench.c). */

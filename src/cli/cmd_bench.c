@@ -12,8 +12,9 @@ typedef struct bench_entry {
 
 static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
-    {"xborder", cor_bench_xborder},
     {"iso20022", cor_bench_iso20022},
+    {"journal", cor_bench_journal},
+    {"xborder", cor_bench_xborder},
     {"wire", cor_bench_wire},
 };
 

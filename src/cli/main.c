@@ -11,8 +11,9 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"bench", cor_cli_bench, "run a benchmark (ledger, xborder, iso20022, wire)"},
+    {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder, wire)"},
     {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
+    {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
 };
 
 static void cli_usage(FILE *out)
