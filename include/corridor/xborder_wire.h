@@ -113,9 +113,10 @@ typedef struct cor_wire cor_wire; /* opaque */
 
 /*
  * Copies the configuration and opens an ISO parser. Errors: COR_ERR_INVALID (bad name, BIC,
- * currency, zero ids, duplicate names / node ids / ledgers, a ledger mapped to two
- * currencies, a peer without keys, too many peers or keys, zero window, a secret key whose
- * public half does not match its seed), COR_ERR_NOMEM. *wire_out is NULL on failure.
+ * currency, zero ids, two nodes with the same name, node id or BIC, a ledger mapped to two
+ * currencies or a currency to two ledgers, a peer without keys, too many peers or keys,
+ * zero window, a secret key whose public half does not match its seed), COR_ERR_NOMEM.
+ * *wire_out is NULL on failure. options->peers is copied; the caller may free it after.
  */
 cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out);
 void cor_wire_close(cor_wire *wire); /* NULL is a no-op */
