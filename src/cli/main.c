@@ -12,6 +12,8 @@ typedef struct cli_command {
 
 static const cli_command cli_commands[] = {
     {"bench", cor_cli_bench, "run a benchmark (ledger)"},
+    {"init", cor_cli_init, "create a node's data directory"},
+    {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
 };
 
 static void cli_usage(FILE *out)
