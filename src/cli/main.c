@@ -11,9 +11,10 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"bench", cor_cli_bench, "run a benchmark (ledger)"},
+    {"bench", cor_cli_bench, "run a benchmark (ledger, journal)"},
     {"init", cor_cli_init, "create a node's data directory"},
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
+    {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
 };
 
 static void cli_usage(FILE *out)
