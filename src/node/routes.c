@@ -767,7 +767,7 @@ static json_t *http_json(http_request *request, enum MHD_Result *result)
 
 static enum MHD_Result route_participant_create(http_request *request)
 {
-    enum MHD_Result result;
+    enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
     if (json == NULL) return result;
     cor_node_fault fault;
@@ -783,7 +783,7 @@ static enum MHD_Result route_participant_create(http_request *request)
 
 static enum MHD_Result route_participant_update(http_request *request, uint32_t id)
 {
-    enum MHD_Result result;
+    enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
     if (json == NULL) return result;
     cor_node_fault fault;
@@ -846,7 +846,7 @@ static enum MHD_Result route_key_revoke(http_request *request, uint32_t particip
 
 static enum MHD_Result route_funding(http_request *request, uint32_t participant)
 {
-    enum MHD_Result result;
+    enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
     if (json == NULL) return result;
     cor_node_fault fault;
@@ -866,7 +866,7 @@ static enum MHD_Result route_funding(http_request *request, uint32_t participant
 
 static enum MHD_Result route_payments(http_request *request)
 {
-    enum MHD_Result result;
+    enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
     if (json == NULL) return result;
     uint32_t max = json_is_array(json) ? (uint32_t)json_array_size(json) : 1u;
@@ -905,7 +905,7 @@ static enum MHD_Result route_payments(http_request *request)
 
 static enum MHD_Result route_ledger_create(http_request *request, bool accounts)
 {
-    enum MHD_Result result;
+    enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
     if (json == NULL) return result;
     uint32_t max = COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX;
