@@ -953,6 +953,16 @@ static enum MHD_Result finish_code(http_request *request, const cor_node_result 
                               message);
 }
 
+static uint32_t stored_code(cor_node_server *server, uint64_t number)
+{
+    pthread_rwlock_rdlock(&server->state_lock);
+    const cor_node_payment *p = cor_node_state_payment_number(server->state, number);
+    COR_ASSERT(p != NULL);
+    uint32_t code = p->code;
+    pthread_rwlock_unlock(&server->state_lock);
+    return code;
+}
+
 static enum MHD_Result finish_payments(http_request *request)
 {
     cor_node_server *server = request->server;
@@ -978,6 +988,16 @@ static enum MHD_Result finish_payments(http_request *request)
             continue;
         }
         uint32_t code = r->code;
+        if (!request->payments_array) {
+            code = code == COR_NODE_EXISTS ? stored_code(server, r->value) : code;
+            if (code != COR_NODE_CREATED) {
+                /* A decided rejection: the error, and the payment as recorded. */
+                cor_nbuf_printf(&body, "{\"error\":{\"code\":\"%s\",\"message\":\"payment "
+                                "rejected\",\"field\":\"\"},\"payment\":", cor_node_code_name(code));
+                status = cor_node_code_http(code);
+            }
+            code = r->code;
+        }
         if (code == COR_NODE_EXISTS) {
             pthread_rwlock_rdlock(&server->state_lock);
             const cor_node_payment *p = cor_node_state_payment_number(server->state, r->value);
@@ -991,8 +1011,11 @@ static enum MHD_Result finish_payments(http_request *request)
                            r->value, false);
         }
         if (!request->payments_array) {
-            status = code == COR_NODE_CREATED ? (r->code == COR_NODE_EXISTS ? 200 : 201)
-                                              : cor_node_code_http(code);
+            if (code == COR_NODE_CREATED) {
+                status = r->code == COR_NODE_EXISTS ? 200 : 201;
+            } else {
+                cor_nbuf_str(&body, "}");
+            }
         }
     }
     if (request->payments_array) cor_nbuf_str(&body, "]}");
