@@ -19,8 +19,8 @@ void cor_node_config_defaults(cor_node_config *config)
     config->port = 8080;
     config->http_threads = 2;
     config->payments_max = COR_NODE_PAYMENTS_MAX_DEFAULT;
-    config->ledger_accounts_max = 1u << 20;
-    config->ledger_transfers_max = 1u << 22;
+    config->ledger_accounts_max = 1u << 16;
+    config->ledger_transfers_max = 1u << 20;
     config->snapshot_every_ops = 100000;
 }
 

@@ -20,7 +20,7 @@
 #include "common/alloc.h"
 #include "common/assert.h"
 
-#define STATE_FUNDINGS_MAX   (1u << 20) /* funding operations kept by the ledger */
+#define STATE_FUNDINGS_MAX   (1u << 16) /* funding operations kept by the ledger */
 #define STATE_FORMAT_MAGIC   0x53444f4e524f43ull /* "CORNODS" */
 #define STATE_FORMAT_VERSION 1u
 

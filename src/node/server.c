@@ -328,7 +328,7 @@ static cor_error server_start_http(cor_node_server *server, uint16_t port, char 
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)server->config.http_threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)COR_NODE_CONNECTIONS_MAX,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)COR_NODE_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u * 1024u),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)COR_NODE_CONNECTION_MEMORY_BYTES,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
         server, MHD_OPTION_END);
     if (server->daemon == NULL) {
