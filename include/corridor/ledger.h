@@ -266,6 +266,7 @@ typedef struct cor_ledger_options {
     uint32_t pending_transfers_max; /* transfers pending at one time; 1 .. transfers_max */
     uint32_t failed_ids_max;        /* remembered transient failures; 0 means transfers_max */
     uint64_t hash_seed;             /* keys the id hash (defends against crafted ids); any */
+    bool     prefault;              /* commit all memory at open (no page faults later) */
 } cor_ledger_options;
 
 #define COR_LEDGER_ACCOUNTS_MAX  (1u << 28)

@@ -38,13 +38,24 @@ void *cor_calloc(size_t count, size_t size_bytes)
     return calloc(count, size_bytes);
 }
 
+#define ALLOC_HUGE_PAGE_SIZE_BYTES (2u << 20)
+
 void *cor_alloc_large(size_t size_bytes)
 {
     if (size_bytes == 0 || alloc_should_fail()) return NULL;
     void *pointer = mmap(NULL, size_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                          -1, 0);
     if (pointer == MAP_FAILED) return NULL;
+    /* Big tables are accessed at random: huge pages cut TLB misses and page faults by 512x.
+     * Advice only; failure (no THP) changes speed, not behaviour. */
+    if (size_bytes >= ALLOC_HUGE_PAGE_SIZE_BYTES) madvise(pointer, size_bytes, MADV_HUGEPAGE);
     return pointer;
+}
+
+void cor_prefault(void *pointer, size_t size_bytes)
+{
+    volatile unsigned char *bytes = pointer;
+    for (size_t offset = 0; offset < size_bytes; offset += 4096) bytes[offset] = 0;
 }
 
 void cor_free_large(void *pointer, size_t size_bytes)

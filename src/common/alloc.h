@@ -23,6 +23,10 @@ void *cor_calloc(size_t count, size_t size_bytes);
 void *cor_alloc_large(size_t size_bytes);
 void  cor_free_large(void *pointer, size_t size_bytes);
 
+/* Touches every page of a cor_alloc_large region now, so that first use on a hot path pays
+ * no page fault (static allocation: the memory is committed at open). */
+void cor_prefault(void *pointer, size_t size_bytes);
+
 void cor_free(void *pointer); /* NULL is a no-op */
 
 /* Fault injection for tests: the Nth following allocation (1-based) fails; 0 disables. */

@@ -20,12 +20,13 @@
 /* Lifecycle                                                                                */
 /* ---------------------------------------------------------------------------------------- */
 
-static void *ledger_table(size_t count, size_t item_size_bytes, size_t *size_bytes_out)
+static void *ledger_table(size_t count, size_t item_size_bytes, bool prefault)
 {
     size_t size_bytes = 0;
     if (!cor_size_mul(count, item_size_bytes, &size_bytes)) return NULL;
-    *size_bytes_out = size_bytes;
-    return cor_alloc_large(size_bytes);
+    void *table = cor_alloc_large(size_bytes);
+    if (table != NULL && prefault) cor_prefault(table, size_bytes);
+    return table;
 }
 
 #define LEDGER_TABLE_SIZE(count, type) ((size_t)(count) * sizeof(type))
@@ -34,8 +35,12 @@ static void ledger_free_tables(cor_ledger *ledger)
 {
     const cor_ledger_options *o = &ledger->options;
     cor_free_large(ledger->accounts, LEDGER_TABLE_SIZE(o->accounts_max, cor_account));
-    cor_free_large(ledger->accounts_meta,
-                   LEDGER_TABLE_SIZE(o->accounts_max, ledger_account_meta));
+    cor_free_large(ledger->balances, LEDGER_TABLE_SIZE(o->accounts_max, ledger_balances));
+    cor_free_large(ledger->accounts_slot, LEDGER_TABLE_SIZE(o->accounts_max, uint64_t));
+    if (ledger->account_slots != NULL) {
+        cor_free_large(ledger->account_slots,
+                       LEDGER_TABLE_SIZE(ledger->account_slots_mask + 1, ledger_account_slot));
+    }
     cor_free_large(ledger->transfers, LEDGER_TABLE_SIZE(o->transfers_max, cor_transfer));
     cor_free_large(ledger->transfers_status, LEDGER_TABLE_SIZE(o->transfers_max, uint8_t));
     cor_free_large(ledger->transfers_expiry_slot,
@@ -46,12 +51,12 @@ static void ledger_free_tables(cor_ledger *ledger)
     cor_free_large(ledger->failed_ids, LEDGER_TABLE_SIZE(o->failed_ids_max, cor_u128));
     cor_free_large(ledger->undos, LEDGER_TABLE_SIZE(LEDGER_UNDO_MAX, ledger_undo));
     cor_free_large(ledger->scratch_debit,
-                   LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, uint32_t));
+                   LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, ledger_account_slot *));
     cor_free_large(ledger->scratch_credit,
-                   LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, uint32_t));
-    cor__ledger_index_release(&ledger->accounts_index);
+                   LEDGER_TABLE_SIZE(COR_LEDGER_BATCH_EVENTS_MAX, ledger_account_slot *));
+    cor_free_large(ledger->scratch_hash,
+                   LEDGER_TABLE_SIZE(3 * COR_LEDGER_BATCH_EVENTS_MAX, uint64_t));
     cor__ledger_index_release(&ledger->transfers_index);
-    cor__ledger_index_release(&ledger->failed_index);
 }
 
 static cor_error ledger_options_check(const cor_ledger_options *options)
@@ -84,30 +89,37 @@ cor_error cor_ledger_open(const cor_ledger_options *options, cor_ledger **ledger
         ledger->options.failed_ids_max = options->transfers_max;
     }
     const cor_ledger_options *o = &ledger->options;
-    size_t size = 0;
-    ledger->accounts = ledger_table(o->accounts_max, sizeof(cor_account), &size);
-    ledger->accounts_meta = ledger_table(o->accounts_max, sizeof(ledger_account_meta), &size);
-    ledger->transfers = ledger_table(o->transfers_max, sizeof(cor_transfer), &size);
-    ledger->transfers_status = ledger_table(o->transfers_max, sizeof(uint8_t), &size);
-    ledger->transfers_expiry_slot = ledger_table(o->transfers_max, sizeof(uint32_t), &size);
-    ledger->history = ledger_table(2ull * o->transfers_max, sizeof(ledger_history), &size);
-    ledger->expiries = ledger_table(o->pending_transfers_max, sizeof(ledger_expiry), &size);
-    ledger->failed_ids = ledger_table(o->failed_ids_max, sizeof(cor_u128), &size);
-    ledger->undos = ledger_table(LEDGER_UNDO_MAX, sizeof(ledger_undo), &size);
-    ledger->scratch_debit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint32_t), &size);
-    ledger->scratch_credit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint32_t), &size);
-    if (ledger->accounts == NULL || ledger->accounts_meta == NULL || ledger->transfers == NULL ||
+    bool prefault = o->prefault;
+    ledger->accounts = ledger_table(o->accounts_max, sizeof(cor_account), prefault);
+    ledger->balances = ledger_table(o->accounts_max, sizeof(ledger_balances), prefault);
+    ledger->accounts_slot = ledger_table(o->accounts_max, sizeof(uint64_t), prefault);
+    uint64_t slot_count = 16;
+    while (slot_count < 2ull * o->accounts_max) slot_count <<= 1;
+    ledger->account_slots = ledger_table(slot_count, sizeof(ledger_account_slot), prefault);
+    if (ledger->account_slots != NULL) ledger->account_slots_mask = slot_count - 1;
+    ledger->transfers = ledger_table(o->transfers_max, sizeof(cor_transfer), prefault);
+    ledger->transfers_status = ledger_table(o->transfers_max, sizeof(uint8_t), prefault);
+    ledger->transfers_expiry_slot = ledger_table(o->transfers_max, sizeof(uint32_t), prefault);
+    ledger->history = ledger_table(2ull * o->transfers_max, sizeof(ledger_history), prefault);
+    ledger->expiries = ledger_table(o->pending_transfers_max, sizeof(ledger_expiry), prefault);
+    ledger->failed_ids = ledger_table(o->failed_ids_max, sizeof(cor_u128), prefault);
+    ledger->undos = ledger_table(LEDGER_UNDO_MAX, sizeof(ledger_undo), prefault);
+    ledger->scratch_debit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX,
+                                         sizeof(ledger_account_slot *), prefault);
+    ledger->scratch_credit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX,
+                                          sizeof(ledger_account_slot *), prefault);
+    ledger->scratch_hash = ledger_table(3 * COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint64_t), prefault);
+    if (ledger->accounts == NULL || ledger->balances == NULL || ledger->accounts_slot == NULL ||
+        ledger->account_slots == NULL || ledger->transfers == NULL ||
         ledger->transfers_status == NULL || ledger->transfers_expiry_slot == NULL ||
         ledger->history == NULL || ledger->expiries == NULL || ledger->failed_ids == NULL ||
-        ledger->undos == NULL || ledger->scratch_debit == NULL || ledger->scratch_credit == NULL) {
+        ledger->undos == NULL || ledger->scratch_debit == NULL || ledger->scratch_credit == NULL ||
+        ledger->scratch_hash == NULL) {
         rc = COR_ERR_NOMEM;
         goto fail;
     }
-    rc = cor__ledger_index_init(&ledger->accounts_index, o->accounts_max);
-    if (rc != COR_OK) goto fail;
-    rc = cor__ledger_index_init(&ledger->transfers_index, o->transfers_max);
-    if (rc != COR_OK) goto fail;
-    rc = cor__ledger_index_init(&ledger->failed_index, o->failed_ids_max);
+    rc = cor__ledger_index_init(&ledger->transfers_index, o->transfers_max + o->failed_ids_max,
+                                prefault);
     if (rc != COR_OK) goto fail;
 
     *ledger_out = ledger;
@@ -142,33 +154,33 @@ void cor__ledger_undo_push(cor_ledger *ledger, const ledger_undo *undo)
     ledger->undos[ledger->undos_count++] = *undo;
 }
 
-void cor__ledger_account_save(cor_ledger *ledger, uint32_t account_index)
+void cor__ledger_account_save(cor_ledger *ledger, ledger_account_ref account)
 {
     if (!ledger->chain_open) return;
-    ledger_undo undo = {.kind = UNDO_ACCOUNT_SAVE, .index = account_index};
-    undo.account = ledger->accounts[account_index];
-    undo.meta = ledger->accounts_meta[account_index];
+    ledger_undo undo = {.kind = UNDO_ACCOUNT_SAVE, .index = account.index};
+    undo.balances = *account.balances;
+    undo.history_head_next = account.slot->history_head_next;
+    undo.flags = account.slot->flags;
     cor__ledger_undo_push(ledger, &undo);
 }
 
-void cor__ledger_history_append(cor_ledger *ledger, uint32_t account_index,
-                                uint32_t transfer_index)
+void cor__ledger_history_append(cor_ledger *ledger, ledger_account_ref account,
+                                uint32_t transfer_index, uint64_t timestamp)
 {
     COR_ASSERT(ledger->history_count < 2ull * ledger->options.transfers_max);
-    const cor_account *account = &ledger->accounts[account_index];
-    ledger_account_meta *meta = &ledger->accounts_meta[account_index];
     uint64_t entry_index = ledger->history_count++;
-    ledger_history *entry = &ledger->history[entry_index];
-    entry->debits_pending = account->debits_pending;
-    entry->debits_posted = account->debits_posted;
-    entry->credits_pending = account->credits_pending;
-    entry->credits_posted = account->credits_posted;
-    entry->timestamp = ledger->transfers[transfer_index].timestamp;
-    entry->transfer_index = transfer_index;
-    entry->previous_next = meta->history_head_next;
+    ledger_history entry = {
+        .debits_pending = account.balances->debits_pending,
+        .debits_posted = account.balances->debits_posted,
+        .credits_pending = account.balances->credits_pending,
+        .credits_posted = account.balances->credits_posted,
+        .timestamp = timestamp,
+        .transfer_index = transfer_index,
+        .previous_next = account.slot->history_head_next,
+    };
+    ledger_stream_store(&ledger->history[entry_index], &entry, sizeof(entry));
     COR_ASSERT(entry_index < UINT32_MAX);
-    meta->history_head_next = (uint32_t)entry_index + 1;
-    meta->history_count++;
+    account.slot->history_head_next = (uint32_t)entry_index + 1;
 }
 
 void cor__ledger_status_set(cor_ledger *ledger, uint32_t transfer_index, uint8_t status)
@@ -208,19 +220,24 @@ static void ledger_undo_apply(cor_ledger *ledger, const ledger_undo *undo)
 {
     switch (undo->kind) {
     case UNDO_ACCOUNT_INSERT:
-        cor__ledger_index_clear_slot(&ledger->accounts_index, undo->slot);
+        COR_ASSERT(ledger->account_slots[undo->slot].index_next == undo->index + 1);
+        memset(&ledger->account_slots[undo->slot], 0, sizeof(ledger_account_slot));
         memset(&ledger->accounts[undo->index], 0, sizeof(cor_account));
-        memset(&ledger->accounts_meta[undo->index], 0, sizeof(ledger_account_meta));
+        memset(&ledger->balances[undo->index], 0, sizeof(ledger_balances));
+        ledger->accounts_slot[undo->index] = 0;
         break;
     case UNDO_TRANSFER_INSERT:
         cor__ledger_index_clear_slot(&ledger->transfers_index, undo->slot);
         memset(&ledger->transfers[undo->index], 0, sizeof(cor_transfer));
         ledger->transfers_status[undo->index] = COR_PENDING_STATUS_NONE;
         break;
-    case UNDO_ACCOUNT_SAVE:
-        ledger->accounts[undo->index] = undo->account;
-        ledger->accounts_meta[undo->index] = undo->meta;
+    case UNDO_ACCOUNT_SAVE: {
+        ledger_account_slot *slot = ledger_account_slot_at(ledger, undo->index);
+        ledger->balances[undo->index] = undo->balances;
+        slot->history_head_next = undo->history_head_next;
+        slot->flags = undo->flags;
         break;
+    }
     case UNDO_STATUS:
         ledger->transfers_status[undo->index] = undo->status;
         break;
@@ -277,16 +294,23 @@ static void ledger_remember_failure(cor_ledger *ledger, cor_u128 id, uint32_t *s
     }
     uint32_t index = ledger->failed_ids_count++;
     ledger->failed_ids[index] = id;
-    cor__ledger_index_insert(&ledger->failed_index, cor__ledger_hash(ledger, id), index);
+    cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id),
+                             LEDGER_SLOT_FAILED | (index + 1));
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Batches                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-/* Events resolved ahead of the one applied, and slots prefetched ahead of those. */
-#define LEDGER_RESOLVE_AHEAD 12u
-#define LEDGER_PREFETCH_AHEAD 12u
+/*
+ * The transfer pipeline. Event i is applied while event i + LEDGER_PROBE_AHEAD has its
+ * account slots resolved (and their balance lines prefetched), and event
+ * i + LEDGER_PROBE_AHEAD + LEDGER_HASH_AHEAD has its slots prefetched. So each event's
+ * misses (two account slots, two balance lines, the transfer id slot) are in flight well
+ * before the event needs them.
+ */
+#define LEDGER_PROBE_AHEAD 8u
+#define LEDGER_HASH_AHEAD 8u
 
 typedef struct ledger_batch {
     cor_ledger        *ledger;
@@ -297,51 +321,57 @@ typedef struct ledger_batch {
     uint64_t           base;      /* timestamp of event 0 */
     bool               imported;  /* the batch is an imported one */
     uint32_t           hashed;    /* transfer events whose slots were prefetched */
-    uint32_t           resolved;  /* transfer events whose accounts were resolved */
+    uint32_t           probed;    /* transfer events whose account slots were probed */
 } ledger_batch;
 
-static void ledger_prefetch_account(const cor_ledger *ledger, uint32_t account_next)
+static void ledger_batch_hash(ledger_batch *batch, uint32_t upto)
 {
-    if (account_next == 0) return;
-    const char *record = (const char *)&ledger->accounts[account_next - 1];
-    __builtin_prefetch(record, 1, 3);
-    __builtin_prefetch(record + 64, 1, 3);
+    cor_ledger *ledger = batch->ledger;
+    const cor_transfer *transfers = batch->events;
+    for (; batch->hashed < upto; batch->hashed++) {
+        const cor_transfer *t = &transfers[batch->hashed];
+        uint64_t *hashes = &ledger->scratch_hash[3 * (size_t)batch->hashed];
+        hashes[0] = cor__ledger_hash(ledger, t->debit_account_id);
+        hashes[1] = cor__ledger_hash(ledger, t->credit_account_id);
+        hashes[2] = cor__ledger_hash(ledger, t->id);
+        ledger_account_prefetch(ledger, hashes[0]);
+        ledger_account_prefetch(ledger, hashes[1]);
+        ledger_index_prefetch(&ledger->transfers_index, hashes[2]);
+        if (t->pending_id != 0) {
+            ledger_index_prefetch(&ledger->transfers_index,
+                                  cor__ledger_hash(ledger, t->pending_id));
+        }
+    }
+}
+
+static void ledger_prefetch_balances(const cor_ledger *ledger, const ledger_account_slot *slot)
+{
+    if (slot != NULL) __builtin_prefetch(&ledger->balances[slot->index_next - 1], 1, 3);
 }
 
 /*
- * Resolves the account ids of transfer events up to (excluding) upto into scratch_debit and
- * scratch_credit, prefetching hash slots LEDGER_PREFETCH_AHEAD events before resolving them
- * and account records as they are resolved. Accounts never change inside a transfer batch,
- * so a resolution stays valid for the whole batch.
+ * Resolves the account slots of events up to (excluding) upto into scratch and prefetches
+ * their balances. Accounts never change inside a transfer batch, so a resolution stays valid
+ * for the whole batch.
  */
-static void ledger_batch_resolve(ledger_batch *batch, uint32_t upto)
+static void ledger_batch_probe(ledger_batch *batch, uint32_t upto)
 {
     cor_ledger *ledger = batch->ledger;
     const cor_transfer *transfers = batch->events;
     if (upto > batch->count) upto = batch->count;
-    while (batch->resolved < upto) {
-        uint32_t hash_upto = batch->resolved + LEDGER_PREFETCH_AHEAD;
-        if (hash_upto > batch->count) hash_upto = batch->count;
-        for (; batch->hashed < hash_upto; batch->hashed++) {
-            const cor_transfer *t = &transfers[batch->hashed];
-            cor__ledger_index_prefetch(&ledger->accounts_index,
-                                       cor__ledger_hash(ledger, t->debit_account_id));
-            cor__ledger_index_prefetch(&ledger->accounts_index,
-                                       cor__ledger_hash(ledger, t->credit_account_id));
-            cor__ledger_index_prefetch(&ledger->transfers_index, cor__ledger_hash(ledger, t->id));
-            if (t->pending_id != 0) {
-                cor__ledger_index_prefetch(&ledger->transfers_index,
-                                           cor__ledger_hash(ledger, t->pending_id));
-            }
-        }
-        const cor_transfer *t = &transfers[batch->resolved];
-        uint32_t debit_next = ledger_account_find(ledger, t->debit_account_id);
-        uint32_t credit_next = ledger_account_find(ledger, t->credit_account_id);
-        ledger->scratch_debit[batch->resolved] = debit_next;
-        ledger->scratch_credit[batch->resolved] = credit_next;
-        ledger_prefetch_account(ledger, debit_next);
-        ledger_prefetch_account(ledger, credit_next);
-        batch->resolved++;
+    uint32_t hash_upto = upto + LEDGER_HASH_AHEAD;
+    ledger_batch_hash(batch, hash_upto < batch->count ? hash_upto : batch->count);
+    for (; batch->probed < upto; batch->probed++) {
+        const cor_transfer *t = &transfers[batch->probed];
+        const uint64_t *hashes = &ledger->scratch_hash[3 * (size_t)batch->probed];
+        ledger_account_slot *debit = ledger_account_slot_find(ledger, hashes[0],
+                                                              t->debit_account_id);
+        ledger_account_slot *credit = ledger_account_slot_find(ledger, hashes[1],
+                                                               t->credit_account_id);
+        ledger->scratch_debit[batch->probed] = debit;
+        ledger->scratch_credit[batch->probed] = credit;
+        ledger_prefetch_balances(ledger, debit);
+        ledger_prefetch_balances(ledger, credit);
     }
 }
 
@@ -356,10 +386,12 @@ static uint32_t ledger_batch_event(ledger_batch *batch, uint32_t i, uint64_t *ti
         const cor_account *accounts = batch->events;
         return cor__ledger_create_account(batch->ledger, &accounts[i], &context, timestamp_out);
     }
-    ledger_batch_resolve(batch, i + 1 + LEDGER_RESOLVE_AHEAD);
-    context.debit_next = batch->ledger->scratch_debit[i];
-    context.credit_next = batch->ledger->scratch_credit[i];
+    ledger_batch_probe(batch, i + 1 + LEDGER_PROBE_AHEAD);
     const cor_transfer *transfers = batch->events;
+    cor_ledger *ledger = batch->ledger;
+    context.debit = ledger->scratch_debit[i];
+    context.credit = ledger->scratch_credit[i];
+    context.id_hash = ledger->scratch_hash[3 * (size_t)i + 2];
     return cor__ledger_create_transfer(batch->ledger, &transfers[i], &context, timestamp_out);
 }
 
@@ -455,6 +487,7 @@ static cor_error ledger_batch_run(ledger_batch *batch, uint64_t timestamp)
         }
     }
     ledger->timestamp = base + batch->count - 1;
+    ledger_stream_fence(); /* order the streamed stores before anything after the batch */
     COR_ASSERT(!ledger->chain_open);
     COR_ASSERT(ledger->undos_count == 0);
     COR_DEBUG_ASSERT(cor_ledger_check(ledger, NULL, 0));

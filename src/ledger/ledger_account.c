@@ -65,12 +65,12 @@ uint32_t cor__ledger_create_account(cor_ledger *ledger, const cor_account *a,
     uint32_t status = account_check_header(a, context);
     if (status != COR_ACCOUNT_CREATED) return status;
     uint64_t hash = cor__ledger_hash(ledger, a->id);
-    uint32_t existing_next = cor__ledger_index_find(&ledger->accounts_index, hash, a->id,
-                                                    ledger->accounts, sizeof(cor_account));
-    if (existing_next != 0) {
-        const cor_account *e = &ledger->accounts[existing_next - 1];
-        status = account_exists(a, e);
-        if (status == COR_ACCOUNT_EXISTS) *timestamp_out = e->timestamp;
+    const ledger_account_slot *existing = ledger_account_slot_find(ledger, hash, a->id);
+    if (existing != NULL) {
+        cor_account e;
+        cor__ledger_account_get(ledger, existing->index_next - 1, &e);
+        status = account_exists(a, &e);
+        if (status == COR_ACCOUNT_EXISTS) *timestamp_out = e.timestamp;
         return status;
     }
     status = account_check_fields(a);
@@ -85,8 +85,15 @@ uint32_t cor__ledger_create_account(cor_ledger *ledger, const cor_account *a,
     cor_account *stored = &ledger->accounts[index];
     *stored = *a;
     stored->timestamp = imported ? a->timestamp : context->timestamp;
-    ledger->accounts_meta[index] = (ledger_account_meta){0};
-    uint64_t slot = cor__ledger_index_insert(&ledger->accounts_index, hash, index);
+    ledger->balances[index] = (ledger_balances){0};
+    ledger_account_slot entry = {
+        .id = a->id,
+        .index_next = index + 1,
+        .ledger = a->ledger,
+        .flags = a->flags,
+    };
+    uint64_t slot = cor__ledger_account_slot_insert(ledger, hash, &entry);
+    ledger->accounts_slot[index] = slot;
     if (ledger->chain_open) {
         ledger_undo undo = {.kind = UNDO_ACCOUNT_INSERT, .index = index, .slot = slot};
         cor__ledger_undo_push(ledger, &undo);

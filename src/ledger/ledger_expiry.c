@@ -37,8 +37,9 @@ static void expiry_sift_down(cor_ledger *ledger, uint32_t position)
     for (;;) {
         uint32_t child = 2 * position + 1;
         if (child >= count) break;
-        if (child + 1 < count && expiry_less(ledger->expiries[child + 1], ledger->expiries[child])) {
-            child++;
+        uint32_t right = child + 1;
+        if (right < count && expiry_less(ledger->expiries[right], ledger->expiries[child])) {
+            child = right;
         }
         if (!expiry_less(ledger->expiries[child], entry)) break;
         expiry_place(ledger, position, ledger->expiries[child]);

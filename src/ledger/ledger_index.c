@@ -34,7 +34,7 @@ uint64_t cor__ledger_hash(const cor_ledger *ledger, cor_u128 id)
     return index_mix(low ^ index_mix(high ^ ledger->options.hash_seed));
 }
 
-cor_error cor__ledger_index_init(ledger_index *index, uint32_t capacity)
+cor_error cor__ledger_index_init(ledger_index *index, uint32_t capacity, bool prefault)
 {
     uint64_t slot_count = 16;
     while (slot_count < 2ull * capacity) slot_count <<= 1;
@@ -42,6 +42,7 @@ cor_error cor__ledger_index_init(ledger_index *index, uint32_t capacity)
     if (!cor_size_mul((size_t)slot_count, sizeof(ledger_slot), &size_bytes)) return COR_ERR_NOMEM;
     index->slots = cor_alloc_large(size_bytes);
     if (index->slots == NULL) return COR_ERR_NOMEM;
+    if (prefault) cor_prefault(index->slots, size_bytes);
     index->mask = slot_count - 1;
     index->size_bytes = size_bytes;
     return COR_OK;
@@ -53,34 +54,15 @@ void cor__ledger_index_release(ledger_index *index)
     memset(index, 0, sizeof(*index));
 }
 
-uint32_t cor__ledger_index_find(const ledger_index *index, uint64_t hash, cor_u128 id,
-                                const void *records, size_t record_size_bytes)
+uint64_t cor__ledger_index_insert(ledger_index *index, uint64_t hash, uint32_t slot_value)
 {
-    uint32_t tag = (uint32_t)(hash >> 32);
-    uint64_t slot = hash & index->mask;
-    const unsigned char *bytes = records;
-    for (uint64_t probes = 0; probes <= index->mask; probes++) {
-        const ledger_slot *s = &index->slots[slot];
-        if (s->index_next == 0) return 0;
-        if (s->tag == tag) {
-            cor_u128 record_id;
-            memcpy(&record_id, bytes + (size_t)(s->index_next - 1) * record_size_bytes,
-                   sizeof(record_id));
-            if (record_id == id) return s->index_next;
-        }
-        slot = (slot + 1) & index->mask;
-    }
-    return 0; /* unreachable while the load factor stays at most 1/2 */
-}
-
-uint64_t cor__ledger_index_insert(ledger_index *index, uint64_t hash, uint32_t record_index)
-{
+    COR_ASSERT(slot_value != 0);
     uint64_t slot = hash & index->mask;
     for (uint64_t probes = 0; probes <= index->mask; probes++) {
         ledger_slot *s = &index->slots[slot];
         if (s->index_next == 0) {
             s->tag = (uint32_t)(hash >> 32);
-            s->index_next = record_index + 1;
+            s->index_next = slot_value;
             return slot;
         }
         slot = (slot + 1) & index->mask;
@@ -96,7 +78,59 @@ void cor__ledger_index_clear_slot(ledger_index *index, uint64_t slot)
     index->slots[slot].index_next = 0;
 }
 
-void cor__ledger_index_prefetch(const ledger_index *index, uint64_t hash)
+uint32_t cor__ledger_transfer_lookup(const cor_ledger *ledger, uint64_t hash, cor_u128 id,
+                                     bool *failed)
 {
-    __builtin_prefetch(&index->slots[hash & index->mask], 0, 3);
+    COR_DEBUG_ASSERT(hash == cor__ledger_hash(ledger, id));
+    const ledger_index *index = &ledger->transfers_index;
+    uint32_t tag = (uint32_t)(hash >> 32);
+    uint64_t slot = hash & index->mask;
+    *failed = false;
+    for (uint64_t probes = 0; probes <= index->mask; probes++) {
+        const ledger_slot *s = &index->slots[slot];
+        if (s->index_next == 0) return 0;
+        if (s->tag == tag) {
+            uint32_t record_index = (s->index_next & ~LEDGER_SLOT_FAILED) - 1;
+            if ((s->index_next & LEDGER_SLOT_FAILED) != 0) {
+                if (ledger->failed_ids[record_index] == id) {
+                    *failed = true;
+                    return 0;
+                }
+            } else if (ledger->transfers[record_index].id == id) {
+                return record_index + 1;
+            }
+        }
+        slot = (slot + 1) & index->mask;
+    }
+    return 0;
+}
+
+uint64_t cor__ledger_account_slot_insert(cor_ledger *ledger, uint64_t hash,
+                                         const ledger_account_slot *slot)
+{
+    COR_ASSERT(slot->index_next != 0);
+    uint64_t position = hash & ledger->account_slots_mask;
+    for (uint64_t probes = 0; probes <= ledger->account_slots_mask; probes++) {
+        ledger_account_slot *s = &ledger->account_slots[position];
+        if (s->index_next == 0) {
+            *s = *slot;
+            return position;
+        }
+        COR_ASSERT(s->id != slot->id);
+        position = (position + 1) & ledger->account_slots_mask;
+    }
+    COR_UNREACHABLE(); /* capacity checks keep at least half the slots empty */
+}
+
+void cor__ledger_account_get(const cor_ledger *ledger, uint32_t index, cor_account *out)
+{
+    COR_ASSERT(index < ledger->accounts_count);
+    const ledger_balances *balances = &ledger->balances[index];
+    *out = ledger->accounts[index];
+    out->debits_pending = balances->debits_pending;
+    out->debits_posted = balances->debits_posted;
+    out->credits_pending = balances->credits_pending;
+    out->credits_posted = balances->credits_posted;
+    out->flags = ledger_account_slot_at(ledger, index)->flags;
+    out->reserved = 0;
 }

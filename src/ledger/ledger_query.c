@@ -68,7 +68,7 @@ bool cor_ledger_lookup_account(const cor_ledger *ledger, cor_u128 id, cor_accoun
 {
     uint32_t next = ledger_account_find(ledger, id);
     if (next == 0) return false;
-    *out = ledger->accounts[next - 1];
+    cor__ledger_account_get(ledger, next - 1, out);
     return true;
 }
 
@@ -143,7 +143,7 @@ static uint32_t history_walk(const cor_ledger *ledger, const cor_account_filter 
                              bool newest_first, history_emit_fn emit, void *out)
 {
     uint32_t matched = 0;
-    uint32_t next = ledger->accounts_meta[account_index].history_head_next;
+    uint32_t next = ledger_account_slot_at(ledger, account_index)->history_head_next;
     while (next != 0) {
         const ledger_history *entry = &ledger->history[next - 1];
         if (entry->timestamp < filter->timestamp_min) break;
@@ -265,25 +265,51 @@ static bool query_matches(const cor_query_filter *filter, const query_fields *fi
     return true;
 }
 
-typedef void (*query_fields_fn)(const void *record, query_fields *fields);
+typedef void (*query_fields_fn)(const cor_ledger *ledger, uint32_t index, const void *record,
+                                query_fields *fields);
+/* Writes the public form of record index into out. */
+typedef void (*query_copy_fn)(const cor_ledger *ledger, uint32_t index, const void *record,
+                              void *out);
 
-static void query_account_fields(const void *record, query_fields *fields)
+static void query_account_fields(const cor_ledger *ledger, uint32_t index, const void *record,
+                                 query_fields *fields)
 {
+    (void)ledger;
+    (void)index;
     const cor_account *a = record;
     *fields = (query_fields){a->user_data_128, a->user_data_64, a->user_data_32, a->ledger,
                              a->code};
 }
 
-static void query_transfer_fields(const void *record, query_fields *fields)
+static void query_transfer_fields(const cor_ledger *ledger, uint32_t index, const void *record,
+                                  query_fields *fields)
 {
+    (void)ledger;
+    (void)index;
     const cor_transfer *t = record;
     *fields = (query_fields){t->user_data_128, t->user_data_64, t->user_data_32, t->ledger,
                              t->code};
 }
 
-static uint32_t query_records(const cor_query_filter *filter, const void *records,
-                              uint32_t count, size_t record_size_bytes, size_t timestamp_offset,
-                              query_fields_fn fields_of, void *out, uint32_t out_max)
+static void query_account_copy(const cor_ledger *ledger, uint32_t index, const void *record,
+                               void *out)
+{
+    (void)record;
+    cor__ledger_account_get(ledger, index, out);
+}
+
+static void query_transfer_copy(const cor_ledger *ledger, uint32_t index, const void *record,
+                                void *out)
+{
+    (void)ledger;
+    (void)index;
+    memcpy(out, record, sizeof(cor_transfer));
+}
+
+static uint32_t query_records(const cor_ledger *ledger, const cor_query_filter *filter,
+                              const void *records, uint32_t count, size_t record_size_bytes,
+                              size_t timestamp_offset, query_fields_fn fields_of,
+                              query_copy_fn copy, void *out, uint32_t out_max)
 {
     uint32_t limit = filter->limit < out_max ? filter->limit : out_max;
     if (limit == 0) return 0;
@@ -302,9 +328,9 @@ static uint32_t query_records(const cor_query_filter *filter, const void *record
         uint32_t i = reversed ? end - 1 - (k - first) : k;
         const unsigned char *record = bytes + (size_t)i * record_size_bytes;
         query_fields fields;
-        fields_of(record, &fields);
+        fields_of(ledger, i, record, &fields);
         if (!query_matches(filter, &fields)) continue;
-        memcpy(out_bytes + (size_t)found * record_size_bytes, record, record_size_bytes);
+        copy(ledger, i, record, out_bytes + (size_t)found * record_size_bytes);
         found++;
     }
     return found;
@@ -313,14 +339,15 @@ static uint32_t query_records(const cor_query_filter *filter, const void *record
 uint32_t cor_ledger_query_accounts(const cor_ledger *ledger, const cor_query_filter *filter,
                                    cor_account *out, uint32_t out_max)
 {
-    return query_records(filter, ledger->accounts, ledger->accounts_count, sizeof(cor_account),
-                         offsetof(cor_account, timestamp), query_account_fields, out, out_max);
+    return query_records(ledger, filter, ledger->accounts, ledger->accounts_count,
+                         sizeof(cor_account), offsetof(cor_account, timestamp),
+                         query_account_fields, query_account_copy, out, out_max);
 }
 
 uint32_t cor_ledger_query_transfers(const cor_ledger *ledger, const cor_query_filter *filter,
                                     cor_transfer *out, uint32_t out_max)
 {
-    return query_records(filter, ledger->transfers, ledger->transfers_count,
+    return query_records(ledger, filter, ledger->transfers, ledger->transfers_count,
                          sizeof(cor_transfer), offsetof(cor_transfer, timestamp),
-                         query_transfer_fields, out, out_max);
+                         query_transfer_fields, query_transfer_copy, out, out_max);
 }

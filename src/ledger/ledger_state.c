@@ -29,7 +29,9 @@ void cor_ledger_accounts_each(const cor_ledger *ledger,
                               void *context)
 {
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
-        if (!visit(context, &ledger->accounts[i])) return;
+        cor_account account;
+        cor__ledger_account_get(ledger, i, &account);
+        if (!visit(context, &account)) return;
     }
 }
 
@@ -69,9 +71,9 @@ static bool check_double_entry(const cor_ledger *ledger, char *problem, size_t p
     sums = cor_calloc(ledger->accounts_count, sizeof(*sums));
     CHECK(sums != NULL, "out of memory while checking");
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
-        const cor_account *a = &ledger->accounts[i];
-        sums[i] = (check_sums){a->ledger, a->debits_pending, a->debits_posted,
-                               a->credits_pending, a->credits_posted};
+        const ledger_balances *b = &ledger->balances[i];
+        sums[i] = (check_sums){ledger->accounts[i].ledger, b->debits_pending, b->debits_posted,
+                               b->credits_pending, b->credits_posted};
     }
     qsort(sums, ledger->accounts_count, sizeof(*sums), check_sums_compare);
     uint32_t i = 0;
@@ -98,7 +100,13 @@ static bool check_accounts(const cor_ledger *ledger, char *problem, size_t probl
     bool ok = true;
     uint64_t history_total = 0;
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
-        const cor_account *a = &ledger->accounts[i];
+        cor_account account;
+        cor__ledger_account_get(ledger, i, &account);
+        const cor_account *a = &account;
+        CHECK(ledger->accounts_slot[i] <= ledger->account_slots_mask, "account %u: bad slot", i);
+        const ledger_account_slot *slot = ledger_account_slot_at(ledger, i);
+        CHECK(slot->index_next == i + 1 && slot->id == a->id && slot->ledger == a->ledger,
+              "account %u: slot disagrees with record", i);
         CHECK(ledger_account_find(ledger, a->id) == i + 1, "account %u not indexed", i);
         if (a->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) {
             CHECK(a->debits_pending + a->debits_posted <= a->credits_posted,
@@ -110,16 +118,26 @@ static bool check_accounts(const cor_ledger *ledger, char *problem, size_t probl
         }
         CHECK(i == 0 || a->timestamp > ledger->accounts[i - 1].timestamp,
               "account %u: timestamps not increasing", i);
-        const ledger_account_meta *meta = &ledger->accounts_meta[i];
-        history_total += meta->history_count;
-        if (meta->history_head_next == 0) {
+        uint32_t head_next = slot->history_head_next;
+        if (head_next == 0) {
             CHECK(a->debits_posted == 0 && a->credits_posted == 0,
                   "account %u: balance without history", i);
             continue;
         }
-        const ledger_history *head = &ledger->history[meta->history_head_next - 1];
+        CHECK(head_next <= ledger->history_count, "account %u: bad history head", i);
+        const ledger_history *head = &ledger->history[head_next - 1];
         CHECK(head->debits_posted == a->debits_posted && head->credits_posted == a->credits_posted,
               "account %u: history disagrees with balance", i);
+        /* Each chain runs strictly backwards, so it ends; count its entries. */
+        for (uint32_t next = head_next; next != 0;) {
+            const ledger_history *entry = &ledger->history[next - 1];
+            CHECK(entry->previous_next < next, "account %u: history chain loops", i);
+            const cor_transfer *t = &ledger->transfers[entry->transfer_index];
+            CHECK(t->debit_account_id == a->id || t->credit_account_id == a->id,
+                  "account %u: history entry of another account", i);
+            history_total++;
+            next = entry->previous_next;
+        }
     }
     CHECK(history_total == ledger->history_count, "history count mismatch");
 done:
@@ -158,9 +176,9 @@ static bool check_pending(const cor_ledger *ledger, char *problem, size_t proble
     }
     CHECK(pending == ledger->pending_count, "pending count mismatch");
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
-        CHECK(reserved[2 * i] == ledger->accounts[i].debits_pending,
+        CHECK(reserved[2 * i] == ledger->balances[i].debits_pending,
               "account %u: debits_pending disagrees with pending transfers", i);
-        CHECK(reserved[2 * i + 1] == ledger->accounts[i].credits_pending,
+        CHECK(reserved[2 * i + 1] == ledger->balances[i].credits_pending,
               "account %u: credits_pending disagrees with pending transfers", i);
     }
     for (uint32_t i = 0; i < ledger->failed_ids_count; i++) {
@@ -239,6 +257,29 @@ static cor_error state_write(cor_ledger_write_fn write, void *context, const voi
     return COR_OK;
 }
 
+/*
+ * Accounts are serialized as their public records (current balances and flags) with the
+ * history head in `reserved`, assembled in pieces of STATE_ACCOUNTS_PIECE.
+ */
+#define STATE_ACCOUNTS_PIECE 256u
+
+static cor_error state_write_accounts(const cor_ledger *ledger, cor_ledger_write_fn write,
+                                      void *context)
+{
+    cor_account piece[STATE_ACCOUNTS_PIECE];
+    for (uint32_t first = 0; first < ledger->accounts_count; first += STATE_ACCOUNTS_PIECE) {
+        uint32_t count = ledger->accounts_count - first;
+        if (count > STATE_ACCOUNTS_PIECE) count = STATE_ACCOUNTS_PIECE;
+        for (uint32_t i = 0; i < count; i++) {
+            cor__ledger_account_get(ledger, first + i, &piece[i]);
+            piece[i].reserved = ledger_account_slot_at(ledger, first + i)->history_head_next;
+        }
+        cor_error rc = write(context, piece, count * sizeof(cor_account));
+        if (rc != COR_OK) return rc;
+    }
+    return COR_OK;
+}
+
 cor_error cor_ledger_serialize(const cor_ledger *ledger, cor_ledger_write_fn write,
                                void *context)
 {
@@ -255,13 +296,14 @@ cor_error cor_ledger_serialize(const cor_ledger *ledger, cor_ledger_write_fn wri
         .timestamp = ledger->timestamp,
         .object_timestamp_last = ledger->object_timestamp_last,
     };
+    cor_error rc = state_write(write, context, &header, sizeof(header));
+    if (rc != COR_OK) return rc;
+    rc = state_write_accounts(ledger, write, context);
+    if (rc != COR_OK) return rc;
     struct {
         const void *bytes;
         size_t      size_bytes;
     } parts[] = {
-        {&header, sizeof(header)},
-        {ledger->accounts, (size_t)ledger->accounts_count * sizeof(cor_account)},
-        {ledger->accounts_meta, (size_t)ledger->accounts_count * sizeof(ledger_account_meta)},
         {ledger->transfers, (size_t)ledger->transfers_count * sizeof(cor_transfer)},
         {ledger->transfers_status, (size_t)ledger->transfers_count},
         {ledger->expiries, (size_t)ledger->expiries_count * sizeof(ledger_expiry)},
@@ -269,7 +311,7 @@ cor_error cor_ledger_serialize(const cor_ledger *ledger, cor_ledger_write_fn wri
         {ledger->failed_ids, (size_t)ledger->failed_ids_count * sizeof(cor_u128)},
     };
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        cor_error rc = state_write(write, context, parts[i].bytes, parts[i].size_bytes);
+        rc = state_write(write, context, parts[i].bytes, parts[i].size_bytes);
         if (rc != COR_OK) return rc;
     }
     return COR_OK;
@@ -311,13 +353,23 @@ static cor_error state_header_check(const state_header *h, const cor_ledger_opti
 static cor_error state_rebuild(cor_ledger *ledger)
 {
     for (uint32_t i = 0; i < ledger->accounts_count; i++) {
-        cor_u128 id = ledger->accounts[i].id;
-        if (id == 0 || id == COR_U128_MAX || ledger_account_find(ledger, id) != 0) {
+        cor_account *a = &ledger->accounts[i];
+        if (a->id == 0 || a->id == COR_U128_MAX || ledger_account_find(ledger, a->id) != 0) {
             return COR_ERR_CORRUPT;
         }
-        cor__ledger_index_insert(&ledger->accounts_index, cor__ledger_hash(ledger, id), i);
-        const ledger_account_meta *meta = &ledger->accounts_meta[i];
-        if (meta->history_head_next > ledger->history_count) return COR_ERR_CORRUPT;
+        if (a->reserved > ledger->history_count) return COR_ERR_CORRUPT;
+        ledger_account_slot slot = {
+            .id = a->id,
+            .index_next = i + 1,
+            .ledger = a->ledger,
+            .history_head_next = a->reserved,
+            .flags = a->flags,
+        };
+        ledger->accounts_slot[i] =
+            cor__ledger_account_slot_insert(ledger, cor__ledger_hash(ledger, a->id), &slot);
+        ledger->balances[i] = (ledger_balances){a->debits_pending, a->debits_posted,
+                                                a->credits_pending, a->credits_posted};
+        a->reserved = 0;
     }
     for (uint32_t i = 0; i < ledger->transfers_count; i++) {
         cor_u128 id = ledger->transfers[i].id;
@@ -325,7 +377,7 @@ static cor_error state_rebuild(cor_ledger *ledger)
             return COR_ERR_CORRUPT;
         }
         if (ledger->transfers_status[i] > COR_PENDING_STATUS_EXPIRED) return COR_ERR_CORRUPT;
-        cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id), i);
+        cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id), i + 1);
     }
     for (uint64_t i = 0; i < ledger->history_count; i++) {
         const ledger_history *h = &ledger->history[i];
@@ -342,8 +394,11 @@ static cor_error state_rebuild(cor_ledger *ledger)
     }
     for (uint32_t i = 0; i < ledger->failed_ids_count; i++) {
         cor_u128 id = ledger->failed_ids[i];
-        if (ledger_failed_find(ledger, id)) return COR_ERR_CORRUPT;
-        cor__ledger_index_insert(&ledger->failed_index, cor__ledger_hash(ledger, id), i);
+        if (ledger_failed_find(ledger, id) || ledger_transfer_find(ledger, id) != 0) {
+            return COR_ERR_CORRUPT;
+        }
+        cor__ledger_index_insert(&ledger->transfers_index, cor__ledger_hash(ledger, id),
+                                 LEDGER_SLOT_FAILED | (i + 1));
     }
     return COR_OK;
 }
@@ -374,7 +429,6 @@ cor_error cor_ledger_deserialize(const cor_ledger_options *options, cor_ledger_r
         size_t size_bytes;
     } parts[] = {
         {ledger->accounts, (size_t)header.accounts_count * sizeof(cor_account)},
-        {ledger->accounts_meta, (size_t)header.accounts_count * sizeof(ledger_account_meta)},
         {ledger->transfers, (size_t)header.transfers_count * sizeof(cor_transfer)},
         {ledger->transfers_status, (size_t)header.transfers_count},
         {ledger->expiries, (size_t)header.expiries_count * sizeof(ledger_expiry)},

@@ -111,14 +111,15 @@ static uint32_t transfer_check_header(const cor_ledger *ledger, const cor_transf
     if (t->id == 0) return COR_TRANSFER_ID_MUST_NOT_BE_ZERO;
     if (t->id == COR_U128_MAX) return COR_TRANSFER_ID_MUST_NOT_BE_INT_MAX;
 
-    uint32_t existing_next = ledger_transfer_find(ledger, t->id);
+    bool failed = false;
+    uint32_t existing_next = cor__ledger_transfer_lookup(ledger, context->id_hash, t->id, &failed);
     if (existing_next != 0) {
         const cor_transfer *e = &ledger->transfers[existing_next - 1];
         uint32_t status = transfer_exists(t, e);
         if (status == COR_TRANSFER_EXISTS) *timestamp_out = e->timestamp;
         return status;
     }
-    if (ledger_failed_find(ledger, t->id)) return COR_TRANSFER_ID_ALREADY_FAILED;
+    if (failed) return COR_TRANSFER_ID_ALREADY_FAILED;
 
     bool post = FLAG(t, POST_PENDING_TRANSFER);
     bool void_ = FLAG(t, VOID_PENDING_TRANSFER);
@@ -134,16 +135,16 @@ static uint32_t transfer_check_header(const cor_ledger *ledger, const cor_transf
 
 /* Imported transfers must be newer than everything stored and than both accounts. */
 static uint32_t transfer_check_imported(const cor_ledger *ledger, const cor_transfer *t,
-                                        const cor_account *dr, const cor_account *cr)
+                                        ledger_account_ref dr, ledger_account_ref cr)
 {
     if (!FLAG(t, IMPORTED)) return COR_TRANSFER_CREATED;
     if (t->timestamp <= ledger->object_timestamp_last) {
         return COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_NOT_REGRESS;
     }
-    if (t->timestamp <= dr->timestamp) {
+    if (t->timestamp <= ledger->accounts[dr.index].timestamp) {
         return COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_POSTDATE_DEBIT_ACCOUNT;
     }
-    if (t->timestamp <= cr->timestamp) {
+    if (t->timestamp <= ledger->accounts[cr.index].timestamp) {
         return COR_TRANSFER_IMPORTED_EVENT_TIMESTAMP_MUST_POSTDATE_CREDIT_ACCOUNT;
     }
     if (t->timeout != 0) return COR_TRANSFER_IMPORTED_EVENT_TIMEOUT_MUST_BE_ZERO;
@@ -162,12 +163,11 @@ static uint32_t transfer_check_capacity(const cor_ledger *ledger, bool pending)
 }
 
 /* Appends the record and indexes it; returns its index. */
-static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored)
+static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored, uint64_t hash)
 {
     uint32_t index = ledger->transfers_count++;
-    ledger->transfers[index] = *stored;
-    uint64_t slot = cor__ledger_index_insert(&ledger->transfers_index,
-                                             cor__ledger_hash(ledger, stored->id), index);
+    ledger_stream_store(&ledger->transfers[index], stored, sizeof(*stored));
+    uint64_t slot = cor__ledger_index_insert(&ledger->transfers_index, hash, index + 1);
     if (ledger->chain_open) {
         ledger_undo undo = {.kind = UNDO_TRANSFER_INSERT, .index = index, .slot = slot};
         cor__ledger_undo_push(ledger, &undo);
@@ -177,13 +177,14 @@ static uint32_t transfer_insert(cor_ledger *ledger, const cor_transfer *stored)
     return index;
 }
 
-static void transfer_assert_limits(const cor_account *account)
+static void transfer_assert_limits(ledger_account_ref account)
 {
-    if (account->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) {
-        COR_ASSERT(account->debits_pending + account->debits_posted <= account->credits_posted);
+    const ledger_balances *b = account.balances;
+    if (account.slot->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) {
+        COR_ASSERT(b->debits_pending + b->debits_posted <= b->credits_posted);
     }
-    if (account->flags & COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) {
-        COR_ASSERT(account->credits_pending + account->credits_posted <= account->debits_posted);
+    if (account.slot->flags & COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) {
+        COR_ASSERT(b->credits_pending + b->credits_posted <= b->debits_posted);
     }
 }
 
@@ -217,8 +218,8 @@ static uint32_t transfer_check_ids(const cor_transfer *t)
 }
 
 /* Shrinks a balancing transfer's amount to what the limits allow. */
-static uint32_t transfer_balance_amount(const cor_transfer *t, const cor_account *dr,
-                                        const cor_account *cr, cor_u128 *amount)
+static uint32_t transfer_balance_amount(const cor_transfer *t, const ledger_balances *dr,
+                                        const ledger_balances *cr, cor_u128 *amount)
 {
     cor_u128 wanted = *amount;
     if (FLAG(t, BALANCING_DEBIT)) {
@@ -236,10 +237,12 @@ static uint32_t transfer_balance_amount(const cor_transfer *t, const cor_account
     return COR_TRANSFER_CREATED;
 }
 
-static uint32_t transfer_check_amounts(const cor_transfer *t, const cor_account *dr,
-                                       const cor_account *cr, cor_u128 amount,
+static uint32_t transfer_check_amounts(const cor_transfer *t, ledger_account_ref debit,
+                                       ledger_account_ref credit, cor_u128 amount,
                                        uint64_t timestamp)
 {
+    const ledger_balances *dr = debit.balances;
+    const ledger_balances *cr = credit.balances;
     if (FLAG(t, PENDING)) {
         if (u128_add_overflows(dr->debits_pending, amount)) {
             return COR_TRANSFER_OVERFLOWS_DEBITS_PENDING;
@@ -267,29 +270,30 @@ static uint32_t transfer_check_amounts(const cor_transfer *t, const cor_account 
         (uint64_t)t->timeout * LEDGER_NS_PER_SECOND > UINT64_MAX - timestamp) {
         return COR_TRANSFER_OVERFLOWS_TIMEOUT;
     }
-    if ((dr->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+    if ((debit.slot->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
         dr->debits_pending + dr->debits_posted + amount > dr->credits_posted) {
         return COR_TRANSFER_EXCEEDS_CREDITS;
     }
-    if ((cr->flags & COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
+    if ((credit.slot->flags & COR_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
         cr->credits_pending + cr->credits_posted + amount > cr->debits_posted) {
         return COR_TRANSFER_EXCEEDS_DEBITS;
     }
     return COR_TRANSFER_CREATED;
 }
 
-static void transfer_apply(cor_ledger *ledger, const cor_transfer *t, uint32_t dr_index,
-                           uint32_t cr_index, cor_u128 amount, uint64_t timestamp)
+static void transfer_apply(cor_ledger *ledger, const cor_transfer *t, uint64_t id_hash,
+                           ledger_account_ref debit, ledger_account_ref credit, cor_u128 amount,
+                           uint64_t timestamp)
 {
     cor_transfer stored = *t;
     stored.amount = amount;
     stored.timestamp = timestamp;
-    uint32_t index = transfer_insert(ledger, &stored);
+    uint32_t index = transfer_insert(ledger, &stored, id_hash);
 
-    cor__ledger_account_save(ledger, dr_index);
-    cor__ledger_account_save(ledger, cr_index);
-    cor_account *dr = &ledger->accounts[dr_index];
-    cor_account *cr = &ledger->accounts[cr_index];
+    cor__ledger_account_save(ledger, debit);
+    cor__ledger_account_save(ledger, credit);
+    ledger_balances *dr = debit.balances;
+    ledger_balances *cr = credit.balances;
     if (FLAG(t, PENDING)) {
         dr->debits_pending += amount;
         cr->credits_pending += amount;
@@ -306,16 +310,16 @@ static void transfer_apply(cor_ledger *ledger, const cor_transfer *t, uint32_t d
                 cor__ledger_undo_push(ledger, &undo);
             }
         }
-        if (FLAG(t, CLOSING_DEBIT)) dr->flags |= COR_ACCOUNT_CLOSED;
-        if (FLAG(t, CLOSING_CREDIT)) cr->flags |= COR_ACCOUNT_CLOSED;
+        if (FLAG(t, CLOSING_DEBIT)) debit.slot->flags |= COR_ACCOUNT_CLOSED;
+        if (FLAG(t, CLOSING_CREDIT)) credit.slot->flags |= COR_ACCOUNT_CLOSED;
     } else {
         dr->debits_posted += amount;
         cr->credits_posted += amount;
     }
-    transfer_assert_limits(dr);
-    transfer_assert_limits(cr);
-    cor__ledger_history_append(ledger, dr_index, index);
-    cor__ledger_history_append(ledger, cr_index, index);
+    transfer_assert_limits(debit);
+    transfer_assert_limits(credit);
+    cor__ledger_history_append(ledger, debit, index, timestamp);
+    cor__ledger_history_append(ledger, credit, index, timestamp);
 }
 
 static uint32_t transfer_create_plain(cor_ledger *ledger, const cor_transfer *t,
@@ -325,33 +329,32 @@ static uint32_t transfer_create_plain(cor_ledger *ledger, const cor_transfer *t,
     uint32_t status = transfer_check_ids(t);
     if (status != COR_TRANSFER_CREATED) return status;
 
-    uint32_t dr_next = context->debit_next;
-    uint32_t cr_next = context->credit_next;
-    COR_DEBUG_ASSERT(dr_next == ledger_account_find(ledger, t->debit_account_id));
-    COR_DEBUG_ASSERT(cr_next == ledger_account_find(ledger, t->credit_account_id));
-    if (dr_next == 0) return COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND;
-    if (cr_next == 0) return COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND;
-    const cor_account *dr = &ledger->accounts[dr_next - 1];
-    const cor_account *cr = &ledger->accounts[cr_next - 1];
-    if (dr->ledger != cr->ledger) return COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER;
-    if (t->ledger != dr->ledger) {
+    COR_DEBUG_ASSERT(context->debit == ledger_account_slot_find(
+                                           ledger, cor__ledger_hash(ledger, t->debit_account_id),
+                                           t->debit_account_id));
+    if (context->debit == NULL) return COR_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND;
+    if (context->credit == NULL) return COR_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND;
+    ledger_account_ref dr = ledger_account_ref_of(ledger, context->debit);
+    ledger_account_ref cr = ledger_account_ref_of(ledger, context->credit);
+    if (dr.slot->ledger != cr.slot->ledger) return COR_TRANSFER_ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER;
+    if (t->ledger != dr.slot->ledger) {
         return COR_TRANSFER_TRANSFER_MUST_HAVE_THE_SAME_LEDGER_AS_ACCOUNTS;
     }
     status = transfer_check_imported(ledger, t, dr, cr);
     if (status != COR_TRANSFER_CREATED) return status;
-    if (dr->flags & COR_ACCOUNT_CLOSED) return COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED;
-    if (cr->flags & COR_ACCOUNT_CLOSED) return COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED;
+    if (dr.slot->flags & COR_ACCOUNT_CLOSED) return COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED;
+    if (cr.slot->flags & COR_ACCOUNT_CLOSED) return COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED;
 
     uint64_t timestamp = FLAG(t, IMPORTED) ? t->timestamp : context->timestamp;
     cor_u128 amount = t->amount;
-    status = transfer_balance_amount(t, dr, cr, &amount);
+    status = transfer_balance_amount(t, dr.balances, cr.balances, &amount);
     if (status != COR_TRANSFER_CREATED) return status;
     status = transfer_check_amounts(t, dr, cr, amount, timestamp);
     if (status != COR_TRANSFER_CREATED) return status;
     status = transfer_check_capacity(ledger, FLAG(t, PENDING));
     if (status != COR_TRANSFER_CREATED) return status;
 
-    transfer_apply(ledger, t, dr_next - 1, cr_next - 1, amount, timestamp);
+    transfer_apply(ledger, t, context->id_hash, dr, cr, amount, timestamp);
     *timestamp_out = timestamp;
     return COR_TRANSFER_CREATED;
 }
@@ -360,27 +363,39 @@ static uint32_t transfer_create_plain(cor_ledger *ledger, const cor_transfer *t,
 /* Post and void                                                                            */
 /* ---------------------------------------------------------------------------------------- */
 
+/* The accounts of a stored transfer (they always exist: accounts are never removed). */
+static void transfer_accounts(const cor_ledger *ledger, const cor_transfer *p,
+                              ledger_account_ref *dr, ledger_account_ref *cr)
+{
+    ledger_account_slot *debit = ledger_account_slot_find(
+        ledger, cor__ledger_hash(ledger, p->debit_account_id), p->debit_account_id);
+    ledger_account_slot *credit = ledger_account_slot_find(
+        ledger, cor__ledger_hash(ledger, p->credit_account_id), p->credit_account_id);
+    COR_ASSERT(debit != NULL);
+    COR_ASSERT(credit != NULL);
+    *dr = ledger_account_ref_of(ledger, debit);
+    *cr = ledger_account_ref_of(ledger, credit);
+}
+
 void cor__ledger_pending_release(cor_ledger *ledger, uint32_t pending_index, uint8_t status)
 {
     const cor_transfer *p = &ledger->transfers[pending_index];
     COR_ASSERT(ledger->transfers_status[pending_index] == COR_PENDING_STATUS_PENDING);
     COR_ASSERT(status == COR_PENDING_STATUS_VOIDED || status == COR_PENDING_STATUS_EXPIRED ||
                status == COR_PENDING_STATUS_POSTED);
-    uint32_t dr_next = ledger_account_find(ledger, p->debit_account_id);
-    uint32_t cr_next = ledger_account_find(ledger, p->credit_account_id);
-    COR_ASSERT(dr_next != 0);
-    COR_ASSERT(cr_next != 0);
-    cor__ledger_account_save(ledger, dr_next - 1);
-    cor__ledger_account_save(ledger, cr_next - 1);
-    cor_account *dr = &ledger->accounts[dr_next - 1];
-    cor_account *cr = &ledger->accounts[cr_next - 1];
-    COR_ASSERT(dr->debits_pending >= p->amount);
-    COR_ASSERT(cr->credits_pending >= p->amount);
-    dr->debits_pending -= p->amount;
-    cr->credits_pending -= p->amount;
+    ledger_account_ref dr, cr;
+    transfer_accounts(ledger, p, &dr, &cr);
+    cor__ledger_account_save(ledger, dr);
+    cor__ledger_account_save(ledger, cr);
+    COR_ASSERT(dr.balances->debits_pending >= p->amount);
+    COR_ASSERT(cr.balances->credits_pending >= p->amount);
+    dr.balances->debits_pending -= p->amount;
+    cr.balances->credits_pending -= p->amount;
     if (status != COR_PENDING_STATUS_POSTED) {
-        if (p->flags & COR_TRANSFER_CLOSING_DEBIT) dr->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
-        if (p->flags & COR_TRANSFER_CLOSING_CREDIT) cr->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
+        if (p->flags & COR_TRANSFER_CLOSING_DEBIT) dr.slot->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
+        if (p->flags & COR_TRANSFER_CLOSING_CREDIT) {
+            cr.slot->flags &= (uint16_t)~COR_ACCOUNT_CLOSED;
+        }
     }
     cor__ledger_status_set(ledger, pending_index, status);
     if (ledger->transfers_expiry_slot[pending_index] != 0) {
@@ -450,20 +465,21 @@ static uint32_t transfer_create_post_or_void(cor_ledger *ledger, const cor_trans
     uint32_t status = transfer_check_pending(ledger, t, p, p_next - 1, timestamp, &amount);
     if (status != COR_TRANSFER_CREATED) return status;
 
-    uint32_t dr_next = ledger_account_find(ledger, p->debit_account_id);
-    uint32_t cr_next = ledger_account_find(ledger, p->credit_account_id);
-    COR_ASSERT(dr_next != 0 && cr_next != 0);
-    cor_account *dr = &ledger->accounts[dr_next - 1];
-    cor_account *cr = &ledger->accounts[cr_next - 1];
+    ledger_account_ref dr, cr;
+    transfer_accounts(ledger, p, &dr, &cr);
     status = transfer_check_imported(ledger, t, dr, cr);
     if (status != COR_TRANSFER_CREATED) return status;
     bool post = FLAG(t, POST_PENDING_TRANSFER);
-    if (post && (dr->flags & COR_ACCOUNT_CLOSED)) return COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED;
-    if (post && (cr->flags & COR_ACCOUNT_CLOSED)) return COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED;
-    if (post && u128_add_overflows(dr->debits_posted, amount)) {
+    if (post && (dr.slot->flags & COR_ACCOUNT_CLOSED)) {
+        return COR_TRANSFER_DEBIT_ACCOUNT_ALREADY_CLOSED;
+    }
+    if (post && (cr.slot->flags & COR_ACCOUNT_CLOSED)) {
+        return COR_TRANSFER_CREDIT_ACCOUNT_ALREADY_CLOSED;
+    }
+    if (post && u128_add_overflows(dr.balances->debits_posted, amount)) {
         return COR_TRANSFER_OVERFLOWS_DEBITS_POSTED;
     }
-    if (post && u128_add_overflows(cr->credits_posted, amount)) {
+    if (post && u128_add_overflows(cr.balances->credits_posted, amount)) {
         return COR_TRANSFER_OVERFLOWS_CREDITS_POSTED;
     }
     status = transfer_check_capacity(ledger, false);
@@ -480,18 +496,18 @@ static uint32_t transfer_create_post_or_void(cor_ledger *ledger, const cor_trans
     if (stored.user_data_32 == 0) stored.user_data_32 = p->user_data_32;
     stored.timestamp = timestamp;
     uint32_t p_index = p_next - 1;
-    uint32_t index = transfer_insert(ledger, &stored); /* p may move? no: records never move */
+    uint32_t index = transfer_insert(ledger, &stored, context->id_hash); /* records never move */
 
     cor__ledger_pending_release(ledger, p_index,
                                 post ? COR_PENDING_STATUS_POSTED : COR_PENDING_STATUS_VOIDED);
     if (post) {
-        dr->debits_posted += amount;
-        cr->credits_posted += amount;
+        dr.balances->debits_posted += amount;
+        cr.balances->credits_posted += amount;
     }
     transfer_assert_limits(dr);
     transfer_assert_limits(cr);
-    cor__ledger_history_append(ledger, dr_next - 1, index);
-    cor__ledger_history_append(ledger, cr_next - 1, index);
+    cor__ledger_history_append(ledger, dr, index, timestamp);
+    cor__ledger_history_append(ledger, cr, index, timestamp);
     *timestamp_out = timestamp;
     return COR_TRANSFER_CREATED;
 }
