@@ -20,10 +20,10 @@
 #define CONNECTIONS_MAX 512
 
 typedef struct slot {
-    CURL    *curl;
+    CURL *curl;
     uint64_t scheduled_ns;
-    char     body[160];
-    bool     busy;
+    char body[160];
+    bool busy;
 } slot;
 
 static uint64_t now_ns(void)
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     const char *base = argv[1];
     double rate = atof(argv[4]);
     double seconds = atof(argv[5]);
-    int connections = atoi(argv[6]);
+    int connections = (int)strtol(argv[6], NULL, 10);
     unsigned long long run = strtoull(argv[7], NULL, 10);
     if (rate <= 0 || seconds <= 0 || connections < 1 || connections > CONNECTIONS_MAX) return 2;
     size_t total = (size_t)(rate * seconds);
@@ -96,7 +96,8 @@ int main(int argc, char **argv)
             s->busy = true;
             s->scheduled_ns = start + sent * interval_ns;
             snprintf(s->body, sizeof(s->body),
-                     "{\"payment_id\":\"%llu\",\"creditor\":\"%s\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                     "{\"payment_id\":\"%llu\",\"creditor\":\"%s\",\"amount\":\"1\",\"currency\":"
+                     "\"RUB\"}",
                      run * 1000000000ull + (unsigned long long)sent + 1, argv[3]);
             curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body);
             curl_multi_add_handle(multi, s->curl);
@@ -112,8 +113,10 @@ int main(int argc, char **argv)
             curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&s);
             long status = 0;
             curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-            if (message->data.result == CURLE_OK && status == 201) ok++;
-            else errors++;
+            if (message->data.result == CURLE_OK && status == 201)
+                ok++;
+            else
+                errors++;
             latencies[done++] = (now_ns() - s->scheduled_ns) / 1000u;
             curl_multi_remove_handle(multi, s->curl);
             s->busy = false;
@@ -130,7 +133,8 @@ int main(int argc, char **argv)
            "p99_us=%llu p999_us=%llu max_us=%llu\n",
            rate, (double)done / elapsed, sent, ok, errors, (unsigned long long)p50,
            (unsigned long long)p99, (unsigned long long)p999, (unsigned long long)max);
-    for (int i = 0; i < connections; i++) curl_easy_cleanup(slots[i].curl);
+    for (int i = 0; i < connections; i++)
+        curl_easy_cleanup(slots[i].curl);
     curl_multi_cleanup(multi);
     curl_slist_free_all(headers);
     free(latencies);

@@ -37,10 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     count = cor_node_decode_ledger_transfers(json, transfers,
                                              COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX, &fault);
-    for (uint32_t i = 0; i < count; i++) COR_ASSERT(transfers[i].id < COR_NODE_ID_BASE);
+    for (uint32_t i = 0; i < count; i++)
+        COR_ASSERT(transfers[i].id < COR_NODE_ID_BASE);
     count = cor_node_decode_ledger_accounts(json, accounts, COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX,
                                             &fault);
-    for (uint32_t i = 0; i < count; i++) COR_ASSERT(accounts[i].id < COR_NODE_ID_BASE);
+    for (uint32_t i = 0; i < count; i++)
+        COR_ASSERT(accounts[i].id < COR_NODE_ID_BASE);
     cor_node_cmd_participant_create participant;
     if (cor_node_decode_participant_create(json, &participant, &fault)) {
         COR_ASSERT(participant.name_length > 0 && participant.bic_length >= 8);

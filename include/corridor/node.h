@@ -21,7 +21,7 @@ typedef struct cor_node_init_options {
     const char *data_dir;  /* created (mode 0700) if absent */
     const char *currency;  /* ISO 4217 alphabetic code, e.g. "RUB" */
     const char *node_name; /* 1 .. 63 bytes */
-    uint16_t    port;      /* 0: the default, 8080 */
+    uint16_t port;         /* 0: the default, 8080 */
 } cor_node_init_options;
 
 /*
@@ -36,7 +36,7 @@ cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,
 
 typedef struct cor_node_serve_options {
     const char *data_dir;
-    uint16_t    port; /* 0: the configuration's port */
+    uint16_t port; /* 0: the configuration's port */
 } cor_node_serve_options;
 
 /*
@@ -46,7 +46,6 @@ typedef struct cor_node_serve_options {
  * Errors: those of configuration loading (COR_ERR_IO, COR_ERR_PARSE), recovery (see
  * journal.h), COR_ERR_IO when the port cannot be bound; detail says which.
  */
-cor_error cor_node_serve(const cor_node_serve_options *options, char *detail,
-                         size_t detail_size);
+cor_error cor_node_serve(const cor_node_serve_options *options, char *detail, size_t detail_size);
 
 #endif

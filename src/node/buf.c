@@ -19,7 +19,10 @@ void cor_nbuf_release(cor_nbuf *buf)
     memset(buf, 0, sizeof(*buf));
 }
 
-bool cor_nbuf_ok(const cor_nbuf *buf) { return !buf->failed && buf->data != NULL; }
+bool cor_nbuf_ok(const cor_nbuf *buf)
+{
+    return !buf->failed && buf->data != NULL;
+}
 
 void cor_nbuf_reset(cor_nbuf *buf)
 {
@@ -38,7 +41,8 @@ static bool nbuf_reserve(cor_nbuf *buf, size_t more)
     }
     if (needed <= buf->capacity) return true;
     size_t capacity = buf->capacity ? buf->capacity : 1024;
-    while (capacity < needed) capacity *= 2;
+    while (capacity < needed)
+        capacity *= 2;
     if (capacity > buf->size_bytes_max) capacity = buf->size_bytes_max;
     char *data = cor_alloc(capacity);
     if (data == NULL) {
@@ -60,7 +64,10 @@ void cor_nbuf_append(cor_nbuf *buf, const void *bytes, size_t size)
     buf->data[buf->size] = '\0';
 }
 
-void cor_nbuf_str(cor_nbuf *buf, const char *text) { cor_nbuf_append(buf, text, strlen(text)); }
+void cor_nbuf_str(cor_nbuf *buf, const char *text)
+{
+    cor_nbuf_append(buf, text, strlen(text));
+}
 
 void cor_nbuf_printf(cor_nbuf *buf, const char *format, ...)
 {

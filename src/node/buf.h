@@ -13,11 +13,11 @@
 #include "corridor/u128.h"
 
 typedef struct cor_nbuf {
-    char  *data;           /* owned; NUL-terminated while ok */
+    char *data;            /* owned; NUL-terminated while ok */
     size_t size;           /* bytes used */
     size_t capacity;       /* bytes allocated */
     size_t size_bytes_max; /* appends beyond fail */
-    bool   failed;
+    bool failed;
 } cor_nbuf;
 
 void cor_nbuf_init(cor_nbuf *buf, size_t size_bytes_max);

@@ -26,10 +26,10 @@ void cor_node_config_defaults(cor_node_config *config)
 
 typedef struct config_parse {
     cor_node_config *config;
-    char            *detail;
-    size_t           detail_size;
-    unsigned         seen; /* bit per key, to refuse duplicates */
-    int              line;
+    char *detail;
+    size_t detail_size;
+    unsigned seen; /* bit per key, to refuse duplicates */
+    int line;
 } config_parse;
 
 static bool hex_decode(const char *text, uint8_t *out, size_t size)
@@ -38,7 +38,8 @@ static bool hex_decode(const char *text, uint8_t *out, size_t size)
     for (size_t i = 0; i < size; i++) {
         unsigned value;
         if (sscanf(text + 2 * i, "%2x", &value) != 1) return false;
-        if (!((text[2 * i] >= '0' && text[2 * i] <= '9') || (text[2 * i] >= 'a' && text[2 * i] <= 'f')))
+        if (!((text[2 * i] >= '0' && text[2 * i] <= '9') ||
+              (text[2 * i] >= 'a' && text[2 * i] <= 'f')))
             return false;
         out[i] = (uint8_t)value;
     }
@@ -97,8 +98,7 @@ static unsigned config_set(cor_node_config *c, const char *section, const char *
         return cor_node_parse_u64(value, &c->snapshot_every_ops) ? 1u << 8 : 0;
     }
     if (strcmp(section, "auth") == 0 && strcmp(key, "operator_key_hash") == 0) {
-        return hex_decode(value, c->operator_key_hash, sizeof(c->operator_key_hash)) ? 1u << 9
-                                                                                      : 0;
+        return hex_decode(value, c->operator_key_hash, sizeof(c->operator_key_hash)) ? 1u << 9 : 0;
     }
     return 0;
 }
@@ -138,8 +138,10 @@ cor_error cor_node_config_load(const char *path, cor_node_config *config, char *
         return COR_ERR_PARSE;
     }
     if ((parse.seen & CONFIG_REQUIRED) != CONFIG_REQUIRED) {
-        snprintf(detail, detail_size, "%s: [node] name, [node] currency and "
-                 "[auth] operator_key_hash are required", path);
+        snprintf(detail, detail_size,
+                 "%s: [node] name, [node] currency and "
+                 "[auth] operator_key_hash are required",
+                 path);
         return COR_ERR_PARSE;
     }
     return COR_OK;

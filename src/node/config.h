@@ -19,22 +19,22 @@
 #include "node/node_limits.h"
 
 #define COR_NODE_CONFIG_FILE   "corridor.ini"
-#define COR_NODE_SECRET_FILE   "node.key"     /* Ed25519 secret key, mode 0600 */
-#define COR_NODE_PUBLIC_FILE   "node.pub"     /* Ed25519 public key, hex */
+#define COR_NODE_SECRET_FILE   "node.key" /* Ed25519 secret key, mode 0600 */
+#define COR_NODE_PUBLIC_FILE   "node.pub" /* Ed25519 public key, hex */
 #define COR_NODE_NAME_SIZE_MAX 64u
 
 typedef struct cor_node_config {
-    char     name[COR_NODE_NAME_SIZE_MAX];
-    char     currency[4];
+    char name[COR_NODE_NAME_SIZE_MAX];
+    char currency[4];
     uint32_t currency_numeric;
-    char     bind[64];
+    char bind[64];
     uint16_t port;
-    uint32_t http_threads;        /* 1 .. 64 */
+    uint32_t http_threads; /* 1 .. 64 */
     uint32_t payments_max;
     uint32_t ledger_accounts_max;
     uint32_t ledger_transfers_max;
     uint64_t snapshot_every_ops;
-    uint8_t  operator_key_hash[COR_NODE_KEY_HASH_SIZE_BYTES];
+    uint8_t operator_key_hash[COR_NODE_KEY_HASH_SIZE_BYTES];
 } cor_node_config;
 
 /* Defaults for every field except name, currency and the key hash. */

@@ -20,22 +20,22 @@
 
 struct cor_node_core {
     cor_node_core_options options;
-    pthread_t             thread;
-    bool                  thread_started;
-    pthread_mutex_t       mutex;
-    pthread_cond_t        wake;
-    cor_node_job        **ring; /* [COR_NODE_QUEUE_COMMANDS_MAX] */
-    uint32_t              head;
-    uint32_t              count;    /* jobs queued */
-    uint32_t              reserved; /* slots reserved, not yet pushed */
-    bool                  stopping;
-    bool                  poisoned;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+    cor_node_job **ring; /* [COR_NODE_QUEUE_COMMANDS_MAX] */
+    uint32_t head;
+    uint32_t count;    /* jobs queued */
+    uint32_t reserved; /* slots reserved, not yet pushed */
+    bool stopping;
+    bool poisoned;
     /* Core thread only. */
-    uint8_t              *batch;    /* [COR_NODE_BATCH_PAYLOAD_SIZE_BYTES_MAX] */
-    cor_node_result      *results;  /* [COR_NODE_BATCH_EVENTS_MAX] */
-    cor_node_job        **taken;    /* [COR_NODE_QUEUE_COMMANDS_MAX] */
-    uint64_t              last_timestamp;
-    uint64_t              ops_since_snapshot;
+    uint8_t *batch;           /* [COR_NODE_BATCH_PAYLOAD_SIZE_BYTES_MAX] */
+    cor_node_result *results; /* [COR_NODE_BATCH_EVENTS_MAX] */
+    cor_node_job **taken;     /* [COR_NODE_QUEUE_COMMANDS_MAX] */
+    uint64_t last_timestamp;
+    uint64_t ops_since_snapshot;
 };
 
 static uint64_t core_now_ns(void)

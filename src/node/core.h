@@ -26,23 +26,23 @@
 typedef struct cor_node_job cor_node_job;
 
 struct cor_node_job {
-    const uint8_t   *payload;      /* borrowed until done: header + body, padded to 16 */
-    size_t           payload_size_bytes;
-    uint32_t         event_count;  /* events in payload; 1 .. COR_NODE_BATCH_EVENTS_MAX */
-    cor_node_result *results;      /* [event_count], written before done */
-    cor_error        error;        /* COR_OK when results are valid */
+    const uint8_t *payload; /* borrowed until done: header + body, padded to 16 */
+    size_t payload_size_bytes;
+    uint32_t event_count;            /* events in payload; 1 .. COR_NODE_BATCH_EVENTS_MAX */
+    cor_node_result *results;        /* [event_count], written before done */
+    cor_error error;                 /* COR_OK when results are valid */
     void (*done)(cor_node_job *job); /* called once on the core thread; must not block */
-    void            *context;
+    void *context;
 };
 
 typedef struct cor_node_core cor_node_core; /* opaque */
 
 typedef struct cor_node_core_options {
-    cor_node_state   *state;       /* borrowed; the core thread is its only writer */
-    pthread_rwlock_t *state_lock;  /* taken for writing around each apply */
-    cor_journal      *journal;     /* borrowed; only the core thread uses it after open */
-    cor_metrics      *metrics;     /* borrowed */
-    uint64_t          snapshot_every_ops; /* 0: never */
+    cor_node_state *state;        /* borrowed; the core thread is its only writer */
+    pthread_rwlock_t *state_lock; /* taken for writing around each apply */
+    cor_journal *journal;         /* borrowed; only the core thread uses it after open */
+    cor_metrics *metrics;         /* borrowed */
+    uint64_t snapshot_every_ops;  /* 0: never */
 } cor_node_core_options;
 
 /* Starts the core thread. Errors: COR_ERR_NOMEM, COR_ERR_IO (thread creation). */

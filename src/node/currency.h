@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 typedef struct cor_currency {
-    const char *alpha;        /* "RUB" */
-    uint16_t    numeric;      /* 643 */
-    uint8_t     minor_digits; /* 2 */
+    const char *alpha;    /* "RUB" */
+    uint16_t numeric;     /* 643 */
+    uint8_t minor_digits; /* 2 */
 } cor_currency;
 
 /* NULL when code (length bytes) is not a known ISO 4217 code. */

@@ -19,7 +19,7 @@ void cor_log(cor_log_level level, const char *message, const char *fields_format
     vsnprintf(fields, sizeof(fields), fields_format, args);
     va_end(args);
     fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s msg=\"%s\"%s%s\n",
-            utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-            utc.tm_sec, now.tv_nsec / 1000000L, level_names[level], message,
-            fields[0] != '\0' ? " " : "", fields);
+            utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+            now.tv_nsec / 1000000L, level_names[level], message, fields[0] != '\0' ? " " : "",
+            fields);
 }

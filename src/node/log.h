@@ -6,7 +6,12 @@
 #ifndef COR_NODE_LOG_H
 #define COR_NODE_LOG_H
 
-typedef enum cor_log_level { COR_LOG_DEBUG, COR_LOG_INFO, COR_LOG_WARN, COR_LOG_ERROR } cor_log_level;
+typedef enum cor_log_level {
+    COR_LOG_DEBUG,
+    COR_LOG_INFO,
+    COR_LOG_WARN,
+    COR_LOG_ERROR
+} cor_log_level;
 
 /* fields_format: printf format of the key=value part (may be ""). */
 void cor_log(cor_log_level level, const char *message, const char *fields_format, ...)

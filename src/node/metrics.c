@@ -69,8 +69,8 @@ static void render_histogram(cor_nbuf *out, const char *name, const char *help,
         cor_nbuf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds[i] * scale,
                         (unsigned long long)cumulative);
     }
-    cumulative += atomic_load_explicit(&h->buckets[COR_METRICS_LATENCY_BUCKETS],
-                                       memory_order_relaxed);
+    cumulative +=
+        atomic_load_explicit(&h->buckets[COR_METRICS_LATENCY_BUCKETS], memory_order_relaxed);
     cor_nbuf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
     cor_nbuf_printf(out, "%s_sum %g\n", name,
                     (double)atomic_load_explicit(&h->sum, memory_order_relaxed) * scale);
@@ -84,8 +84,7 @@ static void render_gauge(cor_nbuf *out, const char *name, const char *type, cons
                     (unsigned long long)value);
 }
 
-void cor_metrics_render(const cor_metrics *metrics, const cor_metrics_totals *totals,
-                        cor_nbuf *out)
+void cor_metrics_render(const cor_metrics *metrics, const cor_metrics_totals *totals, cor_nbuf *out)
 {
     cor_nbuf_str(out, "# HELP corridor_http_requests_total HTTP requests by route and status.\n"
                       "# TYPE corridor_http_requests_total counter\n");

@@ -29,8 +29,8 @@
 #define COR_NODE_REMITTANCE_LENGTH_MAX 140u /* ISO 20022 Ustrd (Max140Text) */
 
 /* Node state capacities. */
-#define COR_NODE_PARTICIPANTS_MAX 4096u  /* participants of one national system */
-#define COR_NODE_KEYS_MAX         16384u /* API keys ever created (revoked ones included) */
+#define COR_NODE_PARTICIPANTS_MAX     4096u      /* participants of one national system */
+#define COR_NODE_KEYS_MAX             16384u     /* API keys ever created (revoked ones included) */
 #define COR_NODE_PAYMENTS_MAX_DEFAULT (1u << 21) /* payments kept; config payments_max */
 #define COR_NODE_PAYMENTS_MAX_LIMIT   (1u << 28)
 

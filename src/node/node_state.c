@@ -20,29 +20,29 @@
 #include "common/alloc.h"
 #include "common/assert.h"
 
-#define STATE_FUNDINGS_MAX   (1u << 16) /* funding operations kept by the ledger */
+#define STATE_FUNDINGS_MAX   (1u << 16)          /* funding operations kept by the ledger */
 #define STATE_FORMAT_MAGIC   0x53444f4e524f43ull /* "CORNODS" */
 #define STATE_FORMAT_VERSION 1u
 
 struct cor_node_state {
     cor_node_state_options options;
-    cor_ledger            *ledger;
-    cor_node_participant  *participants; /* [COR_NODE_PARTICIPANTS_MAX]; id - 1 */
-    uint32_t               participants_count;
-    cor_node_key          *keys; /* [COR_NODE_KEYS_MAX]; id - 1 */
-    uint32_t               keys_count;
-    cor_node_payment      *payments; /* [payments_max]; number - 1 */
-    uint64_t               payments_count;
-    uint32_t              *payment_slots; /* index: payment number or 0 */
-    uint64_t               payment_slots_mask;
-    uint8_t                index_key[crypto_shorthash_KEYBYTES];
-    uint64_t               operator_accounts_count;
-    uint64_t               operator_transfers_count;
-    uint64_t               fundings_count;
-    cor_node_totals        totals;
-    cor_node_result       *scratch_results; /* [COR_NODE_BATCH_EVENTS_MAX] for replay */
-    cor_create_result     *ledger_results;  /* [COR_NODE_BATCH_EVENTS_MAX] */
-    void                  *scratch_events;  /* aligned copy of ledger events */
+    cor_ledger *ledger;
+    cor_node_participant *participants; /* [COR_NODE_PARTICIPANTS_MAX]; id - 1 */
+    uint32_t participants_count;
+    cor_node_key *keys; /* [COR_NODE_KEYS_MAX]; id - 1 */
+    uint32_t keys_count;
+    cor_node_payment *payments; /* [payments_max]; number - 1 */
+    uint64_t payments_count;
+    uint32_t *payment_slots; /* index: payment number or 0 */
+    uint64_t payment_slots_mask;
+    uint8_t index_key[crypto_shorthash_KEYBYTES];
+    uint64_t operator_accounts_count;
+    uint64_t operator_transfers_count;
+    uint64_t fundings_count;
+    cor_node_totals totals;
+    cor_node_result *scratch_results;  /* [COR_NODE_BATCH_EVENTS_MAX] for replay */
+    cor_create_result *ledger_results; /* [COR_NODE_BATCH_EVENTS_MAX] */
+    void *scratch_events;              /* aligned copy of ledger events */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -78,22 +78,21 @@ unsigned cor_node_code_http(uint32_t code)
 static size_t state_slots_count(uint32_t payments_max)
 {
     size_t count = 1024;
-    while (count < 2u * (size_t)payments_max) count *= 2;
+    while (count < 2u * (size_t)payments_max)
+        count *= 2;
     return count;
 }
 
 static void state_free_tables(cor_node_state *state)
 {
     const cor_node_state_options *o = &state->options;
-    cor_free_large(state->participants,
-                   COR_NODE_PARTICIPANTS_MAX * sizeof(cor_node_participant));
+    cor_free_large(state->participants, COR_NODE_PARTICIPANTS_MAX * sizeof(cor_node_participant));
     cor_free_large(state->keys, COR_NODE_KEYS_MAX * sizeof(cor_node_key));
     if (state->payments) {
         cor_free_large(state->payments, (size_t)o->payments_max * sizeof(cor_node_payment));
     }
     if (state->payment_slots) {
-        cor_free_large(state->payment_slots,
-                       state_slots_count(o->payments_max) * sizeof(uint32_t));
+        cor_free_large(state->payment_slots, state_slots_count(o->payments_max) * sizeof(uint32_t));
     }
     cor_free(state->scratch_results);
     cor_free(state->ledger_results);
@@ -134,8 +133,7 @@ static cor_error state_alloc(const cor_node_state_options *options, cor_node_sta
     cor_node_state *state = cor_calloc(1, sizeof(*state));
     if (state == NULL) return COR_ERR_NOMEM;
     state->options = *options;
-    state->participants =
-        cor_alloc_large(COR_NODE_PARTICIPANTS_MAX * sizeof(cor_node_participant));
+    state->participants = cor_alloc_large(COR_NODE_PARTICIPANTS_MAX * sizeof(cor_node_participant));
     state->keys = cor_alloc_large(COR_NODE_KEYS_MAX * sizeof(cor_node_key));
     state->payments = cor_alloc_large((size_t)options->payments_max * sizeof(cor_node_payment));
     size_t slots = state_slots_count(options->payments_max);
@@ -226,8 +224,7 @@ const cor_node_payment *cor_node_state_payment(const cor_node_state *state, uint
     return number == 0 ? NULL : &state->payments[number - 1];
 }
 
-const cor_node_payment *cor_node_state_payment_number(const cor_node_state *state,
-                                                      uint64_t number)
+const cor_node_payment *cor_node_state_payment_number(const cor_node_state *state, uint64_t number)
 {
     if (number == 0 || number > state->payments_count) return NULL;
     return &state->payments[number - 1];
@@ -242,7 +239,10 @@ uint64_t cor_node_state_payments_count(const cor_node_state *state)
 /* Payload framing                                                                          */
 /* ---------------------------------------------------------------------------------------- */
 
-static size_t pad16(size_t size) { return (size + 15u) & ~(size_t)15u; }
+static size_t pad16(size_t size)
+{
+    return (size + 15u) & ~(size_t)15u;
+}
 
 size_t cor_node_payment_encode(const cor_node_payment_in *payment, uint8_t *out)
 {
@@ -261,13 +261,13 @@ size_t cor_node_payment_encode(const cor_node_payment_in *payment, uint8_t *out)
     size += payment->e2e_length;
     memcpy(out + size, payment->remittance, payment->remittance_length);
     size += payment->remittance_length;
-    while (size % 8u != 0) out[size++] = 0;
+    while (size % 8u != 0)
+        out[size++] = 0;
     return size;
 }
 
 /* Decodes one payment at bytes (available bytes left); returns its size or 0 if invalid. */
-static size_t state_payment_decode(const uint8_t *bytes, size_t available,
-                                   cor_node_payment_in *out)
+static size_t state_payment_decode(const uint8_t *bytes, size_t available, cor_node_payment_in *out)
 {
     if (available < COR_NODE_PAYMENT_PREFIX_SIZE_BYTES) return 0;
     memset(out, 0, sizeof(*out));
@@ -308,19 +308,33 @@ static bool state_command_valid(const cor_node_command_header *h, const uint8_t 
     if (h->event_count == 0 || h->event_count > COR_NODE_BATCH_EVENTS_MAX) return false;
     size_t fixed = 0;
     switch (h->type) {
-    case COR_NODE_CMD_PARTICIPANT_CREATE: fixed = sizeof(cor_node_cmd_participant_create); break;
-    case COR_NODE_CMD_PARTICIPANT_STATUS: fixed = sizeof(cor_node_cmd_participant_status); break;
-    case COR_NODE_CMD_DEBIT_CAP: fixed = sizeof(cor_node_cmd_debit_cap); break;
-    case COR_NODE_CMD_KEY_ADD: fixed = sizeof(cor_node_cmd_key_add); break;
-    case COR_NODE_CMD_KEY_REVOKE: fixed = sizeof(cor_node_cmd_key_revoke); break;
-    case COR_NODE_CMD_FUNDING: fixed = sizeof(cor_node_cmd_funding); break;
-    case COR_NODE_CMD_EXPIRE: return h->event_count == 1 && h->body_size_bytes == 0;
+    case COR_NODE_CMD_PARTICIPANT_CREATE:
+        fixed = sizeof(cor_node_cmd_participant_create);
+        break;
+    case COR_NODE_CMD_PARTICIPANT_STATUS:
+        fixed = sizeof(cor_node_cmd_participant_status);
+        break;
+    case COR_NODE_CMD_DEBIT_CAP:
+        fixed = sizeof(cor_node_cmd_debit_cap);
+        break;
+    case COR_NODE_CMD_KEY_ADD:
+        fixed = sizeof(cor_node_cmd_key_add);
+        break;
+    case COR_NODE_CMD_KEY_REVOKE:
+        fixed = sizeof(cor_node_cmd_key_revoke);
+        break;
+    case COR_NODE_CMD_FUNDING:
+        fixed = sizeof(cor_node_cmd_funding);
+        break;
+    case COR_NODE_CMD_EXPIRE:
+        return h->event_count == 1 && h->body_size_bytes == 0;
     case COR_NODE_CMD_LEDGER_ACCOUNTS:
     case COR_NODE_CMD_LEDGER_TRANSFERS:
         return h->body_size_bytes == (size_t)h->event_count * 128u;
     case COR_NODE_CMD_PAYMENTS:
         return state_payments_body_valid(body, h->body_size_bytes, h->event_count);
-    default: return false;
+    default:
+        return false;
     }
     return h->event_count == 1 && h->body_size_bytes == fixed;
 }
@@ -446,8 +460,8 @@ static void apply_participant_create(cor_node_state *state, uint64_t timestamp,
     memcpy(p->name, cmd->name, cmd->name_length);
     memcpy(p->bic, cmd->bic, cmd->bic_length);
     state->participants_count = id;
-    *result = (cor_node_result){.timestamp = created.timestamp, .value = id,
-                                .code = COR_NODE_CREATED};
+    *result =
+        (cor_node_result){.timestamp = created.timestamp, .value = id, .code = COR_NODE_CREATED};
 }
 
 static void apply_key_add(cor_node_state *state, uint64_t timestamp,
@@ -470,8 +484,8 @@ static void apply_key_add(cor_node_state *state, uint64_t timestamp,
     key->participant = cmd->participant;
     key->created_timestamp = timestamp;
     state->keys_count++;
-    *result = (cor_node_result){.timestamp = timestamp, .value = state->keys_count,
-                                .code = COR_NODE_CREATED};
+    *result = (cor_node_result){
+        .timestamp = timestamp, .value = state->keys_count, .code = COR_NODE_CREATED};
 }
 
 static void apply_key_revoke(cor_node_state *state, const cor_node_cmd_key_revoke *cmd,
@@ -553,9 +567,8 @@ static void apply_funding(cor_node_state *state, uint64_t timestamp,
     }
 }
 
-static void apply_admin(cor_node_state *state, uint64_t timestamp,
-                        const cor_node_command_header *h, const uint8_t *body,
-                        cor_node_result *result)
+static void apply_admin(cor_node_state *state, uint64_t timestamp, const cor_node_command_header *h,
+                        const uint8_t *body, cor_node_result *result)
 {
     *result = (cor_node_result){.timestamp = timestamp};
     if (!state_caller_valid(state, h, true)) {
@@ -615,7 +628,8 @@ static void apply_admin(cor_node_state *state, uint64_t timestamp,
         apply_funding(state, timestamp, &cmd, result);
         return;
     }
-    default: COR_UNREACHABLE();
+    default:
+        COR_UNREACHABLE();
     }
 }
 
@@ -625,10 +639,9 @@ static void apply_admin(cor_node_state *state, uint64_t timestamp,
 
 static bool payment_same(const cor_node_payment_in *a, const cor_node_payment_in *b)
 {
-    return a->payment_id == b->payment_id && a->amount == b->amount &&
-           a->creditor == b->creditor && a->has_uetr == b->has_uetr &&
-           memcmp(a->uetr, b->uetr, 16) == 0 && a->e2e_length == b->e2e_length &&
-           memcmp(a->e2e, b->e2e, a->e2e_length) == 0 &&
+    return a->payment_id == b->payment_id && a->amount == b->amount && a->creditor == b->creditor &&
+           a->has_uetr == b->has_uetr && memcmp(a->uetr, b->uetr, 16) == 0 &&
+           a->e2e_length == b->e2e_length && memcmp(a->e2e, b->e2e, a->e2e_length) == 0 &&
            a->remittance_length == b->remittance_length &&
            memcmp(a->remittance, b->remittance, a->remittance_length) == 0;
 }
@@ -636,9 +649,8 @@ static bool payment_same(const cor_node_payment_in *a, const cor_node_payment_in
 /* Decides a new payment: returns COR_NODE_CREATED after creating its transfer, or the
  * rejection. */
 static uint32_t payment_decide(cor_node_state *state, uint64_t timestamp,
-                               const cor_node_participant *debtor,
-                               const cor_node_payment_in *in, uint64_t number,
-                               cor_create_result *created)
+                               const cor_node_participant *debtor, const cor_node_payment_in *in,
+                               uint64_t number, cor_create_result *created)
 {
     const cor_node_participant *creditor = state_participant(state, in->creditor);
     if (creditor == NULL) return COR_NODE_CREDITOR_NOT_FOUND;
@@ -646,8 +658,8 @@ static uint32_t payment_decide(cor_node_state *state, uint64_t timestamp,
     if (creditor->status != COR_NODE_PARTICIPANT_ACTIVE) return COR_NODE_CREDITOR_SUSPENDED;
     if (in->amount == 0 || in->payment_id == 0) return COR_NODE_LEDGER_REJECTED;
     cor_account account;
-    bool found = cor_ledger_lookup_account(state->ledger, cor_node_settlement_id(debtor->id),
-                                           &account);
+    bool found =
+        cor_ledger_lookup_account(state->ledger, cor_node_settlement_id(debtor->id), &account);
     COR_ASSERT(found);
     if (!state_can_debit(&account, debtor->debit_cap, in->amount)) {
         return COR_NODE_INSUFFICIENT_FUNDS;
@@ -677,7 +689,8 @@ static void apply_payment(cor_node_state *state, uint64_t timestamp,
     if (existing != 0) {
         const cor_node_payment *payment = &state->payments[existing - 1];
         bool same = payment_same(&payment->in, in);
-        *result = (cor_node_result){.timestamp = payment->timestamp, .value = existing,
+        *result = (cor_node_result){.timestamp = payment->timestamp,
+                                    .value = existing,
                                     .code = same ? COR_NODE_EXISTS : COR_NODE_PAYMENT_ID_REUSED};
         return;
     }
@@ -703,8 +716,8 @@ static void apply_payment(cor_node_state *state, uint64_t timestamp,
     } else {
         state->totals.payments_rejected++;
     }
-    *result = (cor_node_result){.timestamp = at, .value = number, .code = code,
-                                .ledger = created.status};
+    *result =
+        (cor_node_result){.timestamp = at, .value = number, .code = code, .ledger = created.status};
 }
 
 static void apply_payments(cor_node_state *state, uint64_t timestamp,
@@ -767,8 +780,8 @@ static void apply_ledger(cor_node_state *state, uint64_t timestamp,
         return;
     }
     uint64_t used = accounts ? state->operator_accounts_count : state->operator_transfers_count;
-    uint64_t max = accounts ? state->options.ledger_accounts_max
-                            : state->options.ledger_transfers_max;
+    uint64_t max =
+        accounts ? state->options.ledger_accounts_max : state->options.ledger_transfers_max;
     if (used + count > max) {
         results_fill(results, count, COR_NODE_CAPACITY_FULL, timestamp);
         return;
@@ -784,10 +797,11 @@ static void apply_ledger(cor_node_state *state, uint64_t timestamp,
         bool ok = status == 0; /* created, for both kinds */
         bool exists = accounts ? status == COR_ACCOUNT_EXISTS : status == COR_TRANSFER_EXISTS;
         if (ok) used++;
-        results[i] = (cor_node_result){
-            .timestamp = created[i].timestamp,
-            .code = ok ? COR_NODE_CREATED : exists ? COR_NODE_EXISTS : COR_NODE_LEDGER_REJECTED,
-            .ledger = status};
+        results[i] = (cor_node_result){.timestamp = created[i].timestamp,
+                                       .code = ok       ? COR_NODE_CREATED
+                                               : exists ? COR_NODE_EXISTS
+                                                        : COR_NODE_LEDGER_REJECTED,
+                                       .ledger = status};
     }
     if (accounts) {
         state->operator_accounts_count = used;
@@ -805,17 +819,23 @@ static void apply_command(cor_node_state *state, uint64_t timestamp,
                           cor_node_result *results)
 {
     switch (h->type) {
-    case COR_NODE_CMD_PAYMENTS: apply_payments(state, timestamp, h, body, results); return;
+    case COR_NODE_CMD_PAYMENTS:
+        apply_payments(state, timestamp, h, body, results);
+        return;
     case COR_NODE_CMD_LEDGER_ACCOUNTS:
-    case COR_NODE_CMD_LEDGER_TRANSFERS: apply_ledger(state, timestamp, h, body, results); return;
+    case COR_NODE_CMD_LEDGER_TRANSFERS:
+        apply_ledger(state, timestamp, h, body, results);
+        return;
     case COR_NODE_CMD_EXPIRE: {
-        uint32_t expired = cor_ledger_expire_pending(state->ledger, timestamp,
-                                                     COR_NODE_BATCH_EVENTS_MAX);
-        results[0] = (cor_node_result){.timestamp = timestamp, .value = expired,
-                                       .code = COR_NODE_OK};
+        uint32_t expired =
+            cor_ledger_expire_pending(state->ledger, timestamp, COR_NODE_BATCH_EVENTS_MAX);
+        results[0] =
+            (cor_node_result){.timestamp = timestamp, .value = expired, .code = COR_NODE_OK};
         return;
     }
-    default: apply_admin(state, timestamp, h, body, results); return;
+    default:
+        apply_admin(state, timestamp, h, body, results);
+        return;
     }
 }
 
@@ -851,9 +871,15 @@ cor_error cor_node_state_apply(cor_node_state *state, uint64_t timestamp, const 
 /* Queries                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-const cor_ledger *cor_node_state_ledger(const cor_node_state *state) { return state->ledger; }
+const cor_ledger *cor_node_state_ledger(const cor_node_state *state)
+{
+    return state->ledger;
+}
 
-uint32_t cor_node_state_currency(const cor_node_state *state) { return state->options.ledger; }
+uint32_t cor_node_state_currency(const cor_node_state *state)
+{
+    return state->options.ledger;
+}
 
 uint32_t cor_node_state_participants_count(const cor_node_state *state)
 {
@@ -872,7 +898,10 @@ const cor_node_key *cor_node_state_key(const cor_node_state *state, uint32_t key
     return &state->keys[key_id - 1];
 }
 
-uint32_t cor_node_state_keys_count(const cor_node_state *state) { return state->keys_count; }
+uint32_t cor_node_state_keys_count(const cor_node_state *state)
+{
+    return state->keys_count;
+}
 
 bool cor_node_state_balance(const cor_node_state *state, uint32_t participant,
                             cor_node_balance *out)
@@ -899,15 +928,15 @@ void cor_node_state_totals(const cor_node_state *state, cor_node_totals *out)
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct state_header {
-    uint64_t        magic;
-    uint32_t        version;
-    uint32_t        ledger;
-    uint32_t        participants_count;
-    uint32_t        keys_count;
-    uint64_t        payments_count;
-    uint64_t        operator_accounts_count;
-    uint64_t        operator_transfers_count;
-    uint64_t        fundings_count;
+    uint64_t magic;
+    uint32_t version;
+    uint32_t ledger;
+    uint32_t participants_count;
+    uint32_t keys_count;
+    uint64_t payments_count;
+    uint64_t operator_accounts_count;
+    uint64_t operator_transfers_count;
+    uint64_t fundings_count;
     cor_node_totals totals;
 } state_header;
 
@@ -952,9 +981,8 @@ static cor_error state_read_header(const cor_node_state_options *options, state_
     return COR_OK;
 }
 
-cor_error cor_node_state_deserialize(const cor_node_state_options *options,
-                                     cor_ledger_read_fn read, void *context,
-                                     cor_node_state **out)
+cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_ledger_read_fn read,
+                                     void *context, cor_node_state **out)
 {
     *out = NULL;
     if (!state_options_valid(options)) return COR_ERR_INVALID;

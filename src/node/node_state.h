@@ -28,10 +28,10 @@
 #include "corridor/u128.h"
 #include "node/node_limits.h"
 
-#define COR_NODE_ID_BASE         ((cor_u128)1 << 127)
-#define COR_NODE_ISSUANCE_ID     COR_NODE_ID_BASE
-#define COR_NODE_KIND_PAYMENT    1u
-#define COR_NODE_KIND_FUNDING    2u
+#define COR_NODE_ID_BASE                 ((cor_u128)1 << 127)
+#define COR_NODE_ISSUANCE_ID             COR_NODE_ID_BASE
+#define COR_NODE_KIND_PAYMENT            1u
+#define COR_NODE_KIND_FUNDING            2u
 #define COR_NODE_ACCOUNT_CODE_ISSUANCE   1u
 #define COR_NODE_ACCOUNT_CODE_SETTLEMENT 2u
 #define COR_NODE_TRANSFER_CODE_PAYMENT   1u
@@ -52,40 +52,40 @@ static inline cor_u128 cor_node_transfer_id(uint32_t kind, uint64_t number)
 /* ---------------------------------------------------------------------------------------- */
 
 typedef enum cor_node_role {
-    COR_NODE_ROLE_BANK         = 1,
-    COR_NODE_ROLE_FX_PROVIDER  = 2,
+    COR_NODE_ROLE_BANK = 1,
+    COR_NODE_ROLE_FX_PROVIDER = 2,
     COR_NODE_ROLE_CENTRAL_BANK = 3,
 } cor_node_role;
 
 typedef enum cor_node_participant_status {
-    COR_NODE_PARTICIPANT_ACTIVE    = 1,
+    COR_NODE_PARTICIPANT_ACTIVE = 1,
     COR_NODE_PARTICIPANT_SUSPENDED = 2,
 } cor_node_participant_status;
 
 typedef struct cor_node_participant {
-    cor_u128 debit_cap;            /* minor units the account may go below zero; 0 = none */
-    uint64_t created_timestamp;    /* ns, batch time of creation */
-    uint32_t id;                   /* 1 .. COR_NODE_PARTICIPANTS_MAX */
-    uint8_t  role;                 /* cor_node_role */
-    uint8_t  status;               /* cor_node_participant_status */
-    uint8_t  name_length;          /* bytes of name */
-    uint8_t  bic_length;           /* 8 or 11 */
-    char     name[COR_NODE_NAME_LENGTH_MAX + 1]; /* NUL-terminated */
-    char     bic[COR_NODE_BIC_LENGTH_MAX + 1];   /* NUL-terminated */
+    cor_u128 debit_cap;         /* minor units the account may go below zero; 0 = none */
+    uint64_t created_timestamp; /* ns, batch time of creation */
+    uint32_t id;                /* 1 .. COR_NODE_PARTICIPANTS_MAX */
+    uint8_t role;               /* cor_node_role */
+    uint8_t status;             /* cor_node_participant_status */
+    uint8_t name_length;        /* bytes of name */
+    uint8_t bic_length;         /* 8 or 11 */
+    char name[COR_NODE_NAME_LENGTH_MAX + 1]; /* NUL-terminated */
+    char bic[COR_NODE_BIC_LENGTH_MAX + 1];   /* NUL-terminated */
 } cor_node_participant;
 
 typedef enum cor_node_key_kind {
     COR_NODE_KEY_PARTICIPANT = 1,
-    COR_NODE_KEY_AUDITOR     = 2,
+    COR_NODE_KEY_AUDITOR = 2,
 } cor_node_key_kind;
 
 typedef struct cor_node_key {
-    uint8_t  hash[COR_NODE_KEY_HASH_SIZE_BYTES]; /* BLAKE2b-256 of the secret */
+    uint8_t hash[COR_NODE_KEY_HASH_SIZE_BYTES]; /* BLAKE2b-256 of the secret */
     uint64_t created_timestamp;
     uint32_t participant; /* owner for participant keys; 0 for auditors */
-    uint8_t  kind;        /* cor_node_key_kind; 0 = unused slot */
-    uint8_t  revoked;     /* 1 once revoked (never reused) */
-    uint8_t  reserved[2];
+    uint8_t kind;         /* cor_node_key_kind; 0 = unused slot */
+    uint8_t revoked;      /* 1 once revoked (never reused) */
+    uint8_t reserved[2];
 } cor_node_key;
 
 /* One payment as a participant submits it (the debtor is the caller). */
@@ -93,13 +93,13 @@ typedef struct cor_node_payment_in {
     cor_u128 payment_id; /* idempotency key, unique per debtor; not 0 */
     cor_u128 amount;     /* minor units; not 0 */
     uint32_t creditor;   /* participant id */
-    uint8_t  has_uetr;
-    uint8_t  e2e_length;
-    uint8_t  remittance_length;
-    uint8_t  reserved;
-    uint8_t  uetr[16];
-    char     e2e[COR_NODE_E2E_LENGTH_MAX];
-    char     remittance[COR_NODE_REMITTANCE_LENGTH_MAX];
+    uint8_t has_uetr;
+    uint8_t e2e_length;
+    uint8_t remittance_length;
+    uint8_t reserved;
+    uint8_t uetr[16];
+    char e2e[COR_NODE_E2E_LENGTH_MAX];
+    char remittance[COR_NODE_REMITTANCE_LENGTH_MAX];
 } cor_node_payment_in;
 
 /* A payment as the node keeps it: accepted or rejected, never both, never changed. */
@@ -116,26 +116,26 @@ typedef struct cor_node_payment {
 /* ---------------------------------------------------------------------------------------- */
 
 /* name, snake-case text, HTTP status */
-#define COR_NODE_CODE_LIST(X)                                                             \
-    X(COR_NODE_CREATED, "created", 201)                                                   \
-    X(COR_NODE_EXISTS, "exists", 200)                                                     \
-    X(COR_NODE_OK, "ok", 200)                                                             \
-    X(COR_NODE_KEY_REVOKED, "key_revoked", 401)                                           \
-    X(COR_NODE_PARTICIPANT_NOT_FOUND, "participant_not_found", 404)                      \
-    X(COR_NODE_BIC_EXISTS, "bic_exists", 409)                                             \
-    X(COR_NODE_PARTICIPANTS_FULL, "participants_full", 507)                               \
-    X(COR_NODE_KEYS_FULL, "keys_full", 507)                                               \
-    X(COR_NODE_KEY_NOT_FOUND, "key_not_found", 404)                                       \
-    X(COR_NODE_DEBTOR_SUSPENDED, "debtor_suspended", 403)                                 \
-    X(COR_NODE_CREDITOR_NOT_FOUND, "creditor_not_found", 422)                             \
-    X(COR_NODE_CREDITOR_SUSPENDED, "creditor_suspended", 422)                             \
-    X(COR_NODE_CREDITOR_IS_DEBTOR, "creditor_is_debtor", 422)                             \
-    X(COR_NODE_INSUFFICIENT_FUNDS, "insufficient_funds", 422)                             \
-    X(COR_NODE_PAYMENT_ID_REUSED, "payment_id_reused", 409)                               \
-    X(COR_NODE_PAYMENTS_FULL, "payments_full", 507)                                       \
-    X(COR_NODE_LEDGER_REJECTED, "ledger_rejected", 422)                                   \
-    X(COR_NODE_FUNDING_CONFLICT, "funding_id_reused", 409)                                \
-    X(COR_NODE_RESERVED_ID, "reserved_id", 422)                                           \
+#define COR_NODE_CODE_LIST(X)                                                                      \
+    X(COR_NODE_CREATED, "created", 201)                                                            \
+    X(COR_NODE_EXISTS, "exists", 200)                                                              \
+    X(COR_NODE_OK, "ok", 200)                                                                      \
+    X(COR_NODE_KEY_REVOKED, "key_revoked", 401)                                                    \
+    X(COR_NODE_PARTICIPANT_NOT_FOUND, "participant_not_found", 404)                                \
+    X(COR_NODE_BIC_EXISTS, "bic_exists", 409)                                                      \
+    X(COR_NODE_PARTICIPANTS_FULL, "participants_full", 507)                                        \
+    X(COR_NODE_KEYS_FULL, "keys_full", 507)                                                        \
+    X(COR_NODE_KEY_NOT_FOUND, "key_not_found", 404)                                                \
+    X(COR_NODE_DEBTOR_SUSPENDED, "debtor_suspended", 403)                                          \
+    X(COR_NODE_CREDITOR_NOT_FOUND, "creditor_not_found", 422)                                      \
+    X(COR_NODE_CREDITOR_SUSPENDED, "creditor_suspended", 422)                                      \
+    X(COR_NODE_CREDITOR_IS_DEBTOR, "creditor_is_debtor", 422)                                      \
+    X(COR_NODE_INSUFFICIENT_FUNDS, "insufficient_funds", 422)                                      \
+    X(COR_NODE_PAYMENT_ID_REUSED, "payment_id_reused", 409)                                        \
+    X(COR_NODE_PAYMENTS_FULL, "payments_full", 507)                                                \
+    X(COR_NODE_LEDGER_REJECTED, "ledger_rejected", 422)                                            \
+    X(COR_NODE_FUNDING_CONFLICT, "funding_id_reused", 409)                                         \
+    X(COR_NODE_RESERVED_ID, "reserved_id", 422)                                                    \
     X(COR_NODE_CAPACITY_FULL, "capacity_full", 507)
 
 typedef enum cor_node_code {
@@ -146,7 +146,7 @@ typedef enum cor_node_code {
 } cor_node_code;
 
 const char *cor_node_code_name(uint32_t code); /* "insufficient_funds"; "unknown" otherwise */
-unsigned    cor_node_code_http(uint32_t code); /* HTTP status; 500 for unknown */
+unsigned cor_node_code_http(uint32_t code);    /* HTTP status; 500 for unknown */
 
 /* One result per event of a batch. */
 typedef struct cor_node_result {
@@ -172,14 +172,14 @@ typedef struct cor_node_result {
 typedef enum cor_node_command_type {
     COR_NODE_CMD_PARTICIPANT_CREATE = 1, /* body: cor_node_cmd_participant_create */
     COR_NODE_CMD_PARTICIPANT_STATUS = 2, /* body: cor_node_cmd_participant_status */
-    COR_NODE_CMD_DEBIT_CAP          = 3, /* body: cor_node_cmd_debit_cap */
-    COR_NODE_CMD_KEY_ADD            = 4, /* body: cor_node_cmd_key_add */
-    COR_NODE_CMD_KEY_REVOKE         = 5, /* body: cor_node_cmd_key_revoke */
-    COR_NODE_CMD_FUNDING            = 6, /* body: cor_node_cmd_funding */
-    COR_NODE_CMD_PAYMENTS           = 7, /* body: event_count encoded payments (below) */
-    COR_NODE_CMD_LEDGER_ACCOUNTS    = 8, /* body: event_count cor_account */
-    COR_NODE_CMD_LEDGER_TRANSFERS   = 9, /* body: event_count cor_transfer */
-    COR_NODE_CMD_EXPIRE             = 10, /* no body; event_count 1 */
+    COR_NODE_CMD_DEBIT_CAP = 3,          /* body: cor_node_cmd_debit_cap */
+    COR_NODE_CMD_KEY_ADD = 4,            /* body: cor_node_cmd_key_add */
+    COR_NODE_CMD_KEY_REVOKE = 5,         /* body: cor_node_cmd_key_revoke */
+    COR_NODE_CMD_FUNDING = 6,            /* body: cor_node_cmd_funding */
+    COR_NODE_CMD_PAYMENTS = 7,           /* body: event_count encoded payments (below) */
+    COR_NODE_CMD_LEDGER_ACCOUNTS = 8,    /* body: event_count cor_account */
+    COR_NODE_CMD_LEDGER_TRANSFERS = 9,   /* body: event_count cor_transfer */
+    COR_NODE_CMD_EXPIRE = 10,            /* no body; event_count 1 */
 } cor_node_command_type;
 
 typedef struct cor_node_command_header {
@@ -196,12 +196,12 @@ _Static_assert(sizeof(cor_node_command_header) == 32, "command header is 32 byte
 
 typedef struct cor_node_cmd_participant_create {
     cor_u128 debit_cap;
-    uint8_t  role;
-    uint8_t  name_length;
-    uint8_t  bic_length;
-    uint8_t  reserved[13];
-    char     name[COR_NODE_NAME_LENGTH_MAX];
-    char     bic[16];
+    uint8_t role;
+    uint8_t name_length;
+    uint8_t bic_length;
+    uint8_t reserved[13];
+    char name[COR_NODE_NAME_LENGTH_MAX];
+    char bic[16];
 } cor_node_cmd_participant_create;
 
 typedef struct cor_node_cmd_participant_status {
@@ -216,7 +216,7 @@ typedef struct cor_node_cmd_debit_cap {
 } cor_node_cmd_debit_cap;
 
 typedef struct cor_node_cmd_key_add {
-    uint8_t  hash[COR_NODE_KEY_HASH_SIZE_BYTES];
+    uint8_t hash[COR_NODE_KEY_HASH_SIZE_BYTES];
     uint32_t kind;        /* cor_node_key_kind */
     uint32_t participant; /* owner for participant keys; 0 for auditors */
 } cor_node_cmd_key_add;
@@ -228,7 +228,7 @@ typedef struct cor_node_cmd_key_revoke {
 
 typedef enum cor_node_funding_direction {
     COR_NODE_FUNDING_CREDIT = 1, /* issuance: central-bank money into the account */
-    COR_NODE_FUNDING_DEBIT  = 2, /* withdrawal: out of the account, never below zero */
+    COR_NODE_FUNDING_DEBIT = 2,  /* withdrawal: out of the account, never below zero */
 } cor_node_funding_direction;
 
 typedef struct cor_node_cmd_funding {
@@ -244,9 +244,10 @@ typedef struct cor_node_cmd_funding {
  * the end-to-end id and remittance bytes, padded with zeros to a multiple of 8.
  */
 #define COR_NODE_PAYMENT_PREFIX_SIZE_BYTES 56u
-#define COR_NODE_PAYMENT_ENCODED_SIZE_MAX                                                  \
-    ((COR_NODE_PAYMENT_PREFIX_SIZE_BYTES + COR_NODE_E2E_LENGTH_MAX +                       \
-      COR_NODE_REMITTANCE_LENGTH_MAX + 7u) & ~7u)
+#define COR_NODE_PAYMENT_ENCODED_SIZE_MAX                                                          \
+    ((COR_NODE_PAYMENT_PREFIX_SIZE_BYTES + COR_NODE_E2E_LENGTH_MAX +                               \
+      COR_NODE_REMITTANCE_LENGTH_MAX + 7u) &                                                       \
+     ~7u)
 /* Writes payment's encoding into out (at least COR_NODE_PAYMENT_ENCODED_SIZE_MAX bytes);
  * returns its size. */
 size_t cor_node_payment_encode(const cor_node_payment_in *payment, uint8_t *out);
@@ -258,16 +259,16 @@ size_t cor_node_payment_encode(const cor_node_payment_in *payment, uint8_t *out)
 typedef struct cor_node_state cor_node_state; /* opaque */
 
 typedef struct cor_node_state_options {
-    uint32_t ledger;          /* ISO 4217 numeric code of the node's currency; not 0 */
-    uint32_t payments_max;    /* 1 .. COR_NODE_PAYMENTS_MAX_LIMIT */
+    uint32_t ledger;               /* ISO 4217 numeric code of the node's currency; not 0 */
+    uint32_t payments_max;         /* 1 .. COR_NODE_PAYMENTS_MAX_LIMIT */
     uint32_t ledger_accounts_max;  /* operator ledger accounts (plus the node's own) */
     uint32_t ledger_transfers_max; /* operator ledger transfers (plus payments, funding) */
-    uint64_t hash_seed;       /* keys the payment index; any value, state does not depend on it */
+    uint64_t hash_seed; /* keys the payment index; any value, state does not depend on it */
 } cor_node_state_options;
 
 /* Errors: COR_ERR_INVALID (options out of range), COR_ERR_NOMEM. */
 cor_error cor_node_state_open(const cor_node_state_options *options, cor_node_state **out);
-void      cor_node_state_close(cor_node_state *state); /* NULL is a no-op */
+void cor_node_state_close(cor_node_state *state); /* NULL is a no-op */
 
 /*
  * Applies one batch payload at timestamp (ns). results (results_max entries, may be NULL
@@ -286,9 +287,8 @@ uint32_t cor_node_payload_events(const void *payload, size_t payload_size_bytes)
 cor_error cor_node_state_serialize(const cor_node_state *state, cor_ledger_write_fn write,
                                    void *context);
 /* Rebuilds state from serialize's bytes; options give the capacities. */
-cor_error cor_node_state_deserialize(const cor_node_state_options *options,
-                                     cor_ledger_read_fn read, void *context,
-                                     cor_node_state **out);
+cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_ledger_read_fn read,
+                                     void *context, cor_node_state **out);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Queries (read only; see Threads above)                                                   */
@@ -306,8 +306,7 @@ uint32_t cor_node_state_keys_count(const cor_node_state *state);
 const cor_node_payment *cor_node_state_payment(const cor_node_state *state, uint32_t debtor,
                                                cor_u128 payment_id);
 /* The payment with this 1-based number; NULL when none. */
-const cor_node_payment *cor_node_state_payment_number(const cor_node_state *state,
-                                                      uint64_t number);
+const cor_node_payment *cor_node_state_payment_number(const cor_node_state *state, uint64_t number);
 uint64_t cor_node_state_payments_count(const cor_node_state *state);
 
 /* Balance of a settlement account: credits_posted - debits_posted (may be negative down to

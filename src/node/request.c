@@ -108,9 +108,11 @@ static bool check_fields(json_t *object, const char *prefix, const char *const *
     }
     const char *key;
     json_t *value;
-    json_object_foreach(object, key, value) {
+    json_object_foreach(object, key, value)
+    {
         bool found = false;
-        for (size_t i = 0; known[i] != NULL && !found; i++) found = strcmp(key, known[i]) == 0;
+        for (size_t i = 0; known[i] != NULL && !found; i++)
+            found = strcmp(key, known[i]) == 0;
         if (!found) {
             field_path(path, sizeof(path), prefix, key);
             cor_node_fault_set(fault, 400, "unknown_field", path, "unknown field");
@@ -121,13 +123,12 @@ static bool check_fields(json_t *object, const char *prefix, const char *const *
 }
 
 typedef struct field_ctx {
-    json_t         *object;
-    const char     *prefix;
+    json_t *object;
+    const char *prefix;
     cor_node_fault *fault;
 } field_ctx;
 
-static void field_fault(const field_ctx *f, const char *name, const char *code,
-                        const char *message)
+static void field_fault(const field_ctx *f, const char *name, const char *code, const char *message)
 {
     char path[64];
     field_path(path, sizeof(path), f->prefix, name);
@@ -315,10 +316,14 @@ static bool bic_valid(const char *bic, size_t length)
 
 static bool role_parse(const char *text, uint8_t *out)
 {
-    if (strcmp(text, "bank") == 0) *out = COR_NODE_ROLE_BANK;
-    else if (strcmp(text, "fx_provider") == 0) *out = COR_NODE_ROLE_FX_PROVIDER;
-    else if (strcmp(text, "central_bank") == 0) *out = COR_NODE_ROLE_CENTRAL_BANK;
-    else return false;
+    if (strcmp(text, "bank") == 0)
+        *out = COR_NODE_ROLE_BANK;
+    else if (strcmp(text, "fx_provider") == 0)
+        *out = COR_NODE_ROLE_FX_PROVIDER;
+    else if (strcmp(text, "central_bank") == 0)
+        *out = COR_NODE_ROLE_CENTRAL_BANK;
+    else
+        return false;
     return true;
 }
 
@@ -332,8 +337,7 @@ bool cor_node_decode_participant_create(json_t *json, cor_node_cmd_participant_c
     const char *name, *bic, *role;
     size_t name_length, bic_length, role_length;
     bool present;
-    if (!field_string(&f, "name", true, COR_NODE_NAME_LENGTH_MAX, &name, &name_length,
-                      &present) ||
+    if (!field_string(&f, "name", true, COR_NODE_NAME_LENGTH_MAX, &name, &name_length, &present) ||
         !field_string(&f, "bic", true, 16, &bic, &bic_length, &present) ||
         !field_string(&f, "role", true, 16, &role, &role_length, &present) ||
         !field_u128(&f, "debit_cap", false, true, &out->debit_cap)) {
@@ -358,9 +362,8 @@ bool cor_node_decode_participant_create(json_t *json, cor_node_cmd_participant_c
     return true;
 }
 
-bool cor_node_decode_participant_update(json_t *json, uint32_t *status_out,
-                                        bool *has_cap_out, cor_u128 *cap_out,
-                                        cor_node_fault *fault)
+bool cor_node_decode_participant_update(json_t *json, uint32_t *status_out, bool *has_cap_out,
+                                        cor_u128 *cap_out, cor_node_fault *fault)
 {
     static const char *const known[] = {"status", "debit_cap", NULL};
     *status_out = 0;
@@ -432,8 +435,8 @@ bool cor_node_decode_funding(json_t *json, uint32_t currency, cor_node_cmd_fundi
 static bool decode_payment(json_t *json, const char *prefix, uint32_t currency,
                            cor_node_payment_in *out, cor_node_fault *fault)
 {
-    static const char *const known[] = {"payment_id", "creditor", "amount", "currency",
-                                        "end_to_end_id", "uetr", "remittance_info", NULL};
+    static const char *const known[] = {"payment_id",    "creditor", "amount",          "currency",
+                                        "end_to_end_id", "uetr",     "remittance_info", NULL};
     memset(out, 0, sizeof(*out));
     if (!check_fields(json, prefix, known, fault)) return false;
     field_ctx f = {json, prefix, fault};
@@ -512,7 +515,7 @@ uint32_t cor_node_decode_payments(json_t *json, uint32_t currency, cor_node_paym
 
 typedef struct flag_name {
     const char *name;
-    uint16_t    bit;
+    uint16_t bit;
 } flag_name;
 
 static const flag_name account_flags[] = {
@@ -550,7 +553,8 @@ static bool field_flags(const field_ctx *f, const flag_name *names, uint16_t *ou
     }
     size_t index;
     json_t *item;
-    json_array_foreach(value, index, item) {
+    json_array_foreach(value, index, item)
+    {
         const char *text = json_string_value(item);
         bool found = false;
         for (size_t i = 0; text != NULL && names[i].name != NULL && !found; i++) {
@@ -570,8 +574,9 @@ static bool field_flags(const field_ctx *f, const flag_name *names, uint16_t *ou
 static bool decode_account(json_t *json, const char *prefix, cor_account *out,
                            cor_node_fault *fault)
 {
-    static const char *const known[] = {"id", "user_data_128", "user_data_64", "user_data_32",
-                                        "ledger", "code", "flags", "timestamp", NULL};
+    static const char *const known[] = {"id",           "user_data_128", "user_data_64",
+                                        "user_data_32", "ledger",        "code",
+                                        "flags",        "timestamp",     NULL};
     memset(out, 0, sizeof(*out));
     if (!check_fields(json, prefix, known, fault)) return false;
     field_ctx f = {json, prefix, fault};
@@ -599,9 +604,20 @@ static bool decode_account(json_t *json, const char *prefix, cor_account *out,
 static bool decode_transfer(json_t *json, const char *prefix, cor_transfer *out,
                             cor_node_fault *fault)
 {
-    static const char *const known[] = {
-        "id", "debit_account_id", "credit_account_id", "amount", "pending_id", "user_data_128",
-        "user_data_64", "user_data_32", "timeout", "ledger", "code", "flags", "timestamp", NULL};
+    static const char *const known[] = {"id",
+                                        "debit_account_id",
+                                        "credit_account_id",
+                                        "amount",
+                                        "pending_id",
+                                        "user_data_128",
+                                        "user_data_64",
+                                        "user_data_32",
+                                        "timeout",
+                                        "ledger",
+                                        "code",
+                                        "flags",
+                                        "timestamp",
+                                        NULL};
     memset(out, 0, sizeof(*out));
     if (!check_fields(json, prefix, known, fault)) return false;
     field_ctx f = {json, prefix, fault};

@@ -23,10 +23,10 @@
 
 /* A refused request: HTTP status, machine code, human message, field (may be ""). */
 typedef struct cor_node_fault {
-    unsigned    http_status;
-    const char *code;      /* static string, e.g. "invalid_amount" */
-    char        message[160];
-    char        field[64]; /* e.g. "payments[3].amount" */
+    unsigned http_status;
+    const char *code; /* static string, e.g. "invalid_amount" */
+    char message[160];
+    char field[64]; /* e.g. "payments[3].amount" */
 } cor_node_fault;
 
 void cor_node_fault_set(cor_node_fault *fault, unsigned http_status, const char *code,
@@ -46,9 +46,8 @@ bool cor_node_decode_participant_create(json_t *json, cor_node_cmd_participant_c
 
 /* PATCH /v1/participants/{id}: {"status"?: "active"|"suspended", "debit_cap"?}. At least one.
  * *status_out is 0 when absent; *has_cap_out says whether debit_cap was given. */
-bool cor_node_decode_participant_update(json_t *json, uint32_t *status_out,
-                                        bool *has_cap_out, cor_u128 *cap_out,
-                                        cor_node_fault *fault);
+bool cor_node_decode_participant_update(json_t *json, uint32_t *status_out, bool *has_cap_out,
+                                        cor_u128 *cap_out, cor_node_fault *fault);
 
 /* POST /v1/participants/{id}/funding: {"funding_id", "direction", "amount", "currency"}. */
 bool cor_node_decode_funding(json_t *json, uint32_t currency, cor_node_cmd_funding *out,

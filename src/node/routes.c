@@ -35,7 +35,8 @@ static bool auth_parse(const char *header, uint32_t *key_id, uint8_t *secret)
     const char *p = header + 11;
     uint64_t id = 0;
     size_t digits = 0;
-    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) id = id * 10u + (uint64_t)(*p - '0');
+    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
+        id = id * 10u + (uint64_t)(*p - '0');
     if (digits == 0 || *p != '_' || id > UINT32_MAX) return false;
     p++;
     for (size_t i = 0; i < COR_NODE_KEY_SECRET_SIZE_BYTES; i++) {
@@ -99,10 +100,14 @@ static bool http_authenticate(http_request *request)
 static const char *role_name(uint8_t role)
 {
     switch (role) {
-    case COR_NODE_ROLE_BANK: return "bank";
-    case COR_NODE_ROLE_FX_PROVIDER: return "fx_provider";
-    case COR_NODE_ROLE_CENTRAL_BANK: return "central_bank";
-    default: return "unknown";
+    case COR_NODE_ROLE_BANK:
+        return "bank";
+    case COR_NODE_ROLE_FX_PROVIDER:
+        return "fx_provider";
+    case COR_NODE_ROLE_CENTRAL_BANK:
+        return "central_bank";
+    default:
+        return "unknown";
     }
 }
 
@@ -137,8 +142,8 @@ static void render_balance(cor_nbuf *out, const cor_node_balance *b, cor_u128 ca
     cor_nbuf_str(out, ",\"net\":");
     render_signed(out, b->credits_posted, b->debits_posted);
     cor_nbuf_str(out, ",\"available\":");
-    cor_u128 limit = b->credits_posted + cap < b->credits_posted ? COR_U128_MAX
-                                                                  : b->credits_posted + cap;
+    cor_u128 limit =
+        b->credits_posted + cap < b->credits_posted ? COR_U128_MAX : b->credits_posted + cap;
     cor_u128 used = b->debits_posted + b->debits_pending;
     render_signed(out, limit, used);
     cor_nbuf_str(out, "}");
@@ -227,12 +232,16 @@ static void render_flags(cor_nbuf *out, uint16_t flags, const char *const *names
     cor_nbuf_str(out, "]");
 }
 
-static const char *const account_flag_names[] = {
-    "linked", "debits_must_not_exceed_credits", "credits_must_not_exceed_debits", "history",
-    "imported", "closed"};
+static const char *const account_flag_names[] = {"linked",
+                                                 "debits_must_not_exceed_credits",
+                                                 "credits_must_not_exceed_debits",
+                                                 "history",
+                                                 "imported",
+                                                 "closed"};
 static const char *const transfer_flag_names[] = {
-    "linked", "pending", "post_pending_transfer", "void_pending_transfer", "balancing_debit",
-    "balancing_credit", "closing_debit", "closing_credit", "imported"};
+    "linked",          "pending",          "post_pending_transfer", "void_pending_transfer",
+    "balancing_debit", "balancing_credit", "closing_debit",         "closing_credit",
+    "imported"};
 
 static void render_account(cor_nbuf *out, const cor_account *a)
 {
@@ -250,8 +259,9 @@ static void render_account(cor_nbuf *out, const cor_account *a)
     cor_nbuf_json_u128(out, a->user_data_128);
     cor_nbuf_str(out, ",\"user_data_64\":");
     render_u64(out, a->user_data_64);
-    cor_nbuf_printf(out, ",\"user_data_32\":%u,\"ledger\":%u,\"code\":%u,\"flags\":",
-                    a->user_data_32, a->ledger, a->code);
+    cor_nbuf_printf(out,
+                    ",\"user_data_32\":%u,\"ledger\":%u,\"code\":%u,\"flags\":", a->user_data_32,
+                    a->ledger, a->code);
     render_flags(out, a->flags, account_flag_names, 6);
     cor_nbuf_str(out, ",\"timestamp\":");
     render_u64(out, a->timestamp);
@@ -353,7 +363,7 @@ typedef struct query_range {
     uint64_t timestamp_min;
     uint64_t timestamp_max;
     uint64_t limit;
-    bool     reversed;
+    bool reversed;
 } query_range;
 
 static bool query_range_get(http_request *request, query_range *range, cor_node_fault *fault)
@@ -380,8 +390,9 @@ static enum MHD_Result route_healthz(http_request *request)
 {
     const cor_node_config *c = &request->server->config;
     char body[256];
-    int size = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"node\":\"%s\",\"currency\":\"%s\"}",
-                        c->name, c->currency);
+    int size =
+        snprintf(body, sizeof(body), "{\"status\":\"ok\",\"node\":\"%s\",\"currency\":\"%s\"}",
+                 c->name, c->currency);
     return http_respond(request, 200, "application/json", body, (size_t)size);
 }
 
@@ -474,7 +485,8 @@ static enum MHD_Result route_payment_get(http_request *request, const char *id_t
     if (!cor_node_parse_u128(id_text, &payment_id)) {
         return http_respond_error(request, 400, "invalid_id", "payment id must be decimal");
     }
-    if (!read_subject(request, "debtor", &debtor, &fault)) return http_respond_fault(request, &fault);
+    if (!read_subject(request, "debtor", &debtor, &fault))
+        return http_respond_fault(request, &fault);
     cor_nbuf body;
     cor_nbuf_init(&body, 8192);
     pthread_rwlock_rdlock(&server->state_lock);
@@ -529,9 +541,9 @@ static void render_entry(cor_nbuf *out, const cor_node_state *state, uint32_t pa
 }
 
 typedef struct query_buffers {
-    cor_transfer        *transfers;
+    cor_transfer *transfers;
     cor_account_balance *balances;
-    cor_account         *accounts;
+    cor_account *accounts;
 } query_buffers;
 
 static void query_buffers_free(query_buffers *b)
@@ -568,14 +580,15 @@ static enum MHD_Result route_statement(http_request *request)
     const cor_node_participant *p = cor_node_state_participant(server->state, participant);
     if (p != NULL) {
         const cor_ledger *ledger = cor_node_state_ledger(server->state);
-        uint32_t count = cor_ledger_get_account_transfers(ledger, &filter, b.transfers,
-                                                          (uint32_t)range.limit);
-        uint32_t balances = cor_ledger_get_account_balances(ledger, &filter, b.balances,
-                                                            (uint32_t)range.limit);
+        uint32_t count =
+            cor_ledger_get_account_transfers(ledger, &filter, b.transfers, (uint32_t)range.limit);
+        uint32_t balances =
+            cor_ledger_get_account_balances(ledger, &filter, b.balances, (uint32_t)range.limit);
         cor_node_balance balance;
         cor_node_state_balance(server->state, participant, &balance);
-        cor_nbuf_printf(&body, "{\"participant\":\"%u\",\"currency\":\"%s\",\"balance\":",
-                        participant, server->config.currency);
+        cor_nbuf_printf(&body,
+                        "{\"participant\":\"%u\",\"currency\":\"%s\",\"balance\":", participant,
+                        server->config.currency);
         render_balance(&body, &balance, p->debit_cap);
         cor_nbuf_str(&body, ",\"entries\":[");
         for (uint32_t i = 0; i < count; i++) {
@@ -607,12 +620,12 @@ static enum MHD_Result route_ledger_get(http_request *request, bool account, con
     const cor_ledger *ledger = cor_node_state_ledger(server->state);
     bool found = account ? cor_ledger_lookup_account(ledger, id, &a)
                          : cor_ledger_lookup_transfer(ledger, id, &t);
-    cor_pending_status pending = found && !account ? cor_ledger_pending_status(ledger, id)
-                                                   : COR_PENDING_STATUS_NONE;
+    cor_pending_status pending =
+        found && !account ? cor_ledger_pending_status(ledger, id) : COR_PENDING_STATUS_NONE;
     pthread_rwlock_unlock(&server->state_lock);
     if (!found) {
-        return http_respond_error(request, 404, account ? "account_not_found" : "transfer_not_found",
-                                  "no such record");
+        return http_respond_error(
+            request, 404, account ? "account_not_found" : "transfer_not_found", "no such record");
     }
     cor_nbuf body;
     cor_nbuf_init(&body, 8192);
@@ -668,10 +681,9 @@ static enum MHD_Result route_ledger_account_history(http_request *request, const
     }
     pthread_rwlock_rdlock(&server->state_lock);
     const cor_ledger *ledger = cor_node_state_ledger(server->state);
-    uint32_t count = balances ? cor_ledger_get_account_balances(ledger, &filter, b.balances,
-                                                                filter.limit)
-                              : cor_ledger_get_account_transfers(ledger, &filter, b.transfers,
-                                                                 filter.limit);
+    uint32_t count =
+        balances ? cor_ledger_get_account_balances(ledger, &filter, b.balances, filter.limit)
+                 : cor_ledger_get_account_transfers(ledger, &filter, b.transfers, filter.limit);
     pthread_rwlock_unlock(&server->state_lock);
     cor_nbuf body;
     cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
@@ -722,9 +734,9 @@ static enum MHD_Result route_ledger_query(http_request *request, bool accounts)
     }
     pthread_rwlock_rdlock(&server->state_lock);
     const cor_ledger *ledger = cor_node_state_ledger(server->state);
-    uint32_t count = accounts ? cor_ledger_query_accounts(ledger, &filter, b.accounts, filter.limit)
-                              : cor_ledger_query_transfers(ledger, &filter, b.transfers,
-                                                           filter.limit);
+    uint32_t count = accounts
+                         ? cor_ledger_query_accounts(ledger, &filter, b.accounts, filter.limit)
+                         : cor_ledger_query_transfers(ledger, &filter, b.transfers, filter.limit);
     pthread_rwlock_unlock(&server->state_lock);
     cor_nbuf body;
     cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
@@ -821,8 +833,8 @@ static enum MHD_Result route_key_add(http_request *request, uint32_t participant
     cor_node_cmd_key_add cmd = {.kind = participant != 0 ? COR_NODE_KEY_PARTICIPANT
                                                          : COR_NODE_KEY_AUDITOR,
                                 .participant = participant};
-    crypto_generichash(cmd.hash, sizeof(cmd.hash), request->secret, sizeof(request->secret),
-                       NULL, 0);
+    crypto_generichash(cmd.hash, sizeof(cmd.hash), request->secret, sizeof(request->secret), NULL,
+                       0);
     if (!http_payload_reserve(request, HTTP_COMMAND_SIZE(sizeof(cmd)))) return http_nomem(request);
     http_payload_add(request, COR_NODE_CMD_KEY_ADD, 1, &cmd, sizeof(cmd));
     request->pending = HTTP_PENDING_KEY_ADD;
@@ -831,7 +843,7 @@ static enum MHD_Result route_key_add(http_request *request, uint32_t participant
 }
 
 static enum MHD_Result route_key_revoke(http_request *request, uint32_t participant,
-                                       const char *key_text)
+                                        const char *key_text)
 {
     cor_node_cmd_key_revoke cmd = {.participant = participant};
     if (!cor_node_parse_u32(key_text, &cmd.key_id) || cmd.key_id == 0) {
@@ -877,11 +889,10 @@ static enum MHD_Result route_payments(http_request *request)
         return http_nomem(request);
     }
     cor_node_fault fault;
-    uint32_t count = cor_node_decode_payments(json, request->server->config.currency_numeric,
-                                              request->payments,
-                                              json_is_array(json) ? COR_NODE_PAYMENTS_PER_REQUEST_MAX
-                                                                  : 1u,
-                                              &request->payments_array, &fault);
+    uint32_t count =
+        cor_node_decode_payments(json, request->server->config.currency_numeric, request->payments,
+                                 json_is_array(json) ? COR_NODE_PAYMENTS_PER_REQUEST_MAX : 1u,
+                                 &request->payments_array, &fault);
     json_decref(json);
     if (count == 0) return http_respond_fault(request, &fault);
     request->payments_count = count;
@@ -889,7 +900,8 @@ static enum MHD_Result route_payments(http_request *request)
     if (!http_payload_reserve(request, HTTP_COMMAND_SIZE(body_max))) return http_nomem(request);
     uint8_t *body = request->payload + sizeof(cor_node_command_header);
     size_t size = 0;
-    for (uint32_t i = 0; i < count; i++) size += cor_node_payment_encode(&request->payments[i], body + size);
+    for (uint32_t i = 0; i < count; i++)
+        size += cor_node_payment_encode(&request->payments[i], body + size);
     cor_node_command_header header = {.type = COR_NODE_CMD_PAYMENTS,
                                       .event_count = count,
                                       .body_size_bytes = (uint32_t)size,
@@ -926,8 +938,9 @@ static enum MHD_Result route_ledger_create(http_request *request, bool accounts)
         cor_free(events);
         return http_nomem(request);
     }
-    http_payload_add(request, accounts ? COR_NODE_CMD_LEDGER_ACCOUNTS : COR_NODE_CMD_LEDGER_TRANSFERS,
-                     count, events, (size_t)count * 128u);
+    http_payload_add(request,
+                     accounts ? COR_NODE_CMD_LEDGER_ACCOUNTS : COR_NODE_CMD_LEDGER_TRANSFERS, count,
+                     events, (size_t)count * 128u);
     cor_free(events);
     request->pending = HTTP_PENDING_LEDGER;
     request->payments_count = count;
@@ -947,7 +960,8 @@ static enum MHD_Result finish_code(http_request *request, const cor_node_result 
                  cor_create_transfer_status_name(r->ledger));
     } else {
         snprintf(message, sizeof(message), "%s", cor_node_code_name(r->code));
-        for (char *c = message; *c; c++) *c = *c == '_' ? ' ' : *c;
+        for (char *c = message; *c; c++)
+            *c = *c == '_' ? ' ' : *c;
     }
     return http_respond_error(request, cor_node_code_http(r->code), cor_node_code_name(r->code),
                               message);
@@ -992,8 +1006,10 @@ static enum MHD_Result finish_payments(http_request *request)
             code = code == COR_NODE_EXISTS ? stored_code(server, r->value) : code;
             if (code != COR_NODE_CREATED) {
                 /* A decided rejection: the error, and the payment as recorded. */
-                cor_nbuf_printf(&body, "{\"error\":{\"code\":\"%s\",\"message\":\"payment "
-                                "rejected\",\"field\":\"\"},\"payment\":", cor_node_code_name(code));
+                cor_nbuf_printf(&body,
+                                "{\"error\":{\"code\":\"%s\",\"message\":\"payment "
+                                "rejected\",\"field\":\"\"},\"payment\":",
+                                cor_node_code_name(code));
                 status = cor_node_code_http(code);
             }
             code = r->code;
@@ -1097,18 +1113,23 @@ enum MHD_Result http_finish(http_request *request)
         uint32_t id = r->code == COR_NODE_CREATED ? (uint32_t)r->value : request->target;
         return route_participant_get(request, id, r->code == COR_NODE_CREATED ? 201 : 200);
     }
-    case HTTP_PENDING_KEY_ADD: return finish_key(request, r);
+    case HTTP_PENDING_KEY_ADD:
+        return finish_key(request, r);
     case HTTP_PENDING_KEY_REVOKE: {
         if (r->code != COR_NODE_OK) return finish_code(request, r);
         char body[96];
-        int size = snprintf(body, sizeof(body), "{\"key_id\":\"%u\",\"revoked\":true}",
-                            request->target);
+        int size =
+            snprintf(body, sizeof(body), "{\"key_id\":\"%u\",\"revoked\":true}", request->target);
         return http_respond(request, 200, "application/json", body, (size_t)size);
     }
-    case HTTP_PENDING_FUNDING: return finish_funding(request, r);
-    case HTTP_PENDING_PAYMENTS: return finish_payments(request);
-    case HTTP_PENDING_LEDGER: return finish_ledger(request);
-    default: COR_UNREACHABLE();
+    case HTTP_PENDING_FUNDING:
+        return finish_funding(request, r);
+    case HTTP_PENDING_PAYMENTS:
+        return finish_payments(request);
+    case HTTP_PENDING_LEDGER:
+        return finish_ledger(request);
+    default:
+        COR_UNREACHABLE();
     }
 }
 
@@ -1118,8 +1139,8 @@ enum MHD_Result http_finish(http_request *request)
 
 typedef struct http_path {
     const char *segments[HTTP_PATH_SEGMENTS_MAX];
-    char        storage[512];
-    size_t      count;
+    char storage[512];
+    size_t count;
 } http_path;
 
 static bool path_split(const char *url, http_path *path)
@@ -1145,11 +1166,14 @@ static bool seg(const http_path *path, size_t index, const char *text)
     return index < path->count && strcmp(path->segments[index], text) == 0;
 }
 
-enum role_mask { R_OP = 1u << HTTP_ROLE_OPERATOR, R_AUD = 1u << HTTP_ROLE_AUDITOR,
-                 R_PART = 1u << HTTP_ROLE_PARTICIPANT };
+enum role_mask {
+    R_OP = 1u << HTTP_ROLE_OPERATOR,
+    R_AUD = 1u << HTTP_ROLE_AUDITOR,
+    R_PART = 1u << HTTP_ROLE_PARTICIPANT
+};
 
 typedef struct route_match {
-    cor_route   route;
+    cor_route route;
     const char *methods; /* allowed, space-separated */
 } route_match;
 
@@ -1194,25 +1218,34 @@ static unsigned route_roles(cor_route route, const char *method)
     bool get = strcmp(method, "GET") == 0;
     bool post = strcmp(method, "POST") == 0;
     switch (route) {
-    case COR_ROUTE_METRICS: return get ? R_OP | R_AUD : 0;
-    case COR_ROUTE_PARTICIPANTS: return get ? R_OP | R_AUD : post ? R_OP : 0;
+    case COR_ROUTE_METRICS:
+        return get ? R_OP | R_AUD : 0;
+    case COR_ROUTE_PARTICIPANTS:
+        return get ? R_OP | R_AUD : post ? R_OP : 0;
     case COR_ROUTE_PARTICIPANT:
         return get ? R_OP | R_AUD | R_PART : strcmp(method, "PATCH") == 0 ? R_OP : 0;
     case COR_ROUTE_KEYS:
     case COR_ROUTE_FUNDING:
-    case COR_ROUTE_AUDITOR_KEYS: return post ? R_OP : 0;
+    case COR_ROUTE_AUDITOR_KEYS:
+        return post ? R_OP : 0;
     case COR_ROUTE_KEY:
-    case COR_ROUTE_AUDITOR_KEY: return strcmp(method, "DELETE") == 0 ? R_OP : 0;
-    case COR_ROUTE_PAYMENTS: return post ? R_PART : 0;
+    case COR_ROUTE_AUDITOR_KEY:
+        return strcmp(method, "DELETE") == 0 ? R_OP : 0;
+    case COR_ROUTE_PAYMENTS:
+        return post ? R_PART : 0;
     case COR_ROUTE_PAYMENT:
-    case COR_ROUTE_STATEMENT: return get ? R_OP | R_AUD | R_PART : 0;
+    case COR_ROUTE_STATEMENT:
+        return get ? R_OP | R_AUD | R_PART : 0;
     case COR_ROUTE_LEDGER_ACCOUNTS:
-    case COR_ROUTE_LEDGER_TRANSFERS: return get ? R_OP | R_AUD : post ? R_OP : 0;
+    case COR_ROUTE_LEDGER_TRANSFERS:
+        return get ? R_OP | R_AUD : post ? R_OP : 0;
     case COR_ROUTE_LEDGER_ACCOUNT:
     case COR_ROUTE_LEDGER_TRANSFER:
     case COR_ROUTE_LEDGER_ACCOUNT_TRANSFERS:
-    case COR_ROUTE_LEDGER_ACCOUNT_BALANCES: return get ? R_OP | R_AUD : 0;
-    default: return 0;
+    case COR_ROUTE_LEDGER_ACCOUNT_BALANCES:
+        return get ? R_OP | R_AUD : 0;
+    default:
+        return 0;
     }
 }
 
@@ -1220,40 +1253,53 @@ static enum MHD_Result route_dispatch(http_request *request, const http_path *p,
 {
     const char *id = p->count > 2 ? p->segments[2] : "";
     uint32_t participant = 0;
-    bool participant_route = request->route >= COR_ROUTE_PARTICIPANT &&
-                             request->route <= COR_ROUTE_FUNDING;
+    bool participant_route =
+        request->route >= COR_ROUTE_PARTICIPANT && request->route <= COR_ROUTE_FUNDING;
     if (participant_route && (!cor_node_parse_u32(id, &participant) || participant == 0)) {
         return http_respond_error(request, 404, "participant_not_found", "no such participant");
     }
     switch (request->route) {
-    case COR_ROUTE_METRICS: return route_metrics(request);
+    case COR_ROUTE_METRICS:
+        return route_metrics(request);
     case COR_ROUTE_PARTICIPANTS:
         return get ? route_participants_list(request) : route_participant_create(request);
     case COR_ROUTE_PARTICIPANT:
         if (!get) return route_participant_update(request, participant);
         if (request->who.role == HTTP_ROLE_PARTICIPANT && participant != request->who.participant) {
-            return http_respond_error(request, 403, "forbidden", "participants read only their own");
+            return http_respond_error(request, 403, "forbidden",
+                                      "participants read only their own");
         }
         return route_participant_get(request, participant, 200);
-    case COR_ROUTE_KEYS: return route_key_add(request, participant);
-    case COR_ROUTE_KEY: return route_key_revoke(request, participant, p->segments[4]);
-    case COR_ROUTE_FUNDING: return route_funding(request, participant);
-    case COR_ROUTE_AUDITOR_KEYS: return route_key_add(request, 0);
-    case COR_ROUTE_AUDITOR_KEY: return route_key_revoke(request, 0, id);
-    case COR_ROUTE_PAYMENTS: return route_payments(request);
-    case COR_ROUTE_PAYMENT: return route_payment_get(request, id);
-    case COR_ROUTE_STATEMENT: return route_statement(request);
-    case COR_ROUTE_LEDGER_ACCOUNTS: return get ? route_ledger_query(request, true)
-                                               : route_ledger_create(request, true);
-    case COR_ROUTE_LEDGER_TRANSFERS: return get ? route_ledger_query(request, false)
-                                                : route_ledger_create(request, false);
-    case COR_ROUTE_LEDGER_ACCOUNT: return route_ledger_get(request, true, p->segments[3]);
-    case COR_ROUTE_LEDGER_TRANSFER: return route_ledger_get(request, false, p->segments[3]);
+    case COR_ROUTE_KEYS:
+        return route_key_add(request, participant);
+    case COR_ROUTE_KEY:
+        return route_key_revoke(request, participant, p->segments[4]);
+    case COR_ROUTE_FUNDING:
+        return route_funding(request, participant);
+    case COR_ROUTE_AUDITOR_KEYS:
+        return route_key_add(request, 0);
+    case COR_ROUTE_AUDITOR_KEY:
+        return route_key_revoke(request, 0, id);
+    case COR_ROUTE_PAYMENTS:
+        return route_payments(request);
+    case COR_ROUTE_PAYMENT:
+        return route_payment_get(request, id);
+    case COR_ROUTE_STATEMENT:
+        return route_statement(request);
+    case COR_ROUTE_LEDGER_ACCOUNTS:
+        return get ? route_ledger_query(request, true) : route_ledger_create(request, true);
+    case COR_ROUTE_LEDGER_TRANSFERS:
+        return get ? route_ledger_query(request, false) : route_ledger_create(request, false);
+    case COR_ROUTE_LEDGER_ACCOUNT:
+        return route_ledger_get(request, true, p->segments[3]);
+    case COR_ROUTE_LEDGER_TRANSFER:
+        return route_ledger_get(request, false, p->segments[3]);
     case COR_ROUTE_LEDGER_ACCOUNT_TRANSFERS:
         return route_ledger_account_history(request, p->segments[3], false);
     case COR_ROUTE_LEDGER_ACCOUNT_BALANCES:
         return route_ledger_account_history(request, p->segments[3], true);
-    default: COR_UNREACHABLE();
+    default:
+        COR_UNREACHABLE();
     }
 }
 

@@ -120,8 +120,8 @@ bool http_payload_reserve(http_request *request, size_t size)
     return request->payload != NULL;
 }
 
-void http_payload_add(http_request *request, uint16_t type, uint32_t event_count,
-                      const void *body, size_t body_size)
+void http_payload_add(http_request *request, uint16_t type, uint32_t event_count, const void *body,
+                      size_t body_size)
 {
     size_t padded = (body_size + 15u) & ~(size_t)15u;
     COR_ASSERT(request->payload_size + sizeof(cor_node_command_header) + padded <=
@@ -186,7 +186,8 @@ static bool http_body_append(http_request *request, const char *data, size_t siz
     size_t needed = request->body_size + size;
     if (needed > request->body_capacity) {
         size_t capacity = request->body_capacity ? request->body_capacity : 4096;
-        while (capacity < needed) capacity *= 2;
+        while (capacity < needed)
+            capacity *= 2;
         if (capacity > COR_NODE_BODY_SIZE_BYTES_MAX) capacity = COR_NODE_BODY_SIZE_BYTES_MAX;
         char *body = cor_alloc(capacity);
         if (body == NULL) return false;
@@ -200,10 +201,9 @@ static bool http_body_append(http_request *request, const char *data, size_t siz
     return true;
 }
 
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *connection,
-                                   const char *url, const char *method, const char *version,
-                                   const char *upload_data, size_t *upload_data_size,
-                                   void **con_cls)
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *connection, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     cor_node_server *server = cls;
@@ -304,10 +304,11 @@ static cor_error server_recover(cor_node_server *server, const char *data_dir, c
     cor_journal_stats stats;
     cor_journal_stats_get(server->journal, &stats);
     atomic_store(&server->metrics.journal_size_bytes, stats.size_bytes);
-    cor_log(COR_LOG_INFO, "recovered", "op=%llu records_replayed=%llu events_replayed=%llu "
-            "snapshot_op=%llu seconds=%.3f", (unsigned long long)stats.op_number,
-            (unsigned long long)stats.records_replayed, (unsigned long long)stats.events_replayed,
-            (unsigned long long)stats.snapshot_op_number,
+    cor_log(COR_LOG_INFO, "recovered",
+            "op=%llu records_replayed=%llu events_replayed=%llu "
+            "snapshot_op=%llu seconds=%.3f",
+            (unsigned long long)stats.op_number, (unsigned long long)stats.records_replayed,
+            (unsigned long long)stats.events_replayed, (unsigned long long)stats.snapshot_op_number,
             (double)(http_now_us() - started_us) / 1e6);
     return COR_OK;
 }
@@ -329,8 +330,8 @@ static cor_error server_start_http(cor_node_server *server, uint16_t port, char 
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)COR_NODE_CONNECTIONS_MAX,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)COR_NODE_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)COR_NODE_CONNECTION_MEMORY_BYTES,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
-        server, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, http_completed, server,
+        MHD_OPTION_END);
     if (server->daemon == NULL) {
         snprintf(detail, detail_size, "cannot listen on %s:%u", server->config.bind, port);
         return COR_ERR_IO;
@@ -356,7 +357,8 @@ static void server_wait_signal(void)
     sigaddset(&signals, SIGINT);
     int signal_number = 0;
     /* sigwait returns only for the two signals; EINTR cannot happen for blocked ones. */
-    while (sigwait(&signals, &signal_number) != 0) continue;
+    while (sigwait(&signals, &signal_number) != 0)
+        continue;
     cor_log(COR_LOG_INFO, "stopping", "signal=%d", signal_number);
 }
 
@@ -415,8 +417,7 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
     return server_start_http(server, port, detail, detail_size);
 }
 
-cor_error cor_node_serve(const cor_node_serve_options *options, char *detail,
-                         size_t detail_size)
+cor_error cor_node_serve(const cor_node_serve_options *options, char *detail, size_t detail_size)
 {
     if (sodium_init() < 0) return COR_ERR_NOMEM;
     sigset_t signals;

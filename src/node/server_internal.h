@@ -27,14 +27,14 @@
 #define HTTP_PATH_SEGMENTS_MAX       6u
 
 typedef struct cor_node_server {
-    cor_node_config    config;
-    cor_node_state    *state;
-    pthread_rwlock_t   state_lock;
-    cor_journal       *journal;
-    cor_node_core     *core;
-    cor_metrics        metrics;
+    cor_node_config config;
+    cor_node_state *state;
+    pthread_rwlock_t state_lock;
+    cor_journal *journal;
+    cor_node_core *core;
+    cor_metrics metrics;
     struct MHD_Daemon *daemon;
-    _Atomic uint64_t   active_requests;
+    _Atomic uint64_t active_requests;
     cor_node_state_options state_options;
 } cor_node_server;
 
@@ -47,8 +47,8 @@ typedef enum http_role {
 
 typedef struct http_principal {
     http_role role;
-    uint32_t  key_id;      /* 0 for the operator */
-    uint32_t  participant; /* for participants */
+    uint32_t key_id;      /* 0 for the operator */
+    uint32_t participant; /* for participants */
 } http_principal;
 
 typedef enum http_phase { HTTP_PHASE_NEW, HTTP_PHASE_WAITING, HTTP_PHASE_DONE } http_phase;
@@ -65,31 +65,31 @@ typedef enum http_pending {
 } http_pending;
 
 typedef struct http_request {
-    cor_node_server       *server;
+    cor_node_server *server;
     struct MHD_Connection *connection;
-    uint64_t               started_us;
-    cor_route              route;
-    http_phase             phase;
-    http_principal         who;
-    char                  *body;          /* owned; request body */
-    size_t                 body_size;
-    size_t                 body_capacity;
-    bool                   body_too_large;
+    uint64_t started_us;
+    cor_route route;
+    http_phase phase;
+    http_principal who;
+    char *body; /* owned; request body */
+    size_t body_size;
+    size_t body_capacity;
+    bool body_too_large;
 
     /* Submitted command and its results (owned). */
-    cor_node_job           job;
-    uint8_t               *payload;
-    size_t                 payload_size;
-    size_t                 payload_capacity;
-    cor_node_result       *results;
-    http_pending           pending;
-    uint32_t               target;        /* participant id of the path, or key id */
-    bool                   payments_array;
-    uint32_t               payments_count;
-    cor_node_payment_in   *payments;      /* owned; the decoded payments */
-    uint8_t                secret[COR_NODE_KEY_SECRET_SIZE_BYTES]; /* new key (wiped) */
-    cor_u128               funding_amount;
-    uint64_t               funding_id;
+    cor_node_job job;
+    uint8_t *payload;
+    size_t payload_size;
+    size_t payload_capacity;
+    cor_node_result *results;
+    http_pending pending;
+    uint32_t target; /* participant id of the path, or key id */
+    bool payments_array;
+    uint32_t payments_count;
+    cor_node_payment_in *payments;                  /* owned; the decoded payments */
+    uint8_t secret[COR_NODE_KEY_SECRET_SIZE_BYTES]; /* new key (wiped) */
+    cor_u128 funding_amount;
+    uint64_t funding_id;
 } http_request;
 
 /* Time source for latency (monotonic microseconds). */
@@ -114,7 +114,7 @@ enum MHD_Result http_finish(http_request *request);
 /* Command payload helpers: appends one command (header + body, padded) to request->payload,
  * whose buffer holds payload_capacity bytes. */
 bool http_payload_reserve(http_request *request, size_t size);
-void http_payload_add(http_request *request, uint16_t type, uint32_t event_count,
-                      const void *body, size_t body_size);
+void http_payload_add(http_request *request, uint16_t type, uint32_t event_count, const void *body,
+                      size_t body_size);
 
 #endif

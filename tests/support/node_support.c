@@ -48,8 +48,10 @@ void cor_test_node_init(cor_test_node *node)
     node->port = free_port();
     snprintf(node->base_url, sizeof(node->base_url), "http://127.0.0.1:%u", node->port);
     char command[512];
-    snprintf(command, sizeof(command), "%s init --data %s/n --currency RUB --node-name test "
-             "--port %u", cor_test_bin(), node->dir, node->port);
+    snprintf(command, sizeof(command),
+             "%s init --data %s/n --currency RUB --node-name test "
+             "--port %u",
+             cor_test_bin(), node->dir, node->port);
     FILE *out = popen(command, "r");
     cr_assert(out != NULL);
     char line[120];
@@ -142,8 +144,8 @@ static size_t http_write(char *data, size_t size, size_t count, void *context)
     return bytes;
 }
 
-void cor_test_http(const cor_test_node *node, const char *method, const char *path,
-                   const char *key, const char *body, cor_test_response *out)
+void cor_test_http(const cor_test_node *node, const char *method, const char *path, const char *key,
+                   const char *body, cor_test_response *out)
 {
     memset(out, 0, sizeof(*out));
     CURL *curl = curl_easy_init();
@@ -220,9 +222,10 @@ void cor_test_fund(const cor_test_node *node, unsigned participant, const char *
 {
     static unsigned funding_id = 1000;
     char body[256], path[64];
-    snprintf(body, sizeof(body),
-             "{\"funding_id\":\"%u\",\"direction\":\"credit\",\"amount\":\"%s\",\"currency\":\"RUB\"}",
-             ++funding_id, amount);
+    snprintf(
+        body, sizeof(body),
+        "{\"funding_id\":\"%u\",\"direction\":\"credit\",\"amount\":\"%s\",\"currency\":\"RUB\"}",
+        ++funding_id, amount);
     snprintf(path, sizeof(path), "/v1/participants/%u/funding", participant);
     cor_test_response r;
     cor_test_http(node, "POST", path, node->operator_key, body, &r);

@@ -11,17 +11,17 @@
 #include <sys/types.h>
 
 typedef struct cor_test_node {
-    char     dir[256];          /* data directory (removed by cor_test_node_cleanup) */
-    char     operator_key[128]; /* printed by init */
+    char dir[256];          /* data directory (removed by cor_test_node_cleanup) */
+    char operator_key[128]; /* printed by init */
     unsigned port;
-    pid_t    pid;               /* 0 when not running */
-    char     base_url[64];
+    pid_t pid; /* 0 when not running */
+    char base_url[64];
 } cor_test_node;
 
 typedef struct cor_test_response {
-    long    status;
-    char   *body; /* NUL-terminated; free with cor_test_response_free */
-    size_t  size;
+    long status;
+    char *body; /* NUL-terminated; free with cor_test_response_free */
+    size_t size;
     json_t *json; /* parsed body or NULL */
 } cor_test_response;
 
@@ -33,13 +33,13 @@ void cor_test_node_init(cor_test_node *node);
 /* Starts serve on node->dir and waits (bounded) until /healthz answers. */
 void cor_test_node_start(cor_test_node *node);
 /* Sends signal to the node and waits (bounded) for it; returns the exit status (or -signal). */
-int  cor_test_node_signal(cor_test_node *node, int signal_number);
+int cor_test_node_signal(cor_test_node *node, int signal_number);
 /* Stops the node if running and removes its directory. */
 void cor_test_node_cleanup(cor_test_node *node);
 
 /* One HTTP request; key may be NULL (no Authorization), body may be NULL. */
-void cor_test_http(const cor_test_node *node, const char *method, const char *path,
-                   const char *key, const char *body, cor_test_response *out);
+void cor_test_http(const cor_test_node *node, const char *method, const char *path, const char *key,
+                   const char *body, cor_test_response *out);
 void cor_test_response_free(cor_test_response *response);
 
 /* Convenience: string field of the response JSON (NULL when absent). */

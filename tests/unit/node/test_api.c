@@ -12,8 +12,14 @@
 
 static cor_test_node node;
 
-static void setup(void) { cor_test_node_init(&node); }
-static void teardown(void) { cor_test_node_cleanup(&node); }
+static void setup(void)
+{
+    cor_test_node_init(&node);
+}
+static void teardown(void)
+{
+    cor_test_node_cleanup(&node);
+}
 
 TestSuite(node_api, .init = setup, .fini = teardown, .timeout = 120);
 
@@ -28,15 +34,16 @@ Test(node_api, participants_keys_funding_and_payments)
 {
     char key_a[128], key_b[128];
     unsigned a = cor_test_participant(&node, "Bank A", "AAAARUMM", "bank", key_a, sizeof(key_a));
-    unsigned b = cor_test_participant(&node, "Bank B", "BBBBRUMM", "fx_provider", key_b,
-                                      sizeof(key_b));
+    unsigned b =
+        cor_test_participant(&node, "Bank B", "BBBBRUMM", "fx_provider", key_b, sizeof(key_b));
     cr_assert_eq(a, 1);
     cr_assert_eq(b, 2);
     cor_test_response r;
 
     /* The same BIC twice is refused. */
     cr_assert_eq(request("POST", "/v1/participants", node.operator_key,
-                         "{\"name\":\"Dup\",\"bic\":\"AAAARUMM\",\"role\":\"bank\"}", &r), 409);
+                         "{\"name\":\"Dup\",\"bic\":\"AAAARUMM\",\"role\":\"bank\"}", &r),
+                 409);
     cr_assert_str_eq(cor_test_error_code(&r), "bic_exists");
     cor_test_response_free(&r);
 
@@ -68,7 +75,9 @@ Test(node_api, participants_keys_funding_and_payments)
     /* The same id with other fields is a conflict. */
     cr_assert_eq(request("POST", "/v1/payments", key_a,
                          "{\"payment_id\":\"42\",\"creditor\":\"2\",\"amount\":\"301\","
-                         "\"currency\":\"RUB\"}", &r), 409);
+                         "\"currency\":\"RUB\"}",
+                         &r),
+                 409);
     cr_assert_str_eq(cor_test_error_code(&r), "payment_id_reused");
     cor_test_response_free(&r);
 
@@ -101,8 +110,9 @@ Test(node_api, participants_keys_funding_and_payments)
     cr_assert_str_eq(json_string_value(json_object_get(second, "payment_id")), "42");
     cr_assert_str_eq(json_string_value(json_object_get(second, "balance_after")), "700");
     cor_test_response_free(&r);
-    cr_assert_eq(request("GET", "/v1/statement?timestamp_min=1&limit=1&reversed=true", key_a,
-                         NULL, &r), 200);
+    cr_assert_eq(
+        request("GET", "/v1/statement?timestamp_min=1&limit=1&reversed=true", key_a, NULL, &r),
+        200);
     cr_assert_eq(json_array_size(json_object_get(r.json, "entries")), 1);
     cor_test_response_free(&r);
 }
@@ -120,7 +130,8 @@ Test(node_api, payments_batch)
     for (int i = 0; i < COUNT; i++) {
         at += (size_t)snprintf(body + at, size - at,
                                "%s{\"payment_id\":\"%d\",\"creditor\":\"%u\",\"amount\":\"%d\","
-                               "\"currency\":\"RUB\"}", i ? "," : "", i + 1, b, 1 + i % 3);
+                               "\"currency\":\"RUB\"}",
+                               i ? "," : "", i + 1, b, 1 + i % 3);
     }
     snprintf(body + at, size - at, "]");
     cor_test_response r;
@@ -137,8 +148,8 @@ Test(node_api, payments_batch)
     cr_assert_eq(cor_test_net(&node, b), total);
     /* The whole batch again: every one a duplicate, nothing moves. */
     cr_assert_eq(request("POST", "/v1/payments", key_a, body, &r), 200);
-    cr_assert(json_is_true(json_object_get(json_array_get(json_object_get(r.json, "payments"), 999),
-                                           "duplicate")));
+    cr_assert(json_is_true(
+        json_object_get(json_array_get(json_object_get(r.json, "payments"), 999), "duplicate")));
     cor_test_response_free(&r);
     cr_assert_eq(cor_test_net(&node, b), total);
     free(body);
@@ -150,69 +161,90 @@ Test(node_api, debit_cap_and_suspension)
     unsigned a = cor_test_participant(&node, "Bank A", "AAAARUMM", "bank", key_a, sizeof(key_a));
     cor_test_participant(&node, "Bank B", "BBBBRUMM", "bank", key_b, sizeof(key_b));
     cor_test_response r;
-    const char *pay = "{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"50\",\"currency\":\"RUB\"}";
+    const char *pay =
+        "{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"50\",\"currency\":\"RUB\"}";
     cr_assert_eq(request("POST", "/v1/payments", key_a, pay, &r), 422);
     cor_test_response_free(&r);
 
-    cr_assert_eq(request("PATCH", "/v1/participants/1", node.operator_key,
-                         "{\"debit_cap\":\"100\"}", &r), 200);
+    cr_assert_eq(
+        request("PATCH", "/v1/participants/1", node.operator_key, "{\"debit_cap\":\"100\"}", &r),
+        200);
     cr_assert_str_eq(cor_test_str(&r, "debit_cap"), "100");
     cor_test_response_free(&r);
-    const char *pay2 = "{\"payment_id\":\"2\",\"creditor\":\"2\",\"amount\":\"100\",\"currency\":\"RUB\"}";
+    const char *pay2 =
+        "{\"payment_id\":\"2\",\"creditor\":\"2\",\"amount\":\"100\",\"currency\":\"RUB\"}";
     cr_assert_eq(request("POST", "/v1/payments", key_a, pay2, &r), 201);
     cor_test_response_free(&r);
     cr_assert_eq(cor_test_net(&node, a), -100);
-    const char *pay3 = "{\"payment_id\":\"3\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}";
+    const char *pay3 =
+        "{\"payment_id\":\"3\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}";
     cr_assert_eq(request("POST", "/v1/payments", key_a, pay3, &r), 422);
     cor_test_response_free(&r);
 
     /* A suspended debtor cannot pay; a suspended creditor cannot be paid. */
-    cr_assert_eq(request("PATCH", "/v1/participants/2", node.operator_key,
-                         "{\"status\":\"suspended\"}", &r), 200);
+    cr_assert_eq(
+        request("PATCH", "/v1/participants/2", node.operator_key, "{\"status\":\"suspended\"}", &r),
+        200);
     cr_assert_str_eq(cor_test_str(&r, "status"), "suspended");
     cor_test_response_free(&r);
-    cr_assert_eq(request("POST", "/v1/payments", key_b,
-                         "{\"payment_id\":\"9\",\"creditor\":\"1\",\"amount\":\"1\",\"currency\":\"RUB\"}",
-                         &r), 403);
+    cr_assert_eq(
+        request("POST", "/v1/payments", key_b,
+                "{\"payment_id\":\"9\",\"creditor\":\"1\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                &r),
+        403);
     cr_assert_str_eq(cor_test_error_code(&r), "debtor_suspended");
     cor_test_response_free(&r);
-    cr_assert_eq(request("PATCH", "/v1/participants/1", node.operator_key,
-                         "{\"debit_cap\":\"1000\"}", &r), 200);
+    cr_assert_eq(
+        request("PATCH", "/v1/participants/1", node.operator_key, "{\"debit_cap\":\"1000\"}", &r),
+        200);
     cor_test_response_free(&r);
-    cr_assert_eq(request("POST", "/v1/payments", key_a,
-                         "{\"payment_id\":\"4\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
-                         &r), 422);
+    cr_assert_eq(
+        request("POST", "/v1/payments", key_a,
+                "{\"payment_id\":\"4\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                &r),
+        422);
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "code")),
                      "creditor_suspended");
     cor_test_response_free(&r);
-    cr_assert_eq(request("PATCH", "/v1/participants/2", node.operator_key,
-                         "{\"status\":\"active\"}", &r), 200);
+    cr_assert_eq(
+        request("PATCH", "/v1/participants/2", node.operator_key, "{\"status\":\"active\"}", &r),
+        200);
     cor_test_response_free(&r);
-    cr_assert_eq(request("POST", "/v1/payments", key_b,
-                         "{\"payment_id\":\"9\",\"creditor\":\"1\",\"amount\":\"1\",\"currency\":\"RUB\"}",
-                         &r), 201);
+    cr_assert_eq(
+        request("POST", "/v1/payments", key_b,
+                "{\"payment_id\":\"9\",\"creditor\":\"1\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                &r),
+        201);
     cor_test_response_free(&r);
 
     /* Withdrawal never goes below zero, debit cap or not. */
     cr_assert_eq(request("POST", "/v1/participants/2/funding", node.operator_key,
                          "{\"funding_id\":\"5\",\"direction\":\"debit\",\"amount\":\"100\","
-                         "\"currency\":\"RUB\"}", &r), 422);
+                         "\"currency\":\"RUB\"}",
+                         &r),
+                 422);
     cr_assert_str_eq(cor_test_error_code(&r), "insufficient_funds");
     cor_test_response_free(&r);
     cr_assert_eq(request("POST", "/v1/participants/2/funding", node.operator_key,
                          "{\"funding_id\":\"6\",\"direction\":\"debit\",\"amount\":\"99\","
-                         "\"currency\":\"RUB\"}", &r), 201);
+                         "\"currency\":\"RUB\"}",
+                         &r),
+                 201);
     cor_test_response_free(&r);
     cr_assert_eq(cor_test_net(&node, 2), 0);
     /* Funding ids are idempotent. */
     cr_assert_eq(request("POST", "/v1/participants/2/funding", node.operator_key,
                          "{\"funding_id\":\"6\",\"direction\":\"debit\",\"amount\":\"99\","
-                         "\"currency\":\"RUB\"}", &r), 200);
+                         "\"currency\":\"RUB\"}",
+                         &r),
+                 200);
     cr_assert_str_eq(cor_test_str(&r, "status"), "exists");
     cor_test_response_free(&r);
     cr_assert_eq(request("POST", "/v1/participants/2/funding", node.operator_key,
                          "{\"funding_id\":\"6\",\"direction\":\"credit\",\"amount\":\"99\","
-                         "\"currency\":\"RUB\"}", &r), 409);
+                         "\"currency\":\"RUB\"}",
+                         &r),
+                 409);
     cor_test_response_free(&r);
     cr_assert_eq(cor_test_net(&node, 2), 0);
 }
@@ -229,9 +261,12 @@ Test(node_api, ledger_routes)
                          "[{\"id\":\"10\",\"ledger\":643,\"code\":7},"
                          "{\"id\":\"11\",\"ledger\":643,\"code\":7,"
                          "\"flags\":[\"debits_must_not_exceed_credits\"]},"
-                         "{\"id\":\"10\",\"ledger\":643,\"code\":2}]", &r), 200);
+                         "{\"id\":\"10\",\"ledger\":643,\"code\":2}]",
+                         &r),
+                 200);
     json_t *results = json_object_get(r.json, "results");
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 0), "status")), "created");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 0), "status")),
+                     "created");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 2), "status")),
                      "exists_with_different_code");
     cor_test_response_free(&r);
@@ -245,10 +280,14 @@ Test(node_api, ledger_routes)
                          "{\"id\":\"3\",\"debit_account_id\":\"10\",\"credit_account_id\":\"11\","
                          "\"amount\":\"1\",\"ledger\":643,\"code\":1,\"flags\":[\"linked\"]},"
                          "{\"id\":\"4\",\"debit_account_id\":\"11\",\"credit_account_id\":\"10\","
-                         "\"amount\":\"1000\",\"ledger\":643,\"code\":1}]", &r), 200, "%s", r.body);
+                         "\"amount\":\"1000\",\"ledger\":643,\"code\":1}]",
+                         &r),
+                 200, "%s", r.body);
     results = json_object_get(r.json, "results");
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 0), "status")), "created");
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 1), "status")), "created");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 0), "status")),
+                     "created");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 1), "status")),
+                     "created");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 2), "status")),
                      "linked_event_failed");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 3), "status")),
@@ -262,7 +301,8 @@ Test(node_api, ledger_routes)
     cr_assert_eq(request("GET", "/v1/ledger/transfers/1", auditor, NULL, &r), 200);
     cr_assert_str_eq(cor_test_str(&r, "pending_status"), "posted");
     cor_test_response_free(&r);
-    cr_assert_eq(request("GET", "/v1/ledger/accounts/10/transfers?limit=10", auditor, NULL, &r), 200);
+    cr_assert_eq(request("GET", "/v1/ledger/accounts/10/transfers?limit=10", auditor, NULL, &r),
+                 200);
     cr_assert_eq(json_array_size(json_object_get(r.json, "transfers")), 2);
     cor_test_response_free(&r);
     cr_assert_eq(request("GET", "/v1/ledger/accounts/10/balances", auditor, NULL, &r), 200);
@@ -275,16 +315,19 @@ Test(node_api, ledger_routes)
     cr_assert_eq(json_array_size(json_object_get(r.json, "accounts")), 2);
     cor_test_response_free(&r);
     cr_assert_eq(request("POST", "/v1/ledger/accounts", auditor,
-                         "[{\"id\":\"12\",\"ledger\":643,\"code\":1}]", &r), 403);
+                         "[{\"id\":\"12\",\"ledger\":643,\"code\":1}]", &r),
+                 403);
     cor_test_response_free(&r);
     cr_assert_eq(request("GET", "/v1/ledger/accounts/12", auditor, NULL, &r), 404);
     cor_test_response_free(&r);
 
     /* The operator's ledger routes cannot touch the node's own accounts. */
-    cr_assert_eq(request("POST", "/v1/ledger/transfers", node.operator_key,
-                         "[{\"id\":\"9\",\"debit_account_id\":\"170141183460469231731687303715884105728\","
-                         "\"credit_account_id\":\"10\",\"amount\":\"1\",\"ledger\":643,\"code\":1}]",
-                         &r), 400);
+    cr_assert_eq(
+        request("POST", "/v1/ledger/transfers", node.operator_key,
+                "[{\"id\":\"9\",\"debit_account_id\":\"170141183460469231731687303715884105728\","
+                "\"credit_account_id\":\"10\",\"amount\":\"1\",\"ledger\":643,\"code\":1}]",
+                &r),
+        400);
     cr_assert_str_eq(cor_test_error_code(&r), "reserved_id");
     cor_test_response_free(&r);
 }
@@ -299,13 +342,16 @@ Test(node_api, health_metrics_and_logs)
     unsigned a = cor_test_participant(&node, "Bank A", "AAAARUMM", "bank", key_a, sizeof(key_a));
     cor_test_participant(&node, "Bank B", "BBBBRUMM", "bank", NULL, 0);
     cor_test_fund(&node, a, "500");
-    cr_assert_eq(request("POST", "/v1/payments", key_a,
-                         "{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\"}",
-                         &r), 201);
+    cr_assert_eq(
+        request("POST", "/v1/payments", key_a,
+                "{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\"}",
+                &r),
+        201);
     cor_test_response_free(&r);
 
     cr_assert_eq(request("GET", "/metrics", node.operator_key, NULL, &r), 200);
-    cr_assert(strstr(r.body, "corridor_payments_total{currency=\"RUB\",outcome=\"accepted\"} 1") != NULL);
+    cr_assert(strstr(r.body, "corridor_payments_total{currency=\"RUB\",outcome=\"accepted\"} 1") !=
+              NULL);
     cr_assert(strstr(r.body, "corridor_money_issued_minor{currency=\"RUB\"} 500") != NULL);
     cr_assert(strstr(r.body, "corridor_journal_fsync_duration_seconds_bucket") != NULL);
     cr_assert(strstr(r.body, "corridor_ingress_queue_depth") != NULL);

@@ -20,18 +20,22 @@ static void setup(void)
     cor_test_fund(&node, 1, "1000");
 }
 
-static void teardown(void) { cor_test_node_cleanup(&node); }
+static void teardown(void)
+{
+    cor_test_node_cleanup(&node);
+}
 
 TestSuite(node_input, .init = setup, .fini = teardown, .timeout = 120);
 
 typedef struct bad_case {
     const char *body;
-    long        status;
+    long status;
     const char *code;
     const char *field;
 } bad_case;
 
-#define PAY(extra) "{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\"" extra "}"
+#define PAY(extra)                                                                                 \
+    "{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\"" extra "}"
 
 Test(node_input, payments_bad_input_is_refused)
 {
@@ -39,7 +43,8 @@ Test(node_input, payments_bad_input_is_refused)
         {"", 400, "invalid_json", ""},
         {"{", 400, "invalid_json", ""},
         {"{\"payment_id\":\"1\",\"payment_id\":\"2\"}", 400, "invalid_json", ""},
-        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 400, "too_deep", ""},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", 400, "too_deep",
+         ""},
         {"[]", 400, "invalid_value", ""},
         {"42", 400, "invalid_json", ""},
         {"\"x\"", 400, "invalid_json", ""},
@@ -54,11 +59,11 @@ Test(node_input, payments_bad_input_is_refused)
         {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"0\",\"currency\":\"RUB\"}", 400,
          "invalid_amount", "amount"},
         {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":"
-         "\"340282366920938463463374607431768211456\",\"currency\":\"RUB\"}", 400,
-         "invalid_amount", "amount"},
+         "\"340282366920938463463374607431768211456\",\"currency\":\"RUB\"}",
+         400, "invalid_amount", "amount"},
         {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":"
-         "\"99999999999999999999999999999999999999999999\",\"currency\":\"RUB\"}", 400,
-         "invalid_amount", "amount"},
+         "\"99999999999999999999999999999999999999999999\",\"currency\":\"RUB\"}",
+         400, "invalid_amount", "amount"},
         {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"XYZ\"}", 400,
          "unknown_currency", "currency"},
         {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"IRR\"}", 400,
@@ -73,9 +78,11 @@ Test(node_input, payments_bad_input_is_refused)
          "invalid_id", "payment_id"},
         {"{\"payment_id\":\"1\",\"creditor\":\"0\",\"amount\":\"5\",\"currency\":\"RUB\"}", 400,
          "invalid_id", "creditor"},
-        {"[" PAY("") ",{\"payment_id\":\"2\",\"creditor\":\"2\",\"amount\":\"x\",\"currency\":\"RUB\"}]",
+        {"[" PAY("") ",{\"payment_id\":\"2\",\"creditor\":\"2\",\"amount\":\"x\",\"currency\":"
+                     "\"RUB\"}]",
          400, "invalid_amount", "[1].amount"},
-        {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\",\"remittance_info\":\"a\\u0000b\"}",
+        {"{\"payment_id\":\"1\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\","
+         "\"remittance_info\":\"a\\u0000b\"}",
          400, "invalid_json", ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -163,7 +170,8 @@ Test(node_input, admin_bad_input_is_refused)
          "invalid_value", "direction"},
         {"POST", "/v1/participants/1/funding",
          "{\"funding_id\":\"18446744073709551616\",\"direction\":\"credit\",\"amount\":\"5\","
-         "\"currency\":\"RUB\"}", "invalid_id", "funding_id"},
+         "\"currency\":\"RUB\"}",
+         "invalid_id", "funding_id"},
         {"POST", "/v1/ledger/accounts", "[{\"id\":\"1\",\"ledger\":-1,\"code\":1}]",
          "invalid_value", "[0].ledger"},
         {"POST", "/v1/ledger/accounts", "[{\"id\":\"1\",\"ledger\":643,\"code\":70000}]",
@@ -177,14 +185,16 @@ Test(node_input, admin_bad_input_is_refused)
         cor_test_http(&node, cases[i].method, cases[i].path, node.operator_key, cases[i].body, &r);
         cr_assert_eq(r.status, 400, "case %zu: %ld %s", i, r.status, r.body);
         cr_assert_str_eq(cor_test_error_code(&r), cases[i].code, "case %zu: %s", i, r.body);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
-                         cases[i].field, "case %zu: %s", i, r.body);
+        cr_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
+            cases[i].field, "case %zu: %s", i, r.body);
         cor_test_response_free(&r);
     }
     cor_test_response r;
-    cor_test_http(&node, "POST", "/v1/participants/99/funding", node.operator_key,
-                  "{\"funding_id\":\"1\",\"direction\":\"credit\",\"amount\":\"5\",\"currency\":\"RUB\"}",
-                  &r);
+    cor_test_http(
+        &node, "POST", "/v1/participants/99/funding", node.operator_key,
+        "{\"funding_id\":\"1\",\"direction\":\"credit\",\"amount\":\"5\",\"currency\":\"RUB\"}",
+        &r);
     cr_assert_eq(r.status, 404);
     cor_test_response_free(&r);
     cor_test_http(&node, "GET", "/v1/participants", node.operator_key, NULL, &r);

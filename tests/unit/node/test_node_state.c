@@ -14,15 +14,17 @@
 
 typedef struct payload {
     uint8_t bytes[PAYLOAD_MAX];
-    size_t  size;
+    size_t size;
     uint32_t events;
 } payload;
 
 static void add(payload *p, uint16_t type, uint32_t events, uint32_t key_id, uint32_t participant,
                 const void *body, size_t body_size)
 {
-    cor_node_command_header h = {.type = type, .event_count = events,
-                                 .body_size_bytes = (uint32_t)body_size, .key_id = key_id,
+    cor_node_command_header h = {.type = type,
+                                 .event_count = events,
+                                 .body_size_bytes = (uint32_t)body_size,
+                                 .key_id = key_id,
                                  .participant = participant};
     memcpy(p->bytes + p->size, &h, sizeof(h));
     p->size += sizeof(h);
@@ -35,8 +37,8 @@ static void add(payload *p, uint16_t type, uint32_t events, uint32_t key_id, uin
 
 static void add_participant(payload *p, const char *bic)
 {
-    cor_node_cmd_participant_create cmd = {.role = COR_NODE_ROLE_BANK, .name_length = 4,
-                                           .bic_length = (uint8_t)strlen(bic)};
+    cor_node_cmd_participant_create cmd = {
+        .role = COR_NODE_ROLE_BANK, .name_length = 4, .bic_length = (uint8_t)strlen(bic)};
     memcpy(cmd.name, "Bank", 4);
     memcpy(cmd.bic, bic, strlen(bic));
     add(p, COR_NODE_CMD_PARTICIPANT_CREATE, 1, 0, 0, &cmd, sizeof(cmd));
@@ -44,7 +46,9 @@ static void add_participant(payload *p, const char *bic)
 
 static void add_funding(payload *p, uint32_t participant, uint64_t id, cor_u128 amount)
 {
-    cor_node_cmd_funding cmd = {.amount = amount, .funding_id = id, .participant = participant,
+    cor_node_cmd_funding cmd = {.amount = amount,
+                                .funding_id = id,
+                                .participant = participant,
                                 .direction = COR_NODE_FUNDING_CREDIT};
     add(p, COR_NODE_CMD_FUNDING, 1, 0, 0, &cmd, sizeof(cmd));
 }
@@ -61,14 +65,17 @@ static void add_payments(payload *p, uint32_t key_id, uint32_t debtor,
 {
     static uint8_t body[PAYLOAD_MAX / 2];
     size_t size = 0;
-    for (uint32_t i = 0; i < count; i++) size += cor_node_payment_encode(&payments[i], body + size);
+    for (uint32_t i = 0; i < count; i++)
+        size += cor_node_payment_encode(&payments[i], body + size);
     add(p, COR_NODE_CMD_PAYMENTS, count, key_id, debtor, body, size);
 }
 
 static cor_node_state *open_state(uint64_t seed)
 {
-    cor_node_state_options options = {.ledger = 643, .payments_max = 4096,
-                                      .ledger_accounts_max = 64, .ledger_transfers_max = 4096,
+    cor_node_state_options options = {.ledger = 643,
+                                      .payments_max = 4096,
+                                      .ledger_accounts_max = 64,
+                                      .ledger_transfers_max = 4096,
                                       .hash_seed = seed};
     cor_node_state *state = NULL;
     cr_assert_eq(cor_node_state_open(&options, &state), COR_OK);
@@ -127,15 +134,16 @@ Test(node_state, payments_apply_with_precise_results)
     cr_assert_eq(results[0].code, COR_NODE_KEY_REVOKED);
     cr_assert_null(cor_node_state_payment(state, 1, 9));
     char problem[128];
-    cr_assert(cor_ledger_check(cor_node_state_ledger(state), problem, sizeof(problem)), "%s", problem);
+    cr_assert(cor_ledger_check(cor_node_state_ledger(state), problem, sizeof(problem)), "%s",
+              problem);
     cor_node_state_close(state);
 }
 
 typedef struct blob {
     uint8_t *bytes;
-    size_t   size;
-    size_t   capacity;
-    size_t   read;
+    size_t size;
+    size_t capacity;
+    size_t read;
 } blob;
 
 static cor_error blob_write(void *context, const void *bytes, size_t size)
@@ -172,8 +180,11 @@ Test(node_state, replay_is_deterministic_and_snapshots_round_trip)
     cr_assert_eq(cor_node_state_apply(two, 10, p->bytes, p->size, NULL, 0), COR_OK);
     cor_node_payment_in payments[100];
     for (uint32_t i = 0; i < 100; i++) {
-        payments[i] = (cor_node_payment_in){.payment_id = i + 1, .amount = i % 17 + 1,
-                                            .creditor = 2, .e2e_length = 3, .has_uetr = 1};
+        payments[i] = (cor_node_payment_in){.payment_id = i + 1,
+                                            .amount = i % 17 + 1,
+                                            .creditor = 2,
+                                            .e2e_length = 3,
+                                            .has_uetr = 1};
         memcpy(payments[i].e2e, "E2E", 3);
         payments[i].uetr[0] = (uint8_t)i;
     }
@@ -188,8 +199,10 @@ Test(node_state, replay_is_deterministic_and_snapshots_round_trip)
     cr_assert_eq(a.size, b.size);
     cr_assert_eq(memcmp(a.bytes, b.bytes, a.size), 0, "same commands, different bytes");
 
-    cor_node_state_options options = {.ledger = 643, .payments_max = 4096,
-                                      .ledger_accounts_max = 64, .ledger_transfers_max = 4096,
+    cor_node_state_options options = {.ledger = 643,
+                                      .payments_max = 4096,
+                                      .ledger_accounts_max = 64,
+                                      .ledger_transfers_max = 4096,
                                       .hash_seed = 77};
     cor_node_state *three = NULL;
     cr_assert_eq(cor_node_state_deserialize(&options, blob_read, &a, &three), COR_OK);
@@ -237,13 +250,15 @@ Test(node_state, malformed_payloads_change_nothing)
     add_funding(bad, 1, 8, 5);
     cor_node_payment_in payment = {.payment_id = 1, .amount = 1, .creditor = 2};
     add_payments(bad, 1, 1, &payment, 1);
-    bad->bytes[32 + sizeof(cor_node_cmd_funding) + 32 + 37] = 200; /* e2e_length beyond its maximum */
+    bad->bytes[32 + sizeof(cor_node_cmd_funding) + 32 + 37] =
+        200; /* e2e_length beyond its maximum */
     cr_assert_eq(cor_node_state_apply(state, 20, bad->bytes, bad->size, NULL, 0), COR_ERR_CORRUPT);
     /* Random bytes never crash and are refused. */
     for (int round = 0; round < 200; round++) {
         uint8_t noise[512];
         randombytes_buf(noise, sizeof(noise));
-        cr_assert_eq(cor_node_state_apply(state, 20, noise, sizeof(noise), NULL, 0), COR_ERR_CORRUPT);
+        cr_assert_eq(cor_node_state_apply(state, 20, noise, sizeof(noise), NULL, 0),
+                     COR_ERR_CORRUPT);
     }
     blob after = {0};
     cr_assert_eq(cor_node_state_serialize(state, blob_write, &after), COR_OK);
@@ -272,8 +287,12 @@ Test(node_state, debit_cap_and_operator_ledger_isolation)
     cr_assert_eq(results[1].code, COR_NODE_INSUFFICIENT_FUNDS);
 
     /* Ledger commands naming the node's accounts are refused whole, even if journaled. */
-    cor_transfer transfer = {.id = 5, .debit_account_id = cor_node_settlement_id(1),
-                             .credit_account_id = 7, .amount = 1, .ledger = 643, .code = 1};
+    cor_transfer transfer = {.id = 5,
+                             .debit_account_id = cor_node_settlement_id(1),
+                             .credit_account_id = 7,
+                             .amount = 1,
+                             .ledger = 643,
+                             .code = 1};
     memset(p, 0, sizeof(*p));
     add(p, COR_NODE_CMD_LEDGER_TRANSFERS, 1, 0, 0, &transfer, sizeof(transfer));
     cr_assert_eq(cor_node_state_apply(state, 30, p->bytes, p->size, results, 4), COR_OK);

@@ -18,8 +18,8 @@
 
 #include "../../support/node_support.h"
 
-#define LOAD_THREADS          4
-#define LOAD_PER_THREAD_MAX   20000 /* bound on each client's loop */
+#define LOAD_THREADS        4
+#define LOAD_PER_THREAD_MAX 20000 /* bound on each client's loop */
 
 static cor_test_node node;
 static char key_a[128];
@@ -33,16 +33,19 @@ static void setup(void)
     cor_test_fund(&node, 1, "1000000000");
 }
 
-static void teardown(void) { cor_test_node_cleanup(&node); }
+static void teardown(void)
+{
+    cor_test_node_cleanup(&node);
+}
 
 TestSuite(node_restart, .init = setup, .fini = teardown, .timeout = 180);
 
 typedef struct load_client {
-    pthread_t        thread;
-    unsigned         index;
-    _Atomic bool    *stop;
-    unsigned         acknowledged[LOAD_PER_THREAD_MAX]; /* payment numbers acked (201) */
-    unsigned         acknowledged_count;
+    pthread_t thread;
+    unsigned index;
+    _Atomic bool *stop;
+    unsigned acknowledged[LOAD_PER_THREAD_MAX]; /* payment numbers acked (201) */
+    unsigned acknowledged_count;
     _Atomic unsigned sent;
 } load_client;
 
@@ -70,14 +73,17 @@ static void *load_main(void *argument)
     for (unsigned i = 0; i < LOAD_PER_THREAD_MAX && !atomic_load(client->stop); i++) {
         unsigned id = client->index * 1000000u + i + 1;
         snprintf(body, sizeof(body),
-                 "{\"payment_id\":\"%u\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}", id);
+                 "{\"payment_id\":\"%u\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                 id);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         atomic_fetch_add(&client->sent, 1);
         long status = 0;
         if (curl_easy_perform(curl) != CURLE_OK) break; /* the node went away */
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        if (status == 201) client->acknowledged[client->acknowledged_count++] = id;
-        else if (status != 503) break;
+        if (status == 201)
+            client->acknowledged[client->acknowledged_count++] = id;
+        else if (status != 503)
+            break;
     }
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
@@ -97,7 +103,8 @@ static unsigned run_load_and_stop(load_client *clients, int signal_number, int *
     /* Let the load run until a few hundred payments went out (bounded: 10 s). */
     for (int wait = 0; wait < 1000; wait++) {
         unsigned sent = 0;
-        for (unsigned i = 0; i < LOAD_THREADS; i++) sent += atomic_load(&clients[i].sent);
+        for (unsigned i = 0; i < LOAD_THREADS; i++)
+            sent += atomic_load(&clients[i].sent);
         if (sent >= 400) break;
         struct timespec pause = {.tv_nsec = 10000000L};
         nanosleep(&pause, NULL);
@@ -140,9 +147,10 @@ static void check_after_restart(load_client *clients, unsigned acknowledged)
     cor_test_http(&node, "POST", "/v1/payments", key_a, body, &r);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     cor_test_response_free(&r);
-    cor_test_http(&node, "POST", "/v1/payments", key_a,
-                  "{\"payment_id\":\"999999999\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
-                  &r);
+    cor_test_http(
+        &node, "POST", "/v1/payments", key_a,
+        "{\"payment_id\":\"999999999\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+        &r);
     cr_assert_eq(r.status, 201);
     cor_test_response_free(&r);
 }
@@ -175,12 +183,14 @@ Test(node_restart, init_refuses_to_overwrite_and_keys_are_private)
 {
     char command[600];
     snprintf(command, sizeof(command),
-             "%s init --data %s/n --currency RUB --node-name again >/dev/null 2>&1",
-             cor_test_bin(), node.dir);
+             "%s init --data %s/n --currency RUB --node-name again >/dev/null 2>&1", cor_test_bin(),
+             node.dir);
     int status = system(command);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "init over an existing node");
-    snprintf(command, sizeof(command), "%s init --data %s/m --currency XXX --node-name x "
-             ">/dev/null 2>&1", cor_test_bin(), node.dir);
+    snprintf(command, sizeof(command),
+             "%s init --data %s/m --currency XXX --node-name x "
+             ">/dev/null 2>&1",
+             cor_test_bin(), node.dir);
     status = system(command);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "unknown currency is a usage error");
     char path[400];

@@ -24,34 +24,43 @@ static void setup(void)
     cr_assert_eq(r.status, 201);
     snprintf(auditor, sizeof(auditor), "%s", cor_test_str(&r, "api_key"));
     cor_test_response_free(&r);
-    cor_test_http(&node, "POST", "/v1/payments", key_b,
-                  "{\"payment_id\":\"77\",\"creditor\":\"1\",\"amount\":\"10\",\"currency\":\"RUB\"}",
-                  &r);
+    cor_test_http(
+        &node, "POST", "/v1/payments", key_b,
+        "{\"payment_id\":\"77\",\"creditor\":\"1\",\"amount\":\"10\",\"currency\":\"RUB\"}", &r);
     cr_assert_eq(r.status, 201);
     cor_test_response_free(&r);
 }
 
-static void teardown(void) { cor_test_node_cleanup(&node); }
+static void teardown(void)
+{
+    cor_test_node_cleanup(&node);
+}
 
 TestSuite(node_security, .init = setup, .fini = teardown, .timeout = 120);
 
 typedef struct attempt {
     const char *method;
     const char *path;
-    int         who; /* 0 none, 1 key_a, 2 auditor, 3 garbage key, 4 revoked-looking key */
+    int who; /* 0 none, 1 key_a, 2 auditor, 3 garbage key, 4 revoked-looking key */
     const char *body;
-    long        status;
+    long status;
 } attempt;
 
 static const char *who_key(int who)
 {
-    static const char garbage[] = "cor_1_0000000000000000000000000000000000000000000000000000000000000000";
+    static const char garbage[] =
+        "cor_1_0000000000000000000000000000000000000000000000000000000000000000";
     switch (who) {
-    case 1: return key_a;
-    case 2: return auditor;
-    case 3: return garbage;
-    case 4: return "Basic dXNlcjpwYXNz";
-    default: return NULL;
+    case 1:
+        return key_a;
+    case 2:
+        return auditor;
+    case 3:
+        return garbage;
+    case 4:
+        return "Basic dXNlcjpwYXNz";
+    default:
+        return NULL;
     }
 }
 
@@ -65,14 +74,16 @@ Test(node_security, every_escalation_is_refused_and_changes_nothing)
         {"GET", "/v1/statement", 4, NULL, 401},
         {"GET", "/metrics", 0, NULL, 401},
         /* A participant administering. */
-        {"POST", "/v1/participants", 1, "{\"name\":\"X\",\"bic\":\"XXXXRUMM\",\"role\":\"central_bank\"}", 403},
+        {"POST", "/v1/participants", 1,
+         "{\"name\":\"X\",\"bic\":\"XXXXRUMM\",\"role\":\"central_bank\"}", 403},
         {"PATCH", "/v1/participants/1", 1, "{\"debit_cap\":\"1000000\"}", 403},
         {"PATCH", "/v1/participants/2", 1, "{\"status\":\"suspended\"}", 403},
         {"POST", "/v1/participants/1/keys", 1, NULL, 403},
         {"POST", "/v1/participants/2/keys", 1, NULL, 403},
         {"DELETE", "/v1/participants/2/keys/2", 1, NULL, 403},
         {"POST", "/v1/participants/1/funding", 1,
-         "{\"funding_id\":\"9\",\"direction\":\"credit\",\"amount\":\"5\",\"currency\":\"RUB\"}", 403},
+         "{\"funding_id\":\"9\",\"direction\":\"credit\",\"amount\":\"5\",\"currency\":\"RUB\"}",
+         403},
         {"POST", "/v1/auditor-keys", 1, NULL, 403},
         {"POST", "/v1/ledger/accounts", 1, "[{\"id\":\"1\",\"ledger\":643,\"code\":1}]", 403},
         {"POST", "/v1/ledger/transfers", 1, "[{\"id\":\"1\"}]", 403},
@@ -85,10 +96,12 @@ Test(node_security, every_escalation_is_refused_and_changes_nothing)
         {"GET", "/v1/statement?participant=2", 1, NULL, 403},
         {"GET", "/v1/payments/77?debtor=2", 1, NULL, 403},
         /* The auditor writing. */
-        {"POST", "/v1/participants", 2, "{\"name\":\"X\",\"bic\":\"XXXXRUMM\",\"role\":\"bank\"}", 403},
+        {"POST", "/v1/participants", 2, "{\"name\":\"X\",\"bic\":\"XXXXRUMM\",\"role\":\"bank\"}",
+         403},
         {"PATCH", "/v1/participants/1", 2, "{\"status\":\"suspended\"}", 403},
         {"POST", "/v1/participants/1/funding", 2,
-         "{\"funding_id\":\"9\",\"direction\":\"credit\",\"amount\":\"5\",\"currency\":\"RUB\"}", 403},
+         "{\"funding_id\":\"9\",\"direction\":\"credit\",\"amount\":\"5\",\"currency\":\"RUB\"}",
+         403},
         {"POST", "/v1/payments", 2,
          "{\"payment_id\":\"1\",\"creditor\":\"1\",\"amount\":\"5\",\"currency\":\"RUB\"}", 403},
         {"POST", "/v1/ledger/accounts", 2, "[{\"id\":\"1\",\"ledger\":643,\"code\":1}]", 403},
@@ -133,7 +146,8 @@ Test(node_security, payments_always_debit_the_caller)
     cor_test_response r;
     cor_test_http(&node, "POST", "/v1/payments", key_a,
                   "{\"payment_id\":\"5\",\"debtor\":\"2\",\"creditor\":\"1\",\"amount\":\"5\","
-                  "\"currency\":\"RUB\"}", &r);
+                  "\"currency\":\"RUB\"}",
+                  &r);
     cr_assert_eq(r.status, 400);
     cr_assert_str_eq(cor_test_error_code(&r), "unknown_field");
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "field")),
@@ -141,7 +155,8 @@ Test(node_security, payments_always_debit_the_caller)
     cor_test_response_free(&r);
     /* Paying yourself is refused. */
     cor_test_http(&node, "POST", "/v1/payments", key_a,
-                  "{\"payment_id\":\"6\",\"creditor\":\"1\",\"amount\":\"5\",\"currency\":\"RUB\"}", &r);
+                  "{\"payment_id\":\"6\",\"creditor\":\"1\",\"amount\":\"5\",\"currency\":\"RUB\"}",
+                  &r);
     cr_assert_eq(r.status, 422);
     cor_test_response_free(&r);
     cr_assert_eq(cor_test_net(&node, 1), 1010);
@@ -165,7 +180,8 @@ Test(node_security, revoked_keys_stop_working)
     cr_assert_eq(r.status, 401);
     cor_test_response_free(&r);
     cor_test_http(&node, "POST", "/v1/payments", key_a,
-                  "{\"payment_id\":\"8\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\"}", &r);
+                  "{\"payment_id\":\"8\",\"creditor\":\"2\",\"amount\":\"5\",\"currency\":\"RUB\"}",
+                  &r);
     cr_assert_eq(r.status, 401);
     cor_test_response_free(&r);
     /* B's key still works; the auditor's key is revoked the same way. */
