@@ -28,13 +28,13 @@ cc -std=c17 -O2 -D_GNU_SOURCE "$HERE/node_load.c" -lcurl -o "$DIR/node_load"
 "$BIN" init --data "$DIR/node" --currency RUB --node-name bench --port "$PORT" > "$DIR/init.out"
 OPERATOR=$(tail -n 1 "$DIR/init.out")
 # Room for every payment the runs below send (the tables are allocated lazily).
-sed -i 's/^payments_max = .*/payments_max = 67108864/; s/^snapshot_every_ops = .*/snapshot_every_ops = 0/' \
+sed -i "s/^payments_max = .*/payments_max = ${COR_BENCH_PAYMENTS_MAX:-8388608}/; s/^prefault = .*/prefault = true/; s/^snapshot_every_ops = .*/snapshot_every_ops = 0/" \
     "$DIR/node/corridor.ini"
 "$BIN" serve --data "$DIR/node" 2> "$DIR/serve.log" &
 PID=$!
 i=0
-until curl -sf "$URL/healthz" > /dev/null; do
-    i=$((i + 1)); [ $i -lt 200 ] || { cat "$DIR/serve.log"; exit 1; }; sleep 0.05
+until curl -sf "$URL/healthz" > /dev/null 2>&1; do
+    i=$((i + 1)); [ $i -lt 1200 ] || { cat "$DIR/serve.log"; exit 1; }; sleep 0.05
 done
 auth="Authorization: Bearer $OPERATOR"
 curl -sf -H "$auth" -X POST "$URL/v1/participants" -d '{"name":"Payer","bic":"PAYERUMM","role":"bank"}' > /dev/null

@@ -120,6 +120,12 @@ void cor_nbuf_json_string(cor_nbuf *buf, const char *text, size_t length)
 
 void cor_nbuf_json_u128(cor_nbuf *buf, cor_u128 value)
 {
+    if (value <= UINT64_MAX) { /* 128-bit division is slow; most values fit 64 bits */
+        char small[24];
+        int length = snprintf(small, sizeof(small), "\"%llu\"", (unsigned long long)value);
+        cor_nbuf_append(buf, small, (size_t)length);
+        return;
+    }
     char digits[COR_U128_DECIMAL_SIZE_MAX + 2];
     digits[0] = '"';
     size_t length = cor_u128_format(value, digits + 1);

@@ -94,6 +94,11 @@ static unsigned config_set(cor_node_config *c, const char *section, const char *
     if (strcmp(section, "limits") == 0 && strcmp(key, "ledger_transfers_max") == 0) {
         return config_u32(value, 1, 1u << 28, &c->ledger_transfers_max) ? 1u << 7 : 0;
     }
+    if (strcmp(section, "limits") == 0 && strcmp(key, "prefault") == 0) {
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) return 0;
+        c->prefault = strcmp(value, "true") == 0;
+        return 1u << 10;
+    }
     if (strcmp(section, "journal") == 0 && strcmp(key, "snapshot_every_ops") == 0) {
         return cor_node_parse_u64(value, &c->snapshot_every_ops) ? 1u << 8 : 0;
     }
@@ -164,12 +169,13 @@ cor_error cor_node_config_write(const char *path, const cor_node_config *c)
             "# corridor node configuration (INI). See docs/NODE.md.\n\n"
             "[node]\nname = %s\ncurrency = %s\n\n"
             "[http]\nbind = %s\nport = %u\nthreads = %u\n\n"
-            "[limits]\npayments_max = %u\nledger_accounts_max = %u\nledger_transfers_max = %u\n\n"
+            "[limits]\npayments_max = %u\nledger_accounts_max = %u\nledger_transfers_max = %u\n"
+            "prefault = %s\n\n"
             "[journal]\nsnapshot_every_ops = %llu\n\n"
             "[auth]\n# BLAKE2b-256 of the operator API key's secret; the key itself is not "
             "stored.\noperator_key_hash = %s\n",
             c->name, c->currency, c->bind, c->port, c->http_threads, c->payments_max,
-            c->ledger_accounts_max, c->ledger_transfers_max,
+            c->ledger_accounts_max, c->ledger_transfers_max, c->prefault ? "true" : "false",
             (unsigned long long)c->snapshot_every_ops, hash);
     bool ok = fflush(file) == 0 && fsync(fd) == 0;
     ok = fclose(file) == 0 && ok;

@@ -12,6 +12,7 @@
 #ifndef COR_NODE_CONFIG_H
 #define COR_NODE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,7 @@ typedef struct cor_node_config {
     uint32_t ledger_accounts_max;
     uint32_t ledger_transfers_max;
     uint64_t snapshot_every_ops;
+    bool     prefault; /* [limits] prefault: commit all tables at start (benchmarks) */
     uint8_t operator_key_hash[COR_NODE_KEY_HASH_SIZE_BYTES];
 } cor_node_config;
 

@@ -72,8 +72,14 @@ static void render_histogram(cor_nbuf *out, const char *name, const char *help,
     cumulative +=
         atomic_load_explicit(&h->buckets[COR_METRICS_LATENCY_BUCKETS], memory_order_relaxed);
     cor_nbuf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
-    cor_nbuf_printf(out, "%s_sum %g\n", name,
-                    (double)atomic_load_explicit(&h->sum, memory_order_relaxed) * scale);
+    /* Sums are exact integers of the unit (us or events), printed without float rounding. */
+    uint64_t sum = atomic_load_explicit(&h->sum, memory_order_relaxed);
+    if (scale == 1.0) {
+        cor_nbuf_printf(out, "%s_sum %llu\n", name, (unsigned long long)sum);
+    } else {
+        cor_nbuf_printf(out, "%s_sum %llu.%06llu\n", name, (unsigned long long)(sum / 1000000u),
+                        (unsigned long long)(sum % 1000000u));
+    }
     cor_nbuf_printf(out, "%s_count %llu\n", name, (unsigned long long)cumulative);
 }
 

@@ -125,6 +125,7 @@ static cor_ledger_options state_ledger_options(const cor_node_state_options *o)
         .pending_transfers_max = o->ledger_transfers_max,
         .failed_ids_max = o->ledger_transfers_max,
         .hash_seed = o->hash_seed,
+        .prefault = o->prefault,
     };
 }
 
@@ -150,6 +151,10 @@ static cor_error state_alloc(const cor_node_state_options *options, cor_node_sta
         state_free_tables(state);
         cor_free(state);
         return COR_ERR_NOMEM;
+    }
+    if (options->prefault) {
+        cor_prefault(state->payments, (size_t)options->payments_max * sizeof(cor_node_payment));
+        cor_prefault(state->payment_slots, slots * sizeof(uint32_t));
     }
     *out = state;
     return COR_OK;

@@ -264,6 +264,7 @@ typedef struct cor_node_state_options {
     uint32_t ledger_accounts_max;  /* operator ledger accounts (plus the node's own) */
     uint32_t ledger_transfers_max; /* operator ledger transfers (plus payments, funding) */
     uint64_t hash_seed; /* keys the payment index; any value, state does not depend on it */
+    bool     prefault;  /* commit every table at open, so the core thread never page-faults */
 } cor_node_state_options;
 
 /* Errors: COR_ERR_INVALID (options out of range), COR_ERR_NOMEM. */

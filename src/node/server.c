@@ -400,6 +400,7 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
         .ledger_accounts_max = server->config.ledger_accounts_max,
         .ledger_transfers_max = server->config.ledger_transfers_max,
         .hash_seed = seed,
+        .prefault = server->config.prefault,
     };
     rc = server_recover(server, options->data_dir, detail, detail_size);
     if (rc != COR_OK) return rc;

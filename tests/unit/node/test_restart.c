@@ -202,3 +202,78 @@ Test(node_restart, init_refuses_to_overwrite_and_keys_are_private)
     /* The operator key still works after the refused init. */
     cr_assert_geq(cor_test_net(&node, 1), 0);
 }
+
+static void config_set_snapshot_every(unsigned ops)
+{
+    char path[400], command[600];
+    snprintf(path, sizeof(path), "%s/n/corridor.ini", node.dir);
+    snprintf(command, sizeof(command),
+             "sed -i 's/^snapshot_every_ops = .*/snapshot_every_ops = %u/' %s", ops, path);
+    cr_assert_eq(system(command), 0);
+}
+
+static bool log_contains(const char *text)
+{
+    char path[400], line[512];
+    snprintf(path, sizeof(path), "%s/serve.log", node.dir);
+    FILE *file = fopen(path, "r");
+    cr_assert(file != NULL);
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), file) != NULL)
+        found = strstr(line, text) != NULL;
+    fclose(file);
+    return found;
+}
+
+Test(node_restart, recovery_from_a_snapshot_keeps_everything)
+{
+    cr_assert_eq(cor_test_node_signal(&node, SIGTERM), 0);
+    config_set_snapshot_every(3);
+    cor_test_node_start(&node);
+    char key_c[128];
+    unsigned c =
+        cor_test_participant(&node, "Bank C", "CCCCRUMM", "fx_provider", key_c, sizeof(key_c));
+    cor_test_response r;
+    for (unsigned i = 1; i <= 20; i++) {
+        char body[160];
+        snprintf(
+            body, sizeof(body),
+            "{\"payment_id\":\"%u\",\"creditor\":\"%u\",\"amount\":\"%u\",\"currency\":\"RUB\","
+            "\"end_to_end_id\":\"E%u\"}",
+            i, c, i, i);
+        cor_test_http(&node, "POST", "/v1/payments", key_a, body, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        cor_test_response_free(&r);
+    }
+    cor_test_http(&node, "PATCH", "/v1/participants/2", node.operator_key,
+                  "{\"status\":\"suspended\",\"debit_cap\":\"77\"}", &r);
+    cr_assert_eq(r.status, 200);
+    cor_test_response_free(&r);
+    cr_assert_eq(cor_test_node_signal(&node, SIGTERM), 0);
+    cor_test_node_start(&node);
+    cr_assert(log_contains("snapshot loaded"), "recovery did not use a snapshot");
+
+    /* Participants, keys, payments (with their fields) and balances all came back. */
+    cr_assert_eq(cor_test_net(&node, c), 210);
+    cr_assert_eq(cor_test_net(&node, 1), 1000000000LL - 210);
+    cor_test_http(&node, "GET", "/v1/payments/20", key_a, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(cor_test_str(&r, "end_to_end_id"), "E20");
+    cor_test_response_free(&r);
+    cor_test_http(&node, "GET", "/v1/participants/2", node.operator_key, NULL, &r);
+    cr_assert_str_eq(cor_test_str(&r, "status"), "suspended");
+    cr_assert_str_eq(cor_test_str(&r, "debit_cap"), "77");
+    cor_test_response_free(&r);
+    cor_test_http(&node, "GET", "/v1/statement", key_c, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "entries")), 20);
+    cor_test_response_free(&r);
+    /* Idempotency survives too. */
+    cor_test_http(&node, "POST", "/v1/payments", key_a,
+                  "{\"payment_id\":\"5\",\"creditor\":\"3\",\"amount\":\"5\",\"currency\":\"RUB\","
+                  "\"end_to_end_id\":\"E5\"}",
+                  &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cor_test_response_free(&r);
+    cr_assert_eq(cor_test_net(&node, c), 210);
+}
