@@ -21,7 +21,7 @@ static void teardown(void)
     cor_test_node_cleanup(&node);
 }
 
-TestSuite(node_api, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(node_api, .init = setup, .fini = teardown);
 
 static long request(const char *method, const char *path, const char *key, const char *body,
                     cor_test_response *out)

@@ -25,7 +25,7 @@ static void teardown(void)
     cor_test_node_cleanup(&node);
 }
 
-TestSuite(node_input, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(node_input, .init = setup, .fini = teardown);
 
 typedef struct bad_case {
     const char *body;

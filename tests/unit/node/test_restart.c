@@ -38,7 +38,7 @@ static void teardown(void)
     cor_test_node_cleanup(&node);
 }
 
-TestSuite(node_restart, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(node_restart, .init = setup, .fini = teardown);
 
 typedef struct load_client {
     pthread_t thread;

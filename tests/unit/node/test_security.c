@@ -36,7 +36,7 @@ static void teardown(void)
     cor_test_node_cleanup(&node);
 }
 
-TestSuite(node_security, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(node_security, .init = setup, .fini = teardown);
 
 typedef struct attempt {
     const char *method;
