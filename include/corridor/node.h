@@ -48,4 +48,28 @@ typedef struct cor_node_serve_options {
  */
 cor_error cor_node_serve(const cor_node_serve_options *options, char *detail, size_t detail_size);
 
+/* What cor_node_verify found. */
+typedef struct cor_node_verify_report {
+    uint64_t records;           /* journal records replayed from op 1 */
+    uint64_t events;            /* events in them */
+    uint64_t snapshots_checked; /* snapshot files compared with the replayed state */
+    uint64_t journal_size_bytes;
+    uint64_t tail_bytes_torn; /* a torn tail (never acknowledged); 0 normally */
+    uint32_t participants;
+    uint64_t payments;
+    uint32_t ledger_accounts;
+    uint32_t ledger_transfers;
+    uint8_t head_hash[32]; /* the journal's hash-chain head */
+} cor_node_verify_report;
+
+/*
+ * Proves a node's data directory intact without changing it: replays every journal record
+ * from op 1 through the node's apply function (checking every checksum and chain link),
+ * compares each snapshot with the replayed state at its op (BLAKE2b-256 of the serialized
+ * state), and checks the ledger's invariants. Errors: COR_ERR_CORRUPT, COR_ERR_VERSION,
+ * COR_ERR_LIMIT (a problem, named in detail), COR_ERR_IO / COR_ERR_PARSE (cannot read).
+ */
+cor_error cor_node_verify(const char *data_dir, cor_node_verify_report *report, char *detail,
+                          size_t detail_size);
+
 #endif

@@ -544,3 +544,100 @@ cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,
     sodium_memzero(secret_hex, sizeof(secret_hex));
     return COR_OK;
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* verify                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct verify_context {
+    cor_node_state *state;
+    char *detail;
+    size_t detail_size;
+} verify_context;
+
+static cor_error verify_replay(void *context, const cor_journal_batch *batch)
+{
+    verify_context *v = context;
+    if (batch->operation != COR_NODE_JOURNAL_OPERATION) return COR_ERR_CORRUPT;
+    return cor_node_state_apply(v->state, batch->timestamp, batch->payload,
+                                batch->payload_size_bytes, NULL, 0);
+}
+
+static cor_error verify_hash_write(void *context, const void *bytes, size_t size)
+{
+    return crypto_generichash_update(context, bytes, size) == 0 ? COR_OK : COR_ERR_IO;
+}
+
+static cor_error verify_snapshot(void *context, const cor_journal_snapshot_info *info)
+{
+    verify_context *v = context;
+    crypto_generichash_state hash_state;
+    crypto_generichash_init(&hash_state, NULL, 0, 32);
+    cor_error rc = cor_node_state_serialize(v->state, verify_hash_write, &hash_state);
+    if (rc != COR_OK) return rc;
+    uint8_t hash[32];
+    crypto_generichash_final(&hash_state, hash, sizeof(hash));
+    if (sodium_memcmp(hash, info->state_hash, sizeof(hash)) != 0) {
+        snprintf(v->detail, v->detail_size,
+                 "the snapshot at op %llu differs from the replayed state",
+                 (unsigned long long)info->op_number);
+        return COR_ERR_CORRUPT;
+    }
+    return COR_OK;
+}
+
+cor_error cor_node_verify(const char *data_dir, cor_node_verify_report *report, char *detail,
+                          size_t detail_size)
+{
+    if (sodium_init() < 0) return COR_ERR_NOMEM;
+    memset(report, 0, sizeof(*report));
+    detail[0] = '\0';
+    cor_node_config config;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", data_dir, COR_NODE_CONFIG_FILE);
+    cor_error rc = cor_node_config_load(path, &config, detail, detail_size);
+    if (rc != COR_OK) return rc;
+    cor_node_state_options state_options = {.ledger = config.currency_numeric,
+                                            .payments_max = config.payments_max,
+                                            .ledger_accounts_max = config.ledger_accounts_max,
+                                            .ledger_transfers_max = config.ledger_transfers_max,
+                                            .hash_seed = 0x636f727269646f72ull};
+    verify_context v = {.detail = detail, .detail_size = detail_size};
+    rc = cor_node_state_open(&state_options, &v.state);
+    if (rc != COR_OK) return rc;
+    cor_journal_options options = {.dir = data_dir,
+                                   .flags = COR_JOURNAL_READ_ONLY | COR_JOURNAL_IGNORE_SNAPSHOTS,
+                                   .replay = verify_replay,
+                                   .snapshot_check = verify_snapshot,
+                                   .context = &v,
+                                   .log = server_journal_log,
+                                   .error_detail = detail,
+                                   .error_detail_size = detail_size};
+    cor_journal *journal = NULL;
+    rc = cor_journal_open(&options, &journal);
+    if (rc == COR_OK) {
+        cor_journal_stats stats;
+        cor_journal_stats_get(journal, &stats);
+        report->records = stats.records_total;
+        report->events = stats.events_total;
+        report->snapshots_checked = stats.snapshots_found;
+        report->journal_size_bytes = stats.size_bytes;
+        report->tail_bytes_torn = stats.tail_bytes_torn;
+        memcpy(report->head_hash, stats.chain_hash, sizeof(report->head_hash));
+        const cor_ledger *ledger = cor_node_state_ledger(v.state);
+        char problem[256];
+        if (!cor_ledger_check(ledger, problem, sizeof(problem))) {
+            snprintf(detail, detail_size, "ledger invariant violated: %s", problem);
+            rc = COR_ERR_CORRUPT;
+        }
+        cor_ledger_stats ledger_stats;
+        cor_ledger_stats_get(ledger, &ledger_stats);
+        report->participants = cor_node_state_participants_count(v.state);
+        report->payments = cor_node_state_payments_count(v.state);
+        report->ledger_accounts = ledger_stats.accounts_count;
+        report->ledger_transfers = ledger_stats.transfers_count;
+    }
+    cor_journal_close(journal);
+    cor_node_state_close(v.state);
+    return rc;
+}
