@@ -886,6 +886,11 @@ uint32_t cor_node_state_currency(const cor_node_state *state)
     return state->options.ledger;
 }
 
+void cor_node_state_options_get(const cor_node_state *state, cor_node_state_options *out)
+{
+    *out = state->options;
+}
+
 uint32_t cor_node_state_participants_count(const cor_node_state *state)
 {
     return state->participants_count;
@@ -938,6 +943,10 @@ typedef struct state_header {
     uint32_t ledger;
     uint32_t participants_count;
     uint32_t keys_count;
+    uint32_t payments_max;
+    uint32_t ledger_accounts_max;
+    uint32_t ledger_transfers_max;
+    uint32_t reserved;
     uint64_t payments_count;
     uint64_t operator_accounts_count;
     uint64_t operator_transfers_count;
@@ -953,6 +962,9 @@ cor_error cor_node_state_serialize(const cor_node_state *state, cor_ledger_write
     header.magic = STATE_FORMAT_MAGIC;
     header.version = STATE_FORMAT_VERSION;
     header.ledger = state->options.ledger;
+    header.payments_max = state->options.payments_max;
+    header.ledger_accounts_max = state->options.ledger_accounts_max;
+    header.ledger_transfers_max = state->options.ledger_transfers_max;
     header.participants_count = state->participants_count;
     header.keys_count = state->keys_count;
     header.payments_count = state->payments_count;
@@ -995,6 +1007,12 @@ cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_
     state_header header;
     cor_error rc = read(context, &header, sizeof(header));
     if (rc != COR_OK) return rc;
+    cor_node_state_options saved = *options;
+    saved.payments_max = header.payments_max;
+    saved.ledger_accounts_max = header.ledger_accounts_max;
+    saved.ledger_transfers_max = header.ledger_transfers_max;
+    if (header.magic == STATE_FORMAT_MAGIC && !state_options_valid(&saved)) return COR_ERR_CORRUPT;
+    options = &saved;
     rc = state_read_header(options, &header);
     if (rc != COR_OK) return rc;
 

@@ -169,6 +169,19 @@ typedef struct cor_node_result {
  */
 #define COR_NODE_JOURNAL_OPERATION 0x4e42u /* "NB": node batch, the journal operation code */
 
+/*
+ * The first record of every node journal (operation "NC"): the capacities the state was
+ * created with. Capacity results (payments_full, ...) are part of the deterministic outcome,
+ * so replay must use these, never whatever the configuration file says today.
+ */
+#define COR_NODE_JOURNAL_CONFIGURE 0x4e43u
+typedef struct cor_node_configure_record {
+    uint32_t ledger;
+    uint32_t payments_max;
+    uint32_t ledger_accounts_max;
+    uint32_t ledger_transfers_max;
+} cor_node_configure_record;
+
 typedef enum cor_node_command_type {
     COR_NODE_CMD_PARTICIPANT_CREATE = 1, /* body: cor_node_cmd_participant_create */
     COR_NODE_CMD_PARTICIPANT_STATUS = 2, /* body: cor_node_cmd_participant_status */
@@ -264,7 +277,7 @@ typedef struct cor_node_state_options {
     uint32_t ledger_accounts_max;  /* operator ledger accounts (plus the node's own) */
     uint32_t ledger_transfers_max; /* operator ledger transfers (plus payments, funding) */
     uint64_t hash_seed; /* keys the payment index; any value, state does not depend on it */
-    bool     prefault;  /* commit every table at open, so the core thread never page-faults */
+    bool prefault;      /* commit every table at open, so the core thread never page-faults */
 } cor_node_state_options;
 
 /* Errors: COR_ERR_INVALID (options out of range), COR_ERR_NOMEM. */
@@ -287,7 +300,8 @@ uint32_t cor_node_payload_events(const void *payload, size_t payload_size_bytes)
 /* Canonical bytes of the whole state (for snapshots and comparisons). */
 cor_error cor_node_state_serialize(const cor_node_state *state, cor_ledger_write_fn write,
                                    void *context);
-/* Rebuilds state from serialize's bytes; options give the capacities. */
+/* Rebuilds state from serialize's bytes. The capacities are the snapshot's own; options give
+ * the currency (which must match), the hash seed and prefault. */
 cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_ledger_read_fn read,
                                      void *context, cor_node_state **out);
 
@@ -296,6 +310,8 @@ cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_
 /* ---------------------------------------------------------------------------------------- */
 
 const cor_ledger *cor_node_state_ledger(const cor_node_state *state);
+/* The options the state runs with (capacities come from the journal or snapshot). */
+void cor_node_state_options_get(const cor_node_state *state, cor_node_state_options *out);
 uint32_t cor_node_state_currency(const cor_node_state *state);
 uint32_t cor_node_state_participants_count(const cor_node_state *state);
 /* NULL when id is not a participant. Valid until the next apply. */

@@ -255,24 +255,53 @@ static void http_completed(void *cls, struct MHD_Connection *connection, void **
 /* Recovery                                                                                 */
 /* ---------------------------------------------------------------------------------------- */
 
-static cor_error server_load(void *context, const cor_journal_snapshot_info *info,
-                             cor_journal_read_fn read, void *read_context)
+/* Recovery state shared by serve and verify: the state appears with the journal's first
+ * record (CONFIGURE) or a snapshot, with the capacities they carry. */
+typedef struct node_recovery {
+    cor_node_state_options options; /* the configuration's; capacities from the journal */
+    cor_node_state *state;          /* NULL until CONFIGURE or a snapshot */
+    char *detail;                   /* for verify's snapshot comparison */
+    size_t detail_size;
+} node_recovery;
+
+static cor_error recovery_load(void *context, const cor_journal_snapshot_info *info,
+                               cor_journal_read_fn read, void *read_context)
 {
-    cor_node_server *server = context;
+    node_recovery *r = context;
     cor_node_state *loaded = NULL;
-    cor_error rc = cor_node_state_deserialize(&server->state_options, read, read_context, &loaded);
+    cor_error rc = cor_node_state_deserialize(&r->options, read, read_context, &loaded);
     if (rc != COR_OK) return rc;
-    cor_node_state_close(server->state);
-    server->state = loaded;
+    cor_node_state_close(r->state);
+    r->state = loaded;
+    cor_node_state_options saved;
+    cor_node_state_options_get(loaded, &saved);
+    r->options.payments_max = saved.payments_max;
+    r->options.ledger_accounts_max = saved.ledger_accounts_max;
+    r->options.ledger_transfers_max = saved.ledger_transfers_max;
     cor_log(COR_LOG_INFO, "snapshot loaded", "op=%llu", (unsigned long long)info->op_number);
     return COR_OK;
 }
 
-static cor_error server_replay(void *context, const cor_journal_batch *batch)
+static cor_error recovery_replay(void *context, const cor_journal_batch *batch)
 {
-    cor_node_server *server = context;
-    if (batch->operation != COR_NODE_JOURNAL_OPERATION) return COR_ERR_CORRUPT;
-    return cor_node_state_apply(server->state, batch->timestamp, batch->payload,
+    node_recovery *r = context;
+    if (batch->operation == COR_NODE_JOURNAL_CONFIGURE) {
+        cor_node_configure_record record;
+        if (r->state != NULL || batch->payload_size_bytes != sizeof(record)) {
+            return COR_ERR_CORRUPT;
+        }
+        memcpy(&record, batch->payload, sizeof(record));
+        if (record.ledger != r->options.ledger) return COR_ERR_CORRUPT;
+        r->options.payments_max = record.payments_max;
+        r->options.ledger_accounts_max = record.ledger_accounts_max;
+        r->options.ledger_transfers_max = record.ledger_transfers_max;
+        cor_error rc = cor_node_state_open(&r->options, &r->state);
+        return rc == COR_ERR_INVALID ? COR_ERR_CORRUPT : rc;
+    }
+    if (batch->operation != COR_NODE_JOURNAL_OPERATION || r->state == NULL) {
+        return COR_ERR_CORRUPT;
+    }
+    return cor_node_state_apply(r->state, batch->timestamp, batch->payload,
                                 batch->payload_size_bytes, NULL, 0);
 }
 
@@ -282,25 +311,66 @@ static void server_journal_log(void *context, const char *message)
     cor_log(COR_LOG_WARN, message, "%s", "component=journal");
 }
 
+static cor_node_state_options server_state_options(const cor_node_config *config, uint64_t seed)
+{
+    return (cor_node_state_options){.ledger = config->currency_numeric,
+                                    .payments_max = config->payments_max,
+                                    .ledger_accounts_max = config->ledger_accounts_max,
+                                    .ledger_transfers_max = config->ledger_transfers_max,
+                                    .hash_seed = seed,
+                                    .prefault = config->prefault};
+}
+
+/* A new journal starts with the capacities of today's configuration. */
+static cor_error server_configure(cor_node_server *server, node_recovery *r)
+{
+    cor_error rc = cor_node_state_open(&r->options, &r->state);
+    if (rc != COR_OK) return rc;
+    cor_node_configure_record record = {.ledger = r->options.ledger,
+                                        .payments_max = r->options.payments_max,
+                                        .ledger_accounts_max = r->options.ledger_accounts_max,
+                                        .ledger_transfers_max = r->options.ledger_transfers_max};
+    cor_journal_batch batch = {.timestamp = 1,
+                               .operation = COR_NODE_JOURNAL_CONFIGURE,
+                               .event_count = 1,
+                               .payload = &record,
+                               .payload_size_bytes = sizeof(record)};
+    return cor_journal_append(server->journal, &batch, NULL);
+}
+
 static cor_error server_recover(cor_node_server *server, const char *data_dir, char *detail,
                                 size_t detail_size)
 {
-    cor_error rc = cor_node_state_open(&server->state_options, &server->state);
-    if (rc != COR_OK) {
-        snprintf(detail, detail_size, "cannot allocate the node state: %s", cor_strerror(rc));
-        return rc;
-    }
+    node_recovery r = {.options = server->state_options};
     cor_journal_options options = {.dir = data_dir,
                                    .flags = COR_JOURNAL_CREATE,
-                                   .load = server_load,
-                                   .replay = server_replay,
-                                   .context = server,
+                                   .load = recovery_load,
+                                   .replay = recovery_replay,
+                                   .context = &r,
                                    .log = server_journal_log,
                                    .error_detail = detail,
                                    .error_detail_size = detail_size};
     uint64_t started_us = http_now_us();
-    rc = cor_journal_open(&options, &server->journal);
-    if (rc != COR_OK) return rc;
+    cor_error rc = cor_journal_open(&options, &server->journal);
+    if (rc == COR_OK && r.state == NULL) rc = server_configure(server, &r);
+    server->state = r.state;
+    if (rc != COR_OK) {
+        if (detail[0] == '\0') snprintf(detail, detail_size, "recovery failed");
+        return rc;
+    }
+    const cor_node_config *c = &server->config;
+    if (r.options.payments_max != c->payments_max ||
+        r.options.ledger_accounts_max != c->ledger_accounts_max ||
+        r.options.ledger_transfers_max != c->ledger_transfers_max) {
+        cor_log(COR_LOG_WARN,
+                "capacities in the configuration differ from the journal's; "
+                "the journal's apply",
+                "payments_max=%u ledger_accounts_max=%u "
+                "ledger_transfers_max=%u",
+                r.options.payments_max, r.options.ledger_accounts_max,
+                r.options.ledger_transfers_max);
+    }
+    server->state_options = r.options;
     cor_journal_stats stats;
     cor_journal_stats_get(server->journal, &stats);
     atomic_store(&server->metrics.journal_size_bytes, stats.size_bytes);
@@ -394,14 +464,7 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
     if (rc != COR_OK) return rc;
     uint64_t seed = 0;
     randombytes_buf(&seed, sizeof(seed));
-    server->state_options = (cor_node_state_options){
-        .ledger = server->config.currency_numeric,
-        .payments_max = server->config.payments_max,
-        .ledger_accounts_max = server->config.ledger_accounts_max,
-        .ledger_transfers_max = server->config.ledger_transfers_max,
-        .hash_seed = seed,
-        .prefault = server->config.prefault,
-    };
+    server->state_options = server_state_options(&server->config, seed);
     rc = server_recover(server, options->data_dir, detail, detail_size);
     if (rc != COR_OK) return rc;
     cor_node_core_options core_options = {.state = server->state,
@@ -549,20 +612,6 @@ cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,
 /* verify                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-typedef struct verify_context {
-    cor_node_state *state;
-    char *detail;
-    size_t detail_size;
-} verify_context;
-
-static cor_error verify_replay(void *context, const cor_journal_batch *batch)
-{
-    verify_context *v = context;
-    if (batch->operation != COR_NODE_JOURNAL_OPERATION) return COR_ERR_CORRUPT;
-    return cor_node_state_apply(v->state, batch->timestamp, batch->payload,
-                                batch->payload_size_bytes, NULL, 0);
-}
-
 static cor_error verify_hash_write(void *context, const void *bytes, size_t size)
 {
     return crypto_generichash_update(context, bytes, size) == 0 ? COR_OK : COR_ERR_IO;
@@ -570,7 +619,7 @@ static cor_error verify_hash_write(void *context, const void *bytes, size_t size
 
 static cor_error verify_snapshot(void *context, const cor_journal_snapshot_info *info)
 {
-    verify_context *v = context;
+    node_recovery *v = context;
     crypto_generichash_state hash_state;
     crypto_generichash_init(&hash_state, NULL, 0, 32);
     cor_error rc = cor_node_state_serialize(v->state, verify_hash_write, &hash_state);
@@ -597,17 +646,13 @@ cor_error cor_node_verify(const char *data_dir, cor_node_verify_report *report, 
     snprintf(path, sizeof(path), "%s/%s", data_dir, COR_NODE_CONFIG_FILE);
     cor_error rc = cor_node_config_load(path, &config, detail, detail_size);
     if (rc != COR_OK) return rc;
-    cor_node_state_options state_options = {.ledger = config.currency_numeric,
-                                            .payments_max = config.payments_max,
-                                            .ledger_accounts_max = config.ledger_accounts_max,
-                                            .ledger_transfers_max = config.ledger_transfers_max,
-                                            .hash_seed = 0x636f727269646f72ull};
-    verify_context v = {.detail = detail, .detail_size = detail_size};
-    rc = cor_node_state_open(&state_options, &v.state);
-    if (rc != COR_OK) return rc;
+    node_recovery v = {.options = server_state_options(&config, 0x636f727269646f72ull),
+                       .detail = detail,
+                       .detail_size = detail_size};
+    v.options.prefault = false;
     cor_journal_options options = {.dir = data_dir,
                                    .flags = COR_JOURNAL_READ_ONLY | COR_JOURNAL_IGNORE_SNAPSHOTS,
-                                   .replay = verify_replay,
+                                   .replay = recovery_replay,
                                    .snapshot_check = verify_snapshot,
                                    .context = &v,
                                    .log = server_journal_log,
@@ -615,6 +660,7 @@ cor_error cor_node_verify(const char *data_dir, cor_node_verify_report *report, 
                                    .error_detail_size = detail_size};
     cor_journal *journal = NULL;
     rc = cor_journal_open(&options, &journal);
+    if (rc == COR_OK && v.state == NULL) rc = cor_node_state_open(&v.options, &v.state);
     if (rc == COR_OK) {
         cor_journal_stats stats;
         cor_journal_stats_get(journal, &stats);

@@ -321,3 +321,32 @@ Test(node_restart, verify_proves_a_node_directory_and_finds_damage)
     status = system(command);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "verify missed a flipped byte");
 }
+
+Test(node_restart, capacities_come_from_the_journal_not_the_config)
+{
+    cor_test_response r;
+    for (unsigned i = 1; i <= 3; i++) {
+        char body[160];
+        snprintf(body, sizeof(body),
+                 "{\"payment_id\":\"%u\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                 i);
+        cor_test_http(&node, "POST", "/v1/payments", key_a, body, &r);
+        cr_assert_eq(r.status, 201);
+        cor_test_response_free(&r);
+    }
+    cr_assert_eq(cor_test_node_signal(&node, SIGTERM), 0);
+    /* Replaying with payments_max = 1 would reject payments 2 and 3: the journal's capacity
+     * must be used instead, with a warning. */
+    char command[600];
+    snprintf(command, sizeof(command),
+             "sed -i 's/^payments_max = .*/payments_max = 1/' %s/n/corridor.ini", node.dir);
+    cr_assert_eq(system(command), 0);
+    cor_test_node_start(&node);
+    cr_assert(log_contains("capacities in the configuration differ"));
+    cr_assert_eq(cor_test_net(&node, 2), 3);
+    cor_test_http(&node, "POST", "/v1/payments", key_a,
+                  "{\"payment_id\":\"4\",\"creditor\":\"2\",\"amount\":\"1\",\"currency\":\"RUB\"}",
+                  &r);
+    cr_assert_eq(r.status, 201);
+    cor_test_response_free(&r);
+}
