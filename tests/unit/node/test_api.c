@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../support/node_support.h"
 
@@ -382,4 +383,37 @@ Test(node_api, health_metrics_and_logs)
     }
     fclose(file);
     cr_assert(serving, "no 'serving' log line");
+}
+
+Test(node_api, pending_transfers_expire_by_themselves)
+{
+    cor_test_response r;
+    cr_assert_eq(request("POST", "/v1/ledger/accounts", node.operator_key,
+                         "[{\"id\":\"20\",\"ledger\":643,\"code\":7},"
+                         "{\"id\":\"21\",\"ledger\":643,\"code\":7}]",
+                         &r),
+                 200);
+    cor_test_response_free(&r);
+    cr_assert_eq(request("POST", "/v1/ledger/transfers", node.operator_key,
+                         "[{\"id\":\"30\",\"debit_account_id\":\"20\",\"credit_account_id\":\"21\","
+                         "\"amount\":\"9\",\"ledger\":643,\"code\":1,\"flags\":[\"pending\"],"
+                         "\"timeout\":1}]",
+                         &r),
+                 200);
+    cor_test_response_free(&r);
+    /* No request touches it: the core's own EXPIRE command releases it (bounded: 10 s). */
+    bool expired = false;
+    for (int attempt = 0; attempt < 200 && !expired; attempt++) {
+        cr_assert_eq(request("GET", "/v1/ledger/transfers/30", node.operator_key, NULL, &r), 200);
+        expired = strcmp(cor_test_str(&r, "pending_status"), "expired") == 0;
+        cor_test_response_free(&r);
+        if (!expired) {
+            struct timespec pause = {.tv_nsec = 50000000L};
+            nanosleep(&pause, NULL);
+        }
+    }
+    cr_assert(expired, "the pending transfer never expired");
+    cr_assert_eq(request("GET", "/v1/ledger/accounts/20", node.operator_key, NULL, &r), 200);
+    cr_assert_str_eq(cor_test_str(&r, "debits_pending"), "0");
+    cor_test_response_free(&r);
 }
