@@ -1137,12 +1137,6 @@ enum MHD_Result http_finish(http_request *request)
 /* Routing                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-typedef struct http_path {
-    const char *segments[HTTP_PATH_SEGMENTS_MAX];
-    char storage[512];
-    size_t count;
-} http_path;
-
 static bool path_split(const char *url, http_path *path)
 {
     path->count = 0;
@@ -1303,18 +1297,20 @@ static enum MHD_Result route_dispatch(http_request *request, const http_path *p,
     }
 }
 
-enum MHD_Result http_route(http_request *request, const char *method, const char *url)
+enum MHD_Result http_admit(http_request *request, const char *method, const char *url,
+                           bool *admitted)
 {
-    http_path path;
-    if (!path_split(url, &path)) {
+    *admitted = false;
+    if (!path_split(url, &request->path)) {
         return http_respond_error(request, 404, "not_found", "no such route");
     }
-    request->route = route_identify(&path);
+    request->route = route_identify(&request->path);
     if (request->route == COR_ROUTE_HEALTHZ) {
         if (strcmp(method, "GET") != 0) {
             return http_respond_error(request, 405, "method_not_allowed", "use GET");
         }
-        return route_healthz(request);
+        *admitted = true;
+        return MHD_YES;
     }
     if (!http_authenticate(request)) {
         return http_respond_error(request, 401, "unauthorized",
@@ -1331,5 +1327,19 @@ enum MHD_Result http_route(http_request *request, const char *method, const char
     if ((roles & (1u << request->who.role)) == 0) {
         return http_respond_error(request, 403, "forbidden", "not allowed for this caller");
     }
-    return route_dispatch(request, &path, strcmp(method, "GET") == 0);
+    const char *length = MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t declared = 0;
+    if (length != NULL && cor_node_parse_u64(length, &declared) &&
+        declared > COR_NODE_BODY_SIZE_BYTES_MAX) {
+        return http_respond_error(request, 413, "body_too_large", "request body is too large");
+    }
+    *admitted = true;
+    return MHD_YES;
+}
+
+enum MHD_Result http_route(http_request *request, const char *method)
+{
+    if (request->route == COR_ROUTE_HEALTHZ) return route_healthz(request);
+    return route_dispatch(request, &request->path, strcmp(method, "GET") == 0);
 }
