@@ -386,14 +386,17 @@ static bool query_range_get(http_request *request, query_range *range, cor_node_
 /* Reads                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
+/* 200 while the node accepts writes; 503 once a journal append failed (reads still work,
+ * writes need a restart), so a load balancer can route around it. */
 static enum MHD_Result route_healthz(http_request *request)
 {
     const cor_node_config *c = &request->server->config;
+    bool poisoned = cor_node_core_poisoned(request->server->core);
     char body[256];
     int size =
-        snprintf(body, sizeof(body), "{\"status\":\"ok\",\"node\":\"%s\",\"currency\":\"%s\"}",
-                 c->name, c->currency);
-    return http_respond(request, 200, "application/json", body, (size_t)size);
+        snprintf(body, sizeof(body), "{\"status\":\"%s\",\"node\":\"%s\",\"currency\":\"%s\"}",
+                 poisoned ? "journal_failed" : "ok", c->name, c->currency);
+    return http_respond(request, poisoned ? 503 : 200, "application/json", body, (size_t)size);
 }
 
 static enum MHD_Result route_metrics(http_request *request)
