@@ -879,7 +879,10 @@ static enum MHD_Result route_funding(http_request *request, uint32_t participant
     return http_submit(request, 1);
 }
 
-static enum MHD_Result route_payments(http_request *request)
+static enum MHD_Result route_payments_submit(http_request *request, uint32_t count);
+
+/* The full decoder: any shape, and the precise error when the body is refused. */
+static enum MHD_Result route_payments_full(http_request *request)
 {
     enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
@@ -898,6 +901,12 @@ static enum MHD_Result route_payments(http_request *request)
                                  &request->payments_array, &fault);
     json_decref(json);
     if (count == 0) return http_respond_fault(request, &fault);
+    return route_payments_submit(request, count);
+}
+
+/* Encodes request->payments (count of them) as one PAYMENTS command and submits it. */
+static enum MHD_Result route_payments_submit(http_request *request, uint32_t count)
+{
     request->payments_count = count;
     size_t body_max = (size_t)count * COR_NODE_PAYMENT_ENCODED_SIZE_MAX;
     if (!http_payload_reserve(request, HTTP_COMMAND_SIZE(body_max))) return http_nomem(request);
@@ -916,6 +925,26 @@ static enum MHD_Result route_payments(http_request *request)
     request->payload_size = sizeof(header) + padded;
     request->pending = HTTP_PENDING_PAYMENTS;
     return http_submit(request, count);
+}
+
+/* The fast path for the common shape first (request.h); the full decoder otherwise. */
+static enum MHD_Result route_payments(http_request *request)
+{
+    uint32_t bound = cor_node_payments_fast_count(request->body, request->body_size);
+    uint32_t count = 0;
+    if (bound >= 1 && bound <= COR_NODE_PAYMENTS_PER_REQUEST_MAX) {
+        request->payments = cor_calloc(bound, sizeof(cor_node_payment_in));
+        if (request->payments == NULL) return http_nomem(request);
+        count = cor_node_decode_payments_fast(request->body, request->body_size,
+                                              request->server->config.currency_numeric,
+                                              request->payments, bound, &request->payments_array);
+        if (count == 0) {
+            cor_free(request->payments);
+            request->payments = NULL;
+        }
+    }
+    if (count == 0) return route_payments_full(request);
+    return route_payments_submit(request, count);
 }
 
 static enum MHD_Result route_ledger_create(http_request *request, bool accounts)
