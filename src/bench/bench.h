@@ -9,7 +9,11 @@
 #include <stdint.h>
 
 int cor_bench_ledger(int argc, char **argv);
+int cor_bench_xborder(int argc, char **argv);
 
+/* corridor bench iso20022 [--count N] [--json]: parse + validate + map of a typical
+ * single-transaction pacs.008 with AppHdr (3.8 KB) on one core (src/bench/iso20022_bench.c). */
+int cor_bench_iso20022(int argc, char **argv);
 /* corridor bench journal --data DIR --accounts N --transfers N --batch N
  *                        [--snapshot-every BATCHES] [--snapshot-at-end]
  *                        [--journal-only | --ledger-only] [--json]

@@ -12,7 +12,9 @@ typedef struct bench_entry {
 
 static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
+    {"iso20022", cor_bench_iso20022},
     {"journal", cor_bench_journal},
+    {"xborder", cor_bench_xborder},
 };
 
 int cor_cli_bench(int argc, char **argv)
