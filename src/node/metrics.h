@@ -30,7 +30,9 @@
     X(COR_ROUTE_LEDGER_ACCOUNT_TRANSFERS, "/v1/ledger/accounts/{id}/transfers")                    \
     X(COR_ROUTE_LEDGER_ACCOUNT_BALANCES, "/v1/ledger/accounts/{id}/balances")                      \
     X(COR_ROUTE_LEDGER_TRANSFERS, "/v1/ledger/transfers")                                          \
-    X(COR_ROUTE_LEDGER_TRANSFER, "/v1/ledger/transfers/{id}")
+    X(COR_ROUTE_LEDGER_TRANSFER, "/v1/ledger/transfers/{id}")                                      \
+    X(COR_ROUTE_LEDGER_ACCOUNTS_LOOKUP, "/v1/ledger/accounts/lookup")                              \
+    X(COR_ROUTE_LEDGER_TRANSFERS_LOOKUP, "/v1/ledger/transfers/lookup")
 
 typedef enum cor_route {
 #define COR_ROUTE_ENUM(name, text) name,
