@@ -17,6 +17,8 @@
 #define COR_EXIT_ERROR   3
 
 int cor_cli_bench(int argc, char **argv);
+int cor_cli_init(int argc, char **argv);
+int cor_cli_serve(int argc, char **argv);
 int cor_cli_iso20022(int argc, char **argv);
 int cor_cli_verify(int argc, char **argv);
 

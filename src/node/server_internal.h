@@ -1,0 +1,139 @@
+/*
+ * Internals shared by the node's HTTP server files: server.c (lifecycle, libmicrohttpd glue,
+ * authentication) and routes.c (one handler per route, JSON rendering).
+ *
+ * A request lives in one http_request from its first byte to its completion. Handlers either
+ * respond at once (reads, refusals) or build a command payload, submit it to the core as a
+ * job and suspend the connection; the core's completion resumes it and http_finish renders
+ * the results.
+ */
+#ifndef COR_NODE_SERVER_INTERNAL_H
+#define COR_NODE_SERVER_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "corridor/journal.h"
+#include "corridor/node.h"
+#include "node/buf.h"
+#include "node/config.h"
+#include "node/core.h"
+#include "node/metrics.h"
+#include "node/node_state.h"
+#include "node/request.h"
+
+#define HTTP_RESPONSE_SIZE_BYTES_MAX (32u * 1024u * 1024u)
+#define HTTP_PATH_SEGMENTS_MAX       6u
+
+typedef struct cor_node_server {
+    cor_node_config config;
+    cor_node_state *state;
+    pthread_rwlock_t state_lock;
+    cor_journal *journal;
+    cor_node_core *core;
+    cor_metrics metrics;
+    struct MHD_Daemon *daemon;
+    _Atomic uint64_t active_requests;
+    cor_node_state_options state_options;
+} cor_node_server;
+
+typedef enum http_role {
+    HTTP_ROLE_NONE = 0,
+    HTTP_ROLE_OPERATOR = 1,
+    HTTP_ROLE_AUDITOR = 2,
+    HTTP_ROLE_PARTICIPANT = 3,
+} http_role;
+
+typedef struct http_principal {
+    http_role role;
+    uint32_t key_id;      /* 0 for the operator */
+    uint32_t participant; /* for participants */
+} http_principal;
+
+/* NEW: admitted, reading the body; WAITING: suspended on the core; DONE: results ready;
+ * REFUSED: answered at admission (the body, if any, is discarded). */
+typedef enum http_phase {
+    HTTP_PHASE_NEW,
+    HTTP_PHASE_WAITING,
+    HTTP_PHASE_DONE,
+    HTTP_PHASE_REFUSED,
+} http_phase;
+
+typedef struct http_path {
+    const char *segments[HTTP_PATH_SEGMENTS_MAX];
+    char storage[512];
+    size_t count;
+} http_path;
+
+/* What a suspended request needs to render its response after the core answers. */
+typedef enum http_pending {
+    HTTP_PENDING_NONE,
+    HTTP_PENDING_PARTICIPANT, /* create or update: render the participant */
+    HTTP_PENDING_KEY_ADD,
+    HTTP_PENDING_KEY_REVOKE,
+    HTTP_PENDING_FUNDING,
+    HTTP_PENDING_PAYMENTS,
+    HTTP_PENDING_LEDGER,
+} http_pending;
+
+typedef struct http_request {
+    cor_node_server *server;
+    struct MHD_Connection *connection;
+    uint64_t started_us;
+    cor_route route;
+    http_phase phase;
+    http_principal who;
+    http_path path;
+    char *body; /* owned; request body */
+    size_t body_size;
+    size_t body_capacity;
+    bool body_too_large;
+
+    /* Submitted command and its results (owned). */
+    cor_node_job job;
+    uint8_t *payload;
+    size_t payload_size;
+    size_t payload_capacity;
+    cor_node_result *results;
+    http_pending pending;
+    uint32_t target; /* participant id of the path, or key id */
+    bool payments_array;
+    uint32_t payments_count;
+    cor_node_payment_in *payments;                  /* owned; the decoded payments */
+    uint8_t secret[COR_NODE_KEY_SECRET_SIZE_BYTES]; /* new key (wiped) */
+    cor_u128 funding_amount;
+    uint64_t funding_id;
+} http_request;
+
+/* Time source for latency (monotonic microseconds). */
+uint64_t http_now_us(void);
+
+/* Queues a response with body (copied) and content type, records metrics. */
+enum MHD_Result http_respond(http_request *request, unsigned status, const char *content_type,
+                             const char *body, size_t size);
+enum MHD_Result http_respond_json(http_request *request, unsigned status, cor_nbuf *body);
+enum MHD_Result http_respond_fault(http_request *request, const cor_node_fault *fault);
+enum MHD_Result http_respond_error(http_request *request, unsigned status, const char *code,
+                                   const char *message);
+
+/* Submits the request's payload (request->payload, events) to the core and suspends the
+ * connection; responds 503 when the queue is full or the node is stopping. */
+enum MHD_Result http_submit(http_request *request, uint32_t events);
+
+/* Admission, on a request's first call (headers only): route, authentication, role and the
+ * declared body size. Refusals are answered at once, before any body is read, so an
+ * unauthenticated client cannot make the node buffer bodies; *admitted says which. */
+enum MHD_Result http_admit(http_request *request, const char *method, const char *url,
+                           bool *admitted);
+/* Routing: dispatches an admitted, complete request; renders a resumed one. */
+enum MHD_Result http_route(http_request *request, const char *method);
+enum MHD_Result http_finish(http_request *request);
+
+/* Command payload helpers: appends one command (header + body, padded) to request->payload,
+ * whose buffer holds payload_capacity bytes. */
+bool http_payload_reserve(http_request *request, size_t size);
+void http_payload_add(http_request *request, uint16_t type, uint32_t event_count, const void *body,
+                      size_t body_size);
+
+#endif
