@@ -377,6 +377,14 @@ static cor_error xml_reserve_nodes(cor__iso_xml *xml, size_t data_size)
     return COR_OK;
 }
 
+static void xml_silent(void *context, xmlErrorPtr error)
+{
+    (void)context;
+    (void)error;
+}
+
+static cor_error xml_parse_chunks(cor__iso_xml *xml, const char *data, size_t data_size);
+
 cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_size,
                              cor_iso_message *message, cor__iso_tree **tree_out)
 {
@@ -406,6 +414,25 @@ cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_si
     xml->error = COR_OK;
     xml->last_uri = NULL;
     xml->last_uri_index = 0;
+    /* libxml2 reports some errors (encoding conversion, I/O) through the thread's global
+     * handler rather than the parser's: keep them off stderr while we parse. The parser's own
+     * errors still reach xml_on_error through the SAX handler. */
+    xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+    void *saved_context = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(NULL, xml_silent);
+    rc = xml_parse_chunks(xml, data, data_size);
+    xmlSetStructuredErrorFunc(saved_context, saved_handler);
+    if (rc != COR_OK) return rc;
+    if (xml->tree.root == COR_ISO_NODE_NONE) {
+        xml_fail(xml, COR_ERR_PARSE, "document has no root element");
+        return COR_ERR_PARSE;
+    }
+    *tree_out = &xml->tree;
+    return COR_OK;
+}
+
+static cor_error xml_parse_chunks(cor__iso_xml *xml, const char *data, size_t data_size)
+{
     /* The first bytes go with the reset: libxml2 detects the encoding (and a BOM) there. */
     size_t head_size = data_size < 4u ? data_size : 4u;
     if (xmlCtxtResetPush(xml->context, data, (int)head_size, NULL, NULL) != 0) {
@@ -425,10 +452,5 @@ cor_error cor__iso_xml_parse(cor__iso_xml *xml, const char *data, size_t data_si
         xml_fail(xml, COR_ERR_PARSE, "xml not well-formed (libxml2 error %d)", status);
         return COR_ERR_PARSE;
     }
-    if (xml->tree.root == COR_ISO_NODE_NONE) {
-        xml_fail(xml, COR_ERR_PARSE, "document has no root element");
-        return COR_ERR_PARSE;
-    }
-    *tree_out = &xml->tree;
     return COR_OK;
 }

@@ -1,5 +1,6 @@
 /* Hostile and broken inputs: each refused with a clear finding, no blow-up (src/iso20022). */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,4 +185,23 @@ Test(iso20022_hostile, allocation_failures_are_errors)
         cor_iso_parser_close(parser);
     }
     cr_assert(succeeded, "never succeeded within 64 allocations");
+}
+
+/* libxml2 reports encoding-conversion failures through its thread-global handler, which
+ * prints to stderr by default; the refusal must be ours alone, with nothing on stderr. */
+static void quiet_setup(void)
+{
+    cr_redirect_stderr();
+    hostile_setup();
+}
+
+Test(iso20022_quiet, encoding_conversion_failure_is_quiet, .init = quiet_setup,
+     .fini = hostile_teardown)
+{
+    const char *xml = "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>"
+                      "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\">"
+                      "\xe9\xff</Document>";
+    hostile_expect(xml, strlen(xml), COR_ERR_PARSE, "not well-formed");
+    fflush(stderr);
+    cr_assert_stderr_eq_str("");
 }
