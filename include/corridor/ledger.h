@@ -295,7 +295,8 @@ typedef enum cor_ledger_operation {
  * timestamp (ns) is the time the caller assigns to the batch. The ledger keeps time strictly
  * increasing: the batch's first event gets max(timestamp, last + 1), and event i that value
  * plus i, whether or not it succeeds. Imported events carry their own timestamps instead.
- * Errors: COR_ERR_INVALID (count out of range, NULL arguments); state is unchanged then.
+ * Errors: COR_ERR_INVALID (count out of range, NULL arguments, or the batch's last event
+ * would be stamped 2^63 - 1 or later); state is unchanged then.
  */
 cor_error cor_ledger_create_accounts(cor_ledger *ledger, uint64_t timestamp,
                                      const cor_account *accounts, uint32_t count,

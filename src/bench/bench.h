@@ -14,6 +14,10 @@ int cor_bench_ledger(int argc, char **argv);
  *                        [--snapshot-every BATCHES] [--journal-only] [--json] */
 int cor_bench_journal(int argc, char **argv);
 
+/* corridor bench iso20022 [--count N] [--json]: parse + validate + map of a typical
+ * single-transaction pacs.008 with AppHdr (3.8 KB) on one core (src/bench/iso20022_bench.c). */
+int cor_bench_iso20022(int argc, char **argv);
+
 /* Shared by the benchmarks: latency percentiles over per-batch samples (ns). */
 typedef struct cor_bench_latency {
     uint64_t p50_ns;

@@ -108,6 +108,11 @@ static bool check_accounts(const cor_ledger *ledger, char *problem, size_t probl
         CHECK(slot->index_next == i + 1 && slot->id == a->id && slot->ledger == a->ledger,
               "account %u: slot disagrees with record", i);
         CHECK(ledger_account_find(ledger, a->id) == i + 1, "account %u not indexed", i);
+        /* Transfers keep pending + posted below 2^128 on each side; the limit checks below
+         * (and every later transfer) rely on it. */
+        CHECK(a->debits_posted <= COR_U128_MAX - a->debits_pending &&
+                  a->credits_posted <= COR_U128_MAX - a->credits_pending,
+              "account %u: balance totals overflow", i);
         if (a->flags & COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) {
             CHECK(a->debits_pending + a->debits_posted <= a->credits_posted,
                   "account %u: debits exceed credits", i);
@@ -211,10 +216,27 @@ done:
     return ok;
 }
 
+/* The clocks agree with the records: new events are stamped after every stored object. */
+static bool check_clock(const cor_ledger *ledger, char *problem, size_t problem_size)
+{
+    bool ok = true;
+    uint64_t newest = 0;
+    if (ledger->accounts_count > 0) newest = ledger->accounts[ledger->accounts_count - 1].timestamp;
+    if (ledger->transfers_count > 0) {
+        uint64_t transfer = ledger->transfers[ledger->transfers_count - 1].timestamp;
+        if (transfer > newest) newest = transfer;
+    }
+    CHECK(ledger->object_timestamp_last == newest, "newest object timestamp disagrees");
+    CHECK(ledger->timestamp >= ledger->object_timestamp_last, "ledger time behind its records");
+done:
+    return ok;
+}
+
 bool cor_ledger_check(const cor_ledger *ledger, char *problem, size_t problem_size)
 {
     if (problem != NULL && problem_size > 0) problem[0] = '\0';
-    return check_double_entry(ledger, problem, problem_size) &&
+    return check_clock(ledger, problem, problem_size) &&
+           check_double_entry(ledger, problem, problem_size) &&
            check_accounts(ledger, problem, problem_size) &&
            check_pending(ledger, problem, problem_size) &&
            check_expiries(ledger, problem, problem_size);
@@ -441,6 +463,12 @@ cor_error cor_ledger_deserialize(const cor_ledger_options *options, cor_ledger_r
     }
     rc = state_rebuild(ledger);
     if (rc != COR_OK) goto fail;
+    /* The bytes come from storage: a state that breaks an invariant would trip an assertion
+     * on the next batch, so it is refused here instead. */
+    if (!cor_ledger_check(ledger, NULL, 0)) {
+        rc = COR_ERR_CORRUPT;
+        goto fail;
+    }
     *ledger_out = ledger;
     return COR_OK;
 
