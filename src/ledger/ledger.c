@@ -108,7 +108,8 @@ cor_error cor_ledger_open(const cor_ledger_options *options, cor_ledger **ledger
                                          sizeof(ledger_account_slot *), prefault);
     ledger->scratch_credit = ledger_table(COR_LEDGER_BATCH_EVENTS_MAX,
                                           sizeof(ledger_account_slot *), prefault);
-    ledger->scratch_hash = ledger_table(3 * COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint64_t), prefault);
+    ledger->scratch_hash =
+        ledger_table(3 * COR_LEDGER_BATCH_EVENTS_MAX, sizeof(uint64_t), prefault);
     if (ledger->accounts == NULL || ledger->balances == NULL || ledger->accounts_slot == NULL ||
         ledger->account_slots == NULL || ledger->transfers == NULL ||
         ledger->transfers_status == NULL || ledger->transfers_expiry_slot == NULL ||

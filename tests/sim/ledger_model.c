@@ -616,6 +616,7 @@ static bool m_next_expiry(const model *m, uint64_t *out)
 
 static volatile uint64_t g_seed;
 static volatile uint32_t g_batch;
+static struct sigaction g_previous_abort, g_previous_segv;
 
 static void model_crash_handler(int signal_number)
 {
@@ -629,7 +630,9 @@ static void model_crash_handler(int signal_number)
         ssize_t ignored = write(STDERR_FILENO, text, (size_t)size);
         (void)ignored;
     }
-    signal(signal_number, SIG_DFL);
+    if (signal_number == 0) return; /* called from a sanitizer's death callback */
+    /* Hand the signal on to whoever handled it before (e.g. the sanitizer's report). */
+    sigaction(signal_number, signal_number == SIGSEGV ? &g_previous_segv : &g_previous_abort, NULL);
     raise(signal_number);
 }
 
@@ -1384,10 +1387,28 @@ static uint64_t env_u64(const char *name, uint64_t fallback)
     return strtoull(text, NULL, 10);
 }
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+
+/* AddressSanitizer reports end the process without a signal: say which seed it was.
+ * (UBSan's reports do not call this; the failing test's name gives its seed range.) */
+static void model_sanitizer_death(void)
+{
+    model_crash_handler(0);
+}
+#endif
+
 static void model_install_crash_handler(void)
 {
-    signal(SIGABRT, model_crash_handler);
-    signal(SIGSEGV, model_crash_handler);
+#ifdef __SANITIZE_ADDRESS__
+    __sanitizer_set_death_callback(model_sanitizer_death);
+#endif
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = model_crash_handler;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGABRT, &action, &g_previous_abort);
+    sigaction(SIGSEGV, &action, &g_previous_segv);
 }
 
 static void model_print_stats(void)

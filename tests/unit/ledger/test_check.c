@@ -145,9 +145,11 @@ Test(ledger_check, balance_totals_overflow)
     cor_ledger *ledger = check_ledger();
     const cor_u128 extra = COR_U128_MAX - 2 - 10;
     ledger->balances[0].debits_posted += extra;
-    ledger->history[ledger_account_slot_at(ledger, 0)->history_head_next - 1].debits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 0)->history_head_next - 1].debits_posted +=
+        extra;
     ledger->balances[1].credits_posted += extra;
-    ledger->history[ledger_account_slot_at(ledger, 1)->history_head_next - 1].credits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 1)->history_head_next - 1].credits_posted +=
+        extra;
     expect_problem(ledger, "overflow");
     cor_ledger_close(ledger);
 }

@@ -15,7 +15,36 @@
 #define OFFSET_VERSION          8u
 #define OFFSET_TIMESTAMP        40u
 #define OFFSET_OBJECT_TIMESTAMP 48u
-#define ACCOUNT_META_SIZE       8u
+
+/*
+ * Where the sections of a snapshot start. The header gives the counts; the size of an
+ * account's part is whatever the rest of the bytes leave (the record, plus any per-account
+ * side data), so these tests do not depend on it.
+ */
+typedef struct snapshot_layout {
+    size_t accounts;     /* offset of the first account record */
+    size_t account_size; /* bytes per account */
+    size_t transfers;    /* offset of the first transfer record */
+    size_t failed_ids;   /* offset of the first failed id */
+} snapshot_layout;
+
+static snapshot_layout layout_of(const lt_buffer *bytes)
+{
+    uint32_t counts[6]; /* accounts, transfers, pending, expiries, failed ids (+ version) */
+    uint64_t history = 0;
+    memcpy(counts, bytes->bytes + OFFSET_VERSION, sizeof(counts));
+    memcpy(&history, bytes->bytes + 32, sizeof(history));
+    size_t accounts = counts[1], transfers = counts[2], expiries = counts[4], failed = counts[5];
+    size_t rest = transfers * (128 + 1) + expiries * 16 + (size_t)history * 80 + failed * 16;
+    cr_assert(accounts > 0 && bytes->size_bytes > HEADER_SIZE + rest);
+    size_t account_bytes = bytes->size_bytes - HEADER_SIZE - rest;
+    cr_assert_eq(account_bytes % accounts, 0);
+    snapshot_layout layout = {.accounts = HEADER_SIZE, .account_size = account_bytes / accounts};
+    cr_assert_geq(layout.account_size, 128);
+    layout.transfers = HEADER_SIZE + account_bytes;
+    layout.failed_ids = bytes->size_bytes - failed * 16;
+    return layout;
+}
 
 static cor_ledger_options options_with(uint32_t accounts, uint32_t transfers, uint32_t pending,
                                        uint32_t failed, uint64_t seed)
@@ -212,17 +241,23 @@ Test(ledger_serialize, refuses_duplicated_ids)
 {
     cor_ledger_options options = options_with(16, 64, 8, 0, 1);
     cor_error rc;
-    const size_t accounts = HEADER_SIZE;
-    const size_t transfers = accounts + 4 * (128 + ACCOUNT_META_SIZE);
-
     lt_buffer bytes = populated_bytes();
-    memcpy(bytes.bytes + accounts + 128, bytes.bytes + accounts, 16); /* account 2 := 1 */
+    const snapshot_layout at = layout_of(&bytes);
+    const size_t accounts = at.accounts, transfers = at.transfers;
+    cor_u128 id = 0;
+    memcpy(&id, bytes.bytes + transfers + 3 * 128, sizeof(id));
+    cr_assert(id == 13, "layout: fourth transfer record");
+    memcpy(&id, bytes.bytes + accounts + at.account_size, sizeof(id));
+    cr_assert(id == 2, "layout: second account record");
+    memcpy(&id, bytes.bytes + at.failed_ids, sizeof(id));
+    cr_assert(id == 14, "layout: first failed id");
+    memcpy(bytes.bytes + accounts + at.account_size, bytes.bytes + accounts, 16); /* 2 := 1 */
     load(&options, &bytes, &rc);
     cr_assert_eq(rc, COR_ERR_CORRUPT);
     lt_buffer_free(&bytes);
 
     bytes = populated_bytes();
-    memcpy(bytes.bytes + transfers + 3 * 128, bytes.bytes + transfers, 16);
+    memcpy(bytes.bytes + transfers + 3 * 128, bytes.bytes + transfers, 16); /* 13 := 10 */
     load(&options, &bytes, &rc);
     cr_assert_eq(rc, COR_ERR_CORRUPT);
     lt_buffer_free(&bytes);
@@ -249,7 +284,10 @@ Test(ledger_serialize, refuses_inconsistent_content)
 
     /* An account balance that no transfer explains. */
     lt_buffer bytes = populated_bytes();
-    bytes.bytes[accounts + 32] ^= 1; /* account 1: debits_posted */
+    cor_u128 debits_posted = 0;
+    memcpy(&debits_posted, bytes.bytes + accounts + 32, sizeof(debits_posted));
+    cr_assert(debits_posted == 100 + 5, "layout: account 1's debits_posted");
+    bytes.bytes[accounts + 32] ^= 1;
     load(&options, &bytes, &rc);
     cr_assert_eq(rc, COR_ERR_CORRUPT, "%s", cor_error_name(rc));
     lt_buffer_free(&bytes);
@@ -342,9 +380,11 @@ Test(ledger_serialize, refuses_balance_totals_that_wrap)
     lt_ok(ledger, &hold);
     const cor_u128 extra = COR_U128_MAX - 5;
     ledger->balances[0].debits_posted += extra;
-    ledger->history[ledger_account_slot_at(ledger, 0)->history_head_next - 1].debits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 0)->history_head_next - 1].debits_posted +=
+        extra;
     ledger->balances[2].credits_posted += extra;
-    ledger->history[ledger_account_slot_at(ledger, 2)->history_head_next - 1].credits_posted += extra;
+    ledger->history[ledger_account_slot_at(ledger, 2)->history_head_next - 1].credits_posted +=
+        extra;
     lt_buffer bytes;
     lt_serialize(ledger, &bytes);
     cor_ledger_close(ledger);
