@@ -186,7 +186,7 @@ typedef struct pay_options {
 
 static int pay_parse_args(int argc, char **argv, pay_options *o)
 {
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) { /* argv[0] is "pay" */
         const char *name = argv[i];
         if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
             pay_usage(stdout);
