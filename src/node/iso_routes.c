@@ -18,7 +18,9 @@
  *                   (Sending the same transaction again is therefore idempotent.)
  *   debtor          the caller; every DbtrAgt BICFI must be the caller's BIC (else 403).
  *   creditor        the participant whose BIC is CdtrAgt/FinInstnId/BICFI (8-character BICs
- *                   match the same BIC with branch XXX); unknown -> RJCT CNOR, none -> RC04.
+ *                   match the same BIC with branch XXX); none -> RJCT RC04. An unknown BIC
+ *                   goes to the core as participant 0, which records the payment as
+ *                   rejected (creditor_not_found -> RJCT CNOR), as JSON payments are.
  *   amount          IntrBkSttlmAmt, whose currency must be the node's (else RJCT AM03).
  *   end_to_end_id, uetr, remittance_info   kept with the payment.
  */
@@ -555,17 +557,16 @@ static enum MHD_Result iso_pacs008(http_request *request)
         } else if (!bic_normal(tx->creditor_agent.bic, key.bic)) {
             *reason = "RC04";
             *info = "the creditor agent must be identified by its BIC";
-        } else if ((creditor = bsearch(&key, bics, bic_count, sizeof(bic_entry), bic_compare)) ==
-                   NULL) {
-            *reason = "CNOR";
-            *info = "creditor agent is not a participant of this node";
         } else if (e2e > COR_NODE_E2E_LENGTH_MAX || remittance > COR_NODE_REMITTANCE_LENGTH_MAX) {
             *reason = "FF01";
             *info = "EndToEndId over 35 bytes or Ustrd over 140 bytes (UTF-8) is not kept";
         }
         if (*reason != NULL) continue;
+        /* An unknown creditor agent goes to the core as participant 0, which records the
+         * payment as rejected (creditor_not_found -> CNOR): decided once, like JSON. */
+        creditor = bsearch(&key, bics, bic_count, sizeof(bic_entry), bic_compare);
         in->amount = tx->settlement_amount.amount_minor;
-        in->creditor = creditor->participant;
+        in->creditor = creditor != NULL ? creditor->participant : 0;
         if (tx->uetr != NULL) {
             in->has_uetr = 1;
             uetr_bytes(tx->uetr, in->uetr);

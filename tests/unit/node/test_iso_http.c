@@ -112,7 +112,7 @@ static void answer_parse(const cor_test_response *r, cor_iso_msg_type type, cor_
 {
     char error[512] = "";
     cr_assert_geq(cor_test_iso_xsd_validate(r->body, r->size, error, sizeof(error)), 1,
-                 "answer not schema-valid: %s\n%s", error, r->body);
+                  "answer not schema-valid: %s\n%s", error, r->body);
     cr_assert_eq(cor_iso_parse(parser, r->body, r->size, m), COR_OK, "%s", r->body);
     cr_assert_eq(m->type, type, "%s", r->body);
     cr_assert_eq(m->finding_total, 0, "%s", m->findings[0].text);
@@ -129,8 +129,8 @@ typedef struct tx_spec {
     const char *creditor_bic;
     const char *currency;
     unsigned amount;
-    const char *uetr;    /* NULL: none */
-    const char *tx_id;   /* NULL: none */
+    const char *uetr;  /* NULL: none */
+    const char *tx_id; /* NULL: none */
     const char *debtor_bic;
 } tx_spec;
 
@@ -338,9 +338,8 @@ Test(node_iso, refusals_are_http_errors_with_codes_and_reasons)
     cor_iso_free(xml);
 
     xml = pacs008("MSG-7", mixed, 1);
-    cr_assert_eq(iso_request("POST", "/v1/iso20022", key_a, "application/json", xml, strlen(xml),
-                             &r),
-                 415);
+    cr_assert_eq(
+        iso_request("POST", "/v1/iso20022", key_a, "application/json", xml, strlen(xml), &r), 415);
     cr_assert_str_eq(cor_test_error_code(&r), "unsupported_media_type");
     cor_test_response_free(&r);
     cr_assert_eq(iso_request("GET", "/v1/iso20022", key_a, NULL, NULL, 0, &r), 405);
@@ -443,8 +442,8 @@ static char *related_request(cor_iso_msg_type type, const char *const *uetrs, ui
 Test(node_iso, pacs028_answers_the_recorded_status)
 {
     send_mixed();
-    const char *uetrs[3] = {UETR_1, UETR_4, UETR_9};
-    char *xml = related_request(COR_ISO_MSG_PACS_028, uetrs, 3);
+    const char *uetrs[4] = {UETR_1, UETR_4, UETR_9, UETR_2};
+    char *xml = related_request(COR_ISO_MSG_PACS_028, uetrs, 4);
     cor_test_response r;
     cr_assert_eq(post_xml(key_a, xml, &r), 200, "%s", r.body);
     cor_iso_message m;
@@ -454,13 +453,14 @@ Test(node_iso, pacs028_answers_the_recorded_status)
     assert_tx(&m, 0, "ACSC", NULL);
     assert_tx(&m, 1, "RJCT", "AM04");
     assert_tx(&m, 2, "RJCT", "AG09");
+    assert_tx(&m, 3, "RJCT", "CNOR"); /* an unknown creditor agent is a recorded decision */
     cor_iso_message_release(&m);
     cor_test_response_free(&r);
 
     /* B cannot learn about A's payments: to B they do not exist. */
     cr_assert_eq(post_xml(key_b, xml, &r), 200, "%s", r.body);
     answer_parse(&r, COR_ISO_MSG_PACS_002, &m);
-    for (uint32_t i = 0; i < 3; i++)
+    for (uint32_t i = 0; i < 4; i++)
         assert_tx(&m, i, "RJCT", "AG09");
     cor_iso_message_release(&m);
     cor_test_response_free(&r);
@@ -500,8 +500,7 @@ static void day(int offset, char out[11])
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-static void statement(const char *key, unsigned participant, int from, int to,
-                      cor_test_response *r)
+static void statement(const char *key, unsigned participant, int from, int to, cor_test_response *r)
 {
     char a[11], b[11], path[128];
     day(from, a);
@@ -571,8 +570,8 @@ Test(node_iso, camt053_statement_balances)
                                         "/v1/statements/1?from=1969-12-31&to=2026-12-01",
                                         "/v1/statements/1?from=2026-02-30&to=2026-12-01"};
     for (size_t i = 0; i < 4; i++) {
-        cr_assert_eq(iso_request("GET", paths[i], node.operator_key, NULL, NULL, 0, &r), 400,
-                     "%s", paths[i]);
+        cr_assert_eq(iso_request("GET", paths[i], node.operator_key, NULL, NULL, 0, &r), 400, "%s",
+                     paths[i]);
         cor_test_response_free(&r);
     }
     cr_assert_eq(iso_request("GET", "/v1/statements/99?from=2026-01-01&to=2026-01-02",
@@ -609,9 +608,9 @@ Test(node_iso, camt054_notifies_incoming_credits)
     cor_test_response_free(&r);
 
     /* A's credits are only its funding; operator reads with participant=. */
-    cr_assert_eq(iso_request("GET", "/v1/notifications?participant=1", node.operator_key, NULL,
-                             NULL, 0, &r),
-                 200);
+    cr_assert_eq(
+        iso_request("GET", "/v1/notifications?participant=1", node.operator_key, NULL, NULL, 0, &r),
+        200);
     answer_parse(&r, COR_ISO_MSG_CAMT_054, &m);
     cr_assert_eq(m.tx_count, 1);
     cr_assert_str_eq(m.entries[0].proprietary, "CORRIDOR-ISSUANCE");
@@ -626,8 +625,8 @@ Test(node_iso, camt054_notifies_incoming_credits)
         cr_assert_str_eq(cor_test_error_code(&r), "invalid_query");
         cor_test_response_free(&r);
     }
-    cr_assert_eq(
-        iso_request("GET", "/v1/notifications", node.operator_key, NULL, NULL, 0, &r), 400);
+    cr_assert_eq(iso_request("GET", "/v1/notifications", node.operator_key, NULL, NULL, 0, &r),
+                 400);
     cor_test_response_free(&r);
 }
 
@@ -640,8 +639,8 @@ static int run_pay(const char *file, const char *out, const char *key)
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0) dup2(null, STDERR_FILENO);
-        execl(cor_test_bin(), "corridor", "pay", "--file", file, "--url", node.base_url,
-              "--key", key, "--out", out, (char *)NULL);
+        execl(cor_test_bin(), "corridor", "pay", "--file", file, "--url", node.base_url, "--key",
+              key, "--out", out, (char *)NULL);
         _exit(127);
     }
     int status = 0;
