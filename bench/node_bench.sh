@@ -6,7 +6,8 @@
 #   1. single-payment requests, closed loop, with wrk (throughput at several connection counts)
 #   2. single-payment requests at a fixed 10,000 requests/s with bench/node_load.c
 #      (libcurl multi, latency from the scheduled send time)
-#   3. the batch endpoint: 8,189 payments per request, with wrk
+#   3. the batch endpoint: 8,189 payments per request, closed loop, with
+#      bench/node_batch_load.c (libcurl multi; bodies built in C, so the client is cheap)
 # and stops the node by its PID. Needs wrk, curl and a C compiler (scripts/deps.sh).
 #
 #   sh bench/node_bench.sh [build/corridor]
@@ -25,6 +26,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 cc -std=c17 -O2 -D_GNU_SOURCE "$HERE/node_load.c" -lcurl -o "$DIR/node_load"
+cc -std=c17 -O2 -D_GNU_SOURCE "$HERE/node_batch_load.c" -lcurl -o "$DIR/node_batch_load"
 "$BIN" init --data "$DIR/node" --currency RUB --node-name bench --port "$PORT" > "$DIR/init.out"
 OPERATOR=$(tail -n 1 "$DIR/init.out")
 # Room for every payment the runs below send (the tables are allocated lazily).
@@ -57,10 +59,9 @@ for rate in 10000 20000; do
     "$DIR/node_load" "$URL" "$KEY" 2 "$rate" "$SECONDS_RUN" 128 "$run" || true
     run=$((run + 1))
 done
-for connections in 2 4; do
-    printf 'batch wrk connections=%s: ' "$connections"
-    COR_KEY=$KEY COR_RUN=$run COR_BATCH=8189 wrk -t2 -c"$connections" -d"${SECONDS_RUN}s" \
-        --timeout 20s -s "$HERE/node_batch.lua" "$URL" | grep -E 'batch='
+for connections in 1 2 4; do
+    printf 'batch: '
+    "$DIR/node_batch_load" "$URL" "$KEY" 2 8189 "$SECONDS_RUN" "$connections" "$run" || true
     run=$((run + 1))
 done
 curl -sf -H "$auth" "$URL/metrics" | grep -E '^corridor_(batch_events|journal_fsync_duration_seconds)_(sum|count)|^corridor_payments_total'

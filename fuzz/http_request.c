@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/assert.h"
 #include "node/request.h"
@@ -17,17 +18,28 @@ static cor_node_payment_in payments[COR_NODE_PAYMENTS_PER_REQUEST_MAX];
 static cor_transfer transfers[COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX];
 static cor_account accounts[COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX];
 
+static cor_node_payment_in fast_payments[COR_NODE_PAYMENTS_PER_REQUEST_MAX];
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cor_node_fault fault;
     json_t *json = NULL;
+    bool fast_array = false;
+    uint32_t fast_count =
+        cor_node_decode_payments_fast((const char *)data, size, 643, fast_payments,
+                                      COR_NODE_PAYMENTS_PER_REQUEST_MAX, &fast_array);
     if (!cor_node_json_parse((const char *)data, size, &json, &fault)) {
         COR_ASSERT(fault.http_status >= 400 && fault.code != NULL);
+        COR_ASSERT(fast_count == 0); /* the fast path accepts only what the full one does */
         return 0;
     }
     bool is_array = false;
     uint32_t count = cor_node_decode_payments(json, 643, payments,
                                               COR_NODE_PAYMENTS_PER_REQUEST_MAX, &is_array, &fault);
+    if (fast_count != 0) {
+        COR_ASSERT(fast_count == count && fast_array == is_array);
+        COR_ASSERT(memcmp(fast_payments, payments, count * sizeof(payments[0])) == 0);
+    }
     for (uint32_t i = 0; i < count; i++) {
         COR_ASSERT(payments[i].amount != 0 && payments[i].payment_id != 0);
         COR_ASSERT(payments[i].e2e_length <= COR_NODE_E2E_LENGTH_MAX);

@@ -50,21 +50,22 @@ typedef struct cor_journal cor_journal; /* opaque */
 
 /* One batch as the state machine sees it. */
 typedef struct cor_journal_batch {
-    uint64_t    op_number;   /* 1, 2, 3, ... assigned by the journal at append */
-    uint64_t    timestamp;   /* ns, assigned by the core to the batch; opaque to the journal */
-    uint32_t    operation;   /* the state machine's operation code; not 0 */
-    uint32_t    event_count; /* events in the batch (for summaries); opaque to the journal */
-    const void *payload;     /* borrowed; at recovery valid until the callback returns */
-    size_t      payload_size_bytes; /* 0 .. payload_size_bytes_max */
+    uint64_t op_number;        /* 1, 2, 3, ... assigned by the journal at append */
+    uint64_t timestamp;        /* ns, assigned by the core to the batch; opaque to the journal */
+    uint32_t operation;        /* the state machine's operation code; not 0 */
+    uint32_t event_count;      /* events in the batch (for summaries); opaque to the journal */
+    const void *payload;       /* borrowed; at recovery 16-byte aligned and valid until the
+                                * callback returns */
+    size_t payload_size_bytes; /* 0 .. payload_size_bytes_max */
 } cor_journal_batch;
 
 /* What a snapshot covers: the state after applying ops 1 .. op_number. */
 typedef struct cor_journal_snapshot_info {
-    uint64_t op_number;                         /* 0: no snapshot (empty state) */
-    uint64_t timestamp;                         /* timestamp of op op_number */
-    uint64_t state_size_bytes;                  /* the blob the serializer wrote */
-    uint8_t  chain_hash[COR_JOURNAL_HASH_SIZE]; /* chain head after op op_number */
-    uint8_t  state_hash[COR_JOURNAL_HASH_SIZE]; /* BLAKE2b-256 of the state blob */
+    uint64_t op_number;                        /* 0: no snapshot (empty state) */
+    uint64_t timestamp;                        /* timestamp of op op_number */
+    uint64_t state_size_bytes;                 /* the blob the serializer wrote */
+    uint8_t chain_hash[COR_JOURNAL_HASH_SIZE]; /* chain head after op op_number */
+    uint8_t state_hash[COR_JOURNAL_HASH_SIZE]; /* BLAKE2b-256 of the state blob */
 } cor_journal_snapshot_info;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -107,45 +108,45 @@ typedef cor_error (*cor_journal_snapshot_check_fn)(void *context,
 /* ---------------------------------------------------------------------------------------- */
 
 enum cor_journal_open_flags {
-    COR_JOURNAL_CREATE = 1u << 0,    /* create the directory's journal if absent */
-    COR_JOURNAL_READ_ONLY = 1u << 1, /* change no file: a torn tail is reported, not cut;
-                                      * append and snapshots fail with COR_ERR_INVALID */
+    COR_JOURNAL_CREATE = 1u << 0,           /* create the directory's journal if absent */
+    COR_JOURNAL_READ_ONLY = 1u << 1,        /* change no file: a torn tail is reported, not cut;
+                                             * append and snapshots fail with COR_ERR_INVALID */
     COR_JOURNAL_IGNORE_SNAPSHOTS = 1u << 2, /* replay every record from op 1 (verify); still
                                              * checks every snapshot file (checksum, chain) */
 };
 
 typedef struct cor_journal_options {
-    const char *dir;                /* data directory (must exist); borrowed during open */
-    uint32_t    flags;              /* enum cor_journal_open_flags */
-    uint32_t    payload_size_bytes_max; /* 0: COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX */
-    uint64_t    size_bytes_max;     /* journal file; 0: COR_JOURNAL_SIZE_BYTES_MAX_DEFAULT */
-    uint32_t    snapshots_kept;     /* snapshot files kept after a new one; 0: 2 */
+    const char *dir;                 /* data directory (must exist); borrowed during open */
+    uint32_t flags;                  /* enum cor_journal_open_flags */
+    uint32_t payload_size_bytes_max; /* 0: COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX */
+    uint64_t size_bytes_max;         /* journal file; 0: COR_JOURNAL_SIZE_BYTES_MAX_DEFAULT */
+    uint32_t snapshots_kept;         /* snapshot files kept after a new one; 0: 2 */
 
-    cor_journal_load_fn           load;           /* NULL: a snapshot found is an error */
-    cor_journal_replay_fn         replay;         /* required */
+    cor_journal_load_fn load;                     /* NULL: a snapshot found is an error */
+    cor_journal_replay_fn replay;                 /* required */
     cor_journal_snapshot_check_fn snapshot_check; /* optional */
-    void                         *context;        /* passed to load, replay, snapshot_check */
+    void *context;                                /* passed to load, replay, snapshot_check */
 
     cor_journal_log_fn log; /* NULL: stderr */
-    void              *log_context;
+    void *log_context;
 
-    char  *error_detail; /* optional: the first problem, NUL-terminated, on failure */
+    char *error_detail; /* optional: the first problem, NUL-terminated, on failure */
     size_t error_detail_size;
 } cor_journal_options;
 
 /* A summary of what open found and did. */
 typedef struct cor_journal_stats {
-    uint64_t op_number;         /* last durable op (0: empty journal) */
-    uint64_t timestamp;         /* its timestamp */
-    uint64_t size_bytes;        /* journal file size after recovery */
-    uint64_t records_replayed;  /* records handed to replay by open */
-    uint64_t events_replayed;   /* sum of their event_count */
-    uint64_t records_total;     /* records in the journal */
-    uint64_t events_total;      /* sum of every record's event_count */
+    uint64_t op_number;          /* last durable op (0: empty journal) */
+    uint64_t timestamp;          /* its timestamp */
+    uint64_t size_bytes;         /* journal file size after recovery */
+    uint64_t records_replayed;   /* records handed to replay by open */
+    uint64_t events_replayed;    /* sum of their event_count */
+    uint64_t records_total;      /* records in the journal */
+    uint64_t events_total;       /* sum of every record's event_count */
     uint64_t snapshot_op_number; /* snapshot loaded by open (0: none) */
-    uint64_t snapshots_found;   /* valid snapshot files */
-    uint64_t tail_bytes_torn;   /* torn tail cut at open (reported only, when READ_ONLY) */
-    uint8_t  chain_hash[COR_JOURNAL_HASH_SIZE]; /* head of the hash chain */
+    uint64_t snapshots_found;    /* valid snapshot files */
+    uint64_t tail_bytes_torn;    /* torn tail cut at open (reported only, when READ_ONLY) */
+    uint8_t chain_hash[COR_JOURNAL_HASH_SIZE]; /* head of the hash chain */
 } cor_journal_stats;
 
 /*
@@ -202,8 +203,8 @@ void cor_journal_close(cor_journal *journal);
  * applying. The core pauses only for fork() (page-table copy; figures in docs/JOURNAL.md).
  * The serializer runs in the child, so it must not take locks that other threads of the
  * parent may hold (no cor_alloc/malloc, no stdio): the ledger's serializer qualifies.
- * Errors: COR_ERR_BUSY (a snapshot is still running), COR_ERR_INVALID (READ_ONLY, poisoned),
- * COR_ERR_IO (fork failed).
+ * Errors: COR_ERR_BUSY (a snapshot is still running), COR_ERR_INVALID (READ_ONLY, poisoned,
+ * or no op appended yet: the empty state needs no snapshot), COR_ERR_IO (fork failed).
  *
  * cor_journal_snapshot_poll reaps a finished child without blocking: COR_ERR_BUSY while it
  * runs, COR_OK when it succeeded or none was running, COR_ERR_IO when it failed (the previous
@@ -259,15 +260,15 @@ cor_error cor_journal_record_decode(const void *bytes, size_t size,
 typedef struct cor_ledger_store cor_ledger_store; /* opaque */
 
 typedef struct cor_ledger_store_options {
-    const char *dir;    /* data directory (must exist) */
-    uint32_t    flags;  /* enum cor_journal_open_flags */
-    uint32_t    reserved;
+    const char *dir; /* data directory (must exist) */
+    uint32_t flags;  /* enum cor_journal_open_flags */
+    uint32_t reserved;
     cor_ledger_options ledger; /* capacities for a new store (an existing store keeps the
-                                * journaled ones) and the hash seed */
+                                * journaled ones), the hash seed and prefault */
     cor_journal_log_fn log;    /* NULL: stderr */
-    void              *log_context;
-    char              *error_detail; /* optional, as in cor_journal_options */
-    size_t             error_detail_size;
+    void *log_context;
+    char *error_detail; /* optional, as in cor_journal_options */
+    size_t error_detail_size;
 } cor_ledger_store_options;
 
 /* Recovers (or creates, with COR_JOURNAL_CREATE) the store. In IGNORE_SNAPSHOTS mode every
@@ -275,7 +276,7 @@ typedef struct cor_ledger_store_options {
  * differs). Errors: those of cor_journal_open and cor_ledger_open/deserialize. */
 cor_error cor_ledger_store_open(const cor_ledger_store_options *options,
                                 cor_ledger_store **store_out);
-void      cor_ledger_store_close(cor_ledger_store *store); /* NULL: no-op */
+void cor_ledger_store_close(cor_ledger_store *store); /* NULL: no-op */
 
 /* The ledger, borrowed for the store's lifetime; read it only between commands. */
 const cor_ledger *cor_ledger_store_ledger(const cor_ledger_store *store);

@@ -11,7 +11,10 @@
 int cor_bench_ledger(int argc, char **argv);
 
 /* corridor bench journal --data DIR --accounts N --transfers N --batch N
- *                        [--snapshot-every BATCHES] [--journal-only] [--json] */
+ *                        [--snapshot-every BATCHES] [--snapshot-at-end]
+ *                        [--journal-only | --ledger-only] [--json]
+ * --ledger-only runs the same workload on a bare ledger (no journal, nothing durable) so the
+ * cost of durability can be read off one run of each. */
 int cor_bench_journal(int argc, char **argv);
 
 /* corridor bench iso20022 [--count N] [--json]: parse + validate + map of a typical

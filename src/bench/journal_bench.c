@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -27,21 +28,25 @@
 
 typedef struct bench_args {
     const char *dir;
-    uint64_t    accounts;
-    uint64_t    transfers;
-    uint64_t    batch;
-    uint64_t    snapshot_every; /* batches between background snapshots; 0: none */
-    bool        journal_only;
-    bool        json;
+    uint64_t accounts;
+    uint64_t transfers;
+    uint64_t batch;
+    uint64_t snapshot_every; /* batches between background snapshots; 0: none */
+    bool journal_only;
+    bool ledger_only;     /* the same workload without the journal, for comparison */
+    bool snapshot_at_end; /* a foreground snapshot before closing (untimed) */
+    bool json;
 } bench_args;
 
 typedef struct bench_result {
-    double   seconds;
+    double seconds;
     uint64_t transfers_done;
     uint64_t batches;
-    double  *latencies_us; /* one per batch */
-    double   recovery_seconds;
-    double   snapshot_pause_ms_max;
+    double *latencies_us; /* one per batch */
+    double recovery_seconds;
+    double recovery_cpu_seconds; /* user + system, all threads: contention-independent */
+    double snapshot_pause_ms_max;
+    double snapshot_end_seconds; /* the --snapshot-at-end write */
     uint64_t snapshots_taken;
     uint64_t records_replayed;
     uint64_t journal_bytes;
@@ -52,6 +57,14 @@ static double bench_now(void)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+static double bench_cpu_seconds(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec * 1e-6 +
+           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec * 1e-6;
 }
 
 static uint64_t bench_wall_ns(void)
@@ -76,7 +89,8 @@ static int bench_usage(const char *problem)
 {
     if (problem != NULL) fprintf(stderr, "bench journal: %s\n", problem);
     fprintf(stderr, "usage: corridor bench journal --data DIR --accounts N --transfers N "
-                    "--batch N [--snapshot-every BATCHES] [--journal-only] [--json]\n");
+                    "--batch N [--snapshot-every BATCHES] [--snapshot-at-end] [--journal-only | "
+                    "--ledger-only] [--json]\n");
     return COR_EXIT_USAGE;
 }
 
@@ -93,20 +107,37 @@ static int bench_parse(int argc, char **argv, bench_args *args)
             args->journal_only = true;
             continue;
         }
+        if (strcmp(name, "--ledger-only") == 0) {
+            args->ledger_only = true;
+            continue;
+        }
+        if (strcmp(name, "--snapshot-at-end") == 0) {
+            args->snapshot_at_end = true;
+            continue;
+        }
         if (i + 1 >= argc) return bench_usage("an option lacks its value");
         const char *value = argv[++i];
         uint64_t *target = NULL;
-        if (strcmp(name, "--data") == 0) args->dir = value;
-        else if (strcmp(name, "--accounts") == 0) target = &args->accounts;
-        else if (strcmp(name, "--transfers") == 0) target = &args->transfers;
-        else if (strcmp(name, "--batch") == 0) target = &args->batch;
-        else if (strcmp(name, "--snapshot-every") == 0) target = &args->snapshot_every;
-        else return bench_usage("unknown option");
+        if (strcmp(name, "--data") == 0)
+            args->dir = value;
+        else if (strcmp(name, "--accounts") == 0)
+            target = &args->accounts;
+        else if (strcmp(name, "--transfers") == 0)
+            target = &args->transfers;
+        else if (strcmp(name, "--batch") == 0)
+            target = &args->batch;
+        else if (strcmp(name, "--snapshot-every") == 0)
+            target = &args->snapshot_every;
+        else
+            return bench_usage("unknown option");
         if (target != NULL && !bench_parse_u64(value, target)) {
             return bench_usage("option values are decimal integers");
         }
     }
-    if (args->dir == NULL) return bench_usage("--data DIR is required");
+    if (args->journal_only && args->ledger_only) {
+        return bench_usage("--journal-only and --ledger-only exclude each other");
+    }
+    if (args->dir == NULL && !args->ledger_only) return bench_usage("--data DIR is required");
     if (args->accounts < 2 || args->accounts > COR_LEDGER_ACCOUNTS_MAX) {
         return bench_usage("--accounts must be 2 .. 268435456");
     }
@@ -132,8 +163,10 @@ static int bench_prepare_dir(const char *dir)
     snprintf(path, sizeof(path), "%s/journal", dir);
     struct stat st;
     if (stat(path, &st) == 0) {
-        fprintf(stderr, "bench journal: data directory '%s' already holds a journal; give an "
-                        "empty one\n", dir);
+        fprintf(stderr,
+                "bench journal: data directory '%s' already holds a journal; give an "
+                "empty one\n",
+                dir);
         return COR_EXIT_ERROR;
     }
     return COR_EXIT_OK;
@@ -179,21 +212,31 @@ static int bench_double_compare(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static cor_error bench_create_accounts(const bench_args *args, cor_ledger_store *store,
+/* Where batches go: exactly one of these is set. */
+typedef struct bench_sink {
+    cor_ledger_store *store; /* journal + ledger */
+    cor_journal *journal;    /* --journal-only */
+    cor_ledger *ledger;      /* --ledger-only */
+} bench_sink;
+
+static cor_error bench_create_accounts(const bench_args *args, bench_sink *sink,
                                        cor_account *accounts, cor_create_result *results)
 {
     uint64_t next = 0;
     while (next < args->accounts) {
         uint64_t left = args->accounts - next;
-        uint32_t count = (uint32_t)(left < COR_LEDGER_BATCH_EVENTS_MAX ? left
-                                                                       : COR_LEDGER_BATCH_EVENTS_MAX);
+        uint32_t count =
+            (uint32_t)(left < COR_LEDGER_BATCH_EVENTS_MAX ? left : COR_LEDGER_BATCH_EVENTS_MAX);
         for (uint32_t i = 0; i < count; i++) {
             uint64_t id = next + i + 1;
             accounts[i] = (cor_account){.id = id, .ledger = 1, .code = 1};
             if (id != 1) accounts[i].flags = COR_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
         }
-        cor_error rc = cor_ledger_store_create_accounts(store, bench_wall_ns(), accounts, count,
-                                                        results);
+        cor_error rc = sink->store != NULL
+                           ? cor_ledger_store_create_accounts(sink->store, bench_wall_ns(),
+                                                              accounts, count, results)
+                           : cor_ledger_create_accounts(sink->ledger, bench_wall_ns(), accounts,
+                                                        count, results);
         if (rc != COR_OK) return rc;
         for (uint32_t i = 0; i < count; i++) {
             if (results[i].status != COR_ACCOUNT_CREATED) return COR_ERR_INVALID;
@@ -202,11 +245,6 @@ static cor_error bench_create_accounts(const bench_args *args, cor_ledger_store 
     }
     return COR_OK;
 }
-
-typedef struct bench_sink {
-    cor_ledger_store *store;   /* or */
-    cor_journal      *journal; /* journal-only */
-} bench_sink;
 
 static cor_error bench_replay_nothing(void *context, const cor_journal_batch *batch)
 {
@@ -232,6 +270,9 @@ static cor_error bench_run_transfers(const bench_args *args, bench_sink *sink,
         if (sink->store != NULL) {
             rc = cor_ledger_store_create_transfers(sink->store, bench_wall_ns(), transfers, count,
                                                    results);
+        } else if (sink->ledger != NULL) {
+            rc = cor_ledger_create_transfers(sink->ledger, bench_wall_ns(), transfers, count,
+                                             results);
         } else {
             cor_journal_batch batch = {.timestamp = bench_wall_ns(),
                                        .operation = COR_LEDGER_OP_CREATE_TRANSFERS,
@@ -242,7 +283,7 @@ static cor_error bench_run_transfers(const bench_args *args, bench_sink *sink,
         }
         if (rc != COR_OK) return rc;
         result->latencies_us[result->batches++] = (bench_now() - batch_started) * 1e6;
-        for (uint32_t i = 0; sink->store != NULL && i < count; i++) {
+        for (uint32_t i = 0; sink->journal == NULL && i < count; i++) {
             if (results[i].status != COR_TRANSFER_CREATED) return COR_ERR_INVALID;
         }
         next += count;
@@ -277,24 +318,32 @@ static cor_error bench_store(const bench_args *args, cor_transfer *transfers,
         .ledger = {.accounts_max = (uint32_t)args->accounts,
                    .transfers_max = (uint32_t)args->transfers,
                    .pending_transfers_max = 1,
-                   .hash_seed = bench_wall_ns()},
+                   .hash_seed = bench_wall_ns(),
+                   .prefault = true},
         .log = bench_log_quiet,
     };
     cor_ledger_store *store = NULL;
     cor_error rc = cor_ledger_store_open(&options, &store);
     if (rc != COR_OK) return rc;
-    rc = bench_create_accounts(args, store, (cor_account *)transfers, results);
     bench_sink sink = {.store = store};
+    rc = bench_create_accounts(args, &sink, (cor_account *)transfers, results);
     if (rc == COR_OK) rc = bench_run_transfers(args, &sink, transfers, results, result);
     if (rc == COR_OK) rc = cor_ledger_store_snapshot_wait(store);
+    if (rc == COR_OK && args->snapshot_at_end) {
+        double snapshot_started = bench_now();
+        rc = cor_ledger_store_snapshot(store, false);
+        result->snapshot_end_seconds = bench_now() - snapshot_started;
+    }
     cor_ledger_stats before;
     cor_ledger_stats_get(cor_ledger_store_ledger(store), &before);
     cor_ledger_store_close(store);
     if (rc != COR_OK) return rc;
 
     double started = bench_now();
+    double cpu_started = bench_cpu_seconds();
     rc = cor_ledger_store_open(&options, &store);
     result->recovery_seconds = bench_now() - started;
+    result->recovery_cpu_seconds = bench_cpu_seconds() - cpu_started;
     if (rc != COR_OK) return rc;
     cor_ledger_stats after;
     cor_ledger_stats_get(cor_ledger_store_ledger(store), &after);
@@ -314,8 +363,10 @@ static cor_error bench_journal_only(const bench_args *args, cor_transfer *transf
                                     bench_result *result)
 {
     uint64_t events = 0;
-    cor_journal_options options = {.dir = args->dir, .flags = COR_JOURNAL_CREATE,
-                                   .replay = bench_replay_nothing, .context = &events,
+    cor_journal_options options = {.dir = args->dir,
+                                   .flags = COR_JOURNAL_CREATE,
+                                   .replay = bench_replay_nothing,
+                                   .context = &events,
                                    .log = bench_log_quiet};
     cor_journal *journal = NULL;
     cor_error rc = cor_journal_open(&options, &journal);
@@ -325,8 +376,10 @@ static cor_error bench_journal_only(const bench_args *args, cor_transfer *transf
     cor_journal_close(journal);
     if (rc != COR_OK) return rc;
     double started = bench_now();
+    double cpu_started = bench_cpu_seconds();
     rc = cor_journal_open(&options, &journal);
     result->recovery_seconds = bench_now() - started;
+    result->recovery_cpu_seconds = bench_cpu_seconds() - cpu_started;
     if (rc != COR_OK) return rc;
     cor_journal_stats stats;
     cor_journal_stats_get(journal, &stats);
@@ -336,6 +389,23 @@ static cor_error bench_journal_only(const bench_args *args, cor_transfer *transf
     return events == args->transfers ? COR_OK : COR_ERR_CORRUPT;
 }
 
+static cor_error bench_ledger_only(const bench_args *args, cor_transfer *transfers,
+                                   cor_create_result *results, bench_result *result)
+{
+    cor_ledger_options options = {.accounts_max = (uint32_t)args->accounts,
+                                  .transfers_max = (uint32_t)args->transfers,
+                                  .pending_transfers_max = 1,
+                                  .hash_seed = bench_wall_ns(),
+                                  .prefault = true};
+    bench_sink sink = {0};
+    cor_error rc = cor_ledger_open(&options, &sink.ledger);
+    if (rc != COR_OK) return rc;
+    rc = bench_create_accounts(args, &sink, (cor_account *)transfers, results);
+    if (rc == COR_OK) rc = bench_run_transfers(args, &sink, transfers, results, result);
+    cor_ledger_close(sink.ledger);
+    return rc;
+}
+
 static void bench_report(const bench_args *args, bench_result *result)
 {
     qsort(result->latencies_us, result->batches, sizeof(double), bench_double_compare);
@@ -343,29 +413,34 @@ static void bench_report(const bench_args *args, bench_result *result)
     double p99 = result->latencies_us[(result->batches - 1) * 99 / 100];
     double max = result->latencies_us[result->batches - 1];
     double tps = (double)result->transfers_done / result->seconds;
-    const char *mode = args->journal_only ? "journal-only" : "journal+ledger";
+    const char *mode = args->journal_only  ? "journal-only"
+                       : args->ledger_only ? "ledger-only"
+                                           : "journal+ledger";
     if (args->json) {
         printf("{\"benchmark\": \"journal\", \"mode\": \"%s\", \"accounts\": %" PRIu64
                ", \"transfers\": %" PRIu64 ", \"batch\": %" PRIu64
                ", \"transfers_per_second\": %.0f, \"batch_latency_us_p50\": %.0f"
                ", \"batch_latency_us_p99\": %.0f, \"batch_latency_us_max\": %.0f"
-               ", \"recovery_seconds\": %.3f, \"records_replayed\": %" PRIu64
-               ", \"journal_bytes\": %" PRIu64 ", \"snapshots_taken\": %" PRIu64
-               ", \"snapshot_pause_ms_max\": %.1f}\n",
+               ", \"recovery_seconds\": %.3f, \"recovery_cpu_seconds\": %.3f"
+               ", \"records_replayed\": %" PRIu64 ", \"journal_bytes\": %" PRIu64
+               ", \"snapshots_taken\": %" PRIu64
+               ", \"snapshot_pause_ms_max\": %.1f, \"snapshot_at_end_seconds\": %.3f}\n",
                mode, args->accounts, args->transfers, args->batch, tps, p50, p99, max,
-               result->recovery_seconds, result->records_replayed, result->journal_bytes,
-               result->snapshots_taken, result->snapshot_pause_ms_max);
+               result->recovery_seconds, result->recovery_cpu_seconds, result->records_replayed,
+               result->journal_bytes, result->snapshots_taken, result->snapshot_pause_ms_max,
+               result->snapshot_end_seconds);
         return;
     }
-    printf("bench journal (%s): %" PRIu64 " accounts, %" PRIu64 " transfers, batch %" PRIu64
-           "\n", mode, args->accounts, args->transfers, args->batch);
-    printf("  durable transfers/s   %.0f\n", tps);
+    printf("bench journal (%s): %" PRIu64 " accounts, %" PRIu64 " transfers, batch %" PRIu64 "\n",
+           mode, args->accounts, args->transfers, args->batch);
+    printf("  transfers/s           %.0f%s\n", tps, args->ledger_only ? " (not durable)" : "");
     printf("  batch latency us      p50 %.0f  p99 %.0f  max %.0f\n", p50, p99, max);
-    printf("  recovery seconds      %.3f (%" PRIu64 " records replayed, journal %" PRIu64
-           " bytes)\n", result->recovery_seconds, result->records_replayed,
+    printf("  recovery seconds      %.3f (cpu %.3f; %" PRIu64 " records replayed, journal %" PRIu64
+           " bytes)\n",
+           result->recovery_seconds, result->recovery_cpu_seconds, result->records_replayed,
            result->journal_bytes);
-    printf("  snapshots             %" PRIu64 " (longest pause %.1f ms)\n",
-           result->snapshots_taken, result->snapshot_pause_ms_max);
+    printf("  snapshots             %" PRIu64 " (longest pause %.1f ms)\n", result->snapshots_taken,
+           result->snapshot_pause_ms_max);
 }
 
 int cor_bench_journal(int argc, char **argv)
@@ -373,8 +448,10 @@ int cor_bench_journal(int argc, char **argv)
     bench_args args;
     int status = bench_parse(argc, argv, &args);
     if (status != COR_EXIT_OK) return status;
-    status = bench_prepare_dir(args.dir);
-    if (status != COR_EXIT_OK) return status;
+    if (!args.ledger_only) {
+        status = bench_prepare_dir(args.dir);
+        if (status != COR_EXIT_OK) return status;
+    }
 
     bench_result result = {0};
     uint64_t batches_max = args.transfers / args.batch + 1;
@@ -383,8 +460,9 @@ int cor_bench_journal(int argc, char **argv)
     cor_create_result *results = cor_calloc(COR_LEDGER_BATCH_EVENTS_MAX, sizeof(*results));
     cor_error rc = COR_ERR_NOMEM;
     if (result.latencies_us != NULL && transfers != NULL && results != NULL) {
-        rc = args.journal_only ? bench_journal_only(&args, transfers, &result)
-                               : bench_store(&args, transfers, results, &result);
+        rc = args.journal_only  ? bench_journal_only(&args, transfers, &result)
+             : args.ledger_only ? bench_ledger_only(&args, transfers, results, &result)
+                                : bench_store(&args, transfers, results, &result);
     }
     if (rc == COR_OK) {
         bench_report(&args, &result);

@@ -138,8 +138,7 @@ int cor_cli_verify(int argc, char **argv)
     cor_error rc = cor_ledger_store_open(&options, &store);
     if (rc != COR_OK) {
         if (detail[0] == '\0') {
-            snprintf(detail, sizeof(detail), "cannot open store '%s': %s", dir,
-                     cor_strerror(rc));
+            snprintf(detail, sizeof(detail), "cannot open store '%s': %s", dir, cor_strerror(rc));
         }
         fprintf(stderr, "verify: problem: %s\n", detail);
         return verify_status(rc);
@@ -149,16 +148,19 @@ int cor_cli_verify(int argc, char **argv)
     const cor_ledger *ledger = cor_ledger_store_ledger(store);
     char problem[512] = "";
     if (!cor_ledger_check(ledger, problem, sizeof(problem))) {
-        fprintf(stderr, "verify: problem: ledger invariant violated after replaying %llu "
-                        "records: %s\n", (unsigned long long)stats.records_total, problem);
+        fprintf(stderr,
+                "verify: problem: ledger invariant violated after replaying %llu "
+                "records: %s\n",
+                (unsigned long long)stats.records_total, problem);
         cor_ledger_store_close(store);
         return COR_EXIT_PROBLEM;
     }
     if (stats.tail_bytes_torn > 0) {
-        fprintf(stderr, "verify: warning: torn tail of %llu bytes after offset %llu (a crash "
-                        "during an append; it holds no acknowledged batch and the next open "
-                        "truncates it)\n", (unsigned long long)stats.tail_bytes_torn,
-                (unsigned long long)stats.size_bytes);
+        fprintf(stderr,
+                "verify: warning: torn tail of %llu bytes after offset %llu (a crash "
+                "during an append; it holds no acknowledged batch and the next open "
+                "truncates it)\n",
+                (unsigned long long)stats.tail_bytes_torn, (unsigned long long)stats.size_bytes);
     }
     cor_ledger_stats ledger_stats;
     cor_ledger_stats_get(ledger, &ledger_stats);

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -26,17 +27,17 @@
 #include "journal/journal_internal.h"
 
 struct cor_journal {
-    char             dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
-    int              fd;                         /* journal file */
-    int              dir_fd;                     /* data directory, for fsync and *at calls */
-    uint32_t         flags;                      /* enum cor_journal_open_flags */
-    uint32_t         payload_size_bytes_max;
-    uint64_t         size_bytes_max;
-    uint32_t         snapshots_kept; /* >= 1 */
-    bool             poisoned;       /* a write or fdatasync failed */
-    uint64_t         last_record_offset; /* start of record op_number (0: none) */
-    pid_t            snapshot_pid;       /* running snapshot child, or 0 */
-    unsigned char   *snapshot_buffer;    /* SNAPSHOT_BUFFER_SIZE, allocated at open */
+    char dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
+    int fd;                          /* journal file */
+    int dir_fd;                      /* data directory, for fsync and *at calls */
+    uint32_t flags;                  /* enum cor_journal_open_flags */
+    uint32_t payload_size_bytes_max;
+    uint64_t size_bytes_max;
+    uint32_t snapshots_kept;        /* >= 1 */
+    bool poisoned;                  /* a write or fdatasync failed */
+    uint64_t last_record_offset;    /* start of record op_number (0: none) */
+    pid_t snapshot_pid;             /* running snapshot child, or 0 */
+    unsigned char *snapshot_buffer; /* SNAPSHOT_BUFFER_SIZE, allocated at open */
     journal_reporter reporter;
     cor_journal_stats stats; /* op_number, chain, size_bytes: the durable end */
 };
@@ -103,18 +104,18 @@ static cor_error journal_file_header_check(cor_journal *journal, const unsigned 
 {
     journal_reporter *r = &journal->reporter;
     const char *dir = journal->dir;
-    if (file_size < JOURNAL_FILE_HEADER_SIZE ||
-        journal_load_u64(bytes) != JOURNAL_FILE_MAGIC) {
+    if (file_size < JOURNAL_FILE_HEADER_SIZE || journal_load_u64(bytes) != JOURNAL_FILE_MAGIC) {
         return cor__journal_problem(r, COR_ERR_CORRUPT,
                                     "journal '%s/%s' is not a corridor journal (bad magic at "
-                                    "offset 0)", dir, JOURNAL_FILE_NAME);
+                                    "offset 0)",
+                                    dir, JOURNAL_FILE_NAME);
     }
     uint32_t version = journal_load_u32(bytes + 8);
     if (version != JOURNAL_FILE_VERSION) {
         return cor__journal_problem(r, COR_ERR_VERSION,
                                     "journal '%s/%s' has format version %u; this build reads "
-                                    "version %u", dir, JOURNAL_FILE_NAME, version,
-                                    JOURNAL_FILE_VERSION);
+                                    "version %u",
+                                    dir, JOURNAL_FILE_NAME, version, JOURNAL_FILE_VERSION);
     }
     unsigned char expected[JOURNAL_FILE_HEADER_SIZE];
     journal_file_header(expected);
@@ -132,10 +133,10 @@ static cor_error journal_file_header_check(cor_journal *journal, const unsigned 
 
 typedef struct journal_recovery {
     const cor_journal_options *options;
-    const unsigned char       *bytes; /* the mapped journal file */
-    uint64_t                   file_size;
-    journal_snapshot_file      snapshots[SNAPSHOT_FILES_MAX]; /* newest first */
-    uint32_t                   snapshots_count;
+    const unsigned char *bytes; /* the mapped journal file */
+    uint64_t file_size;
+    journal_snapshot_file snapshots[SNAPSHOT_FILES_MAX]; /* newest first */
+    uint32_t snapshots_count;
     const journal_snapshot_file *loaded; /* snapshot the state starts from, or NULL */
 } journal_recovery;
 
@@ -151,28 +152,28 @@ static bool journal_damage_is_tail(const journal_recovery *recovery, uint64_t of
     return true;
 }
 
-static cor_error journal_cut_tail(cor_journal *journal, journal_recovery *recovery,
-                                  uint64_t offset)
+static cor_error journal_cut_tail(cor_journal *journal, journal_recovery *recovery, uint64_t offset)
 {
     uint64_t torn = recovery->file_size - offset;
     journal->stats.tail_bytes_torn = torn;
     if (journal->flags & COR_JOURNAL_READ_ONLY) {
         cor__journal_log(&journal->reporter,
                          "journal '%s/%s': torn tail of %llu bytes at offset %llu (read-only: "
-                         "left in place)", journal->dir, JOURNAL_FILE_NAME,
-                         (unsigned long long)torn, (unsigned long long)offset);
+                         "left in place)",
+                         journal->dir, JOURNAL_FILE_NAME, (unsigned long long)torn,
+                         (unsigned long long)offset);
         return COR_OK;
     }
     if (ftruncate(journal->fd, (off_t)offset) != 0 || fsync(journal->fd) != 0) {
-        return cor__journal_problem(&journal->reporter, COR_ERR_IO,
-                                    "cannot truncate journal '%s/%s' at offset %llu: %s",
-                                    journal->dir, JOURNAL_FILE_NAME,
-                                    (unsigned long long)offset, strerror(errno));
+        return cor__journal_problem(
+            &journal->reporter, COR_ERR_IO, "cannot truncate journal '%s/%s' at offset %llu: %s",
+            journal->dir, JOURNAL_FILE_NAME, (unsigned long long)offset, strerror(errno));
     }
     cor__journal_log(&journal->reporter,
                      "journal '%s/%s': torn tail of %llu bytes at offset %llu truncated "
-                     "(crash during an append)", journal->dir, JOURNAL_FILE_NAME,
-                     (unsigned long long)torn, (unsigned long long)offset);
+                     "(crash during an append)",
+                     journal->dir, JOURNAL_FILE_NAME, (unsigned long long)torn,
+                     (unsigned long long)offset);
     return COR_OK;
 }
 
@@ -195,7 +196,8 @@ static cor_error journal_snapshots_at(cor_journal *journal, journal_recovery *re
                           COR_JOURNAL_HASH_SIZE) != 0) {
             return cor__journal_problem(&journal->reporter, COR_ERR_CORRUPT,
                                         "snapshot '%s/%s' does not match the journal's hash "
-                                        "chain at op %llu", journal->dir, file->name,
+                                        "chain at op %llu",
+                                        journal->dir, file->name,
                                         (unsigned long long)file->info.op_number);
         }
         if (options->snapshot_check == NULL) continue;
@@ -203,10 +205,131 @@ static cor_error journal_snapshots_at(cor_journal *journal, journal_recovery *re
         if (rc != COR_OK) {
             return cor__journal_problem(&journal->reporter, rc,
                                         "snapshot '%s/%s' differs from the replayed state at "
-                                        "op %llu", journal->dir, file->name,
+                                        "op %llu",
+                                        journal->dir, file->name,
                                         (unsigned long long)file->info.op_number);
         }
     }
+    return COR_OK;
+}
+
+/*
+ * The walk is a two-stage pipeline: a verifier thread decodes records ahead (header checksum,
+ * op number, BLAKE2b chain over the payload) into a bounded ring, while the calling thread
+ * replays the verified ones. Replay never sees a record before it verified, and hashing
+ * (about 1 ms per MiB) overlaps the state machine's work instead of adding to it.
+ */
+#define WALK_RING_SIZE 64u
+
+typedef struct walk_entry {
+    cor_journal_batch batch;
+    uint64_t offset;    /* where the record starts */
+    size_t record_size; /* on disk, padding included */
+    uint8_t chain[COR_JOURNAL_HASH_SIZE];
+    cor_error rc; /* not OK: the decode failed at offset; the walk ends */
+    bool end;     /* the end of the file was reached; the walk ends */
+} walk_entry;
+
+typedef struct walk_pipeline {
+    const journal_recovery *recovery;
+    uint32_t payload_size_bytes_max;
+    uint64_t offset; /* where the verifier starts, and its state there */
+    uint64_t op_number;
+    uint8_t chain[COR_JOURNAL_HASH_SIZE];
+    walk_entry ring[WALK_RING_SIZE];
+    uint64_t produced; /* entries ever produced / consumed (guarded) */
+    uint64_t consumed;
+    bool stop; /* the consumer gave up (guarded) */
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+} walk_pipeline;
+
+static void *walk_verifier_main(void *argument)
+{
+    walk_pipeline *pipeline = argument;
+    const journal_recovery *recovery = pipeline->recovery;
+    uint64_t offset = pipeline->offset;
+    uint64_t op_number = pipeline->op_number;
+    uint8_t chain[COR_JOURNAL_HASH_SIZE];
+    memcpy(chain, pipeline->chain, sizeof(chain));
+    uint64_t records_bound = recovery->file_size / COR_JOURNAL_RECORD_HEADER_SIZE + 2;
+    for (uint64_t step = 0; step < records_bound; step++) {
+        walk_entry entry = {.offset = offset, .end = offset >= recovery->file_size};
+        if (!entry.end) {
+            entry.rc = cor_journal_record_decode(recovery->bytes + offset,
+                                                 (size_t)(recovery->file_size - offset), chain,
+                                                 op_number + 1, pipeline->payload_size_bytes_max,
+                                                 &entry.batch, &entry.record_size, entry.chain);
+        }
+        pthread_mutex_lock(&pipeline->mutex);
+        while (pipeline->produced - pipeline->consumed == WALK_RING_SIZE && !pipeline->stop) {
+            pthread_cond_wait(&pipeline->changed, &pipeline->mutex);
+        }
+        bool stop = pipeline->stop;
+        if (!stop) {
+            pipeline->ring[pipeline->produced % WALK_RING_SIZE] = entry;
+            pipeline->produced++;
+            pthread_cond_broadcast(&pipeline->changed);
+        }
+        pthread_mutex_unlock(&pipeline->mutex);
+        if (stop || entry.end || entry.rc != COR_OK) break;
+        offset += entry.record_size;
+        op_number++;
+        memcpy(chain, entry.chain, sizeof(chain));
+    }
+    return NULL;
+}
+
+static walk_entry walk_take(walk_pipeline *pipeline)
+{
+    pthread_mutex_lock(&pipeline->mutex);
+    while (pipeline->produced == pipeline->consumed) {
+        pthread_cond_wait(&pipeline->changed, &pipeline->mutex);
+    }
+    walk_entry entry = pipeline->ring[pipeline->consumed % WALK_RING_SIZE];
+    pipeline->consumed++;
+    pthread_cond_broadcast(&pipeline->changed);
+    pthread_mutex_unlock(&pipeline->mutex);
+    return entry;
+}
+
+/* Decides what a decode failure at offset means: a torn tail (cut) or corruption (refused). */
+static cor_error journal_walk_damage(cor_journal *journal, journal_recovery *recovery,
+                                     uint64_t offset, cor_error rc)
+{
+    if (rc == COR_ERR_PARSE || journal_damage_is_tail(recovery, offset)) {
+        journal->stats.size_bytes = offset;
+        return journal_cut_tail(journal, recovery, offset);
+    }
+    return cor__journal_problem(&journal->reporter, rc == COR_ERR_LIMIT ? rc : COR_ERR_CORRUPT,
+                                "journal '%s/%s': corrupt record at offset %llu (op %llu "
+                                "expected): %s; valid records follow, refusing to recover",
+                                journal->dir, JOURNAL_FILE_NAME, (unsigned long long)offset,
+                                (unsigned long long)journal->stats.op_number + 1,
+                                journal_damage_text(rc));
+}
+
+/* Replays one verified record and advances the durable end past it. */
+static cor_error journal_walk_replay(cor_journal *journal, journal_recovery *recovery,
+                                     const walk_entry *entry)
+{
+    const cor_journal_options *options = recovery->options;
+    cor_error rc = options->replay(options->context, &entry->batch);
+    if (rc != COR_OK) {
+        return cor__journal_problem(
+            &journal->reporter, rc, "replay of op %llu (journal '%s/%s' offset %llu) failed: %s",
+            (unsigned long long)entry->batch.op_number, journal->dir, JOURNAL_FILE_NAME,
+            (unsigned long long)entry->offset, cor_strerror(rc));
+    }
+    journal->last_record_offset = entry->offset;
+    journal->stats.op_number = entry->batch.op_number;
+    journal->stats.timestamp = entry->batch.timestamp;
+    memcpy(journal->stats.chain_hash, entry->chain, COR_JOURNAL_HASH_SIZE);
+    journal->stats.records_replayed++;
+    journal->stats.events_replayed += entry->batch.event_count;
+    journal->stats.size_bytes = entry->offset + entry->record_size;
+    if (journal->flags & COR_JOURNAL_IGNORE_SNAPSHOTS)
+        return journal_snapshots_at(journal, recovery);
     return COR_OK;
 }
 
@@ -214,113 +337,103 @@ static cor_error journal_snapshots_at(cor_journal *journal, journal_recovery *re
 static cor_error journal_walk(cor_journal *journal, journal_recovery *recovery, uint64_t offset)
 {
     journal->stats.size_bytes = offset;
-    const cor_journal_options *options = recovery->options;
-    bool verify = (journal->flags & COR_JOURNAL_IGNORE_SNAPSHOTS) != 0;
-    uint64_t records_bound = recovery->file_size / COR_JOURNAL_RECORD_HEADER_SIZE + 1;
-    for (uint64_t step = 0; step < records_bound && offset < recovery->file_size; step++) {
-        cor_journal_batch batch;
-        size_t record_size = 0;
-        uint8_t chain[COR_JOURNAL_HASH_SIZE];
-        cor_error rc = cor_journal_record_decode(
-            recovery->bytes + offset, (size_t)(recovery->file_size - offset),
-            journal->stats.chain_hash, journal->stats.op_number + 1,
-            journal->payload_size_bytes_max, &batch, &record_size, chain);
-        if (rc != COR_OK) {
-            if (rc == COR_ERR_PARSE || journal_damage_is_tail(recovery, offset)) {
-                journal->stats.size_bytes = offset;
-                return journal_cut_tail(journal, recovery, offset);
-            }
-            return cor__journal_problem(&journal->reporter, rc == COR_ERR_LIMIT ? rc
-                                                                                : COR_ERR_CORRUPT,
-                                        "journal '%s/%s': corrupt record at offset %llu (op "
-                                        "%llu expected): %s; valid records follow, refusing "
-                                        "to recover", journal->dir, JOURNAL_FILE_NAME,
-                                        (unsigned long long)offset,
-                                        (unsigned long long)journal->stats.op_number + 1,
-                                        journal_damage_text(rc));
-        }
-        rc = options->replay(options->context, &batch);
-        if (rc != COR_OK) {
-            return cor__journal_problem(&journal->reporter, rc,
-                                        "replay of op %llu (journal '%s/%s' offset %llu) "
-                                        "failed: %s", (unsigned long long)batch.op_number,
-                                        journal->dir, JOURNAL_FILE_NAME,
-                                        (unsigned long long)offset, cor_strerror(rc));
-        }
-        journal->last_record_offset = offset;
-        journal->stats.op_number = batch.op_number;
-        journal->stats.timestamp = batch.timestamp;
-        memcpy(journal->stats.chain_hash, chain, COR_JOURNAL_HASH_SIZE);
-        journal->stats.records_replayed++;
-        journal->stats.events_replayed += batch.event_count;
-        offset += record_size;
-        journal->stats.size_bytes = offset;
-        if (verify) {
-            rc = journal_snapshots_at(journal, recovery);
-            if (rc != COR_OK) return rc;
-        }
+    walk_pipeline *pipeline = cor_calloc(1, sizeof(*pipeline));
+    if (pipeline == NULL) return COR_ERR_NOMEM;
+    *pipeline = (walk_pipeline){.recovery = recovery,
+                                .payload_size_bytes_max = journal->payload_size_bytes_max,
+                                .offset = offset,
+                                .op_number = journal->stats.op_number};
+    memcpy(pipeline->chain, journal->stats.chain_hash, COR_JOURNAL_HASH_SIZE);
+    pthread_mutex_init(&pipeline->mutex, NULL);
+    pthread_cond_init(&pipeline->changed, NULL);
+    pthread_t verifier;
+    cor_error rc = COR_OK;
+    if (pthread_create(&verifier, NULL, walk_verifier_main, pipeline) != 0) {
+        rc = COR_ERR_NOMEM;
+        goto done;
     }
+    uint64_t records_bound = recovery->file_size / COR_JOURNAL_RECORD_HEADER_SIZE + 2;
+    for (uint64_t step = 0; step < records_bound; step++) {
+        walk_entry entry = walk_take(pipeline);
+        if (entry.end) break;
+        rc = entry.rc != COR_OK ? journal_walk_damage(journal, recovery, entry.offset, entry.rc)
+                                : journal_walk_replay(journal, recovery, &entry);
+        if (rc != COR_OK || entry.rc != COR_OK) break;
+    }
+    pthread_mutex_lock(&pipeline->mutex);
+    pipeline->stop = true;
+    pthread_cond_broadcast(&pipeline->changed);
+    pthread_mutex_unlock(&pipeline->mutex);
+    pthread_join(verifier, NULL);
+
+done:
+    pthread_cond_destroy(&pipeline->changed);
+    pthread_mutex_destroy(&pipeline->mutex);
+    cor_free(pipeline);
+    return rc;
+}
+
+/* Checks that the journal holds snapshot file's op at its recorded offset, with the same
+ * chain head; returns in *end_out where the next record starts. */
+static cor_error journal_snapshot_matches(cor_journal *journal, const journal_recovery *recovery,
+                                          const journal_snapshot_file *file, uint64_t *end_out)
+{
+    const cor_journal_snapshot_info *info = &file->info;
+    uint64_t at = file->record_offset;
+    bool ok = at >= JOURNAL_FILE_HEADER_SIZE && at <= recovery->file_size &&
+              recovery->file_size - at >= COR_JOURNAL_RECORD_HEADER_SIZE &&
+              cor__journal_record_header_plausible(recovery->bytes + at) &&
+              journal_load_u64(recovery->bytes + at + 8) == info->op_number &&
+              memcmp(recovery->bytes + at + 32, info->chain_hash, COR_JOURNAL_HASH_SIZE) == 0;
+    uint64_t end = ok ? at + journal_record_size(journal_load_u32(recovery->bytes + at + 28)) : 0;
+    if (!ok || end > recovery->file_size) {
+        return cor__journal_problem(&journal->reporter, COR_ERR_CORRUPT,
+                                    "snapshot '%s/%s' covers op %llu, but journal '%s/%s' has "
+                                    "no matching record at offset %llu",
+                                    journal->dir, file->name, (unsigned long long)info->op_number,
+                                    journal->dir, JOURNAL_FILE_NAME, (unsigned long long)at);
+    }
+    *end_out = end;
     return COR_OK;
 }
 
-/* Picks the newest snapshot whose state verifies (older ones when it does not), checks that
- * the journal holds its op with the same chain head, and loads it. Returns in *offset_out
- * where the walk continues. */
+/* Loads the newest snapshot whose state checksum verifies (older ones when it does not),
+ * after checking the journal agrees with it. Returns in *offset_out where the walk
+ * continues. */
 static cor_error journal_recover_snapshot(cor_journal *journal, journal_recovery *recovery,
                                           uint64_t *offset_out)
 {
     journal_reporter *r = &journal->reporter;
-    const journal_snapshot_file *chosen = NULL;
-    for (uint32_t i = 0; i < recovery->snapshots_count && chosen == NULL; i++) {
-        cor_error rc = cor__journal_snapshot_verify(journal->dir_fd, journal->dir,
-                                                    &recovery->snapshots[i], r);
-        if (rc == COR_OK) {
-            chosen = &recovery->snapshots[i];
-        } else if (rc != COR_ERR_CORRUPT) {
-            return rc;
-        } else {
-            cor__journal_log(r, "snapshot '%s/%s' is damaged; trying an older one",
-                             journal->dir, recovery->snapshots[i].name);
+    for (uint32_t i = 0; i < recovery->snapshots_count; i++) {
+        const journal_snapshot_file *file = &recovery->snapshots[i];
+        uint64_t end = 0;
+        cor_error rc = journal_snapshot_matches(journal, recovery, file, &end);
+        if (rc != COR_OK) return rc;
+        if (recovery->options->load == NULL) {
+            return cor__journal_problem(r, COR_ERR_INVALID,
+                                        "snapshot '%s/%s' found but no "
+                                        "loader was given",
+                                        journal->dir, file->name);
         }
+        bool damaged = false;
+        rc =
+            cor__journal_snapshot_load(journal->dir_fd, journal->dir, file, recovery->options->load,
+                                       recovery->options->context, r, &damaged);
+        if (damaged) {
+            cor__journal_log(r, "snapshot '%s/%s' is damaged; trying an older one", journal->dir,
+                             file->name);
+            continue;
+        }
+        if (rc != COR_OK) return rc;
+        recovery->loaded = file;
+        journal->last_record_offset = file->record_offset;
+        journal->stats.op_number = file->info.op_number;
+        journal->stats.timestamp = file->info.timestamp;
+        journal->stats.snapshot_op_number = file->info.op_number;
+        memcpy(journal->stats.chain_hash, file->info.chain_hash, COR_JOURNAL_HASH_SIZE);
+        *offset_out = end;
+        return COR_OK;
     }
-    if (chosen == NULL) return COR_OK;
-
-    const cor_journal_snapshot_info *info = &chosen->info;
-    uint64_t at = chosen->record_offset;
-    if (at < JOURNAL_FILE_HEADER_SIZE || at > recovery->file_size ||
-        recovery->file_size - at < COR_JOURNAL_RECORD_HEADER_SIZE ||
-        !cor__journal_record_header_plausible(recovery->bytes + at) ||
-        journal_load_u64(recovery->bytes + at + 8) != info->op_number ||
-        memcmp(recovery->bytes + at + 32, info->chain_hash, COR_JOURNAL_HASH_SIZE) != 0) {
-        return cor__journal_problem(r, COR_ERR_CORRUPT,
-                                    "snapshot '%s/%s' covers op %llu, but journal '%s/%s' has "
-                                    "no matching record at offset %llu", journal->dir,
-                                    chosen->name, (unsigned long long)info->op_number,
-                                    journal->dir, JOURNAL_FILE_NAME, (unsigned long long)at);
-    }
-    uint64_t payload_size = journal_load_u32(recovery->bytes + at + 28);
-    uint64_t end = at + journal_record_size(payload_size);
-    if (end > recovery->file_size) {
-        return cor__journal_problem(r, COR_ERR_CORRUPT,
-                                    "journal '%s/%s': record of snapshot op %llu at offset "
-                                    "%llu is cut short", journal->dir, JOURNAL_FILE_NAME,
-                                    (unsigned long long)info->op_number, (unsigned long long)at);
-    }
-    if (recovery->options->load == NULL) {
-        return cor__journal_problem(r, COR_ERR_INVALID, "snapshot '%s/%s' found but no loader "
-                                    "was given", journal->dir, chosen->name);
-    }
-    cor_error rc = cor__journal_snapshot_load(journal->dir_fd, journal->dir, chosen,
-                                              recovery->options->load,
-                                              recovery->options->context, r);
-    if (rc != COR_OK) return rc;
-    recovery->loaded = chosen;
-    journal->last_record_offset = at;
-    journal->stats.op_number = info->op_number;
-    journal->stats.timestamp = info->timestamp;
-    journal->stats.snapshot_op_number = info->op_number;
-    memcpy(journal->stats.chain_hash, info->chain_hash, COR_JOURNAL_HASH_SIZE);
-    *offset_out = end;
     return COR_OK;
 }
 
@@ -336,16 +449,16 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
 
     struct stat st;
     if (fstat(journal->fd, &st) != 0) {
-        rc = cor__journal_problem(r, COR_ERR_IO, "cannot stat journal '%s/%s': %s",
-                                  journal->dir, JOURNAL_FILE_NAME, strerror(errno));
+        rc = cor__journal_problem(r, COR_ERR_IO, "cannot stat journal '%s/%s': %s", journal->dir,
+                                  JOURNAL_FILE_NAME, strerror(errno));
         goto done;
     }
     recovery->file_size = (uint64_t)st.st_size;
     if (recovery->file_size > 0) {
         map = mmap(NULL, (size_t)recovery->file_size, PROT_READ, MAP_PRIVATE, journal->fd, 0);
         if (map == MAP_FAILED) {
-            rc = cor__journal_problem(r, COR_ERR_IO, "cannot map journal '%s/%s': %s",
-                                      journal->dir, JOURNAL_FILE_NAME, strerror(errno));
+            rc = cor__journal_problem(r, COR_ERR_IO, "cannot map journal '%s/%s': %s", journal->dir,
+                                      JOURNAL_FILE_NAME, strerror(errno));
             goto done;
         }
         madvise(map, (size_t)recovery->file_size, MADV_SEQUENTIAL | MADV_WILLNEED);
@@ -355,9 +468,8 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
     if (rc != COR_OK) goto done;
 
     bool verify = (journal->flags & COR_JOURNAL_IGNORE_SNAPSHOTS) != 0;
-    rc = cor__journal_snapshots_list(journal->dir_fd, journal->dir, verify, r,
-                                     recovery->snapshots, SNAPSHOT_FILES_MAX,
-                                     &recovery->snapshots_count);
+    rc = cor__journal_snapshots_list(journal->dir_fd, journal->dir, verify, r, recovery->snapshots,
+                                     SNAPSHOT_FILES_MAX, &recovery->snapshots_count);
     if (rc != COR_OK) goto done;
     journal->stats.snapshots_found = recovery->snapshots_count;
 
@@ -366,7 +478,7 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
     if (verify) {
         for (uint32_t i = 0; i < recovery->snapshots_count && rc == COR_OK; i++) {
             rc = cor__journal_snapshot_verify(journal->dir_fd, journal->dir,
-                                              &recovery->snapshots[i], r);
+                                              &recovery->snapshots[i], true, r);
         }
         if (rc != COR_OK) goto done;
     } else {
@@ -382,8 +494,8 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
         if (recovery->snapshots[i].info.op_number > journal->stats.op_number) {
             rc = cor__journal_problem(r, COR_ERR_CORRUPT,
                                       "snapshot '%s/%s' covers op %llu but journal '%s/%s' "
-                                      "ends at op %llu", journal->dir,
-                                      recovery->snapshots[i].name,
+                                      "ends at op %llu",
+                                      journal->dir, recovery->snapshots[i].name,
                                       (unsigned long long)recovery->snapshots[i].info.op_number,
                                       journal->dir, JOURNAL_FILE_NAME,
                                       (unsigned long long)journal->stats.op_number);
@@ -406,8 +518,7 @@ static cor_error journal_open_file(cor_journal *journal)
     bool read_only = (journal->flags & COR_JOURNAL_READ_ONLY) != 0;
     int mode = read_only ? O_RDONLY : O_RDWR;
     journal->fd = openat(journal->dir_fd, JOURNAL_FILE_NAME, mode | O_CLOEXEC);
-    if (journal->fd < 0 && errno == ENOENT && !read_only &&
-        (journal->flags & COR_JOURNAL_CREATE)) {
+    if (journal->fd < 0 && errno == ENOENT && !read_only && (journal->flags & COR_JOURNAL_CREATE)) {
         cor_error rc = journal_create(journal);
         if (rc != COR_OK) return rc;
         journal->fd = openat(journal->dir_fd, JOURNAL_FILE_NAME, mode | O_CLOEXEC);
@@ -419,14 +530,12 @@ static cor_error journal_open_file(cor_journal *journal)
     }
     if (!read_only && flock(journal->fd, LOCK_EX | LOCK_NB) != 0) {
         cor_error rc = errno == EWOULDBLOCK ? COR_ERR_BUSY : COR_ERR_IO;
-        return cor__journal_problem(&journal->reporter, rc,
-                                    "cannot lock journal '%s/%s': %s", journal->dir,
-                                    JOURNAL_FILE_NAME,
+        return cor__journal_problem(&journal->reporter, rc, "cannot lock journal '%s/%s': %s",
+                                    journal->dir, JOURNAL_FILE_NAME,
                                     rc == COR_ERR_BUSY ? "another process has it open"
                                                        : strerror(errno));
     }
-    if (!read_only) cor__journal_snapshot_clean(journal->dir_fd, &journal->reporter,
-                                                journal->dir);
+    if (!read_only) cor__journal_snapshot_clean(journal->dir_fd, &journal->reporter, journal->dir);
     return COR_OK;
 }
 
@@ -434,9 +543,12 @@ static cor_error journal_options_check(const cor_journal_options *options,
                                        journal_reporter *reporter)
 {
     const char *problem = NULL;
-    if (options->dir == NULL || options->dir[0] == '\0') problem = "no data directory given";
-    else if (strlen(options->dir) >= JOURNAL_PATH_SIZE_MAX - 128) problem = "path too long";
-    else if (options->replay == NULL) problem = "no replay callback given";
+    if (options->dir == NULL || options->dir[0] == '\0')
+        problem = "no data directory given";
+    else if (strlen(options->dir) >= JOURNAL_PATH_SIZE_MAX - 128)
+        problem = "path too long";
+    else if (options->replay == NULL)
+        problem = "no replay callback given";
     else if (options->payload_size_bytes_max > COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX) {
         problem = "payload_size_bytes_max above COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX";
     }
@@ -464,16 +576,15 @@ cor_error cor_journal_open(const cor_journal_options *options, cor_journal **jou
     journal->payload_size_bytes_max = options->payload_size_bytes_max
                                           ? options->payload_size_bytes_max
                                           : COR_JOURNAL_PAYLOAD_SIZE_BYTES_MAX;
-    journal->size_bytes_max = options->size_bytes_max ? options->size_bytes_max
-                                                      : COR_JOURNAL_SIZE_BYTES_MAX_DEFAULT;
+    journal->size_bytes_max =
+        options->size_bytes_max ? options->size_bytes_max : COR_JOURNAL_SIZE_BYTES_MAX_DEFAULT;
     journal->snapshots_kept = options->snapshots_kept ? options->snapshots_kept : 2u;
     snprintf(journal->dir, sizeof(journal->dir), "%s", options->dir);
     journal->dir_fd = open(options->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (journal->dir_fd < 0) {
-        rc = cor__journal_problem(&journal->reporter,
-                                  errno == ENOENT ? COR_ERR_NOT_FOUND : COR_ERR_IO,
-                                  "cannot open data directory '%s': %s", options->dir,
-                                  strerror(errno));
+        rc = cor__journal_problem(
+            &journal->reporter, errno == ENOENT ? COR_ERR_NOT_FOUND : COR_ERR_IO,
+            "cannot open data directory '%s': %s", options->dir, strerror(errno));
         goto fail;
     }
     journal->snapshot_buffer = cor_alloc(SNAPSHOT_BUFFER_SIZE);
@@ -520,8 +631,8 @@ static cor_error journal_write_all(cor_journal *journal, struct iovec *iov, int 
 {
     uint64_t written = 0;
     for (uint32_t attempt = 0; attempt < JOURNAL_WRITE_ATTEMPTS_MAX; attempt++) {
-        ssize_t n = cor__journal_io_hooks.pwritev(journal->fd, iov, iov_count,
-                                                 (off_t)(offset + written));
+        ssize_t n =
+            cor__journal_io_hooks.pwritev(journal->fd, iov, iov_count, (off_t)(offset + written));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return COR_ERR_IO;
         written += (uint64_t)n;
@@ -541,8 +652,7 @@ static cor_error journal_write_all(cor_journal *journal, struct iovec *iov, int 
     return COR_ERR_IO;
 }
 
-static cor_error journal_append_check(const cor_journal *journal,
-                                      const cor_journal_batch *batch)
+static cor_error journal_append_check(const cor_journal *journal, const cor_journal_batch *batch)
 {
     if (journal->poisoned) return COR_ERR_POISONED;
     if (journal->flags & COR_JOURNAL_READ_ONLY) return COR_ERR_INVALID;
@@ -581,8 +691,8 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
         journal->poisoned = true;
         cor__journal_log(&journal->reporter,
                          "journal '%s/%s': append of op %llu at offset %llu failed (%s); the "
-                         "journal accepts no more work until reopened", journal->dir,
-                         JOURNAL_FILE_NAME, (unsigned long long)op_number,
+                         "journal accepts no more work until reopened",
+                         journal->dir, JOURNAL_FILE_NAME, (unsigned long long)op_number,
                          (unsigned long long)offset, strerror(errno));
         return rc;
     }
@@ -609,6 +719,7 @@ static cor_error journal_snapshot_check(cor_journal *journal)
 {
     if (journal->flags & COR_JOURNAL_READ_ONLY) return COR_ERR_INVALID;
     if (journal->poisoned) return COR_ERR_INVALID;
+    if (journal->stats.op_number == 0) return COR_ERR_INVALID; /* nothing to cover yet */
     if (journal_snapshot_reap(journal, WNOHANG) == COR_ERR_BUSY) return COR_ERR_BUSY;
     return COR_OK;
 }
@@ -652,8 +763,8 @@ cor_error cor_journal_snapshot_start(cor_journal *journal, cor_journal_serialize
     if (pid == 0) {
         /* The child: only the serializer, write(2) and BLAKE2b run here; no locks. */
         rc = cor__journal_snapshot_write(journal->dir_fd, &info, journal->last_record_offset,
-                                         journal->stats.events_total,
-                                         journal->snapshot_buffer, serialize, context);
+                                         journal->stats.events_total, journal->snapshot_buffer,
+                                         serialize, context);
         _exit(rc == COR_OK ? 0 : 1);
     }
     journal->snapshot_pid = pid;

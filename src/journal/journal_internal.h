@@ -21,8 +21,8 @@
 
 #define SNAPSHOT_FILE_MAGIC       0x70616e73726f63ull /* "corsnap" little-endian */
 #define SNAPSHOT_FILE_VERSION     1u
-#define SNAPSHOT_FILE_HEADER_SIZE 128u
-#define SNAPSHOT_FILES_MAX        64u  /* snapshot files considered at open */
+#define SNAPSHOT_FILE_HEADER_SIZE 160u
+#define SNAPSHOT_FILES_MAX        64u        /* snapshot files considered at open */
 #define SNAPSHOT_BUFFER_SIZE      (4u << 20) /* write buffer, allocated before fork */
 
 #define JOURNAL_WRITE_ATTEMPTS_MAX 64u /* pwritev calls per append (short writes continue) */
@@ -59,16 +59,30 @@ static inline uint64_t journal_load_u64(const unsigned char *p)
 
 static inline void journal_store_u32(unsigned char *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 static inline void journal_store_u64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 /* 8-byte BLAKE2b of bytes, as a little-endian u64: the header checksums. */
 uint64_t cor__journal_checksum64(const void *bytes, size_t size_bytes);
+
+/* Fast 64-bit checksum of snapshot blobs (journal_checksum.c): detects damage, not forgery. */
+typedef struct cor__checksum {
+    uint64_t lanes[4];
+    uint64_t size_bytes;     /* bytes fed so far */
+    unsigned char carry[32]; /* a partial stripe */
+    size_t carry_size;       /* 0 .. 31 */
+} cor__checksum;
+
+void cor__checksum_init(cor__checksum *state);
+void cor__checksum_update(cor__checksum *state, const void *bytes, size_t size_bytes);
+uint64_t cor__checksum_final(cor__checksum *state);
 
 /* Record size on disk for a payload: header + payload + zero padding to 16 bytes. */
 static inline uint64_t journal_record_size(uint64_t payload_size_bytes)
@@ -91,24 +105,25 @@ bool cor__journal_record_header_plausible(const unsigned char *bytes);
 /* Logs a problem (and keeps the first one in the detail buffer); returns rc. */
 typedef struct journal_reporter {
     cor_journal_log_fn log;
-    void              *log_context;
-    char              *detail;
-    size_t             detail_size;
-    bool               detail_set;
+    void *log_context;
+    char *detail;
+    size_t detail_size;
+    bool detail_set;
 } journal_reporter;
 
 void cor__journal_log(journal_reporter *reporter, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
-cor_error cor__journal_problem(journal_reporter *reporter, cor_error rc, const char *format,
-                               ...) __attribute__((format(printf, 3, 4)));
+cor_error cor__journal_problem(journal_reporter *reporter, cor_error rc, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- snapshots (journal_snapshot.c) ---- */
 
 typedef struct journal_snapshot_file {
     cor_journal_snapshot_info info;
-    uint64_t                  record_offset; /* where record op_number starts; 0 if op 0 */
-    uint64_t                  events_total;  /* events in ops 1 .. op_number */
-    char                      name[64];
+    uint64_t record_offset;  /* where record op_number starts; 0 if op 0 */
+    uint64_t events_total;   /* events in ops 1 .. op_number */
+    uint64_t state_checksum; /* fast checksum of the state blob */
+    char name[64];
 } journal_snapshot_file;
 
 /* Lists the snapshot files of dir_fd, newest first, checking headers (not the state hash).
@@ -118,15 +133,17 @@ cor_error cor__journal_snapshots_list(int dir_fd, const char *dir, bool strict,
                                       journal_reporter *reporter, journal_snapshot_file *files,
                                       uint32_t files_max, uint32_t *count_out);
 
-/* Checks the state hash of one snapshot file (reads it whole). */
+/* Checks one snapshot file's state (reads it whole): its fast checksum, and with full also
+ * its BLAKE2b state hash. */
 cor_error cor__journal_snapshot_verify(int dir_fd, const char *dir,
-                                       const journal_snapshot_file *file,
+                                       const journal_snapshot_file *file, bool full,
                                        journal_reporter *reporter);
 
-/* Hands one snapshot's state to load (after verifying it). */
-cor_error cor__journal_snapshot_load(int dir_fd, const char *dir,
-                                     const journal_snapshot_file *file, cor_journal_load_fn load,
-                                     void *context, journal_reporter *reporter);
+/* Maps one snapshot once, checks its fast checksum and hands its state to load. A checksum
+ * mismatch sets *damaged_out (load never ran: an older snapshot may be tried). */
+cor_error cor__journal_snapshot_load(int dir_fd, const char *dir, const journal_snapshot_file *file,
+                                     cor_journal_load_fn load, void *context,
+                                     journal_reporter *reporter, bool *damaged_out);
 
 /* Writes a snapshot file of the state serialize produces, covering info's op, atomically.
  * buffer: SNAPSHOT_BUFFER_SIZE bytes. Allocates nothing (it may run in a forked child). */

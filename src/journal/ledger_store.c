@@ -22,20 +22,20 @@
 #define STORE_CONFIG_SIZE 16u /* four u32: the ledger's capacities */
 
 struct cor_ledger_store {
-    cor_journal       *journal;
-    cor_ledger        *ledger;          /* NULL until the configure record is seen */
+    cor_journal *journal;
+    cor_ledger *ledger;                 /* NULL until the configure record is seen */
     cor_ledger_options ledger_options;  /* capacities from the journal, seed from the caller */
     cor_create_result *results_scratch; /* replay results (discarded): BATCH_EVENTS_MAX */
-    bool               poisoned;
-    bool               writer_started;
-    pthread_t          writer;
-    pthread_mutex_t    mutex;
-    pthread_cond_t     wake; /* writer: a job or stop */
-    pthread_cond_t     done; /* caller: job finished */
+    bool poisoned;
+    bool writer_started;
+    pthread_t writer;
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;          /* writer: a job or stop */
+    pthread_cond_t done;          /* caller: job finished */
     const cor_journal_batch *job; /* guarded by mutex */
-    bool               job_done;
-    cor_error          job_rc;
-    bool               stop;
+    bool job_done;
+    cor_error job_rc;
+    bool stop;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -71,8 +71,9 @@ static cor_error store_replay(void *context, const cor_journal_batch *batch)
     }
     if (store->ledger == NULL) return COR_ERR_CORRUPT;
     uint32_t count = batch->event_count;
+    _Static_assert(sizeof(cor_account) == sizeof(cor_transfer), "one event size for both");
     bool events_ok = count >= 1 && count <= COR_LEDGER_BATCH_EVENTS_MAX &&
-                     size == (size_t)count * sizeof(cor_transfer);
+                     size == (size_t)count * sizeof(cor_transfer); /* = sizeof(cor_account) */
     switch (batch->operation) {
     case COR_LEDGER_OP_CREATE_ACCOUNTS:
         if (!events_ok) return COR_ERR_CORRUPT;
@@ -80,8 +81,8 @@ static cor_error store_replay(void *context, const cor_journal_batch *batch)
                                           store->results_scratch);
     case COR_LEDGER_OP_CREATE_TRANSFERS:
         if (!events_ok) return COR_ERR_CORRUPT;
-        return cor_ledger_create_transfers(store->ledger, batch->timestamp, batch->payload,
-                                           count, store->results_scratch);
+        return cor_ledger_create_transfers(store->ledger, batch->timestamp, batch->payload, count,
+                                           store->results_scratch);
     case COR_LEDGER_OP_EXPIRE_PENDING:
         if (size != 8) return COR_ERR_CORRUPT;
         (void)cor_ledger_expire_pending(store->ledger, batch->timestamp,
@@ -134,9 +135,8 @@ static cor_error store_snapshot_check(void *context, const cor_journal_snapshot_
     if (rc != COR_OK) return rc;
     uint8_t state_hash[COR_JOURNAL_HASH_SIZE];
     crypto_generichash_final(&hash, state_hash, sizeof(state_hash));
-    return sodium_memcmp(state_hash, info->state_hash, sizeof(state_hash)) == 0
-               ? COR_OK
-               : COR_ERR_CORRUPT;
+    return sodium_memcmp(state_hash, info->state_hash, sizeof(state_hash)) == 0 ? COR_OK
+                                                                                : COR_ERR_CORRUPT;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -149,7 +149,8 @@ static void *store_writer_main(void *argument)
     cor_ledger_store *store = argument;
     pthread_mutex_lock(&store->mutex);
     for (;;) {
-        while (store->job == NULL && !store->stop) pthread_cond_wait(&store->wake, &store->mutex);
+        while (store->job == NULL && !store->stop)
+            pthread_cond_wait(&store->wake, &store->mutex);
         if (store->job == NULL) break;
         const cor_journal_batch *job = store->job;
         pthread_mutex_unlock(&store->mutex);
@@ -177,7 +178,8 @@ static void store_writer_submit(cor_ledger_store *store, const cor_journal_batch
 static cor_error store_writer_wait(cor_ledger_store *store)
 {
     pthread_mutex_lock(&store->mutex);
-    while (!store->job_done) pthread_cond_wait(&store->done, &store->mutex);
+    while (!store->job_done)
+        pthread_cond_wait(&store->done, &store->mutex);
     cor_error rc = store->job_rc;
     pthread_mutex_unlock(&store->mutex);
     return rc;
@@ -228,8 +230,7 @@ static cor_error store_apply_expire(cor_ledger_store *store, const cor_journal_b
 
 static bool store_events_valid(const void *events, uint32_t count, const void *results)
 {
-    return events != NULL && results != NULL && count >= 1 &&
-           count <= COR_LEDGER_BATCH_EVENTS_MAX;
+    return events != NULL && results != NULL && count >= 1 && count <= COR_LEDGER_BATCH_EVENTS_MAX;
 }
 
 cor_error cor_ledger_store_create_accounts(cor_ledger_store *store, uint64_t timestamp,
@@ -330,6 +331,7 @@ cor_error cor_ledger_store_open(const cor_ledger_store_options *options,
     cor_ledger_store *store = cor_calloc(1, sizeof(*store));
     if (store == NULL) return COR_ERR_NOMEM;
     store->ledger_options.hash_seed = options->ledger.hash_seed;
+    store->ledger_options.prefault = options->ledger.prefault;
     pthread_mutex_init(&store->mutex, NULL);
     pthread_cond_init(&store->wake, NULL);
     pthread_cond_init(&store->done, NULL);

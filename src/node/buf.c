@@ -118,17 +118,36 @@ void cor_nbuf_json_string(cor_nbuf *buf, const char *text, size_t length)
     buf->data[buf->size] = '\0';
 }
 
+/* Decimal digits of value < 10^19 into out, zero-padded to width (0: no padding). */
+static size_t nbuf_u64_digits(uint64_t value, char *out, size_t width)
+{
+    char reversed[20];
+    size_t count = 0;
+    do {
+        reversed[count++] = (char)('0' + value % 10u);
+        value /= 10u;
+    } while (value != 0);
+    while (count < width) reversed[count++] = '0';
+    for (size_t i = 0; i < count; i++) out[i] = reversed[count - 1 - i];
+    return count;
+}
+
+/* A u128 as a JSON string. Splits it into base-10^19 chunks (at most two 128-bit divisions)
+ * instead of dividing by 10 per digit: node ids near 2^127 have 39 digits. */
 void cor_nbuf_json_u128(cor_nbuf *buf, cor_u128 value)
 {
-    if (value <= UINT64_MAX) { /* 128-bit division is slow; most values fit 64 bits */
-        char small[24];
-        int length = snprintf(small, sizeof(small), "\"%llu\"", (unsigned long long)value);
-        cor_nbuf_append(buf, small, (size_t)length);
-        return;
-    }
+    const uint64_t chunk = 10000000000000000000ull; /* 10^19 */
+    uint64_t parts[3];
+    size_t count = 0;
+    do {
+        parts[count++] = (uint64_t)(value % chunk);
+        value /= chunk;
+    } while (value != 0);
     char digits[COR_U128_DECIMAL_SIZE_MAX + 2];
-    digits[0] = '"';
-    size_t length = cor_u128_format(value, digits + 1);
-    digits[length + 1] = '"';
-    cor_nbuf_append(buf, digits, length + 2);
+    size_t at = 0;
+    digits[at++] = '"';
+    at += nbuf_u64_digits(parts[count - 1], digits + at, 0);
+    for (size_t i = count - 1; i > 0; i--) at += nbuf_u64_digits(parts[i - 1], digits + at, 19);
+    digits[at++] = '"';
+    cor_nbuf_append(buf, digits, at);
 }

@@ -74,6 +74,14 @@ cor_error cor_node_core_reserve(cor_node_core *core)
     return rc;
 }
 
+bool cor_node_core_poisoned(cor_node_core *core)
+{
+    pthread_mutex_lock(&core->mutex);
+    bool poisoned = core->poisoned;
+    pthread_mutex_unlock(&core->mutex);
+    return poisoned;
+}
+
 void cor_node_core_push(cor_node_core *core, cor_node_job *job)
 {
     COR_ASSERT(job->event_count >= 1 && job->event_count <= COR_NODE_BATCH_EVENTS_MAX);

@@ -52,6 +52,9 @@ cor_error cor_node_core_open(const cor_node_core_options *options, cor_node_core
  * COR_ERR_POISONED (an append failed earlier). On COR_OK exactly one push must follow. */
 cor_error cor_node_core_reserve(cor_node_core *core);
 
+/* Whether an append failed (writes are refused until a restart). */
+bool cor_node_core_poisoned(cor_node_core *core);
+
 /* Queues job in a reserved slot; never fails. */
 void cor_node_core_push(cor_node_core *core, cor_node_job *job);
 

@@ -711,3 +711,146 @@ bool cor_node_parse_u32(const char *text, uint32_t *out)
     *out = (uint32_t)value;
     return true;
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* Payments fast path                                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct fast_cursor {
+    const char *at;
+    const char *end;
+} fast_cursor;
+
+static void fast_ws(fast_cursor *c)
+{
+    while (c->at < c->end &&
+           (*c->at == ' ' || *c->at == '\t' || *c->at == '\n' || *c->at == '\r')) {
+        c->at++;
+    }
+}
+
+static bool fast_char(fast_cursor *c, char expected)
+{
+    fast_ws(c);
+    if (c->at >= c->end || *c->at != expected) return false;
+    c->at++;
+    return true;
+}
+
+/* A string of printable ASCII without escapes; anything else is left to jansson. */
+static bool fast_string(fast_cursor *c, const char **text, size_t *length)
+{
+    if (!fast_char(c, '"')) return false;
+    const char *start = c->at;
+    while (c->at < c->end && *c->at != '"') {
+        unsigned char ch = (unsigned char)*c->at;
+        if (ch < 0x20 || ch > 0x7e || ch == '\\') return false;
+        c->at++;
+    }
+    if (c->at >= c->end) return false;
+    *text = start;
+    *length = (size_t)(c->at - start);
+    c->at++;
+    return true;
+}
+
+enum {
+    FAST_ID,
+    FAST_CREDITOR,
+    FAST_AMOUNT,
+    FAST_CURRENCY,
+    FAST_E2E,
+    FAST_UETR,
+    FAST_REMIT,
+    FAST_FIELDS
+};
+
+static const char *const fast_names[FAST_FIELDS] = {
+    "payment_id", "creditor", "amount", "currency", "end_to_end_id", "uetr", "remittance_info"};
+
+/* One flat payment object; false for anything the full decoder should look at. */
+static bool fast_payment(fast_cursor *c, uint32_t currency, cor_node_payment_in *out)
+{
+    const char *text[FAST_FIELDS] = {0};
+    size_t length[FAST_FIELDS] = {0};
+    unsigned seen = 0;
+    if (!fast_char(c, '{')) return false;
+    for (unsigned field = 0; field < FAST_FIELDS + 1; field++) {
+        const char *key, *value;
+        size_t key_length, value_length;
+        if (!fast_string(c, &key, &key_length) || !fast_char(c, ':') ||
+            !fast_string(c, &value, &value_length)) {
+            return false;
+        }
+        unsigned index = 0;
+        while (index < FAST_FIELDS && (strlen(fast_names[index]) != key_length ||
+                                       memcmp(fast_names[index], key, key_length) != 0)) {
+            index++;
+        }
+        if (index == FAST_FIELDS || (seen & (1u << index)) != 0) return false;
+        seen |= 1u << index;
+        text[index] = value;
+        length[index] = value_length;
+        if (fast_char(c, '}')) break;
+        if (!fast_char(c, ',')) return false;
+    }
+    if ((seen & 15u) != 15u) return false; /* the four required fields */
+    memset(out, 0, sizeof(*out));
+    cor_u128 creditor;
+    const cor_currency *known = cor_currency_by_alpha(text[FAST_CURRENCY], length[FAST_CURRENCY]);
+    if (!cor_u128_parse(text[FAST_ID], length[FAST_ID], &out->payment_id) || out->payment_id == 0 ||
+        !cor_u128_parse(text[FAST_AMOUNT], length[FAST_AMOUNT], &out->amount) || out->amount == 0 ||
+        !cor_u128_parse(text[FAST_CREDITOR], length[FAST_CREDITOR], &creditor) || creditor == 0 ||
+        creditor > COR_NODE_PARTICIPANTS_MAX || known == NULL || known->numeric != currency ||
+        length[FAST_E2E] > COR_NODE_E2E_LENGTH_MAX ||
+        length[FAST_REMIT] > COR_NODE_REMITTANCE_LENGTH_MAX) {
+        return false;
+    }
+    if ((seen & (1u << FAST_UETR)) != 0) {
+        if (!uetr_parse(text[FAST_UETR], length[FAST_UETR], out->uetr)) return false;
+        out->has_uetr = 1;
+    }
+    out->creditor = (uint32_t)creditor;
+    out->e2e_length = (uint8_t)length[FAST_E2E];
+    out->remittance_length = (uint8_t)length[FAST_REMIT];
+    if (length[FAST_E2E] > 0) memcpy(out->e2e, text[FAST_E2E], length[FAST_E2E]);
+    if (length[FAST_REMIT] > 0) memcpy(out->remittance, text[FAST_REMIT], length[FAST_REMIT]);
+    return true;
+}
+
+uint32_t cor_node_payments_fast_count(const char *body, size_t size)
+{
+    fast_cursor c = {body, body + size};
+    fast_ws(&c);
+    if (c.at >= c.end) return 0;
+    if (*c.at == '{') return 1;
+    if (*c.at != '[') return 0;
+    uint32_t count = 0;
+    for (const char *p = c.at; p < c.end; p++)
+        count += *p == '{';
+    return count;
+}
+
+uint32_t cor_node_decode_payments_fast(const char *body, size_t size, uint32_t currency,
+                                       cor_node_payment_in *out, uint32_t out_max,
+                                       bool *is_array_out)
+{
+    if (size > COR_NODE_BODY_SIZE_BYTES_MAX) return 0;
+    fast_cursor c = {body, body + size};
+    fast_ws(&c);
+    uint32_t count = 0;
+    *is_array_out = c.at < c.end && *c.at == '[';
+    if (!*is_array_out) {
+        if (out_max < 1 || !fast_payment(&c, currency, &out[0])) return 0;
+        count = 1;
+    } else {
+        c.at++;
+        do {
+            if (count == out_max || !fast_payment(&c, currency, &out[count])) return 0;
+            count++;
+        } while (fast_char(&c, ','));
+        if (!fast_char(&c, ']')) return 0;
+    }
+    fast_ws(&c);
+    return c.at == c.end ? count : 0;
+}

@@ -60,6 +60,19 @@ bool cor_node_decode_funding(json_t *json, uint32_t currency, cor_node_cmd_fundi
 uint32_t cor_node_decode_payments(json_t *json, uint32_t currency, cor_node_payment_in *out,
                                   uint32_t out_max, bool *is_array_out, cor_node_fault *fault);
 
+/*
+ * Fast path of POST /v1/payments for the common shape: a payment object, or an array of them,
+ * whose values are all strings of printable ASCII without escapes. Returns the count when it
+ * decoded the body into exactly what cor_node_decode_payments gives (the fuzzer checks this),
+ * else 0: then the caller must use the full decoder, which also names any error. The fast
+ * path never refuses anything itself. cor_node_payments_fast_count gives an upper bound of
+ * the count (the number of '{'), for sizing out.
+ */
+uint32_t cor_node_payments_fast_count(const char *body, size_t size);
+uint32_t cor_node_decode_payments_fast(const char *body, size_t size, uint32_t currency,
+                                       cor_node_payment_in *out, uint32_t out_max,
+                                       bool *is_array_out);
+
 /* POST /v1/ledger/accounts and /v1/ledger/transfers: an array of 1 .. out_max records. Ids
  * at or above 2^127 are the node's and refused (reserved_id). */
 uint32_t cor_node_decode_ledger_accounts(json_t *json, cor_account *out, uint32_t out_max,

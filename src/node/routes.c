@@ -386,14 +386,17 @@ static bool query_range_get(http_request *request, query_range *range, cor_node_
 /* Reads                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
+/* 200 while the node accepts writes; 503 once a journal append failed (reads still work,
+ * writes need a restart), so a load balancer can route around it. */
 static enum MHD_Result route_healthz(http_request *request)
 {
     const cor_node_config *c = &request->server->config;
+    bool poisoned = cor_node_core_poisoned(request->server->core);
     char body[256];
     int size =
-        snprintf(body, sizeof(body), "{\"status\":\"ok\",\"node\":\"%s\",\"currency\":\"%s\"}",
-                 c->name, c->currency);
-    return http_respond(request, 200, "application/json", body, (size_t)size);
+        snprintf(body, sizeof(body), "{\"status\":\"%s\",\"node\":\"%s\",\"currency\":\"%s\"}",
+                 poisoned ? "journal_failed" : "ok", c->name, c->currency);
+    return http_respond(request, poisoned ? 503 : 200, "application/json", body, (size_t)size);
 }
 
 static enum MHD_Result route_metrics(http_request *request)
@@ -876,7 +879,10 @@ static enum MHD_Result route_funding(http_request *request, uint32_t participant
     return http_submit(request, 1);
 }
 
-static enum MHD_Result route_payments(http_request *request)
+static enum MHD_Result route_payments_submit(http_request *request, uint32_t count);
+
+/* The full decoder: any shape, and the precise error when the body is refused. */
+static enum MHD_Result route_payments_full(http_request *request)
 {
     enum MHD_Result result = MHD_NO;
     json_t *json = http_json(request, &result);
@@ -895,6 +901,12 @@ static enum MHD_Result route_payments(http_request *request)
                                  &request->payments_array, &fault);
     json_decref(json);
     if (count == 0) return http_respond_fault(request, &fault);
+    return route_payments_submit(request, count);
+}
+
+/* Encodes request->payments (count of them) as one PAYMENTS command and submits it. */
+static enum MHD_Result route_payments_submit(http_request *request, uint32_t count)
+{
     request->payments_count = count;
     size_t body_max = (size_t)count * COR_NODE_PAYMENT_ENCODED_SIZE_MAX;
     if (!http_payload_reserve(request, HTTP_COMMAND_SIZE(body_max))) return http_nomem(request);
@@ -913,6 +925,26 @@ static enum MHD_Result route_payments(http_request *request)
     request->payload_size = sizeof(header) + padded;
     request->pending = HTTP_PENDING_PAYMENTS;
     return http_submit(request, count);
+}
+
+/* The fast path for the common shape first (request.h); the full decoder otherwise. */
+static enum MHD_Result route_payments(http_request *request)
+{
+    uint32_t bound = cor_node_payments_fast_count(request->body, request->body_size);
+    uint32_t count = 0;
+    if (bound >= 1 && bound <= COR_NODE_PAYMENTS_PER_REQUEST_MAX) {
+        request->payments = cor_calloc(bound, sizeof(cor_node_payment_in));
+        if (request->payments == NULL) return http_nomem(request);
+        count = cor_node_decode_payments_fast(request->body, request->body_size,
+                                              request->server->config.currency_numeric,
+                                              request->payments, bound, &request->payments_array);
+        if (count == 0) {
+            cor_free(request->payments);
+            request->payments = NULL;
+        }
+    }
+    if (count == 0) return route_payments_full(request);
+    return route_payments_submit(request, count);
 }
 
 static enum MHD_Result route_ledger_create(http_request *request, bool accounts)
@@ -1139,12 +1171,6 @@ enum MHD_Result http_finish(http_request *request)
 /* Routing                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-typedef struct http_path {
-    const char *segments[HTTP_PATH_SEGMENTS_MAX];
-    char storage[512];
-    size_t count;
-} http_path;
-
 static bool path_split(const char *url, http_path *path)
 {
     path->count = 0;
@@ -1322,18 +1348,20 @@ static enum MHD_Result route_dispatch(http_request *request, const http_path *p,
     }
 }
 
-enum MHD_Result http_route(http_request *request, const char *method, const char *url)
+enum MHD_Result http_admit(http_request *request, const char *method, const char *url,
+                           bool *admitted)
 {
-    http_path path;
-    if (!path_split(url, &path)) {
+    *admitted = false;
+    if (!path_split(url, &request->path)) {
         return http_respond_error(request, 404, "not_found", "no such route");
     }
-    request->route = route_identify(&path);
+    request->route = route_identify(&request->path);
     if (request->route == COR_ROUTE_HEALTHZ) {
         if (strcmp(method, "GET") != 0) {
             return http_respond_error(request, 405, "method_not_allowed", "use GET");
         }
-        return route_healthz(request);
+        *admitted = true;
+        return MHD_YES;
     }
     if (!http_authenticate(request)) {
         return http_respond_error(request, 401, "unauthorized",
@@ -1350,5 +1378,19 @@ enum MHD_Result http_route(http_request *request, const char *method, const char
     if ((roles & (1u << request->who.role)) == 0) {
         return http_respond_error(request, 403, "forbidden", "not allowed for this caller");
     }
-    return route_dispatch(request, &path, strcmp(method, "GET") == 0);
+    const char *length = MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t declared = 0;
+    if (length != NULL && cor_node_parse_u64(length, &declared) &&
+        declared > COR_NODE_BODY_SIZE_BYTES_MAX) {
+        return http_respond_error(request, 413, "body_too_large", "request body is too large");
+    }
+    *admitted = true;
+    return MHD_YES;
+}
+
+enum MHD_Result http_route(http_request *request, const char *method)
+{
+    if (request->route == COR_ROUTE_HEALTHZ) return route_healthz(request);
+    return route_dispatch(request, &request->path, strcmp(method, "GET") == 0);
 }

@@ -216,6 +216,13 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *connection,
         request->started_us = http_now_us();
         atomic_fetch_add(&server->active_requests, 1);
         *con_cls = request;
+        bool admitted = false;
+        enum MHD_Result result = http_admit(request, method, url, &admitted);
+        if (!admitted) request->phase = HTTP_PHASE_REFUSED;
+        return result;
+    }
+    if (request->phase == HTTP_PHASE_REFUSED) { /* answered already; drop any body */
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -228,7 +235,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *connection,
     if (request->body_too_large) {
         return http_respond_error(request, 413, "body_too_large", "request body is too large");
     }
-    return http_route(request, method, url);
+    return http_route(request, method);
 }
 
 static void http_completed(void *cls, struct MHD_Connection *connection, void **con_cls,

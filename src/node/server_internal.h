@@ -60,7 +60,20 @@ typedef struct http_principal {
     uint32_t participant; /* for participants */
 } http_principal;
 
-typedef enum http_phase { HTTP_PHASE_NEW, HTTP_PHASE_WAITING, HTTP_PHASE_DONE } http_phase;
+/* NEW: admitted, reading the body; WAITING: suspended on the core; DONE: results ready;
+ * REFUSED: answered at admission (the body, if any, is discarded). */
+typedef enum http_phase {
+    HTTP_PHASE_NEW,
+    HTTP_PHASE_WAITING,
+    HTTP_PHASE_DONE,
+    HTTP_PHASE_REFUSED,
+} http_phase;
+
+typedef struct http_path {
+    const char *segments[HTTP_PATH_SEGMENTS_MAX];
+    char storage[512];
+    size_t count;
+} http_path;
 
 /* What a suspended request needs to render its response after the core answers. */
 typedef enum http_pending {
@@ -83,6 +96,7 @@ typedef struct http_request {
     cor_route route;
     http_phase phase;
     http_principal who;
+    http_path path;
     char *body; /* owned; request body */
     size_t body_size;
     size_t body_capacity;
@@ -120,8 +134,13 @@ enum MHD_Result http_respond_error(http_request *request, unsigned status, const
  * connection; responds 503 when the queue is full or the node is stopping. */
 enum MHD_Result http_submit(http_request *request, uint32_t events);
 
-/* Routing: dispatches a complete request; renders a resumed one. */
-enum MHD_Result http_route(http_request *request, const char *method, const char *url);
+/* Admission, on a request's first call (headers only): route, authentication, role and the
+ * declared body size. Refusals are answered at once, before any body is read, so an
+ * unauthenticated client cannot make the node buffer bodies; *admitted says which. */
+enum MHD_Result http_admit(http_request *request, const char *method, const char *url,
+                           bool *admitted);
+/* Routing: dispatches an admitted, complete request; renders a resumed one. */
+enum MHD_Result http_route(http_request *request, const char *method);
 enum MHD_Result http_finish(http_request *request);
 
 /* Command payload helpers: appends one command (header + body, padded) to request->payload,

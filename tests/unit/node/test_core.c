@@ -163,5 +163,6 @@ Test(node_core, a_failed_append_poisons_and_applies_nothing)
     /* Only the durable jobs were applied, and nothing is accepted any more. */
     cr_assert_eq(cor_node_state_keys_count(f.state), (uint32_t)failed_at);
     cr_assert_eq(cor_node_core_reserve(f.core), COR_ERR_POISONED);
+    cr_assert(cor_node_core_poisoned(f.core));
     fixture_close(&f);
 }

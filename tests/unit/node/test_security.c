@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../support/node_support.h"
@@ -194,5 +195,27 @@ Test(node_security, revoked_keys_stop_working)
     cor_test_http(&node, "GET", "/v1/participants", auditor, NULL, &r);
     cr_assert_eq(r.status, 401);
     cor_test_response_free(&r);
+    cr_assert_eq(cor_test_net(&node, 1), 1010);
+}
+
+Test(node_security, refusals_come_before_the_body_is_read)
+{
+    /* A large body without a key is refused at admission (401), not buffered first. */
+    size_t size = 2u * 1024u * 1024u;
+    char *body = malloc(size + 1);
+    memset(body, ' ', size);
+    body[0] = '[';
+    body[size - 1] = ']';
+    body[size] = '\0';
+    cor_test_response r;
+    cor_test_http(&node, "POST", "/v1/payments", NULL, body, &r);
+    cr_assert_eq(r.status, 401, "%ld", r.status);
+    cor_test_response_free(&r);
+    /* The same with a participant's key on an operator route: 403. */
+    cor_test_http(&node, "POST", "/v1/ledger/transfers", key_a, body, &r);
+    cr_assert_eq(r.status, 403, "%ld", r.status);
+    cor_test_response_free(&r);
+    free(body);
+    /* The node is still fine. */
     cr_assert_eq(cor_test_net(&node, 1), 1010);
 }
