@@ -4,44 +4,22 @@
 usage: scripts/gen_iso_codes.py CODESETS_DIR > src/iso20022/iso_codes.c
 
 The C file is checked in: corridor never reads JSON at run time. Each table is a sorted array
-of four-letter codes searched by binary search; status reasons also keep their definition.
+of four-letter codes searched by binary search. Only the codes are kept (they are the facts
+corridor needs); the code sets' prose definitions are not copied.
 """
 import json
 import os
 import sys
 
 TABLES = [
-    # (json file, C table name, keep text)
-    ("external_status_reason_code.json", "iso_status_reason", True),
-    ("external_payment_transaction_status_code.json", "iso_tx_status", False),
-    ("external_payment_group_status_code.json", "iso_group_status", False),
-    ("external_return_reason_code.json", "iso_return_reason", False),
-    ("external_cancellation_reason_code.json", "iso_cancellation_reason", False),
-    ("external_investigation_execution_confirmation_code.json", "iso_investigation_status",
-     False),
+    # (json file, C table name)
+    ("external_status_reason_code.json", "iso_status_reason"),
+    ("external_payment_transaction_status_code.json", "iso_tx_status"),
+    ("external_payment_group_status_code.json", "iso_group_status"),
+    ("external_return_reason_code.json", "iso_return_reason"),
+    ("external_cancellation_reason_code.json", "iso_cancellation_reason"),
+    ("external_investigation_execution_confirmation_code.json", "iso_investigation_status"),
 ]
-
-
-def c_escape(ch):
-    if ch in "\\\"":
-        return "\\" + ch
-    if 32 <= ord(ch) < 127:
-        return ch
-    return "".join("\\%03o" % b for b in ch.encode("utf-8"))
-
-
-def c_string(text, indent, width=96):
-    """text as adjacent C literals, each line at most width columns after indent."""
-    text = " ".join(text.split())
-    pieces, current = [], ""
-    for ch in text:
-        escaped = c_escape(ch)
-        if len(current) + len(escaped) > width - indent - 2:
-            pieces.append('"' + current + '"')
-            current = ""
-        current += escaped
-    pieces.append('"' + current + '"')
-    return ("\n" + " " * indent).join(pieces)
 
 
 def main():
@@ -53,7 +31,7 @@ def main():
     print(" * do not edit by hand. Each table is sorted for binary search. */")
     print('#include "iso20022/iso_internal.h"')
     print()
-    for file_name, table, keep_text in TABLES:
+    for file_name, table in TABLES:
         with open(os.path.join(root, file_name), encoding="utf-8") as handle:
             data = json.load(handle)
         codes = sorted(data["codes"].items())
@@ -61,9 +39,14 @@ def main():
             assert len(code) == 4 and code.isalnum(), code
         print("/* %s (%d codes) */" % (data.get("name", file_name), len(codes)))
         print("const cor__iso_code %s_codes[] = {" % table)
-        for code, text in codes:
-            value = c_string(text, 13) if keep_text else "NULL"
-            print('    {"%s", %s},' % (code, value))
+        line = "   "
+        for code, _ in codes:
+            item = ' {"%s"},' % code
+            if len(line) + len(item) > 96:
+                print(line)
+                line = "   "
+            line += item
+        print(line)
         print("};")
         print("const uint32_t %s_count = %d;" % (table, len(codes)))
         print()

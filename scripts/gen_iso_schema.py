@@ -19,7 +19,8 @@ DEFINITIONS = [
     ("pacs.004.001.09", "Document"), ("pacs.009.001.08", "Document"),
     ("pacs.028.001.03", "Document"), ("camt.056.001.08", "Document"),
     ("camt.029.001.09", "Document"), ("camt.053.001.08", "Document"),
-    ("camt.054.001.08", "Document"), ("head.001.001.02", "AppHdr"),
+    ("camt.054.001.08", "Document"), ("pacs.004.001.10", "Document"),
+    ("head.001.001.02", "AppHdr"),
 ]
 BASES = {"xs:string": "STRING", "xs:decimal": "DECIMAL", "xs:boolean": "BOOLEAN",
          "xs:date": "DATE", "xs:dateTime": "DATETIME", "xs:time": "TIME",

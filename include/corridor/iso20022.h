@@ -11,6 +11,7 @@
  *
  *   pacs.008.001.08  pacs.002.001.10  pacs.004.001.09  pacs.009.001.08  pacs.028.001.03
  *   camt.056.001.08  camt.029.001.09  camt.053.001.08  camt.054.001.08  head.001.001.02
+ *   and pacs.004.001.10 (FedNow's return; the fields modelled are the same as in .09)
  *
  * Any other version is refused with a finding that names it (reason FF01).
  *
@@ -39,16 +40,17 @@
 
 typedef enum cor_iso_msg_type {
     COR_ISO_MSG_NONE = 0,
-    COR_ISO_MSG_PACS_008, /* FIToFICstmrCdtTrf: customer credit transfer        */
-    COR_ISO_MSG_PACS_002, /* FIToFIPmtStsRpt: payment status report              */
-    COR_ISO_MSG_PACS_004, /* PmtRtr: payment return                              */
-    COR_ISO_MSG_PACS_009, /* FICdtTrf: financial institution credit transfer     */
-    COR_ISO_MSG_PACS_028, /* FIToFIPmtStsReq: payment status request             */
-    COR_ISO_MSG_CAMT_056, /* FIToFIPmtCxlReq: cancellation request               */
-    COR_ISO_MSG_CAMT_029, /* RsltnOfInvstgtn: resolution of investigation        */
-    COR_ISO_MSG_CAMT_053, /* BkToCstmrStmt: statement                            */
-    COR_ISO_MSG_CAMT_054, /* BkToCstmrDbtCdtNtfctn: debit/credit notification    */
-    COR_ISO_MSG_HEAD_001, /* AppHdr alone, without a Document                    */
+    COR_ISO_MSG_PACS_008,     /* FIToFICstmrCdtTrf: customer credit transfer        */
+    COR_ISO_MSG_PACS_002,     /* FIToFIPmtStsRpt: payment status report              */
+    COR_ISO_MSG_PACS_004,     /* PmtRtr: payment return                              */
+    COR_ISO_MSG_PACS_009,     /* FICdtTrf: financial institution credit transfer     */
+    COR_ISO_MSG_PACS_028,     /* FIToFIPmtStsReq: payment status request             */
+    COR_ISO_MSG_CAMT_056,     /* FIToFIPmtCxlReq: cancellation request               */
+    COR_ISO_MSG_CAMT_029,     /* RsltnOfInvstgtn: resolution of investigation        */
+    COR_ISO_MSG_CAMT_053,     /* BkToCstmrStmt: statement                            */
+    COR_ISO_MSG_CAMT_054,     /* BkToCstmrDbtCdtNtfctn: debit/credit notification    */
+    COR_ISO_MSG_PACS_004_V10, /* PmtRtr in pacs.004.001.10 (FedNow): same fields as .09 */
+    COR_ISO_MSG_HEAD_001,     /* AppHdr alone, without a Document                    */
     COR_ISO_MSG_TYPE_COUNT
 } cor_iso_msg_type;
 
@@ -154,7 +156,7 @@ typedef struct cor_iso_credit_transfer {
  * One transaction of the "about another payment" messages. Which fields each uses:
  *   pacs.002 TxInfAndSts: id=StsId, original ids, status=TxSts, reason=StsRsnInf/Rsn/Cd,
  *            additional_info=StsRsnInf/AddtlInf, agents.
- *   pacs.004 TxInf: id=RtrId, original ids, amount=RtrdIntrBkSttlmAmt (required),
+ *   pacs.004 (.09 and .10) TxInf: id=RtrId, original ids, amount=RtrdIntrBkSttlmAmt (required),
  *            settlement_date=IntrBkSttlmDt, charge_bearer, reason=RtrRsnInf/Rsn/Cd (required
  *            by corridor), additional_info, agents.
  *   pacs.028 TxInf: id=StsReqId, original ids, agents.
@@ -411,7 +413,5 @@ bool cor_iso_group_status_known(const char *code);         /* ExternalPaymentGro
 bool cor_iso_return_reason_known(const char *code);        /* ExternalReturnReason1Code */
 bool cor_iso_cancellation_reason_known(const char *code);  /* ExternalCancellationReason1Code */
 bool cor_iso_investigation_status_known(const char *code); /* ...InvestigationExecution... */
-/* Name of a status reason code ("AC01" -> its ISO definition); NULL when unknown. */
-const char *cor_iso_status_reason_text(const char *code);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 int cor_bench_ledger(int argc, char **argv);
+int cor_bench_xborder(int argc, char **argv);
 
 /* corridor bench journal --data DIR --accounts N --transfers N --batch N
  *                        [--snapshot-every BATCHES] [--snapshot-at-end]

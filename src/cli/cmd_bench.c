@@ -14,6 +14,7 @@ static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
     {"journal", cor_bench_journal},
     {"iso20022", cor_bench_iso20022},
+    {"xborder", cor_bench_xborder},
 };
 
 int cor_cli_bench(int argc, char **argv)

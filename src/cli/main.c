@@ -11,7 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022)"},
+    {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder)"},
     {"init", cor_cli_init, "create a node's data directory"},
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
     {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},

@@ -358,13 +358,6 @@ bool cor_iso_investigation_status_known(const char *code)
            NULL;
 }
 
-const char *cor_iso_status_reason_text(const char *code)
-{
-    const cor__iso_code *found =
-        check_code_find(iso_status_reason_codes, iso_status_reason_count, code);
-    return found != NULL ? found->text : NULL;
-}
-
 size_t cor__iso_utf8_length(const char *text)
 {
     size_t count = 0;

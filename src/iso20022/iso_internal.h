@@ -78,7 +78,6 @@ char *cor__iso_arena_copy(cor_iso_message *message, const char *text, size_t siz
 /* Generated code tables (iso_codes.c). */
 typedef struct cor__iso_code {
     char code[5];
-    const char *text; /* NULL for tables that keep no text */
 } cor__iso_code;
 
 extern const cor__iso_code iso_status_reason_codes[];

@@ -1205,6 +1205,7 @@ static const map_kind map_kinds[COR_ISO_MSG_TYPE_COUNT] = {
     [COR_ISO_MSG_PACS_008] = {"FIToFICstmrCdtTrf", "CdtTrfTxInf", NULL},
     [COR_ISO_MSG_PACS_002] = {"FIToFIPmtStsRpt", "TxInfAndSts", NULL},
     [COR_ISO_MSG_PACS_004] = {"PmtRtr", "TxInf", NULL},
+    [COR_ISO_MSG_PACS_004_V10] = {"PmtRtr", "TxInf", NULL},
     [COR_ISO_MSG_PACS_009] = {"FICdtTrf", "CdtTrfTxInf", NULL},
     [COR_ISO_MSG_PACS_028] = {"FIToFIPmtStsReq", "TxInf", NULL},
     [COR_ISO_MSG_CAMT_056] = {"FIToFIPmtCxlReq", "TxInf", "Undrlyg"},
@@ -1292,6 +1293,7 @@ static cor_error map_document(map_ctx *ctx, uint32_t document, cor_iso_msg_type 
         rc = map_status_report(ctx, root);
         break;
     case COR_ISO_MSG_PACS_004:
+    case COR_ISO_MSG_PACS_004_V10:
         rc = map_return(ctx, root);
         break;
     case COR_ISO_MSG_PACS_028:

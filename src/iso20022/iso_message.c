@@ -27,6 +27,7 @@ static const char *const message_type_names[COR_ISO_MSG_TYPE_COUNT] = {
     [COR_ISO_MSG_CAMT_029] = "camt.029.001.09",
     [COR_ISO_MSG_CAMT_053] = "camt.053.001.08",
     [COR_ISO_MSG_CAMT_054] = "camt.054.001.08",
+    [COR_ISO_MSG_PACS_004_V10] = "pacs.004.001.10",
     [COR_ISO_MSG_HEAD_001] = "head.001.001.02",
 };
 

@@ -330,6 +330,11 @@ static void w_reason(writer *w, const char *block, const char *reason, const cha
 
 /* ---- pacs.008 / pacs.009 -------------------------------------------------------------- */
 
+static bool w_is_return(const cor_iso_message *m)
+{
+    return m->type == COR_ISO_MSG_PACS_004 || m->type == COR_ISO_MSG_PACS_004_V10;
+}
+
 static void w_group_header(writer *w, const cor_iso_message *m, bool settlement)
 {
     const cor_iso_group *group = &m->group;
@@ -350,7 +355,7 @@ static void w_group_header(writer *w, const cor_iso_message *m, bool settlement)
             w_fail(w, COR_ERR_INVALID);
         }
         w_text(w, "CtrlSum", group->control_sum, false);
-        w_amount(w, m->type == COR_ISO_MSG_PACS_004 ? "TtlRtrdIntrBkSttlmAmt" : "TtlIntrBkSttlmAmt",
+        w_amount(w, w_is_return(m) ? "TtlRtrdIntrBkSttlmAmt" : "TtlIntrBkSttlmAmt",
                  &group->total_settlement, false);
         w_checked(w, "IntrBkSttlmDt", group->settlement_date, cor_iso_date_valid);
         w_open(w, "SttlmInf");
@@ -715,6 +720,7 @@ static const char *const w_roots[COR_ISO_MSG_TYPE_COUNT] = {
     [COR_ISO_MSG_PACS_008] = "FIToFICstmrCdtTrf",
     [COR_ISO_MSG_PACS_002] = "FIToFIPmtStsRpt",
     [COR_ISO_MSG_PACS_004] = "PmtRtr",
+    [COR_ISO_MSG_PACS_004_V10] = "PmtRtr",
     [COR_ISO_MSG_PACS_009] = "FICdtTrf",
     [COR_ISO_MSG_PACS_028] = "FIToFIPmtStsReq",
     [COR_ISO_MSG_CAMT_056] = "FIToFIPmtCxlReq",
@@ -741,6 +747,7 @@ static void w_document(writer *w, const cor_iso_message *m)
         w_status_report(w, m);
         break;
     case COR_ISO_MSG_PACS_004:
+    case COR_ISO_MSG_PACS_004_V10:
         w_return(w, m);
         break;
     case COR_ISO_MSG_PACS_028:

@@ -114,6 +114,4 @@ Test(iso20022_check, code_tables_from_codesets)
     cr_assert(cor_iso_return_reason_known("AC04"));
     cr_assert(cor_iso_cancellation_reason_known("DUPL"));
     cr_assert(cor_iso_investigation_status_known("RJCR"));
-    cr_assert_not_null(cor_iso_status_reason_text("AM04"));
-    cr_assert_null(cor_iso_status_reason_text("ZZ99"));
 }

@@ -21,6 +21,7 @@ extern char **environ;
     "<TxInf><OrgnlEndToEndId>E1</OrgnlEndToEndId></TxInf></FIToFIPmtStsReq></Document>\n"
 
 #define CLI_BAD_DATE                                                                               \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"                                               \
     "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03\"><FIToFIPmtStsReq>"         \
     "<GrpHdr><MsgId>Q2</MsgId><CreDtTm>2026-02-30T10:00:00Z</CreDtTm></GrpHdr><OrgnlGrpInf>"       \
     "<OrgnlMsgId>M1</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInf>"        \
@@ -78,7 +79,8 @@ Test(iso20022_cli, check_reports_each_document)
     snprintf(good, sizeof(good), "%s/good.xml", dir);
     snprintf(mixed, sizeof(mixed), "%s/mixed.xml", dir);
     cli_write(good, CLI_VALID);
-    cli_write(mixed, CLI_VALID "<!--EOD-->\n" CLI_BAD_DATE "<!--EOD-->\n<a><b></a>\n<!--EOD-->\n");
+    cli_write(mixed,
+              CLI_VALID "<!--EOD-->\n" CLI_BAD_DATE "<!--EOD-->\r\n<a><b></a>\n<!--EOD-->\n");
     const char *one[] = {"iso20022", "check", good, NULL};
     cr_assert_eq(cli_run(one, out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "#1: valid pacs.028.001.03"), "%s", out);

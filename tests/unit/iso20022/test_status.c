@@ -97,6 +97,9 @@ Test(iso20022_status, pacs004_return)
     m.related = &tx;
     m.tx_count = 1;
     status_check(&m);
+    m.type = COR_ISO_MSG_PACS_004_V10; /* FedNow's version, same fields */
+    m.header.present = true;
+    status_check(&m);
 }
 
 Test(iso20022_status, pacs028_status_request)
