@@ -62,13 +62,24 @@ struct http_iso {
 /* Parsers: one per HTTP thread, opened before the threads start                            */
 /* ---------------------------------------------------------------------------------------- */
 
+/* The codec's limits for request documents: a body the node accepts (8 MiB) may be parsed
+ * whole; a transaction costs up to ~64 elements; and a pacs.008 holds at most one batch of
+ * events (8,189), so its payments always fit one core command. */
+static const cor_iso_parser_options iso_parser_options = {
+    .document_size_bytes_max = COR_NODE_BODY_SIZE_BYTES_MAX,
+    .element_count_max = 512u * 1024u,
+    .tx_count_max = COR_NODE_BATCH_EVENTS_MAX,
+};
+_Static_assert(COR_NODE_BATCH_EVENTS_MAX <= COR_NODE_PAYMENTS_PER_REQUEST_MAX,
+               "a pacs.008 fits one PAYMENTS command");
+
 cor_error http_iso_open(cor_node_server *server)
 {
     pthread_mutex_init(&server->iso_lock, NULL);
     uint32_t count = server->config.http_threads;
     if (count > COR_NODE_ISO_PARSERS_MAX) count = COR_NODE_ISO_PARSERS_MAX;
     for (uint32_t i = 0; i < count; i++) {
-        cor_error rc = cor_iso_parser_open(NULL, &server->iso_parsers[i]);
+        cor_error rc = cor_iso_parser_open(&iso_parser_options, &server->iso_parsers[i]);
         if (rc != COR_OK) return rc;
         server->iso_parser_count++;
     }
@@ -96,7 +107,7 @@ static cor_iso_parser *iso_parser_take(cor_node_server *server, bool *pooled)
     }
     pthread_mutex_unlock(&server->iso_lock);
     *pooled = parser != NULL;
-    if (parser == NULL && cor_iso_parser_open(NULL, &parser) != COR_OK) return NULL;
+    if (parser == NULL && cor_iso_parser_open(&iso_parser_options, &parser) != COR_OK) return NULL;
     return parser;
 }
 

@@ -385,6 +385,35 @@ Test(node_iso, refusals_are_http_errors_with_codes_and_reasons)
     cor_test_response_free(&r);
     cor_iso_free(xml);
 
+    /* More transactions than one batch holds (8,189) is a limit, refused before anything. */
+    size_t big_size = 8190u * 400u + 1024u;
+    char *big = malloc(big_size);
+    cr_assert_not_null(big);
+    size_t at =
+        (size_t)snprintf(big, big_size,
+                         "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\">"
+                         "<FIToFICstmrCdtTrf><GrpHdr><MsgId>BIG</MsgId><CreDtTm>2026-11-"
+                         "29T10:00:00Z</CreDtTm><NbOfTxs>8190</NbOfTxs><SttlmInf><SttlmMtd>"
+                         "CLRG</SttlmMtd></SttlmInf></GrpHdr>");
+    for (unsigned i = 0; i < 8190u; i++) {
+        at += (size_t)snprintf(
+            big + at, big_size - at,
+            "<CdtTrfTxInf><PmtId><EndToEndId>E%u</EndToEndId><TxId>T%u</TxId></PmtId>"
+            "<IntrBkSttlmAmt Ccy=\"RUB\">1</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>D</Nm>"
+            "</Dbtr><DbtrAgt><FinInstnId><BICFI>" BIC_A "</BICFI></FinInstnId></DbtrAgt><CdtrAgt>"
+            "<FinInstnId><BICFI>" BIC_B "</BICFI></FinInstnId></CdtrAgt><Cdtr><Nm>C</Nm></Cdtr>"
+            "</CdtTrfTxInf>",
+            i, i);
+        cr_assert_lt(at, big_size);
+    }
+    at += (size_t)snprintf(big + at, big_size - at, "</FIToFICstmrCdtTrf></Document>");
+    cr_assert_lt(at, big_size);
+    cr_assert_eq(post_xml(key_a, big, &r), 400, "%.300s", r.body);
+    cr_assert_str_eq(cor_test_error_code(&r), "xml_limit");
+    cr_assert_str_eq(error_reason(&r), "FF01");
+    cor_test_response_free(&r);
+    free(big);
+
     /* A supported message this route does not take. */
     cor_iso_message status;
     cor_iso_message_init(&status);
