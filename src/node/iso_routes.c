@@ -12,17 +12,7 @@
  * and the pacs.002 is rendered from the core's results once the batch is durable. Status
  * requests, cancellation requests and the camt reports only read the state.
  *
- * Mapping of a pacs.008 transaction:
- *   payment_id      the UETR's 128 bits when there is one, else the first 128 bits of
- *                   BLAKE2b("corridor pacs.008 TxId\0" + TxId); neither -> RJCT FF01.
- *                   (Sending the same transaction again is therefore idempotent.)
- *   debtor          the caller; every DbtrAgt BICFI must be the caller's BIC (else 403).
- *   creditor        the participant whose BIC is CdtrAgt/FinInstnId/BICFI (8-character BICs
- *                   match the same BIC with branch XXX); none -> RJCT RC04. An unknown BIC
- *                   goes to the core as participant 0, which records the payment as
- *                   rejected (creditor_not_found -> RJCT CNOR), as JSON payments are.
- *   amount          IntrBkSttlmAmt, whose currency must be the node's (else RJCT AM03).
- *   end_to_end_id, uetr, remittance_info   kept with the payment.
+ * How a pacs.008 transaction maps onto a payment: node/iso_payments.h.
  */
 #include <ctype.h>
 #include <sodium.h>
@@ -34,6 +24,7 @@
 
 #include "common/alloc.h"
 #include "common/assert.h"
+#include "node/iso_payments.h"
 #include "node/server_internal.h"
 
 #define ISO_CONTENT_TYPE "application/xml; charset=utf-8"
@@ -43,7 +34,6 @@
 #define ISO_REPORT_ENTRIES_MAX    COR_NODE_QUERY_RESULTS_MAX
 #define ISO_NOTIFICATIONS_DEFAULT 100u
 #define ISO_SCAN_CHUNK            1024u
-#define ISO_BIC_SIZE              12u /* 11 characters + NUL */
 #define ISO_PARSE_FAILURE_STATUS  400u
 
 /* Per request state of an ISO route (owned by http_request->iso). */
@@ -140,29 +130,6 @@ void http_iso_free(http_iso *iso)
 /* Small helpers                                                                            */
 /* ---------------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153u * (m + (m > 2 ? (unsigned)-3 : 9u)) + 2u) / 5u + d - 1u;
-    unsigned doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* "YYYY-MM-DD" (valid per cor_iso_date_valid, from 1970 on) -> ns at 00:00 UTC. */
-static bool date_to_ns(const char *text, uint64_t *out)
-{
-    if (text == NULL || strlen(text) != 10 || !cor_iso_date_valid(text)) return false;
-    int64_t y = atoi(text);
-    unsigned m = (unsigned)atoi(text + 5), d = (unsigned)atoi(text + 8);
-    int64_t days = days_from_civil(y, m, d);
-    if (days < 0 || days > 100000) return false; /* 1970 .. 2243: fits u64 nanoseconds */
-    *out = (uint64_t)days * 86400ull * 1000000000ull;
-    return true;
-}
-
 static void ns_to_datetime(uint64_t ns, char out[ISO_TIME_SIZE])
 {
     time_t seconds = (time_t)(ns / 1000000000ull);
@@ -190,65 +157,6 @@ static void iso_new_ids(cor_node_server *server, char msg_id[ISO_ID_SIZE],
     snprintf(msg_id, ISO_ID_SIZE, "S%llu%06llu", (unsigned long long)now,
              (unsigned long long)sequence);
     ns_to_datetime(now, created);
-}
-
-/* The 11-character form of a BIC (8 characters + "XXX"); false when it is not 8 or 11. */
-static bool bic_normal(const char *bic, char out[ISO_BIC_SIZE])
-{
-    size_t length = bic != NULL ? strlen(bic) : 0;
-    if (length != 8 && length != 11) return false;
-    memcpy(out, bic, length);
-    if (length == 8) memcpy(out + 8, "XXX", 3);
-    out[11] = '\0';
-    return true;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* A valid UETR's 16 bytes. */
-static void uetr_bytes(const char *uetr, uint8_t out[16])
-{
-    size_t n = 0;
-    for (const char *p = uetr; *p != '\0' && n < 32; p++) {
-        if (*p == '-') continue;
-        int v = hex_value(*p);
-        COR_ASSERT(v >= 0);
-        if (n % 2 == 0) {
-            out[n / 2] = (uint8_t)(v << 4);
-        } else {
-            out[n / 2] |= (uint8_t)v;
-        }
-        n++;
-    }
-    COR_ASSERT(n == 32);
-}
-
-/* The payment id of a transaction named by UETR or TxId (see the file comment); 0: neither. */
-static cor_u128 iso_payment_id(const char *uetr, const char *transaction_id)
-{
-    uint8_t bytes[16];
-    if (uetr != NULL && cor_iso_uetr_valid(uetr)) {
-        uetr_bytes(uetr, bytes);
-    } else if (transaction_id != NULL && transaction_id[0] != '\0') {
-        static const char domain[] = "corridor pacs.008 TxId";
-        crypto_generichash_state state;
-        crypto_generichash_init(&state, NULL, 0, sizeof(bytes));
-        crypto_generichash_update(&state, (const unsigned char *)domain, sizeof(domain));
-        crypto_generichash_update(&state, (const unsigned char *)transaction_id,
-                                  strlen(transaction_id));
-        crypto_generichash_final(&state, bytes, sizeof(bytes));
-    } else {
-        return 0;
-    }
-    cor_u128 id = 0;
-    for (size_t i = 0; i < sizeof(bytes); i++)
-        id = (id << 8) | bytes[i];
-    return id != 0 ? id : 1; /* a hash of zero is astronomically unlikely; 0 is not an id */
 }
 
 /* UTF-8 characters of text (continuation bytes are not counted). */
@@ -343,33 +251,6 @@ static void iso_reason_of(uint32_t code, const char **reason, const char **info)
     }
 }
 
-/* Participant ids by normalized BIC, for the creditor agent lookup (sorted; bsearch). */
-typedef struct bic_entry {
-    char bic[ISO_BIC_SIZE];
-    uint32_t participant;
-} bic_entry;
-
-static int bic_compare(const void *a, const void *b)
-{
-    return strcmp(((const bic_entry *)a)->bic, ((const bic_entry *)b)->bic);
-}
-
-/* Call with the state lock held. Returns the count; *out is cor_alloc'd (NULL on failure). */
-static uint32_t bic_table(const cor_node_state *state, bic_entry **out)
-{
-    uint32_t count = cor_node_state_participants_count(state);
-    *out = cor_calloc(count > 0 ? count : 1, sizeof(bic_entry));
-    if (*out == NULL) return 0;
-    uint32_t used = 0;
-    for (uint32_t id = 1; id <= count; id++) {
-        const cor_node_participant *p = cor_node_state_participant(state, id);
-        if (p == NULL || !bic_normal(p->bic, (*out)[used].bic)) continue;
-        (*out)[used++].participant = id;
-    }
-    qsort(*out, used, sizeof(bic_entry), bic_compare);
-    return used;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* POST /v1/iso20022                                                                        */
 /* ---------------------------------------------------------------------------------------- */
@@ -406,21 +287,15 @@ static enum MHD_Result iso_refuse_parse(http_request *request, cor_error rc,
 }
 
 /* Copies the caller's BIC (normalized) under the state lock; false when not a participant. */
-static bool caller_bic(http_request *request, char out[ISO_BIC_SIZE])
+static bool caller_bic(http_request *request, char out[COR_NODE_BIC_NORMAL_SIZE])
 {
     cor_node_server *server = request->server;
     pthread_rwlock_rdlock(&server->state_lock);
     const cor_node_participant *p =
         cor_node_state_participant(server->state, request->who.participant);
-    bool ok = p != NULL && bic_normal(p->bic, out);
+    bool ok = p != NULL && cor_node_bic_normal(p->bic, out);
     pthread_rwlock_unlock(&server->state_lock);
     return ok;
-}
-
-static bool agent_is(const cor_iso_agent *agent, const char bic[ISO_BIC_SIZE])
-{
-    char normal[ISO_BIC_SIZE];
-    return bic_normal(agent->bic, normal) && strcmp(normal, bic) == 0;
 }
 
 static bool iso_alloc_answer(http_iso *iso, uint32_t count)
@@ -512,83 +387,33 @@ static enum MHD_Result iso_pacs008(http_request *request)
     cor_node_server *server = request->server;
     http_iso *iso = request->iso;
     const cor_iso_message *m = &iso->message;
-    char own_bic[ISO_BIC_SIZE];
+    char own_bic[COR_NODE_BIC_NORMAL_SIZE];
     if (request->who.role != HTTP_ROLE_PARTICIPANT || !caller_bic(request, own_bic)) {
         return iso_error(request, 403, "forbidden", "only participants send payments", "", NULL);
     }
-    /* The caller is the debtor agent of every transaction, and the AppHdr sender if named. */
-    if (m->header.present && m->header.from.bic != NULL && !agent_is(&m->header.from, own_bic)) {
-        return iso_error(request, 403, "forbidden", "AppHdr Fr is not the caller's BIC",
-                         "AppHdr/Fr", "DS0H");
-    }
-    for (uint32_t i = 0; i < m->tx_count; i++) {
-        const cor_iso_credit_transfer *tx = &m->transfers[i];
-        bool named = tx->debtor_agent.bic != NULL;
-        if ((named || tx->reject_reason == NULL) && !agent_is(&tx->debtor_agent, own_bic)) {
-            char field[64];
-            snprintf(field, sizeof(field), "CdtTrfTxInf[%u]/DbtrAgt", i);
-            return iso_error(request, 403, "forbidden",
-                             "the debtor agent must be the caller (DbtrAgt BICFI)", field, "DS0H");
-        }
-    }
-    if (!iso_alloc_answer(iso, m->tx_count)) {
-        return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
-    }
     request->payments = cor_calloc(m->tx_count, sizeof(cor_node_payment_in));
-    if (request->payments == NULL) {
-        return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
-    }
-
-    bic_entry *bics = NULL;
+    cor_node_bic_entry *bics = NULL;
+    uint32_t bic_count = 0;
     pthread_rwlock_rdlock(&server->state_lock);
-    uint32_t bic_count = bic_table(server->state, &bics);
+    bool table = cor_node_bic_table(server->state, &bics, &bic_count);
     pthread_rwlock_unlock(&server->state_lock);
-    if (bics == NULL) {
+    if (!iso_alloc_answer(iso, m->tx_count) || request->payments == NULL || !table) {
+        cor_free(bics);
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
-    uint32_t count = 0;
-    for (uint32_t i = 0; i < m->tx_count; i++) {
-        const cor_iso_credit_transfer *tx = &m->transfers[i];
-        if (tx->reject_reason != NULL) continue;
-        const char **reason = &iso->node_reason[i];
-        const char **info = &iso->node_info[i];
-        bic_entry key;
-        const bic_entry *creditor = NULL;
-        cor_node_payment_in *in = &request->payments[count];
-        *in = (cor_node_payment_in){0};
-        in->payment_id = iso_payment_id(tx->uetr, tx->transaction_id);
-        size_t e2e = tx->end_to_end_id != NULL ? strlen(tx->end_to_end_id) : 0;
-        size_t remittance = tx->remittance != NULL ? strlen(tx->remittance) : 0;
-        if (strcmp(tx->settlement_amount.currency, server->config.currency) != 0) {
-            *reason = "AM03";
-            *info = "the settlement currency is not this node's";
-        } else if (in->payment_id == 0) {
-            *reason = "FF01";
-            *info = "a transaction needs a UETR or a TxId (its idempotency key)";
-        } else if (!bic_normal(tx->creditor_agent.bic, key.bic)) {
-            *reason = "RC04";
-            *info = "the creditor agent must be identified by its BIC";
-        } else if (e2e > COR_NODE_E2E_LENGTH_MAX || remittance > COR_NODE_REMITTANCE_LENGTH_MAX) {
-            *reason = "FF01";
-            *info = "EndToEndId over 35 bytes or Ustrd over 140 bytes (UTF-8) is not kept";
-        }
-        if (*reason != NULL) continue;
-        /* An unknown creditor agent goes to the core as participant 0, which records the
-         * payment as rejected (creditor_not_found -> CNOR): decided once, like JSON. */
-        creditor = bsearch(&key, bics, bic_count, sizeof(bic_entry), bic_compare);
-        in->amount = tx->settlement_amount.amount_minor;
-        in->creditor = creditor != NULL ? creditor->participant : 0;
-        if (tx->uetr != NULL) {
-            in->has_uetr = 1;
-            uetr_bytes(tx->uetr, in->uetr);
-        }
-        in->e2e_length = (uint8_t)e2e;
-        memcpy(in->e2e, tx->end_to_end_id, e2e);
-        in->remittance_length = (uint8_t)remittance;
-        if (remittance > 0) memcpy(in->remittance, tx->remittance, remittance);
-        iso->event_tx[count++] = i;
-    }
+    cor_node_iso_mapping mapping = {.payments = request->payments,
+                                    .event_tx = iso->event_tx,
+                                    .reason = iso->node_reason,
+                                    .info = iso->node_info};
+    bool allowed =
+        cor_node_iso_map_payments(m, own_bic, server->config.currency, bics, bic_count, &mapping);
     cor_free(bics);
+    if (!allowed) {
+        return iso_error(request, 403, "forbidden",
+                         "the debtor agent (and the AppHdr sender) must be the caller's BIC",
+                         mapping.forbidden_field, "DS0H");
+    }
+    uint32_t count = mapping.events;
     request->payments_count = count;
     if (count == 0) return iso_payments_answer(request);
 
@@ -618,7 +443,7 @@ static enum MHD_Result iso_pacs008(http_request *request)
 static const cor_node_payment *iso_original(cor_node_server *server, uint32_t debtor,
                                             const cor_iso_related_tx *tx)
 {
-    cor_u128 id = iso_payment_id(tx->original_uetr, tx->original_transaction_id);
+    cor_u128 id = cor_node_iso_payment_id(tx->original_uetr, tx->original_transaction_id);
     if (id == 0) return NULL;
     return cor_node_state_payment(server->state, debtor, id);
 }
@@ -663,7 +488,7 @@ static enum MHD_Result iso_pacs028(http_request *request)
         }
         const cor_node_payment *p = iso_original(server, request->who.participant, q);
         if (p == NULL) {
-            bool named = iso_payment_id(q->original_uetr, q->original_transaction_id) != 0;
+            bool named = cor_node_iso_payment_id(q->original_uetr, q->original_transaction_id) != 0;
             a->reason = named ? "AG09" : "FF01";
             a->additional_info = named ? "no payment of the caller has this UETR or TxId"
                                        : "name the payment by OrgnlUETR or OrgnlTxId";
@@ -694,11 +519,14 @@ static enum MHD_Result iso_camt056(http_request *request)
     cor_node_server *server = request->server;
     http_iso *iso = request->iso;
     const cor_iso_message *m = &iso->message;
-    char own_bic[ISO_BIC_SIZE];
+    char own_bic[COR_NODE_BIC_NORMAL_SIZE];
     if (request->who.role != HTTP_ROLE_PARTICIPANT || !caller_bic(request, own_bic)) {
         return iso_error(request, 403, "forbidden", "only participants cancel payments", "", NULL);
     }
-    if (m->group.instructing_agent.bic != NULL && !agent_is(&m->group.instructing_agent, own_bic)) {
+    char assigner[COR_NODE_BIC_NORMAL_SIZE];
+    if (m->group.instructing_agent.bic != NULL &&
+        (!cor_node_bic_normal(m->group.instructing_agent.bic, assigner) ||
+         strcmp(assigner, own_bic) != 0)) {
         return iso_error(request, 403, "forbidden", "the assigner must be the caller",
                          "Assgnmt/Assgnr", "DS0H");
     }
@@ -930,11 +758,11 @@ enum MHD_Result http_iso_statement(http_request *request, const char *account)
     }
     const char *from = query(request, "from"), *to = query(request, "to");
     uint64_t from_ns = 0, to_ns = 0;
-    if (!date_to_ns(from, &from_ns)) {
+    if (!cor_node_iso_date_ns(from, &from_ns)) {
         return iso_error(request, 400, "invalid_query", "from must be a date YYYY-MM-DD", "from",
                          NULL);
     }
-    if (!date_to_ns(to, &to_ns) || to_ns < from_ns) {
+    if (!cor_node_iso_date_ns(to, &to_ns) || to_ns < from_ns) {
         return iso_error(request, 400, "invalid_query",
                          "to must be a date YYYY-MM-DD, not before from", "to", NULL);
     }
