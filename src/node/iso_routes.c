@@ -463,17 +463,20 @@ static enum MHD_Result iso_pacs028(http_request *request)
     report.type = COR_ISO_MSG_PACS_002;
     report.group.msg_id = iso->msg_id;
     report.group.created = iso->created;
-    report.group.original_msg_id = m->group.msg_id;
-    report.group.original_msg_name = cor_iso_msg_type_name(m->type);
+    /* The report is about the original payments: their group, as the request names it
+     * (OrgnlGrpInf at group level, else on each transaction). */
+    report.group.original_msg_id = m->group.original_msg_id;
+    report.group.original_msg_name = m->group.original_msg_name;
+    if (report.group.original_msg_id == NULL || report.group.original_msg_name == NULL) {
+        report.group.original_msg_id = report.group.original_msg_name = NULL;
+    }
     pthread_rwlock_rdlock(&server->state_lock);
     for (uint32_t i = 0; i < m->tx_count; i++) {
         const cor_iso_related_tx *q = &m->related[i];
         cor_iso_related_tx *a = &iso->related[i];
         *a = (cor_iso_related_tx){
-            .original_msg_id =
-                q->original_msg_id != NULL ? q->original_msg_id : m->group.original_msg_id,
-            .original_msg_name =
-                q->original_msg_name != NULL ? q->original_msg_name : m->group.original_msg_name,
+            .original_msg_id = q->original_msg_id,
+            .original_msg_name = q->original_msg_name,
             .original_instruction_id = original_text(q->original_instruction_id),
             .original_end_to_end_id = original_text(q->original_end_to_end_id),
             .original_transaction_id = original_text(q->original_transaction_id),

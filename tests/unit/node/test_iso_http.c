@@ -478,7 +478,8 @@ Test(node_iso, pacs028_answers_the_recorded_status)
     cor_iso_message m;
     cor_iso_message_init(&m);
     answer_parse(&r, COR_ISO_MSG_PACS_002, &m);
-    cr_assert_str_eq(m.group.original_msg_name, "pacs.028.001.03");
+    cr_assert_str_eq(m.group.original_msg_id, "MSG-1"); /* the payments' group */
+    cr_assert_str_eq(m.group.original_msg_name, "pacs.008.001.08");
     assert_tx(&m, 0, "ACSC", NULL);
     assert_tx(&m, 1, "RJCT", "AM04");
     assert_tx(&m, 2, "RJCT", "AG09");
