@@ -43,12 +43,19 @@ curl -sf -H "$auth" -X POST "$URL/v1/participants/1/funding" \
 KEY=$(curl -sf -H "$auth" -X POST "$URL/v1/participants/1/keys" | sed 's/.*"api_key":"\([^"]*\)".*/\1/')
 
 echo "machine: nproc=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') load=$(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU time (clock ticks) the node has used so far: utime + stime from /proc.
+node_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+TICK_HZ=$(getconf CLK_TCK)
 run=1
 for connections in 16 64; do
     printf 'pacs.008 single, wrk connections=%s: ' "$connections"
+    before=$(node_ticks)
     COR_KEY=$KEY COR_RUN=$run wrk -t2 -c"$connections" -d"${SECONDS_RUN}s" \
-        -s "$HERE/iso_payment.lua" "$URL" | grep -E 'Requests/sec|p50_us' | tr '\n' ' '
-    echo
+        -s "$HERE/iso_payment.lua" "$URL" > "$DIR/wrk.out"
+    after=$(node_ticks)
+    grep -E 'Requests/sec|p50_us' "$DIR/wrk.out" | tr '\n' ' '
+    requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' "$DIR/wrk.out")
+    echo "node_cpu_us_per_request=$(( (after - before) * 1000000 / TICK_HZ / (requests > 0 ? requests : 1) ))"
     run=$((run + 1))
 done
 
@@ -70,10 +77,12 @@ awk -v docs="$DOCS" -v txs="$TXS" 'BEGIN {
         printf "</FIToFICstmrCdtTrf></Document>\n<!--EOD-->\n"
     }
 }' > "$DIR/bulk.xml"
+before=$(node_ticks)
 start=$(date +%s%N)
 "$BIN" pay --file "$DIR/bulk.xml" --url "$URL" --key "$KEY" --out "$DIR/answers.xml" 2> "$DIR/pay.err"
 end=$(date +%s%N)
+after=$(node_ticks)
 settled=$(grep -o '<TxSts>ACSC</TxSts>' "$DIR/answers.xml" | wc -l)
 elapsed_ms=$(( (end - start) / 1000000 ))
-echo "corridor pay: $DOCS documents x $TXS transactions ($(wc -c < "$DIR/bulk.xml") bytes): ${elapsed_ms} ms, $settled settled, $(( settled * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) )) payments/s"
+echo "corridor pay: $DOCS documents x $TXS transactions ($(wc -c < "$DIR/bulk.xml") bytes): ${elapsed_ms} ms, $settled settled, $(( settled * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) )) payments/s, node CPU $(( (after - before) * 1000000 / TICK_HZ / (settled > 0 ? settled : 1) )) us per payment"
 tail -n 1 "$DIR/pay.err"
