@@ -129,7 +129,7 @@ bool cor_node_iso_map_payments(const cor_iso_message *m,
         out->reason[i] = NULL;
         out->info[i] = NULL;
         if (tx->reject_reason != NULL) continue;
-        cor_node_bic_entry key;
+        cor_node_bic_entry key = {0};
         cor_node_payment_in *in = &out->payments[out->events];
         *in = (cor_node_payment_in){0};
         in->payment_id = cor_node_iso_payment_id(tx->uetr, tx->transaction_id);
@@ -180,11 +180,20 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
+static int64_t digits(const char *text, size_t count)
+{
+    int64_t value = 0;
+    for (size_t i = 0; i < count; i++)
+        value = value * 10 + (text[i] - '0');
+    return value;
+}
+
 bool cor_node_iso_date_ns(const char *text, uint64_t *ns_out)
 {
     if (text == NULL || strlen(text) != 10 || !cor_iso_date_valid(text)) return false;
-    int64_t y = atoi(text);
-    unsigned m = (unsigned)atoi(text + 5), d = (unsigned)atoi(text + 8);
+    /* cor_iso_date_valid checked the shape: digits at 0-3, 5-6 and 8-9. */
+    int64_t y = digits(text, 4);
+    unsigned m = (unsigned)digits(text + 5, 2), d = (unsigned)digits(text + 8, 2);
     int64_t days = days_from_civil(y, m, d);
     if (days < 0 || days > 100000) return false; /* 1970 .. 2243: fits u64 nanoseconds */
     *ns_out = (uint64_t)days * 86400ull * 1000000000ull;
