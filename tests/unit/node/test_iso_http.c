@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -730,4 +731,31 @@ Test(node_iso, corridor_pay_sends_a_file_and_writes_the_answers)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
     cor_iso_free(one);
     cor_iso_free(two);
+}
+
+/* ---- durability ---------------------------------------------------------------------------- */
+
+Test(node_iso, an_answered_pacs008_survives_a_crash)
+{
+    send_mixed();
+    /* SIGKILL: no orderly shutdown; what was answered must come back from the journal. */
+    cr_assert_eq(cor_test_node_signal(&node, SIGKILL), -SIGKILL);
+    cor_test_node_start(&node);
+    cr_assert_eq(cor_test_net(&node, bank_a), NET_A_AFTER_MIXED);
+    cr_assert_eq(cor_test_net(&node, bank_b), NET_B_AFTER_MIXED);
+    const char *uetrs[2] = {UETR_1, UETR_4};
+    char *xml = related_request(COR_ISO_MSG_PACS_028, uetrs, 2);
+    cor_test_response r;
+    cr_assert_eq(post_xml(key_a, xml, &r), 200, "%s", r.body);
+    cor_iso_message m;
+    cor_iso_message_init(&m);
+    answer_parse(&r, COR_ISO_MSG_PACS_002, &m);
+    assert_tx(&m, 0, "ACSC", NULL);
+    assert_tx(&m, 1, "RJCT", "AM04");
+    cor_iso_message_release(&m);
+    cor_test_response_free(&r);
+    cor_iso_free(xml);
+    /* And the resend after the restart is still a duplicate, not a second payment. */
+    send_mixed();
+    cr_assert_eq(cor_test_net(&node, bank_b), NET_B_AFTER_MIXED);
 }
