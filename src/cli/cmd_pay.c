@@ -339,6 +339,7 @@ int cor_cli_pay(int argc, char **argv)
         }
         cor_bench_progress("pay", (uint64_t)(at - data), size);
     }
+    if (totals.documents > 0) cor_bench_progress("pay", size, size); /* 100%, ends the line */
     if (fflush(out) != 0) {
         fprintf(stderr, "corridor pay: cannot write the answers: %s\n", strerror(errno));
         status = COR_EXIT_ERROR;
