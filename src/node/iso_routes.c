@@ -14,7 +14,6 @@
  *
  * How a pacs.008 transaction maps onto a payment: node/iso_payments.h.
  */
-#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +42,6 @@ struct http_iso {
     uint32_t *event_tx;          /* command event -> transaction index */
     const char **node_reason;    /* per transaction: a refusal decided before the core */
     const char **node_info;      /* its AddtlInf */
-    char (*uetr_text)[37];       /* per event: UETR of a recorded duplicate (for the answer) */
     char msg_id[ISO_ID_SIZE];
     char created[ISO_TIME_SIZE];
 };
@@ -122,7 +120,6 @@ void http_iso_free(http_iso *iso)
     cor_free(iso->event_tx);
     cor_free((void *)iso->node_reason);
     cor_free((void *)iso->node_info);
-    cor_free(iso->uetr_text);
     cor_free(iso);
 }
 
