@@ -14,6 +14,8 @@
 set -eu
 BIN=${1:-build/corridor}
 SECONDS_RUN=${COR_BENCH_SECONDS:-10}
+# Batch runs are shorter: at ~800 k payments/s they would outgrow payments_max.
+BATCH_SECONDS=${COR_BENCH_BATCH_SECONDS:-3}
 PORT=${COR_BENCH_PORT:-18480}
 DIR=$(mktemp -d /tmp/corridor-bench-XXXXXX)
 URL=http://127.0.0.1:$PORT
@@ -30,7 +32,7 @@ cc -std=c17 -O2 -D_GNU_SOURCE "$HERE/node_batch_load.c" -lcurl -o "$DIR/node_bat
 "$BIN" init --data "$DIR/node" --currency RUB --node-name bench --port "$PORT" > "$DIR/init.out"
 OPERATOR=$(tail -n 1 "$DIR/init.out")
 # Room for every payment the runs below send (the tables are allocated lazily).
-sed -i "s/^payments_max = .*/payments_max = ${COR_BENCH_PAYMENTS_MAX:-8388608}/; s/^prefault = .*/prefault = true/; s/^snapshot_every_ops = .*/snapshot_every_ops = 0/" \
+sed -i "s/^payments_max = .*/payments_max = ${COR_BENCH_PAYMENTS_MAX:-12582912}/; s/^prefault = .*/prefault = true/; s/^snapshot_every_ops = .*/snapshot_every_ops = 0/" \
     "$DIR/node/corridor.ini"
 "$BIN" serve --data "$DIR/node" 2> "$DIR/serve.log" &
 PID=$!
@@ -61,7 +63,7 @@ for rate in 10000 20000; do
 done
 for connections in 1 2 4; do
     printf 'batch: '
-    "$DIR/node_batch_load" "$URL" "$KEY" 2 8189 "$SECONDS_RUN" "$connections" "$run" || true
+    "$DIR/node_batch_load" "$URL" "$KEY" 2 8189 "$BATCH_SECONDS" "$connections" "$run" || true
     run=$((run + 1))
 done
 curl -sf -H "$auth" "$URL/metrics" | grep -E '^corridor_(batch_events|journal_fsync_duration_seconds)_(sum|count)|^corridor_payments_total'

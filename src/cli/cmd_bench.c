@@ -12,8 +12,8 @@ typedef struct bench_entry {
 
 static const bench_entry bench_entries[] = {
     {"ledger", cor_bench_ledger},
-    {"journal", cor_bench_journal},
     {"iso20022", cor_bench_iso20022},
+    {"journal", cor_bench_journal},
     {"xborder", cor_bench_xborder},
 };
 

@@ -13,9 +13,9 @@ typedef struct cli_command {
 static const cli_command cli_commands[] = {
     {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder)"},
     {"init", cor_cli_init, "create a node's data directory"},
+    {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
     {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
-    {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
     {"pay", cor_cli_pay, "send a file of pacs.008 documents to a node, write the pacs.002s"},
 };
 

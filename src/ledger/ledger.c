@@ -491,7 +491,7 @@ static cor_error ledger_batch_run(ledger_batch *batch, uint64_t timestamp)
     ledger_stream_fence(); /* order the streamed stores before anything after the batch */
     COR_ASSERT(!ledger->chain_open);
     COR_ASSERT(ledger->undos_count == 0);
-    COR_DEBUG_ASSERT(cor_ledger_check(ledger, NULL, 0));
+    COR_DEBUG_ASSERT(cor__ledger_check_loadable(ledger));
     return COR_OK;
 }
 

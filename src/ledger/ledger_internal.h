@@ -276,6 +276,11 @@ static inline bool ledger_failed_find(const cor_ledger *ledger, cor_u128 id)
     return failed;
 }
 
+/* ledger_state.c: cor_ledger_check without the O(history) walks; what loading a snapshot
+ * guarantees, and what debug builds assert after every batch (so a loaded state that passed
+ * it can never trip that assertion). */
+bool cor__ledger_check_loadable(const cor_ledger *ledger);
+
 /* ledger_expiry.c: the min-heap of pending transfers with a timeout. */
 void cor__ledger_expiry_insert(cor_ledger *ledger, ledger_expiry entry);
 void cor__ledger_expiry_remove(cor_ledger *ledger, uint32_t transfer_index);

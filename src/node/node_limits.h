@@ -44,6 +44,9 @@
 #define COR_NODE_CONNECTION_MEMORY_BYTES (16u * 1024u)
 /* Idle connection timeout. */
 #define COR_NODE_CONNECTION_TIMEOUT_S 30u
+/* Ids in one batch lookup (GET /v1/ledger/{accounts,transfers}/lookup?ids=...): 256 ids of
+ * up to 39 digits (10 KiB) fit the 16 KiB connection pool that also holds the request line. */
+#define COR_NODE_LOOKUP_IDS_MAX 256u
 /* Results of one statement or query request. */
 #define COR_NODE_QUERY_RESULTS_MAX 8189u
 /* Payload bytes of one journaled batch: 8,189 payments of at most 256 bytes each, or 8,189

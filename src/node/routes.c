@@ -644,6 +644,60 @@ static enum MHD_Result route_ledger_get(http_request *request, bool account, con
     return http_respond_json(request, 200, &body);
 }
 
+/* ?ids=1,2,3: the records found, in request order, missing ids skipped (the ledger's batch
+ * lookup semantics). */
+static enum MHD_Result route_ledger_lookup(http_request *request, bool accounts)
+{
+    const char *text = query_value(request, "ids");
+    cor_u128 ids[COR_NODE_LOOKUP_IDS_MAX];
+    uint32_t count = 0;
+    const char *p = text;
+    while (p != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t length = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (count == COR_NODE_LOOKUP_IDS_MAX || !cor_u128_parse(p, length, &ids[count])) {
+            cor_node_fault fault;
+            cor_node_fault_set(&fault, 400, "invalid_query", "ids",
+                               "up to %u comma-separated decimal ids", COR_NODE_LOOKUP_IDS_MAX);
+            return http_respond_fault(request, &fault);
+        }
+        count++;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    if (count == 0) {
+        cor_node_fault fault;
+        cor_node_fault_set(&fault, 400, "invalid_query", "ids", "give ids=1,2,3");
+        return http_respond_fault(request, &fault);
+    }
+    query_buffers b = {0};
+    if (accounts) {
+        b.accounts = cor_calloc(count, sizeof(cor_account));
+    } else {
+        b.transfers = cor_calloc(count, sizeof(cor_transfer));
+    }
+    if (b.accounts == NULL && b.transfers == NULL)
+        return http_respond_error(request, 503, "busy", "out of memory");
+    pthread_rwlock_rdlock(&request->server->state_lock);
+    const cor_ledger *ledger = cor_node_state_ledger(request->server->state);
+    uint32_t found = accounts ? cor_ledger_lookup_accounts(ledger, ids, count, b.accounts)
+                              : cor_ledger_lookup_transfers(ledger, ids, count, b.transfers);
+    pthread_rwlock_unlock(&request->server->state_lock);
+    cor_nbuf body;
+    cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
+    cor_nbuf_str(&body, accounts ? "{\"accounts\":[" : "{\"transfers\":[");
+    for (uint32_t i = 0; i < found; i++) {
+        if (i > 0) cor_nbuf_str(&body, ",");
+        if (accounts) {
+            render_account(&body, &b.accounts[i]);
+        } else {
+            render_transfer(&body, &b.transfers[i]);
+        }
+    }
+    cor_nbuf_str(&body, "]}");
+    query_buffers_free(&b);
+    return http_respond_json(request, 200, &body);
+}
+
 static enum MHD_Result route_ledger_account_history(http_request *request, const char *id_text,
                                                     bool balances)
 {
@@ -1235,6 +1289,9 @@ static cor_route route_identify(const http_path *p)
         bool accounts = seg(p, 2, "accounts");
         if (!accounts && !seg(p, 2, "transfers")) return COR_ROUTE_UNKNOWN;
         if (p->count == 3) return accounts ? COR_ROUTE_LEDGER_ACCOUNTS : COR_ROUTE_LEDGER_TRANSFERS;
+        if (p->count == 4 && seg(p, 3, "lookup")) {
+            return accounts ? COR_ROUTE_LEDGER_ACCOUNTS_LOOKUP : COR_ROUTE_LEDGER_TRANSFERS_LOOKUP;
+        }
         if (p->count == 4) return accounts ? COR_ROUTE_LEDGER_ACCOUNT : COR_ROUTE_LEDGER_TRANSFER;
         if (p->count == 5 && accounts && seg(p, 4, "transfers")) {
             return COR_ROUTE_LEDGER_ACCOUNT_TRANSFERS;
@@ -1280,6 +1337,8 @@ static unsigned route_roles(cor_route route, const char *method)
         return get ? R_OP | R_AUD : post ? R_OP : 0;
     case COR_ROUTE_LEDGER_ACCOUNT:
     case COR_ROUTE_LEDGER_TRANSFER:
+    case COR_ROUTE_LEDGER_ACCOUNTS_LOOKUP:
+    case COR_ROUTE_LEDGER_TRANSFERS_LOOKUP:
     case COR_ROUTE_LEDGER_ACCOUNT_TRANSFERS:
     case COR_ROUTE_LEDGER_ACCOUNT_BALANCES:
         return get ? R_OP | R_AUD : 0;
@@ -1343,6 +1402,10 @@ static enum MHD_Result route_dispatch(http_request *request, const http_path *p,
         return route_ledger_account_history(request, p->segments[3], false);
     case COR_ROUTE_LEDGER_ACCOUNT_BALANCES:
         return route_ledger_account_history(request, p->segments[3], true);
+    case COR_ROUTE_LEDGER_ACCOUNTS_LOOKUP:
+        return route_ledger_lookup(request, true);
+    case COR_ROUTE_LEDGER_TRANSFERS_LOOKUP:
+        return route_ledger_lookup(request, false);
     default:
         COR_UNREACHABLE();
     }

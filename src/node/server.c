@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
@@ -504,6 +505,12 @@ cor_error cor_node_serve(const cor_node_serve_options *options, char *detail, si
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, NULL); /* threads started below inherit it */
+    /* Request buffers reach megabytes (an 8,189-payment body, its results, its response).
+     * By default glibc maps each of those afresh and unmaps it on free, so every batch request
+     * paid for page faults and zeroing (a third of the HTTP threads' time in a profile). Keep
+     * them in the heap and keep freed memory for reuse instead. */
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
     signal(SIGPIPE, SIG_IGN);
 
     cor_node_server *server = NULL;

@@ -417,3 +417,32 @@ Test(node_api, pending_transfers_expire_by_themselves)
     cr_assert_str_eq(cor_test_str(&r, "debits_pending"), "0");
     cor_test_response_free(&r);
 }
+
+Test(node_api, batch_lookups)
+{
+    cor_test_response r;
+    cr_assert_eq(request("POST", "/v1/ledger/accounts", node.operator_key,
+                         "[{\"id\":\"40\",\"ledger\":643,\"code\":7},"
+                         "{\"id\":\"41\",\"ledger\":643,\"code\":7}]",
+                         &r),
+                 200);
+    cor_test_response_free(&r);
+    cr_assert_eq(
+        request("GET", "/v1/ledger/accounts/lookup?ids=41,99,40", node.operator_key, NULL, &r),
+        200);
+    json_t *accounts = json_object_get(r.json, "accounts");
+    cr_assert_eq(json_array_size(accounts), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(accounts, 0), "id")), "41");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(accounts, 1), "id")), "40");
+    cor_test_response_free(&r);
+    cr_assert_eq(request("GET", "/v1/ledger/transfers/lookup?ids=1", node.operator_key, NULL, &r),
+                 200);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "transfers")), 0);
+    cor_test_response_free(&r);
+    cr_assert_eq(request("GET", "/v1/ledger/accounts/lookup?ids=1,x", node.operator_key, NULL, &r),
+                 400);
+    cr_assert_str_eq(cor_test_error_code(&r), "invalid_query");
+    cor_test_response_free(&r);
+    cr_assert_eq(request("GET", "/v1/ledger/accounts/lookup", node.operator_key, NULL, &r), 400);
+    cor_test_response_free(&r);
+}
