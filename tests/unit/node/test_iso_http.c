@@ -663,21 +663,26 @@ Test(node_iso, camt054_notifies_incoming_credits)
 
 /* ---- corridor pay ------------------------------------------------------------------------- */
 
-static int run_pay(const char *file, const char *out, const char *key)
+static int run_pay_url(const char *url, const char *file, const char *out, const char *key)
 {
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0) dup2(null, STDERR_FILENO);
-        execl(cor_test_bin(), "corridor", "pay", "--file", file, "--url", node.base_url, "--key",
-              key, "--out", out, (char *)NULL);
+        execl(cor_test_bin(), "corridor", "pay", "--file", file, "--url", url, "--key", key,
+              "--out", out, (char *)NULL);
         _exit(127);
     }
     int status = 0;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+static int run_pay(const char *file, const char *out, const char *key)
+{
+    return run_pay_url(node.base_url, file, out, key);
 }
 
 Test(node_iso, corridor_pay_sends_a_file_and_writes_the_answers)
@@ -719,6 +724,8 @@ Test(node_iso, corridor_pay_sends_a_file_and_writes_the_answers)
      * a usage error 2. */
     cr_assert_eq(run_pay(file, out, key_b), 1);
     cr_assert_eq(run_pay("/nonexistent/payments.xml", out, key_a), 3);
+    /* A node that does not answer (nothing listens on port 1 of loopback): 3. */
+    cr_assert_eq(run_pay_url("http://127.0.0.1:1", file, out, key_a), 3);
     pid_t pid = fork();
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
