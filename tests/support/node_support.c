@@ -115,6 +115,23 @@ int cor_test_node_signal(cor_test_node *node, int signal_number)
     return -1;
 }
 
+const char *cor_test_node_log_tail(const cor_test_node *node)
+{
+    static char tail[4096];
+    char path[300];
+    snprintf(path, sizeof(path), "%s/serve.log", node->dir);
+    tail[0] = '\0';
+    FILE *file = fopen(path, "r");
+    if (file == NULL) return tail;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, size > (long)sizeof(tail) - 1 ? size - (long)sizeof(tail) + 1 : 0, SEEK_SET);
+    size_t read = fread(tail, 1, sizeof(tail) - 1, file);
+    tail[read] = '\0';
+    fclose(file);
+    return tail;
+}
+
 void cor_test_node_cleanup(cor_test_node *node)
 {
     if (node->pid > 0) {

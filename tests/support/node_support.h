@@ -34,6 +34,8 @@ void cor_test_node_init(cor_test_node *node);
 void cor_test_node_start(cor_test_node *node);
 /* Sends signal to the node and waits (bounded) for it; returns the exit status (or -signal). */
 int cor_test_node_signal(cor_test_node *node, int signal_number);
+/* The last bytes of the node's stderr log (for assertion messages); never NULL. */
+const char *cor_test_node_log_tail(const cor_test_node *node);
 /* Stops the node if running and removes its directory. */
 void cor_test_node_cleanup(cor_test_node *node);
 

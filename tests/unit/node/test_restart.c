@@ -171,7 +171,8 @@ Test(node_restart, sigterm_mid_load_exits_zero_and_loses_nothing)
     load_client *clients = calloc(LOAD_THREADS, sizeof(load_client));
     int exit_status = -1;
     unsigned acknowledged = run_load_and_stop(clients, SIGTERM, &exit_status);
-    cr_assert_eq(exit_status, 0, "serve must exit 0 on SIGTERM");
+    cr_assert_eq(exit_status, 0, "serve must exit 0 on SIGTERM, got %d; log:\n%s", exit_status,
+                 cor_test_node_log_tail(&node));
     cr_assert_gt(acknowledged, 0);
     check_after_restart(clients, acknowledged);
     /* A graceful stop finishes what it accepted: B holds exactly the acknowledged ones plus
