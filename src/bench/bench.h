@@ -11,9 +11,6 @@
 int cor_bench_ledger(int argc, char **argv);
 int cor_bench_xborder(int argc, char **argv);
 
-/* corridor bench iso20022 [--count N] [--json]: parse + validate + map of a typical
- * single-transaction pacs.008 with AppHdr (3.8 KB) on one core (src/bench/iso20022_bench.c). */
-int cor_bench_iso20022(int argc, char **argv);
 /* corridor bench journal --data DIR --accounts N --transfers N --batch N
  *                        [--snapshot-every BATCHES] [--snapshot-at-end]
  *                        [--journal-only | --ledger-only] [--json]
@@ -24,6 +21,10 @@ int cor_bench_journal(int argc, char **argv);
 /* corridor bench wire [--count N] [--json]: encode+sign and verify+decode of one message of
  * each kind between two nodes, CPU time per message (src/bench/wire_bench.c). */
 int cor_bench_wire(int argc, char **argv);
+
+/* corridor bench iso20022 [--count N] [--json]: parse + validate + map of a typical
+ * single-transaction pacs.008 with AppHdr (3.8 KB) on one core (src/bench/iso20022_bench.c). */
+int cor_bench_iso20022(int argc, char **argv);
 
 /* Shared by the benchmarks: latency percentiles over per-batch samples (ns). */
 typedef struct cor_bench_latency {

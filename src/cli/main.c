@@ -16,6 +16,7 @@ static const cli_command cli_commands[] = {
     {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
     {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
+    {"pay", cor_cli_pay, "send a file of pacs.008 documents to a node, write the pacs.002s"},
 };
 
 static void cli_usage(FILE *out)

@@ -32,7 +32,10 @@
     X(COR_ROUTE_LEDGER_TRANSFERS, "/v1/ledger/transfers")                                          \
     X(COR_ROUTE_LEDGER_TRANSFER, "/v1/ledger/transfers/{id}")                                      \
     X(COR_ROUTE_LEDGER_ACCOUNTS_LOOKUP, "/v1/ledger/accounts/lookup")                              \
-    X(COR_ROUTE_LEDGER_TRANSFERS_LOOKUP, "/v1/ledger/transfers/lookup")
+    X(COR_ROUTE_LEDGER_TRANSFERS_LOOKUP, "/v1/ledger/transfers/lookup")                            \
+    X(COR_ROUTE_ISO20022, "/v1/iso20022")                                                          \
+    X(COR_ROUTE_STATEMENTS, "/v1/statements/{id}")                                                 \
+    X(COR_ROUTE_NOTIFICATIONS, "/v1/notifications")
 
 typedef enum cor_route {
 #define COR_ROUTE_ENUM(name, text) name,

@@ -1214,6 +1214,8 @@ enum MHD_Result http_finish(http_request *request)
         return finish_payments(request);
     case HTTP_PENDING_LEDGER:
         return finish_ledger(request);
+    case HTTP_PENDING_ISO_PAYMENTS:
+        return http_iso_finish_payments(request);
     default:
         COR_UNREACHABLE();
     }
@@ -1277,6 +1279,12 @@ static cor_route route_identify(const http_path *p)
         if (p->count == 3) return COR_ROUTE_PAYMENT;
     } else if (seg(p, 1, "statement") && p->count == 2) {
         return COR_ROUTE_STATEMENT;
+    } else if (seg(p, 1, "iso20022") && p->count == 2) {
+        return COR_ROUTE_ISO20022;
+    } else if (seg(p, 1, "statements") && p->count == 3) {
+        return COR_ROUTE_STATEMENTS;
+    } else if (seg(p, 1, "notifications") && p->count == 2) {
+        return COR_ROUTE_NOTIFICATIONS;
     } else if (seg(p, 1, "ledger") && p->count >= 3) {
         bool accounts = seg(p, 2, "accounts");
         if (!accounts && !seg(p, 2, "transfers")) return COR_ROUTE_UNKNOWN;
@@ -1316,6 +1324,11 @@ static unsigned route_roles(cor_route route, const char *method)
         return strcmp(method, "DELETE") == 0 ? R_OP : 0;
     case COR_ROUTE_PAYMENTS:
         return post ? R_PART : 0;
+    case COR_ROUTE_ISO20022:
+        return post ? R_PART : 0;
+    case COR_ROUTE_STATEMENTS:
+    case COR_ROUTE_NOTIFICATIONS:
+        return get ? R_OP | R_AUD | R_PART : 0;
     case COR_ROUTE_PAYMENT:
     case COR_ROUTE_STATEMENT:
         return get ? R_OP | R_AUD | R_PART : 0;
@@ -1371,6 +1384,12 @@ static enum MHD_Result route_dispatch(http_request *request, const http_path *p,
         return route_payment_get(request, id);
     case COR_ROUTE_STATEMENT:
         return route_statement(request);
+    case COR_ROUTE_ISO20022:
+        return http_iso_post(request);
+    case COR_ROUTE_STATEMENTS:
+        return http_iso_statement(request, id);
+    case COR_ROUTE_NOTIFICATIONS:
+        return http_iso_notifications(request);
     case COR_ROUTE_LEDGER_ACCOUNTS:
         return get ? route_ledger_query(request, true) : route_ledger_create(request, true);
     case COR_ROUTE_LEDGER_TRANSFERS:

@@ -254,6 +254,7 @@ static void http_completed(void *cls, struct MHD_Connection *connection, void **
     cor_free(request->payload);
     cor_free(request->results);
     cor_free(request->payments);
+    http_iso_free(request->iso);
     cor_free(request);
     *con_cls = NULL;
     atomic_fetch_sub(&server->active_requests, 1);
@@ -423,6 +424,7 @@ static void server_close(cor_node_server *server)
     cor_node_core_close(server->core);
     cor_journal_close(server->journal);
     cor_node_state_close(server->state);
+    if (server->iso_open) http_iso_close(server);
     pthread_rwlock_destroy(&server->state_lock);
     cor_free(server);
 }
@@ -483,6 +485,12 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
     rc = cor_node_core_open(&core_options, &server->core);
     if (rc != COR_OK) {
         snprintf(detail, detail_size, "cannot start the core thread");
+        return rc;
+    }
+    rc = http_iso_open(server);
+    server->iso_open = true;
+    if (rc != COR_OK) {
+        snprintf(detail, detail_size, "cannot open the ISO 20022 parsers");
         return rc;
     }
     uint16_t port = options->port != 0 ? options->port : server->config.port;

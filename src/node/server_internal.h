@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "corridor/iso20022.h"
 #include "corridor/journal.h"
 #include "corridor/node.h"
 #include "node/buf.h"
@@ -25,6 +26,7 @@
 
 #define HTTP_RESPONSE_SIZE_BYTES_MAX (32u * 1024u * 1024u)
 #define HTTP_PATH_SEGMENTS_MAX       6u
+#define COR_NODE_ISO_PARSERS_MAX     64u /* pooled ISO 20022 parsers (one per HTTP thread) */
 
 typedef struct cor_node_server {
     cor_node_config config;
@@ -36,6 +38,13 @@ typedef struct cor_node_server {
     struct MHD_Daemon *daemon;
     _Atomic uint64_t active_requests;
     cor_node_state_options state_options;
+    /* ISO 20022 parsers, one per HTTP thread (iso_routes.c); busy bits under iso_lock. */
+    bool iso_open; /* http_iso_open ran (close pairs with it) */
+    pthread_mutex_t iso_lock;
+    cor_iso_parser *iso_parsers[COR_NODE_ISO_PARSERS_MAX];
+    uint32_t iso_parser_count;
+    uint64_t iso_parser_busy;
+    _Atomic uint64_t iso_sequence; /* numbers the message ids the node writes */
 } cor_node_server;
 
 typedef enum http_role {
@@ -75,7 +84,10 @@ typedef enum http_pending {
     HTTP_PENDING_FUNDING,
     HTTP_PENDING_PAYMENTS,
     HTTP_PENDING_LEDGER,
+    HTTP_PENDING_ISO_PAYMENTS, /* a pacs.008: render the pacs.002 (iso_routes.c) */
 } http_pending;
+
+typedef struct http_iso http_iso; /* an ISO route's request state (iso_routes.c) */
 
 typedef struct http_request {
     cor_node_server *server;
@@ -104,6 +116,7 @@ typedef struct http_request {
     uint8_t secret[COR_NODE_KEY_SECRET_SIZE_BYTES]; /* new key (wiped) */
     cor_u128 funding_amount;
     uint64_t funding_id;
+    http_iso *iso; /* owned; ISO routes only */
 } http_request;
 
 /* Time source for latency (monotonic microseconds). */
@@ -135,5 +148,15 @@ enum MHD_Result http_finish(http_request *request);
 bool http_payload_reserve(http_request *request, size_t size);
 void http_payload_add(http_request *request, uint16_t type, uint32_t event_count, const void *body,
                       size_t body_size);
+
+/* ISO 20022 routes (iso_routes.c). http_iso_open runs before the HTTP threads start (it
+ * opens the parsers, which initialises libxml2); http_iso_close after they stopped. */
+cor_error http_iso_open(cor_node_server *server);
+void http_iso_close(cor_node_server *server);
+void http_iso_free(http_iso *iso); /* NULL is a no-op */
+enum MHD_Result http_iso_post(http_request *request);
+enum MHD_Result http_iso_finish_payments(http_request *request);
+enum MHD_Result http_iso_statement(http_request *request, const char *account);
+enum MHD_Result http_iso_notifications(http_request *request);
 
 #endif
