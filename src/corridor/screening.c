@@ -304,7 +304,7 @@ static const char *scr_split(const char *line, size_t n, char *scratch, scr_fiel
     size_t i = 0, w = 0;
     *count = 0;
     for (;;) {
-        if (*count == max_fields) return "more fields than the header has";
+        if (*count == max_fields) return "too many fields";
         scr_field *f = &fields[(*count)++];
         f->text = scratch + w;
         size_t start = w;

@@ -204,7 +204,7 @@ Test(corridor_screening, malformed_csv_is_refused_with_line)
     expect_refused(HEADER "\"Ivan\"x,,t,l,r\n", COR_ERR_PARSE, "line 2: text after a closing quote");
     expect_refused(HEADER "Iv\"an,,t,l,r\n", COR_ERR_PARSE, "line 2: quote inside an unquoted field");
     expect_refused(HEADER "Ivan,,t,l\n", COR_ERR_PARSE, "line 2: 4 fields, the header has 5");
-    expect_refused(HEADER "Ivan,,t,l,r,x\n", COR_ERR_PARSE, "line 2: more fields than the header");
+    expect_refused(HEADER "Ivan,,t,l,r,x\n", COR_ERR_PARSE, "line 2: too many fields");
     expect_refused(HEADER "Ivan\r,,t,l,r\n", COR_ERR_PARSE, "line 2: carriage return inside");
     expect_refused(HEADER "Iv\tan,,t,l,r\n", COR_ERR_PARSE, "line 2: control character");
     expect_refused(HEADER "\"Iv\nan\",,t,l,r\n", COR_ERR_PARSE, "line 2: unterminated quoted");
