@@ -188,7 +188,8 @@ static uint32_t scr_fold(uint32_t cp)
     if (cp == 0x622 || cp == 0x623 || cp == 0x625) return 0x627; /* alef with madda/hamza */
     if (cp == 0x649 || cp == 0x64A) return 0x6CC;        /* Arabic yeh, alef maksura -> Farsi yeh */
     if (cp == 0x643) return 0x6A9;                       /* Arabic kaf -> keheh */
-    if (cp == 0x640 || (cp >= 0x64B && cp <= 0x65F) || cp == 0x670) return SCR_DROP; /* tatweel, harakat */
+    if (cp == 0x640 || (cp >= 0x64B && cp <= 0x65F) || cp == 0x670)
+        return SCR_DROP; /* tatweel, harakat, superscript alef */
     if (cp >= 0x660 && cp <= 0x669) return '0' + (cp - 0x660);
     if (cp >= 0x6F0 && cp <= 0x6F9) return '0' + (cp - 0x6F0);
     if (cp == 0x60C || cp == 0x61B || cp == 0x61F || (cp >= 0x66A && cp <= 0x66D) || cp == 0x6D4)

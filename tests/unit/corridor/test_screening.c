@@ -128,7 +128,8 @@ Test(corridor_screening, cyrillic_names)
     cr_assert_eq(load(HEADER "Фёдор Ёлкин,,individual,RU,R9\n"), COR_OK, "%s", detail);
     cr_assert(match("ФЕДОР ЕЛКИН", NULL).hit); /* ё and Ё fold to е */
     cr_assert(match("Ёлкин Фёдор", NULL).hit);
-    cr_assert_eq(load(HEADER "Ѓорѓи Ѕвездев,,individual,MK,M1\n"), COR_OK, "%s", detail);
+    cr_assert_eq(load(HEADER "Ѓорѓи Ѕвездев,,individual,MK,M1\n"), COR_OK, "%s",
+                 detail);
     cr_assert(match("ѓорѓи ѕвездев", NULL).hit); /* U+0400..U+040F fold too */
 }
 
@@ -140,8 +141,9 @@ Test(corridor_screening, persian_names)
     cr_assert(match("محمد رضاي\u064A", NULL).hit);
     cr_assert(match("مُحمّد رضاي\u0640ي", NULL).hit);
     cr_assert(match("محمد، رضایی", NULL).hit); /* Arabic comma separates */
-    cr_assert_eq(load(HEADER "علی اکبر,,individual,IR,I1\nبهرام ۱۲۳,,individual,IR,I2\n"), COR_OK,
-                 "%s", detail);
+    cr_assert_eq(load(HEADER "علی اکبر,,individual,IR,I1\n"
+                             "بهرام ۱۲۳,,individual,IR,I2\n"),
+                 COR_OK, "%s", detail);
     cr_assert(match("علي أكبر", NULL).hit);  /* Arabic yeh, kaf and alef with hamza */
     cr_assert(match("بهرام 123", NULL).hit); /* Persian digits are digits */
     cr_assert(match("بهرام ١٢٣", NULL).hit); /* Arabic-Indic digits too */
@@ -201,8 +203,10 @@ Test(corridor_screening, malformed_csv_is_refused_with_line)
     expect_refused("Name,identifier,type,list,reference\n", COR_ERR_PARSE, "unknown column");
     expect_refused(HEADER "a,,t,l,r\n\"Ivan,,t,l,r\n", COR_ERR_PARSE,
                    "line 3: unterminated quoted field");
-    expect_refused(HEADER "\"Ivan\"x,,t,l,r\n", COR_ERR_PARSE, "line 2: text after a closing quote");
-    expect_refused(HEADER "Iv\"an,,t,l,r\n", COR_ERR_PARSE, "line 2: quote inside an unquoted field");
+    expect_refused(HEADER "\"Ivan\"x,,t,l,r\n", COR_ERR_PARSE,
+                   "line 2: text after a closing quote");
+    expect_refused(HEADER "Iv\"an,,t,l,r\n", COR_ERR_PARSE,
+                   "line 2: quote inside an unquoted field");
     expect_refused(HEADER "Ivan,,t,l\n", COR_ERR_PARSE, "line 2: 4 fields, the header has 5");
     expect_refused(HEADER "Ivan,,t,l,r,x\n", COR_ERR_PARSE, "line 2: too many fields");
     expect_refused(HEADER "Ivan\r,,t,l,r\n", COR_ERR_PARSE, "line 2: carriage return inside");
@@ -281,13 +285,14 @@ Test(corridor_screening, limits)
     cr_assert(match("x n7", NULL).hit);
 }
 
-Test(corridor_screening, a_full_arena_of_worst_case_rows_fits)
+Test(corridor_screening, rows_with_every_field_at_its_limit_load)
 {
-    /* 8 rows whose every field is at its limit, with 2-byte characters, within 8192 bytes */
+    /* 8 rows (entries_max) whose every field is at its limit, names of 2-byte characters */
     static char csv[8192];
     size_t used = (size_t)snprintf(csv, sizeof(csv), HEADER);
     for (int i = 0; i < 8; i++) {
-        for (int k = 0; k < 124; k++) used += (size_t)snprintf(csv + used, sizeof(csv) - used, "Ж");
+        for (int k = 0; k < 124; k++)
+            used += (size_t)snprintf(csv + used, sizeof(csv) - used, "Ж");
         used += (size_t)snprintf(csv + used, sizeof(csv) - used, " %d,", i);
         for (int k = 0; k < 64; k++) csv[used++] = 'I';
         csv[used++] = ',';
@@ -300,6 +305,14 @@ Test(corridor_screening, a_full_arena_of_worst_case_rows_fits)
     }
     cr_assert_eq(cor_screening_load(scr, csv, used, detail, sizeof(detail)), COR_OK, "%s", detail);
     cr_assert_eq(cor_screening_count(scr), 8);
+    char id[65];
+    memset(id, 'i', 64);
+    id[64] = '\0';
+    cor_screening_hit hit = match(NULL, id); /* folded to the list's 'IIII...' */
+    cr_assert(hit.hit);
+    cr_assert_eq(hit.line, 2);
+    cr_assert_eq(strlen(hit.reference), 64);
+    cr_assert_eq(strlen(hit.list), 64);
 }
 
 Test(corridor_screening, bad_arguments)
