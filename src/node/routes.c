@@ -556,6 +556,31 @@ static void query_buffers_free(query_buffers *b)
     cor_free(b->accounts);
 }
 
+/* Renders the one buffer of b that is set, as {"accounts":[...]}, {"balances":[...]} or
+ * {"transfers":[...]}, frees b and answers 200. */
+static enum MHD_Result respond_records(http_request *request, query_buffers *b, uint32_t count)
+{
+    cor_nbuf body;
+    cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
+    const char *key = b->accounts != NULL ? "accounts"
+                      : b->balances != NULL ? "balances"
+                                            : "transfers";
+    cor_nbuf_printf(&body, "{\"%s\":[", key);
+    for (uint32_t i = 0; i < count; i++) {
+        if (i > 0) cor_nbuf_str(&body, ",");
+        if (b->accounts != NULL) {
+            render_account(&body, &b->accounts[i]);
+        } else if (b->balances != NULL) {
+            render_account_balance(&body, &b->balances[i]);
+        } else {
+            render_transfer(&body, &b->transfers[i]);
+        }
+    }
+    cor_nbuf_str(&body, "]}");
+    query_buffers_free(b);
+    return http_respond_json(request, 200, &body);
+}
+
 static enum MHD_Result route_statement(http_request *request)
 {
     cor_node_server *server = request->server;
@@ -682,20 +707,7 @@ static enum MHD_Result route_ledger_lookup(http_request *request, bool accounts)
     uint32_t found = accounts ? cor_ledger_lookup_accounts(ledger, ids, count, b.accounts)
                               : cor_ledger_lookup_transfers(ledger, ids, count, b.transfers);
     pthread_rwlock_unlock(&request->server->state_lock);
-    cor_nbuf body;
-    cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
-    cor_nbuf_str(&body, accounts ? "{\"accounts\":[" : "{\"transfers\":[");
-    for (uint32_t i = 0; i < found; i++) {
-        if (i > 0) cor_nbuf_str(&body, ",");
-        if (accounts) {
-            render_account(&body, &b.accounts[i]);
-        } else {
-            render_transfer(&body, &b.transfers[i]);
-        }
-    }
-    cor_nbuf_str(&body, "]}");
-    query_buffers_free(&b);
-    return http_respond_json(request, 200, &body);
+    return respond_records(request, &b, found);
 }
 
 static enum MHD_Result route_ledger_account_history(http_request *request, const char *id_text,
@@ -742,20 +754,7 @@ static enum MHD_Result route_ledger_account_history(http_request *request, const
         balances ? cor_ledger_get_account_balances(ledger, &filter, b.balances, filter.limit)
                  : cor_ledger_get_account_transfers(ledger, &filter, b.transfers, filter.limit);
     pthread_rwlock_unlock(&server->state_lock);
-    cor_nbuf body;
-    cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
-    cor_nbuf_str(&body, balances ? "{\"balances\":[" : "{\"transfers\":[");
-    for (uint32_t i = 0; i < count; i++) {
-        if (i > 0) cor_nbuf_str(&body, ",");
-        if (balances) {
-            render_account_balance(&body, &b.balances[i]);
-        } else {
-            render_transfer(&body, &b.transfers[i]);
-        }
-    }
-    cor_nbuf_str(&body, "]}");
-    query_buffers_free(&b);
-    return http_respond_json(request, 200, &body);
+    return respond_records(request, &b, count);
 }
 
 static enum MHD_Result route_ledger_query(http_request *request, bool accounts)
@@ -795,20 +794,7 @@ static enum MHD_Result route_ledger_query(http_request *request, bool accounts)
                          ? cor_ledger_query_accounts(ledger, &filter, b.accounts, filter.limit)
                          : cor_ledger_query_transfers(ledger, &filter, b.transfers, filter.limit);
     pthread_rwlock_unlock(&server->state_lock);
-    cor_nbuf body;
-    cor_nbuf_init(&body, HTTP_RESPONSE_SIZE_BYTES_MAX);
-    cor_nbuf_str(&body, accounts ? "{\"accounts\":[" : "{\"transfers\":[");
-    for (uint32_t i = 0; i < count; i++) {
-        if (i > 0) cor_nbuf_str(&body, ",");
-        if (accounts) {
-            render_account(&body, &b.accounts[i]);
-        } else {
-            render_transfer(&body, &b.transfers[i]);
-        }
-    }
-    cor_nbuf_str(&body, "]}");
-    query_buffers_free(&b);
-    return http_respond_json(request, 200, &body);
+    return respond_records(request, &b, count);
 }
 
 /* ---------------------------------------------------------------------------------------- */
