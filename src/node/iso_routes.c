@@ -176,6 +176,24 @@ static const char *original_uetr(const char *text)
     return text != NULL && cor_iso_uetr_valid(text) ? text : NULL;
 }
 
+/* The answer's entry for one transaction a request asks about, with the given status: the
+ * original ids that can be written back, and the original group only when it is complete. */
+static cor_iso_related_tx related_answer(const cor_iso_related_tx *q, const char *status)
+{
+    cor_iso_related_tx a = {
+        .original_msg_id = q->original_msg_id,
+        .original_msg_name = q->original_msg_name,
+        .original_instruction_id = original_text(q->original_instruction_id),
+        .original_end_to_end_id = original_text(q->original_end_to_end_id),
+        .original_transaction_id = original_text(q->original_transaction_id),
+        .original_uetr = original_uetr(q->original_uetr),
+        .status = status};
+    if (a.original_msg_id == NULL || a.original_msg_name == NULL) {
+        a.original_msg_id = a.original_msg_name = NULL;
+    }
+    return a;
+}
+
 /* The error body of every ISO route: the API's error object plus the ISO reason code. */
 static enum MHD_Result iso_error(http_request *request, unsigned status, const char *code,
                                  const char *message, const char *field, const char *reason)
@@ -471,17 +489,7 @@ static enum MHD_Result iso_pacs028(http_request *request)
     for (uint32_t i = 0; i < m->tx_count; i++) {
         const cor_iso_related_tx *q = &m->related[i];
         cor_iso_related_tx *a = &iso->related[i];
-        *a = (cor_iso_related_tx){
-            .original_msg_id = q->original_msg_id,
-            .original_msg_name = q->original_msg_name,
-            .original_instruction_id = original_text(q->original_instruction_id),
-            .original_end_to_end_id = original_text(q->original_end_to_end_id),
-            .original_transaction_id = original_text(q->original_transaction_id),
-            .original_uetr = original_uetr(q->original_uetr),
-            .status = "RJCT"};
-        if (a->original_msg_id == NULL || a->original_msg_name == NULL) {
-            a->original_msg_id = a->original_msg_name = NULL;
-        }
+        *a = related_answer(q, "RJCT");
         if (q->reject_reason != NULL) {
             a->reason = q->reject_reason;
             continue;
@@ -544,17 +552,7 @@ static enum MHD_Result iso_camt056(http_request *request)
     for (uint32_t i = 0; i < m->tx_count; i++) {
         const cor_iso_related_tx *q = &m->related[i];
         cor_iso_related_tx *a = &iso->related[i];
-        *a = (cor_iso_related_tx){
-            .original_msg_id = q->original_msg_id,
-            .original_msg_name = q->original_msg_name,
-            .original_instruction_id = original_text(q->original_instruction_id),
-            .original_end_to_end_id = original_text(q->original_end_to_end_id),
-            .original_transaction_id = original_text(q->original_transaction_id),
-            .original_uetr = original_uetr(q->original_uetr),
-            .status = "RJCR"};
-        if (a->original_msg_id == NULL || a->original_msg_name == NULL) {
-            a->original_msg_id = a->original_msg_name = NULL;
-        }
+        *a = related_answer(q, "RJCR");
         const cor_node_payment *p = iso_original(server, request->who.participant, q);
         if (q->reject_reason != NULL) {
             a->reason = q->reject_reason;
