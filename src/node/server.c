@@ -25,6 +25,7 @@
 
 #include "common/alloc.h"
 #include "common/assert.h"
+#include "corridor/iso20022.h"
 #include "node/currency.h"
 #include "node/log.h"
 #include "node/server_internal.h"
@@ -609,6 +610,15 @@ cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,
     config.currency_numeric = currency->numeric;
     snprintf(config.name, sizeof(config.name), "%s", options->node_name);
     if (options->port != 0) config.port = options->port;
+    config.node_id = options->node_id != 0 ? options->node_id : currency->numeric;
+    if (options->bic == NULL) {
+        cor_node_config_default_bic(config.currency, config.bic);
+    } else if (strlen(options->bic) >= sizeof(config.bic) || !cor_iso_bic_valid(options->bic)) {
+        snprintf(detail, detail_size, "bic '%s' is not a BIC8 or BIC11", options->bic);
+        return COR_ERR_INVALID;
+    } else {
+        snprintf(config.bic, sizeof(config.bic), "%s", options->bic);
+    }
 
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", options->data_dir, COR_NODE_CONFIG_FILE);
