@@ -27,6 +27,7 @@ void cor_node_config_defaults(cor_node_config *config)
     config->ledger_accounts_max = 1u << 16;
     config->ledger_transfers_max = 1u << 20;
     config->snapshot_every_ops = 100000;
+    config->key_id = 1;
 }
 
 void cor_node_config_default_bic(const char *currency, char bic[12])
@@ -201,6 +202,9 @@ static unsigned config_set(cor_node_config *c, const char *section, const char *
         if (strlen(value) >= sizeof(c->bic) || !cor_iso_bic_valid(value)) return 0;
         snprintf(c->bic, sizeof(c->bic), "%s", value);
         return 1u << 12;
+    }
+    if (strcmp(section, "node") == 0 && strcmp(key, "key_id") == 0) {
+        return config_u32(value, 0, UINT32_MAX, &c->key_id) ? 1u << 13 : 0;
     }
     if (strcmp(section, "http") == 0 && strcmp(key, "bind") == 0) {
         struct in_addr address;
@@ -463,14 +467,14 @@ static void config_emit(FILE *file, const cor_node_config *c)
     }
     fprintf(file,
             "# corridor node configuration (INI). See docs/NODE.md.\n\n"
-            "[node]\nname = %s\ncurrency = %s\nnode_id = %u\nbic = %s\n\n"
+            "[node]\nname = %s\ncurrency = %s\nnode_id = %u\nbic = %s\nkey_id = %u\n\n"
             "[http]\nbind = %s\nport = %u\nthreads = %u\n\n"
             "[limits]\npayments_max = %u\nledger_accounts_max = %u\nledger_transfers_max = %u\n"
             "prefault = %s\n\n"
             "[journal]\nsnapshot_every_ops = %llu\n\n"
             "[auth]\n# BLAKE2b-256 of the operator API key's secret; the key itself is not "
             "stored.\noperator_key_hash = %s\n",
-            c->name, c->currency, c->node_id, c->bic, c->bind, c->port, c->http_threads,
+            c->name, c->currency, c->node_id, c->bic, c->key_id, c->bind, c->port, c->http_threads,
             c->payments_max, c->ledger_accounts_max, c->ledger_transfers_max,
             c->prefault ? "true" : "false", (unsigned long long)c->snapshot_every_ops, hash);
     for (uint32_t i = 0; i < c->peer_count; i++) {
