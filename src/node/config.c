@@ -27,6 +27,7 @@ void cor_node_config_defaults(cor_node_config *config)
     config->ledger_accounts_max = 1u << 16;
     config->ledger_transfers_max = 1u << 20;
     config->snapshot_every_ops = 100000;
+    config->key_id = 1;
 }
 
 void cor_node_config_default_bic(const char *currency, char bic[12])
@@ -202,6 +203,9 @@ static unsigned config_set(cor_node_config *c, const char *section, const char *
         snprintf(c->bic, sizeof(c->bic), "%s", value);
         return 1u << 12;
     }
+    if (strcmp(section, "node") == 0 && strcmp(key, "key_id") == 0) {
+        return config_u32(value, 0, UINT32_MAX, &c->key_id) ? 1u << 13 : 0;
+    }
     if (strcmp(section, "http") == 0 && strcmp(key, "bind") == 0) {
         struct in_addr address;
         if (strlen(value) >= sizeof(c->bind) || inet_pton(AF_INET, value, &address) != 1) return 0;
@@ -358,21 +362,45 @@ static int config_section_line(FILE *file, const char *section)
     return 0;
 }
 
-/* Refuses a line longer than inih's buffer, which it would otherwise split in two. */
-static int config_long_line(FILE *file)
+/* Before inih reads the file: refuses a line longer than inih's buffer (it would split it in
+ * two) and a [peer NAME] header given twice (inih cannot tell two sections of one name from
+ * one). Returns the offending line and fills reason, or 0. */
+static int config_prescan(FILE *file, char *reason, size_t reason_size)
 {
-    int number = 1, c;
-    size_t length = 0;
-    while ((c = fgetc(file)) != EOF) {
-        if (c == '\n') {
-            number++;
-            length = 0;
-        } else if (++length > COR_NODE_CONFIG_LINE_MAX) {
-            return number;
+    char line[COR_NODE_CONFIG_LINE_MAX + 2];
+    char names[COR_WIRE_PEERS_MAX + 1][COR_WIRE_NAME_SIZE_MAX + 1];
+    uint32_t name_count = 0;
+    int found = 0;
+    for (int number = 1; found == 0 && fgets(line, sizeof(line), file) != NULL; number++) {
+        size_t length = strlen(line);
+        if (length > 0 && line[length - 1] == '\n') {
+            line[--length] = '\0';
+        } else if (length > COR_NODE_CONFIG_LINE_MAX) {
+            snprintf(reason, reason_size, "line longer than %u characters",
+                     COR_NODE_CONFIG_LINE_MAX);
+            found = number;
+            break;
+        }
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *end = strchr(p, ']');
+        if (strncmp(p, "[peer ", 6) != 0 || end == NULL) continue;
+        size_t name_length = (size_t)(end - (p + 6));
+        if (name_length == 0 || name_length > COR_WIRE_NAME_SIZE_MAX) continue; /* refused later */
+        for (uint32_t i = 0; i < name_count && found == 0; i++) {
+            if (strlen(names[i]) == name_length && memcmp(names[i], p + 6, name_length) == 0) {
+                snprintf(reason, reason_size, "section [peer %s] appears twice", names[i]);
+                found = number;
+            }
+        }
+        if (found == 0 && name_count < COR_WIRE_PEERS_MAX + 1) {
+            memcpy(names[name_count], p + 6, name_length);
+            names[name_count++][name_length] = '\0';
         }
     }
     rewind(file);
-    return 0;
+    return found;
 }
 
 /* Defaults that depend on other keys, required peer keys, and the cross checks. */
@@ -419,11 +447,11 @@ cor_error cor_node_config_load(const char *path, cor_node_config *config, char *
         snprintf(detail, detail_size, "cannot open '%s': %s", path, strerror(errno));
         return COR_ERR_IO;
     }
-    int long_line = config_long_line(file);
-    if (long_line != 0) {
+    char reason[128];
+    int bad_line = config_prescan(file, reason, sizeof(reason));
+    if (bad_line != 0) {
         fclose(file);
-        snprintf(detail, detail_size, "%s:%d: line longer than %u characters", path, long_line,
-                 COR_NODE_CONFIG_LINE_MAX);
+        snprintf(detail, detail_size, "%s:%d: %s", path, bad_line, reason);
         return COR_ERR_PARSE;
     }
     config_parse *parse = cor_calloc(1, sizeof(*parse));
@@ -437,9 +465,9 @@ cor_error cor_node_config_load(const char *path, cor_node_config *config, char *
     cor_error rc = COR_OK;
     int line = ini_parse_file(file, config_handler, parse);
     if (line != 0) {
-        char reason[256];
-        snprintf(reason, sizeof(reason), "%s", detail[0] ? detail : "syntax error");
-        snprintf(detail, detail_size, "%s:%d: %s", path, line, reason);
+        char why[256];
+        snprintf(why, sizeof(why), "%s", detail[0] ? detail : "syntax error");
+        snprintf(detail, detail_size, "%s:%d: %s", path, line, why);
         rc = COR_ERR_PARSE;
     } else if ((parse->seen & CONFIG_REQUIRED) != CONFIG_REQUIRED) {
         snprintf(detail, detail_size,
@@ -463,14 +491,14 @@ static void config_emit(FILE *file, const cor_node_config *c)
     }
     fprintf(file,
             "# corridor node configuration (INI). See docs/NODE.md.\n\n"
-            "[node]\nname = %s\ncurrency = %s\nnode_id = %u\nbic = %s\n\n"
+            "[node]\nname = %s\ncurrency = %s\nnode_id = %u\nbic = %s\nkey_id = %u\n\n"
             "[http]\nbind = %s\nport = %u\nthreads = %u\n\n"
             "[limits]\npayments_max = %u\nledger_accounts_max = %u\nledger_transfers_max = %u\n"
             "prefault = %s\n\n"
             "[journal]\nsnapshot_every_ops = %llu\n\n"
             "[auth]\n# BLAKE2b-256 of the operator API key's secret; the key itself is not "
             "stored.\noperator_key_hash = %s\n",
-            c->name, c->currency, c->node_id, c->bic, c->bind, c->port, c->http_threads,
+            c->name, c->currency, c->node_id, c->bic, c->key_id, c->bind, c->port, c->http_threads,
             c->payments_max, c->ledger_accounts_max, c->ledger_transfers_max,
             c->prefault ? "true" : "false", (unsigned long long)c->snapshot_every_ops, hash);
     for (uint32_t i = 0; i < c->peer_count; i++) {

@@ -4,7 +4,8 @@
  * keys, duplicate keys, and values out of range are refused with the file's line number.
  *
  *   [node]    name, currency (ISO 4217 alphabetic), node_id (default: the currency's ISO 4217
- *             numeric code), bic (default "CRDR" + first two letters of the currency + "XX")
+ *             numeric code), bic (default "CRDR" + first two letters of the currency + "XX"),
+ *             key_id (of node.key in the envelopes this node signs; default 1)
  *   [http]    bind (IPv4 address), port, threads
  *   [limits]  payments_max, ledger_accounts_max, ledger_transfers_max
  *   [journal] snapshot_every_ops (0 = never)
@@ -66,6 +67,7 @@ typedef struct cor_node_config {
     uint8_t operator_key_hash[COR_NODE_KEY_HASH_SIZE_BYTES];
     uint32_t node_id; /* 1 .. 2^32-1; load fills the default */
     char bic[12];     /* load fills the default */
+    uint32_t key_id;  /* id of node.key in the envelopes we sign; peers know it; default 1 */
     uint32_t peer_count;
     cor_node_peer_config peers[COR_WIRE_PEERS_MAX];
 } cor_node_config;
