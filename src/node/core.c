@@ -36,6 +36,7 @@ struct cor_node_core {
     cor_node_result *results; /* [COR_NODE_BATCH_EVENTS_MAX] */
     cor_node_job **taken;     /* [COR_NODE_QUEUE_COMMANDS_MAX] */
     uint64_t last_timestamp;
+    uint64_t last_tick_ns; /* CLOCK_REALTIME of the last batch that carried a TICK */
     uint64_t ops_since_snapshot;
 };
 
@@ -109,8 +110,15 @@ static bool core_expiry_due(const cor_node_core *core, uint64_t now)
     return cor_ledger_next_expiry(ledger, &expires_at) && expires_at <= now;
 }
 
+/* A TICK is due when the corridor's earliest timer has passed, unless the peer links are
+ * still backlogged and the last TICK is recent (see cor_node_core_options.outbox_busy). */
 static bool core_xb_due(const cor_node_core *core, uint64_t now)
 {
+    bool recent = now - core->last_tick_ns < COR_NODE_XB_TICK_DEFER_MAX_NS;
+    if (recent && core->options.outbox_busy != NULL &&
+        core->options.outbox_busy(core->options.outbox_context)) {
+        return false;
+    }
     uint64_t at;
     return cor_node_state_xb_timer(core->options.state, &at) && at <= now;
 }
@@ -215,6 +223,7 @@ static void core_run_batch(cor_node_core *core, uint32_t count)
         memcpy(core->batch + size, &tick, sizeof(tick));
         size += sizeof(tick);
         events++;
+        core->last_tick_ns = now;
     }
     if (events == 0) return;
     uint64_t timestamp = now > core->last_timestamp ? now : core->last_timestamp + 1;

@@ -51,6 +51,13 @@ typedef struct cor_node_core_options {
      * messages that batch queued (cor_xb outbox); must copy them and not block. NULL: they
      * are dropped (the protocol's timers regenerate them). */
     void (*outbox)(void *context, const cor_xb_message *messages, uint32_t count);
+    /* Called on the core thread before it adds a TICK: true while the outbound links still
+     * hold messages not yet handed to the network. The core then defers the corridor's
+     * timers (re-sends, status requests, deadlines of held payments) until the links are
+     * idle, at most COR_NODE_XB_TICK_DEFER_MAX_NS after the last TICK: a re-send queued
+     * behind its own original only adds work (a signature here, a verification and an
+     * answer at the peer). NULL: never busy. */
+    bool (*outbox_busy)(void *context);
     void *outbox_context;
 } cor_node_core_options;
 

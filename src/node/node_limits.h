@@ -84,6 +84,10 @@ _Static_assert(COR_NODE_JSON_DEPTH_MAX >= 3u, "our documents nest three deep");
 /* The origin re-sends an unanswered message after this, doubling up to the cap. */
 #define COR_NODE_XB_RETRY_INITIAL_NS (200ull * 1000000ull)
 #define COR_NODE_XB_RETRY_MAX_NS     (5ull * 1000000000ull)
+/* Longest the core defers the corridor's timers while the peer links are backlogged (see
+ * cor_node_core_options.outbox_busy): the longest re-send interval, so a lost message is
+ * still re-sent within twice the usual time. */
+#define COR_NODE_XB_TICK_DEFER_MAX_NS COR_NODE_XB_RETRY_MAX_NS
 /* Ledger code of every cross-border leg. */
 #define COR_NODE_TRANSFER_CODE_XBORDER 3u
 

@@ -546,6 +546,21 @@ static void server_outbox(void *context, const cor_xb_message *messages, uint32_
     cor_node_sender_enqueue(server->sender, messages, count);
 }
 
+/* Whether any peer link still holds queued messages (core.h, outbox_busy). */
+static bool server_outbox_busy(void *context)
+{
+    cor_node_server *server = context;
+    if (server->sender == NULL) return false;
+    for (uint32_t i = 0; i < server->config.peer_count; i++) {
+        cor_node_link_stats stats;
+        if (cor_node_sender_link(server->sender, server->config.peers[i].node_id, &stats) &&
+            stats.queued > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static cor_error server_corridor_open(cor_node_server *server, char *detail, size_t detail_size)
 {
     cor_error rc = server_read_secret(server, detail, detail_size);
@@ -719,6 +734,7 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
                                           .metrics = &server->metrics,
                                           .snapshot_every_ops = server->config.snapshot_every_ops,
                                           .outbox = server_outbox,
+                                          .outbox_busy = server_outbox_busy,
                                           .outbox_context = server};
     rc = cor_node_core_open(&core_options, &server->core);
     if (rc != COR_OK) {
