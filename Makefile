@@ -5,6 +5,7 @@
 #   make test T=ledger_create     run one test suite (Criterion --filter 'T/*')
 #   make SANITIZE=address,undefined test   the same tests under ASan and UBSan
 #   make bench                    build the benchmarks (they are corridor subcommands)
+#   make bench-xborder            two real nodes on loopback: cross-border throughput, latency
 #   make fuzz                     build the libFuzzer harnesses with clang
 #   make fuzz-ci                  build them and run each one for a short time
 #   make check                    house rules (line length, banned functions, FIXME)
@@ -49,7 +50,7 @@ LIB := $(BUILD)/libcorridor.a
 BIN := $(BUILD)/corridor
 TEST_BIN := $(BUILD)/tests/corridor_tests
 
-.PHONY: all deps test bench bench-ledger fuzz fuzz-ci check format clean demo
+.PHONY: all deps test bench bench-ledger bench-xborder fuzz fuzz-ci check format clean demo
 
 all: $(BIN)
 
@@ -126,3 +127,8 @@ bench-ledger: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	$(BIN) bench ledger --accounts $(BENCH_ACCOUNTS) --transfers $(BENCH_TRANSFERS) \
 	    --batch 8189 --distribution uniform
+
+# Two real nodes (RU, IR) on loopback; knobs are COR_XB_* variables (bench/xborder_bench.sh).
+bench-xborder: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	sh bench/xborder_bench.sh $(BIN)

@@ -13,7 +13,7 @@
  * batch: COUNT payments A -> B (and as many B -> A at the same time when BOTH is 1). First
  * one quote per payment, in arrays of BATCH requests (POST /v1/fx/quotes), INFLIGHT requests
  * in flight; then the payments in arrays of BATCH (POST /v1/xborder/payments), INFLIGHT in
- * flight; then GET /v1/xborder/stats on every origin every 2 ms until "open" is 0. The clock
+ * flight; then GET /v1/xborder/stats on every origin every 10 ms until "open" is 0. The clock
  * runs from the first payment request sent to the poll that saw no open payment left. The
  * committed count is the change of GET /v1/xborder/reconcile's count for that direction on
  * BOTH nodes; the two must agree (count and digest), else the run reports a mismatch.
@@ -43,7 +43,7 @@
 #define QUOTE_ID_SIZE    48
 #define PHASE_TIMEOUT_NS (300ull * 1000000000ull)
 #define DRAIN_TIMEOUT_NS (120ull * 1000000000ull)
-#define POLL_NS          2000000ull
+#define POLL_NS          10000000ull
 
 enum kind { KIND_QUOTES, KIND_PAYMENTS, KIND_TRACK };
 
@@ -301,8 +301,9 @@ static void slot_start(slot *s, direction *d, enum kind kind, size_t first, size
         body_reserve(s, n * 96 + 16);
         s->body[at++] = '[';
         for (size_t i = 0; i < n; i++) {
-            at += (size_t)sprintf(s->body + at, "%s{\"peer\":\"%s\",\"source_amount\":\"%s\"}",
-                                  i ? "," : "", d->to->name, d->from->amount);
+            at += (size_t)snprintf(s->body + at, s->body_capacity - at,
+                                   "%s{\"peer\":\"%s\",\"source_amount\":\"%s\"}",
+                                   i ? "," : "", d->to->name, d->from->amount);
         }
         s->body[at++] = ']';
         snprintf(url, sizeof(url), "%s/v1/fx/quotes", d->from->url);
@@ -313,10 +314,11 @@ static void slot_start(slot *s, direction *d, enum kind kind, size_t first, size
         for (size_t i = first; i < first + n; i++) {
             char uetr[37];
             uetr_format(d, i, uetr);
-            at += (size_t)sprintf(s->body + at,
-                                  "%s{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"creditor\":\"%s\","
-                                  "\"debtor_name\":\"Ivan Petrov\",\"creditor_name\":\"Ali Rezaei\"}",
-                                  i > first ? "," : "", uetr, d->quote[i], d->from->creditor);
+            at += (size_t)snprintf(s->body + at, s->body_capacity - at,
+                                   "%s{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"creditor\":\"%s\","
+                                   "\"debtor_name\":\"Ivan Petrov\","
+                                   "\"creditor_name\":\"Ali Rezaei\"}",
+                                   i > first ? "," : "", uetr, d->quote[i], d->from->creditor);
         }
         if (array) s->body[at++] = ']';
         snprintf(url, sizeof(url), "%s/v1/xborder/payments", d->from->url);
@@ -384,7 +386,8 @@ static size_t count_occurrences(const char *text, const char *needle)
 {
     size_t n = 0;
     size_t length = strlen(needle);
-    for (const char *p = text ? strstr(text, needle) : NULL; p != NULL; p = strstr(p + length, needle))
+    const char *p = text ? strstr(text, needle) : NULL;
+    for (; p != NULL; p = strstr(p + length, needle))
         n++;
     return n;
 }
@@ -628,7 +631,9 @@ static int run_batch(node *a, node *b, size_t count, size_t batch, bool both)
     if (!phase_run(dirs, dir_count, KIND_PAYMENTS, batch)) die("payments: timed out");
     uint64_t submitted = now_ns();
     uint64_t end = drain(dirs, dir_count);
-    if (end == 0) fprintf(stderr, "payments still open after %llu s\n", DRAIN_TIMEOUT_NS / 1000000000ull);
+    if (end == 0) {
+        fprintf(stderr, "payments still open after %llu s\n", DRAIN_TIMEOUT_NS / 1000000000ull);
+    }
     double cpu_a2 = cpu_seconds(a->pid), cpu_b2 = cpu_seconds(b->pid);
 
     unsigned long long committed = 0;
@@ -645,8 +650,8 @@ static int run_batch(node *a, node *b, size_t count, size_t batch, bool both)
         unsigned long long c_to = at_to - d->reconcile_before_to;
         bool same = c_from == c_to && strcmp(digest_from, digest_to) == 0;
         mismatch |= !same;
-        printf("direction %s->%s: accepted=%zu refused=%zu committed_at_%s=%llu committed_at_%s=%llu "
-               "digests %s\n",
+        printf("direction %s->%s: accepted=%zu refused=%zu committed_at_%s=%llu "
+               "committed_at_%s=%llu digests %s\n",
                d->from->name, d->to->name, d->payments_accepted, d->payments_refused, d->from->name,
                c_from, d->to->name, c_to, same ? "match" : "MISMATCH");
         committed += c_from < c_to ? c_from : c_to;
@@ -787,9 +792,9 @@ int main(int argc, char **argv)
         size_t batch = strtoull(argv[5], NULL, 10);
         if (count == 0 || count > COUNT_MAX || batch == 0 || batch > BATCH_MAX)
             die("COUNT is 1 .. 4,000,000 and BATCH 1 .. 4096");
-        slots_open(atoi(argv[6]));
+        slots_open((int)strtol(argv[6], NULL, 10));
         return run_batch(&a, &b, count, batch, strcmp(argv[8], "1") == 0);
     }
-    slots_open(atoi(argv[6]));
+    slots_open((int)strtol(argv[6], NULL, 10));
     return run_latency(&a, &b, atof(argv[4]), atof(argv[5]));
 }
