@@ -1663,7 +1663,7 @@ static bool wire_fast_name(const char **p, const char *end, const char *open,
         const char *entity;
         char c;
     } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-    out[0] = '\0';
+    memset(out, 0, COR_WIRE_PARTY_NAME_SIZE_MAX + 1);
     const char *at = wire_find(*p, end, open);
     if (at == NULL) return true;
     const char *s = at + strlen(open);
@@ -1684,7 +1684,7 @@ static bool wire_fast_name(const char **p, const char *end, const char *open,
         out[used++] = c;
         s += advance;
     }
-    out[used] = '\0';
+    memset(out + used, 0, COR_WIRE_PARTY_NAME_SIZE_MAX + 1 - used);
     if (!wire_at(s, end, "</Nm>", 5)) return false;
     *p = s + 5;
     return true;
@@ -1704,9 +1704,13 @@ static bool wire_fast_names(const char *xml, const char *end, const cor_xb_messa
             }
             char hex[WIRE_HEX_SIZE];
             wire_hex(m[i].debtor_account, hex);
-            if (strcmp(names->debtor_name, hex) == 0) names->debtor_name[0] = '\0';
+            if (strcmp(names->debtor_name, hex) == 0) {
+                memset(names->debtor_name, 0, sizeof(names->debtor_name));
+            }
             wire_hex(m[i].creditor_account, hex);
-            if (strcmp(names->creditor_name, hex) == 0) names->creditor_name[0] = '\0';
+            if (strcmp(names->creditor_name, hex) == 0) {
+                memset(names->creditor_name, 0, sizeof(names->creditor_name));
+            }
         } else if (m[0].type == COR_XB_PACS004 || m[0].type == COR_XB_CAMT056) {
             const char *tx_end = wire_find(p, end, "</TxInf>");
             if (tx_end == NULL) return false;
