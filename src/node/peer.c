@@ -107,9 +107,17 @@ static void link_log(sender_link *link, cor_log_level level, const char *message
         link->log_suppressed++;
         return;
     }
+    /* The detail may be a peer's answer: keep the log line one line of plain fields. */
+    char safe[200];
+    size_t length = 0;
+    for (const char *p = detail; *p != '\0' && length + 1 < sizeof(safe); p++) {
+        unsigned char c = (unsigned char)*p;
+        safe[length++] = c == '"' ? '\'' : (c < 0x20 || c >= 0x7f) ? '.' : (char)c;
+    }
+    safe[length] = '\0';
     cor_log(level, message, "peer=%s url=%s envelopes=%u suppressed=%llu detail=\"%s\"",
             link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed,
-            detail);
+            safe);
     link->last_log_ns = now;
     link->log_suppressed = 0;
 }
