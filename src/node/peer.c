@@ -116,14 +116,12 @@ static void link_log(sender_link *link, cor_log_level level, const char *message
     }
     safe[length] = '\0';
     cor_log(level, message, "peer=%s url=%s envelopes=%u suppressed=%llu detail=\"%s\"",
-            link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed,
-            safe);
+            link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed, safe);
     link->last_log_ns = now;
     link->log_suppressed = 0;
 }
 
-static void link_record(sender_link *link, bool ok, bool up, uint32_t envelopes,
-                        const char *error)
+static void link_record(sender_link *link, bool ok, bool up, uint32_t envelopes, const char *error)
 {
     pthread_mutex_lock(&link->lock);
     link->stats.up = up;
@@ -250,13 +248,13 @@ static void link_send(sender_link *link, uint32_t count)
             envelopes = 0;
         }
         size_t written = 0;
-        cor_error rc = sender->encode(sender->encode_context, link->wire, &link->batch[i],
-                                      link->body + size, COR_NODE_PEER_BODY_SIZE_MAX - size,
-                                      &written);
+        cor_error rc =
+            sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body + size,
+                           COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
         if (rc != COR_OK || written == 0 || written > COR_NODE_PEER_BODY_SIZE_MAX - size) {
             link_count_failed(link, 1);
-            link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer",
-                     cor_error_name(rc), 1);
+            link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer", cor_error_name(rc),
+                     1);
             continue;
         }
         size += written;
@@ -279,7 +277,7 @@ static void *link_main(void *argument)
             return NULL;
         }
         uint32_t count = link->queue_count < COR_NODE_PEER_BATCH_MAX ? link->queue_count
-                                                                      : COR_NODE_PEER_BATCH_MAX;
+                                                                     : COR_NODE_PEER_BATCH_MAX;
         for (uint32_t i = 0; i < count; i++) {
             link->batch[i] = link->queue[link->queue_head];
             link->queue_head = link->queue_head + 1 == queue_max ? 0 : link->queue_head + 1;

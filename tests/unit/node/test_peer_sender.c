@@ -22,12 +22,12 @@
 #include "common/alloc.h"
 #include "node/peer.h"
 
-#define NS              1000000000ull
-#define MESSAGES_MAX    320u
-#define REQUESTS_MAX    64u
-#define RX_BODY_MAX     (16u * 1024u * 1024u)
-#define WAIT_STEPS      5000 /* 1 ms each: every wait is bounded by 5 s */
-#define ANSWER_DROP     0    /* scripted answer: close the connection without a response */
+#define NS           1000000000ull
+#define MESSAGES_MAX 320u
+#define REQUESTS_MAX 64u
+#define RX_BODY_MAX  (16u * 1024u * 1024u)
+#define WAIT_STEPS   5000 /* 1 ms each: every wait is bounded by 5 s */
+#define ANSWER_DROP  0    /* scripted answer: close the connection without a response */
 
 /* ---- the receiver --------------------------------------------------------------------------- */
 
@@ -59,9 +59,9 @@ typedef struct rx_upload {
 
 static receiver rx;
 
-static enum MHD_Result rx_handler(void *context, struct MHD_Connection *connection,
-                                  const char *url, const char *method, const char *version,
-                                  const char *data, size_t *data_size, void **state)
+static enum MHD_Result rx_handler(void *context, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **state)
 {
     (void)version;
     receiver *r = context;
@@ -94,8 +94,8 @@ static enum MHD_Result rx_handler(void *context, struct MHD_Connection *connecti
         request->size = upload->size;
         request->answered = answer;
         snprintf(request->path, sizeof(request->path), "%s %s", method, url);
-        const char *type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                       MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *type =
+            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         snprintf(request->content_type, sizeof(request->content_type), "%s", type ? type : "");
     }
     r->request_count++;
@@ -137,10 +137,10 @@ static void rx_start(void)
     pthread_mutex_init(&rx.lock, NULL);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    rx.daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, rx_handler, &rx,
-                                 MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_NOTIFY_COMPLETED,
-                                 rx_completed, &rx, MHD_OPTION_NOTIFY_CONNECTION, rx_connection,
-                                 &rx, MHD_OPTION_END);
+    rx.daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, rx_handler, &rx,
+                         MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_NOTIFY_COMPLETED, rx_completed,
+                         &rx, MHD_OPTION_NOTIFY_CONNECTION, rx_connection, &rx, MHD_OPTION_END);
     cr_assert_not_null(rx.daemon);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(rx.daemon, MHD_DAEMON_INFO_BIND_PORT);
     cr_assert_not_null(info);
@@ -263,8 +263,7 @@ static void setup(void)
                                           .debtor_account = xbw_account_bank(0, 0),
                                           .creditor_account = xbw_account_bank(1, 1),
                                           .requester = 11};
-        cr_assert_eq(cor_xb_payment_initiate(world.nodes[0].xb, 2 * NS, &payment, &reason),
-                     COR_OK);
+        cr_assert_eq(cor_xb_payment_initiate(world.nodes[0].xb, 2 * NS, &payment, &reason), COR_OK);
         cr_assert_eq(reason, COR_XB_OK);
         xbw_collect(&world, 0);
     }
@@ -499,9 +498,8 @@ Test(node_peer_sender, a_400_is_dropped_without_retry)
 static atomic_bool encode_release;
 static atomic_uint encode_calls;
 
-static cor_error blocking_encode(void *context, const cor_wire *wire,
-                                 const cor_xb_message *message, uint8_t *out, size_t out_size_max,
-                                 size_t *size_out)
+static cor_error blocking_encode(void *context, const cor_wire *wire, const cor_xb_message *message,
+                                 uint8_t *out, size_t out_size_max, size_t *size_out)
 {
     cr_assert_eq(context, &encode_release);
     atomic_fetch_add(&encode_calls, 1);
@@ -534,15 +532,14 @@ Test(node_peer_sender, a_full_queue_drops_and_counts)
     cr_assert_eq(decoded, 5, "the first five, in order");
 }
 
-static cor_error refusing_encode(void *context, const cor_wire *wire,
-                                 const cor_xb_message *message, uint8_t *out, size_t out_size_max,
-                                 size_t *size_out)
+static cor_error refusing_encode(void *context, const cor_wire *wire, const cor_xb_message *message,
+                                 uint8_t *out, size_t out_size_max, size_t *size_out)
 {
     (void)context, (void)wire, (void)out, (void)out_size_max;
     *size_out = 0;
-    return message->amount_source % 2 == 0 ? COR_ERR_INVALID
-                                           : cor_wire_encode(wire, message, out, out_size_max,
-                                                             size_out);
+    return message->amount_source % 2 == 0
+               ? COR_ERR_INVALID
+               : cor_wire_encode(wire, message, out, out_size_max, size_out);
 }
 
 Test(node_peer_sender, unroutable_and_unencodable_messages_are_counted)
