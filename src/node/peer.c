@@ -235,22 +235,25 @@ static void link_post(sender_link *link, size_t size, uint32_t envelopes)
     link_log(link, COR_LOG_WARN, "peer unreachable, messages dropped", error, envelopes);
 }
 
-/* Encodes batch[0..count) into bodies and posts each. */
+/* Encodes batch[0..count) into bodies and posts each. An envelope that does not fit what is
+ * left of the body (COR_ERR_LIMIT) sends the body so far and goes first into the next one. */
 static void link_send(sender_link *link, uint32_t count)
 {
     cor_node_sender *sender = link->sender;
     size_t size = 0;
     uint32_t envelopes = 0;
     for (uint32_t i = 0; i < count && !link_stopping(link); i++) {
-        if (COR_NODE_PEER_BODY_SIZE_MAX - size < COR_WIRE_SIZE_BYTES_MAX) {
-            link_post(link, size, envelopes);
-            size = 0;
-            envelopes = 0;
-        }
         size_t written = 0;
         cor_error rc =
             sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body + size,
                            COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
+        if (rc == COR_ERR_LIMIT && envelopes > 0) {
+            link_post(link, size, envelopes);
+            size = 0;
+            envelopes = 0;
+            rc = sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body,
+                                COR_NODE_PEER_BODY_SIZE_MAX, &written);
+        }
         if (rc != COR_OK || written == 0 || written > COR_NODE_PEER_BODY_SIZE_MAX - size) {
             link_count_failed(link, 1);
             link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer", cor_error_name(rc),
