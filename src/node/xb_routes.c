@@ -1613,6 +1613,68 @@ static enum MHD_Result finish_peer(http_request *request)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Metrics                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+static void metric_head(cor_nbuf *out, const char *name, const char *type, const char *help)
+{
+    cor_nbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void http_xb_metrics(cor_node_server *server, cor_nbuf *out)
+{
+    cor_xb_stats stats;
+    pthread_rwlock_rdlock(&server->state_lock);
+    cor_xb_stats_get(cor_node_state_xb(server->state), &stats);
+    pthread_rwlock_unlock(&server->state_lock);
+    pthread_rwlock_rdlock(&server->screening_lock);
+    uint32_t entries = cor_screening_count(server->screening);
+    pthread_rwlock_unlock(&server->screening_lock);
+    metric_head(out, "corridor_xborder_payments", "gauge",
+                "Cross-border payments this node keeps (both roles).");
+    cor_nbuf_printf(out, "corridor_xborder_payments %u\n", stats.payments_count);
+    metric_head(out, "corridor_xborder_open", "gauge",
+                "Cross-border payments not final: forwarded (origin) or held (beneficiary).");
+    cor_nbuf_printf(out, "corridor_xborder_open %u\n", stats.open_count);
+    metric_head(out, "corridor_xborder_messages_total", "counter",
+                "Protocol messages queued for peers.");
+    cor_nbuf_printf(out, "corridor_xborder_messages_total %llu\n",
+                    (unsigned long long)stats.messages_sent);
+    metric_head(out, "corridor_xborder_refusals_total", "counter",
+                "Peer messages refused by the protocol's envelope checks (replay, stale, ...).");
+    cor_nbuf_printf(out, "corridor_xborder_refusals_total %llu\n",
+                    (unsigned long long)stats.refusals);
+    metric_head(out, "corridor_xborder_conflicts_total", "counter",
+                "Answers contradicting a final state; anything above 0 is an alarm.");
+    cor_nbuf_printf(out, "corridor_xborder_conflicts_total %llu\n",
+                    (unsigned long long)stats.conflicts);
+    metric_head(out, "corridor_watchlist_entries", "gauge", "Entries of the loaded watch list.");
+    cor_nbuf_printf(out, "corridor_watchlist_entries %u\n", entries);
+    static const char *const names[] = {"corridor_peer_up", "corridor_peer_sent_total",
+                                        "corridor_peer_failed_total", "corridor_peer_dropped_total",
+                                        "corridor_peer_queue_depth"};
+    static const char *const types[] = {"gauge", "counter", "counter", "counter", "gauge"};
+    static const char *const helps[] = {
+        "1 when the last request to the peer got an answer below 500.",
+        "Messages the peer acknowledged.",
+        "Messages given up (retries exhausted, refused, or not encodable).",
+        "Messages dropped because the peer's queue was full.",
+        "Messages waiting for the peer."};
+    for (int m = 0; m < 5; m++) {
+        metric_head(out, names[m], types[m], helps[m]);
+        for (uint32_t i = 0; i < server->config.peer_count; i++) {
+            const cor_node_peer_config *p = &server->config.peers[i];
+            cor_node_link_stats link = {0};
+            (void)cor_node_sender_link(server->sender, p->node_id, &link);
+            uint64_t values[] = {link.up ? 1u : 0u, link.sent, link.failed, link.dropped,
+                                 link.queued};
+            cor_nbuf_printf(out, "%s{peer=\"%s\"} %llu\n", names[m], p->name,
+                            (unsigned long long)values[m]);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Routing                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
