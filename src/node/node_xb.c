@@ -190,6 +190,9 @@ static bool xb_payments_valid(const uint8_t *body, uint32_t count)
         memcpy(&p, body + (size_t)i * sizeof(p), sizeof(p));
         if (p.debtor_name_length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
         if (p.creditor_name_length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
+        static const uint8_t zero[14];
+        if (memcmp(p.reserved, zero, sizeof(p.reserved)) != 0) return false;
+        if (memcmp(p.reserved2, zero, sizeof(p.reserved2)) != 0) return false;
     }
     return true;
 }
