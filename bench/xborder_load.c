@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define SLOTS_MAX        512
@@ -242,6 +243,15 @@ static bool reconcile(const node *at, const node *peer, const node *from, unsign
     *count = (unsigned long long)c;
     snprintf(digest, 17, "%.16s", g + 10);
     return true;
+}
+
+/* This process's own CPU time (user + system), seconds. */
+static double self_cpu_seconds(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 static double cpu_seconds(int pid)
@@ -627,6 +637,7 @@ static int run_batch(node *a, node *b, size_t count, size_t batch, bool both)
     quotes_phase(dirs, dir_count, batch, a, b);
 
     double cpu_a = cpu_seconds(a->pid), cpu_b = cpu_seconds(b->pid);
+    double cpu_self = self_cpu_seconds();
     uint64_t start = now_ns();
     if (!phase_run(dirs, dir_count, KIND_PAYMENTS, batch)) die("payments: timed out");
     uint64_t submitted = now_ns();
@@ -635,6 +646,7 @@ static int run_batch(node *a, node *b, size_t count, size_t batch, bool both)
         fprintf(stderr, "payments still open after %llu s\n", DRAIN_TIMEOUT_NS / 1000000000ull);
     }
     double cpu_a2 = cpu_seconds(a->pid), cpu_b2 = cpu_seconds(b->pid);
+    double cpu_self2 = self_cpu_seconds();
 
     unsigned long long committed = 0;
     size_t accepted = 0, refused = 0;
@@ -668,7 +680,7 @@ static int run_batch(node *a, node *b, size_t count, size_t batch, bool both)
                (cpu_a2 - cpu_a) * 1e6 / (committed ? committed : 1), b->name,
                (cpu_b2 - cpu_b) * 1e6 / (committed ? committed : 1));
     }
-    printf("\n");
+    printf(" client=%.1f\n", (cpu_self2 - cpu_self) * 1e6 / (committed ? committed : 1));
     if (mismatch) printf("MISMATCH between the nodes' records\n");
     return mismatch || end == 0 || committed != accepted ? 1 : 0;
 }
