@@ -11,6 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
+    {"demo", cor_cli_demo, "run a two-country network with traffic and check its invariants"},
     {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder, wire)"},
     {"init", cor_cli_init, "create a node's data directory"},
     {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
