@@ -1192,8 +1192,8 @@ int cor_cli_demo(int argc, char **argv)
                                       .log = stderr};
     cor_error rc = ready ? cor_devnet_open(&net_options, &d.net) : COR_ERR_NOMEM;
     if (rc != COR_OK) {
-        fprintf(stderr, "corridor demo: cannot start the network: %s (files in %s)\n",
-                cor_strerror(rc), dir);
+        fprintf(stderr, "corridor demo: cannot start the network (%s; files in %s)\n",
+                cor_error_name(rc), dir);
         status = COR_EXIT_ERROR;
         goto done;
     }

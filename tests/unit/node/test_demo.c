@@ -1,0 +1,220 @@
+/*
+ * corridor demo, headless: runs the real binary (COR_BIN) on free loopback ports, reads its
+ * JSON summary and checks that every invariant held and that payments really flowed (both
+ * ways across the border). Also its refusals: bad options (exit 2) and a network that cannot
+ * start (exit 3).
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../support/node_support.h"
+
+#define DEMO_RUN_TIMEOUT_S 120 /* the demo's own bounds: start + duration + 30 s drain + checks */
+
+typedef struct demo_run {
+    int status; /* exit status, or -signal */
+    char *out;  /* stdout (malloc'd) */
+    char *err;  /* stderr (malloc'd) */
+    json_t *summary;
+} demo_run;
+
+static char *slurp(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    cr_assert(file != NULL);
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    char *text = calloc(1, (size_t)size + 1);
+    cr_assert(text != NULL);
+    cr_assert_eq(fread(text, 1, (size_t)size, file), (size_t)size);
+    fclose(file);
+    return text;
+}
+
+/* Runs `corridor demo` with args (NULL-terminated), bounded in time; stops it by PID. */
+static void demo_exec(const char *const *args, demo_run *run)
+{
+    memset(run, 0, sizeof(*run));
+    char dir[] = "/tmp/cor-demo-test-XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char out_path[64], err_path[64];
+    snprintf(out_path, sizeof(out_path), "%s/out", dir);
+    snprintf(err_path, sizeof(err_path), "%s/err", dir);
+    const char *argv[24] = {cor_test_bin(), "demo"};
+    size_t argc = 2;
+    for (size_t i = 0; args[i] != NULL && argc < 23; i++) argv[argc++] = args[i];
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (out < 0 || err < 0) _exit(126);
+        dup2(out, 1);
+        dup2(err, 2);
+        setenv("TMPDIR", dir, 1);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int wstatus = 0;
+    bool ended = false;
+    for (int tick = 0; tick < DEMO_RUN_TIMEOUT_S * 10; tick++) {
+        if (waitpid(pid, &wstatus, WNOHANG) == pid) {
+            ended = true;
+            break;
+        }
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L};
+        nanosleep(&pause, NULL);
+    }
+    if (!ended) {
+        kill(pid, SIGINT); /* the demo then stops its nodes by PID */
+        for (int tick = 0; tick < 600 && !ended; tick++) {
+            ended = waitpid(pid, &wstatus, WNOHANG) == pid;
+            struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L};
+            nanosleep(&pause, NULL);
+        }
+        if (!ended) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &wstatus, 0);
+        }
+    }
+    run->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -WTERMSIG(wstatus);
+    run->out = slurp(out_path);
+    run->err = slurp(err_path);
+    run->summary = json_loads(run->out, 0, NULL);
+    char command[128];
+    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+    cr_assert_eq(system(command), 0);
+    cr_assert(ended, "demo did not end in time; stderr:\n%s", run->err);
+}
+
+static void demo_run_free(demo_run *run)
+{
+    free(run->out);
+    free(run->err);
+    if (run->summary != NULL) json_decref(run->summary);
+}
+
+static json_int_t flow_count(const demo_run *run, const char *flow, const char *field)
+{
+    json_t *value = json_object_get(json_object_get(json_object_get(run->summary, "flows"), flow),
+                                    field);
+    cr_assert(json_is_integer(value), "flows.%s.%s missing in %s", flow, field, run->out);
+    return json_integer_value(value);
+}
+
+/* Every invariant of the summary is ok, and names are the documented ones. */
+static void assert_invariants(const demo_run *run, const char *const *expected)
+{
+    json_t *invariants = json_object_get(run->summary, "invariants");
+    cr_assert(json_is_object(invariants), "no invariants in: %s", run->out);
+    for (size_t i = 0; expected[i] != NULL; i++) {
+        cr_assert(json_object_get(invariants, expected[i]) != NULL, "invariant %s missing: %s",
+                  expected[i], run->out);
+    }
+    const char *name;
+    json_t *check;
+    json_object_foreach(invariants, name, check)
+    {
+        cr_assert(json_is_true(json_object_get(check, "ok")), "invariant %s failed: %s", name,
+                  json_string_value(json_object_get(check, "detail")));
+        cr_assert(json_is_string(json_object_get(check, "detail")));
+    }
+    cr_assert(json_is_true(json_object_get(run->summary, "ok")));
+}
+
+Test(node_demo, cross_border_both_ways_with_every_invariant, .timeout = 180)
+{
+    const char *args[] = {"--duration", "5", "--json", "--rate", "80", NULL};
+    demo_run run;
+    demo_exec(args, &run);
+    cr_assert_not_null(run.summary, "stdout is not one JSON object: %s\nstderr:\n%s", run.out,
+                       run.err);
+    const char *expected[] = {"xborder_same_state", "domestic_accounted", "books_balance",
+                              "fx_legs",          "balances_match_traffic",
+                              "nodes_stopped_cleanly", NULL};
+    assert_invariants(&run, expected);
+    cr_assert_eq(run.status, 0, "exit %d; stderr:\n%s", run.status, run.err);
+    cr_assert_gt(flow_count(&run, "ru_to_ir", "committed"), 0);
+    cr_assert_gt(flow_count(&run, "ir_to_ru", "committed"), 0);
+    cr_assert_gt(flow_count(&run, "ru_domestic", "committed"), 0);
+    cr_assert_gt(flow_count(&run, "ir_domestic", "committed"), 0);
+    cr_assert_eq(flow_count(&run, "ru_to_ir", "open"), 0);
+    cr_assert_eq(flow_count(&run, "ir_to_ru", "open"), 0);
+    json_t *latency = json_object_get(
+        json_object_get(json_object_get(run.summary, "flows"), "ru_to_ir"), "latency_us");
+    cr_assert_gt(json_integer_value(json_object_get(latency, "p50")), 0);
+    /* The status lines went to stderr, the summary alone to stdout. */
+    cr_assert(strstr(run.err, "RU->IR") != NULL, "no status line: %s", run.err);
+    demo_run_free(&run);
+}
+
+Test(node_demo, domestic_only_run_accounts_every_payment, .timeout = 180)
+{
+    const char *args[] = {"--duration", "2", "--json", "--domestic-only", NULL};
+    demo_run run;
+    demo_exec(args, &run);
+    cr_assert_not_null(run.summary, "stdout: %s\nstderr:\n%s", run.out, run.err);
+    const char *expected[] = {"domestic_accounted", "books_balance", "balances_match_traffic",
+                              "nodes_stopped_cleanly", NULL};
+    assert_invariants(&run, expected);
+    cr_assert_eq(run.status, 0, "exit %d; stderr:\n%s", run.status, run.err);
+    cr_assert_eq(flow_count(&run, "ru_to_ir", "submitted"), 0);
+    cr_assert_gt(flow_count(&run, "ru_domestic", "committed"), 0);
+    cr_assert_gt(flow_count(&run, "ir_domestic", "committed"), 0);
+    demo_run_free(&run);
+}
+
+Test(node_demo, bad_options_are_usage_errors)
+{
+    const char *const cases[][4] = {
+        {"--rate", "0", NULL},         {"--rate", "lots", NULL},   {"--duration", "-1", NULL},
+        {"--port-base", "80", NULL},   {"--port-base", "65535", NULL}, {"--dir", NULL},
+        {"--frobnicate", NULL},        {"--duration", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        demo_run run;
+        demo_exec(cases[i], &run);
+        cr_assert_eq(run.status, 2, "case %zu: exit %d, stderr %s", i, run.status, run.err);
+        cr_assert(strstr(run.err, "usage: corridor demo") != NULL, "case %zu: %s", i, run.err);
+        cr_assert_eq(run.out[0], '\0', "case %zu printed %s", i, run.out);
+        demo_run_free(&run);
+    }
+}
+
+Test(node_demo, port_taken_is_an_operating_error, .timeout = 120)
+{
+    /* Hold a port, then ask the demo to put node RU on it: init works, serve cannot bind. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&address, sizeof(address)), 0);
+    cr_assert_eq(listen(fd, 1), 0);
+    socklen_t length = sizeof(address);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+    char port[16];
+    snprintf(port, sizeof(port), "%u", (unsigned)ntohs(address.sin_port));
+    const char *args[] = {"--duration", "1", "--json", "--domestic-only", "--port-base", port,
+                          NULL};
+    demo_run run;
+    demo_exec(args, &run);
+    close(fd);
+    cr_assert_eq(run.status, 3, "exit %d, stderr %s", run.status, run.err);
+    cr_assert(strstr(run.err, "cannot start the network") != NULL, "%s", run.err);
+    cr_assert_eq(run.out[0], '\0', "printed %s", run.out);
+    demo_run_free(&run);
+}
