@@ -182,6 +182,10 @@ typedef struct cor_iso_related_tx {
     const char *charge_bearer;
     cor_iso_agent instructing_agent;
     cor_iso_agent instructed_agent;
+    /* pacs.004 and camt.056 only: OrgnlTxRef/Dbtr/Pty/Nm and OrgnlTxRef/Cdtr/Pty/Nm, the
+     * end customers of the payment returned or to cancel (Max140Text); NULL when absent. */
+    const char *debtor_name;
+    const char *creditor_name;
     const char *reject_reason; /* result: NULL accepted, else the ISO reason code */
 } cor_iso_related_tx;
 

@@ -25,6 +25,7 @@
 #ifndef CORRIDOR_XBORDER_WIRE_H
 #define CORRIDOR_XBORDER_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,12 +37,16 @@
 #define COR_WIRE_SIGNATURE_SIZE      64u /* Ed25519 */
 #define COR_WIRE_PUBLIC_KEY_SIZE     32u
 #define COR_WIRE_SECRET_KEY_SIZE     64u           /* libsodium's secret key (seed + public key) */
-#define COR_WIRE_BODY_SIZE_BYTES_MAX (64u * 1024u) /* one message's XML is about 4 KB */
+/* A batch of COR_WIRE_BATCH_MAX messages with the longest names, all escaped, stays under
+ * 4 MiB (tests/unit/corridor/test_wire.c builds it); a single message is about 2-4 KB. */
+#define COR_WIRE_BODY_SIZE_BYTES_MAX (6u * 1024u * 1024u)
 #define COR_WIRE_SIZE_BYTES_MAX                                                                    \
     (COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_BODY_SIZE_BYTES_MAX + COR_WIRE_SIGNATURE_SIZE)
 #define COR_WIRE_PEERS_MAX     64u /* peers one node knows */
 #define COR_WIRE_PEER_KEYS_MAX 4u  /* keys accepted per peer at one time (rotation) */
 #define COR_WIRE_LEDGERS_MAX   (COR_WIRE_PEERS_MAX + 1u)
+#define COR_WIRE_BATCH_MAX     1024u /* messages in one batch envelope */
+#define COR_WIRE_PARTY_NAME_SIZE_MAX 140u /* ISO Max140Text, bytes of UTF-8 */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Refusals: every reason decode can refuse bytes for, with its ISO 20022 code.              */
@@ -122,6 +127,27 @@ cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out);
 void cor_wire_close(cor_wire *wire); /* NULL is a no-op */
 
 /* ---------------------------------------------------------------------------------------- */
+/* End customers                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * The debtor's and creditor's names as the beneficiary node screens them. They travel in the
+ * ISO elements: pacs.008 CdtTrfTxInf/Dbtr/Nm and Cdtr/Nm; pacs.004 and camt.056
+ * OrgnlTxRef/Dbtr/Pty/Nm and OrgnlTxRef/Cdtr/Pty/Nm. Other message kinds carry none.
+ * A name is NUL-terminated UTF-8 of at most COR_WIRE_PARTY_NAME_SIZE_MAX bytes, without
+ * control characters (C0, DEL, C1) or the non-characters U+FFFE and U+FFFF; "" means none.
+ * (A pacs.008 without a name carries the account id's 32 hex digits in Nm, as Dbtr and
+ * Cdtr are mandatory: so a name equal to its account's hex id reads back as "".)
+ */
+typedef struct cor_wire_parties {
+    char debtor_name[COR_WIRE_PARTY_NAME_SIZE_MAX + 1];   /* "" = none */
+    char creditor_name[COR_WIRE_PARTY_NAME_SIZE_MAX + 1]; /* "" = none */
+} cor_wire_parties;
+
+/* Whether name is a valid party name as above ("" is valid: none). */
+bool cor_wire_party_name_valid(const char *name);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Encode and decode                                                                        */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -151,5 +177,58 @@ cor_error cor_wire_encode(const cor_wire *wire, const cor_xb_message *message, u
  */
 cor_error cor_wire_decode(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
                           cor_xb_message *message_out, cor_wire_refusal *refusal);
+
+/*
+ * cor_wire_encode with the end customers' names (parties NULL = none, as cor_wire_encode).
+ * Errors as cor_wire_encode, and COR_ERR_INVALID for a name that is not valid (see
+ * cor_wire_parties) or a name on a message kind that carries none (pacs.002, pacs.028,
+ * camt.029).
+ */
+cor_error cor_wire_encode_parties(const cor_wire *wire, const cor_xb_message *message,
+                                  const cor_wire_parties *parties, uint8_t *out,
+                                  size_t out_size_max, size_t *size_out);
+
+/*
+ * cor_wire_decode that also gives the end customers' names (parties_out may be NULL; it is
+ * zeroed on refusal). A name that is not valid is refused with COR_WIRE_XML.
+ */
+cor_error cor_wire_decode_parties(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                  size_t size, cor_xb_message *message_out,
+                                  cor_wire_parties *parties_out, cor_wire_refusal *refusal);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Batches                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * One signed envelope around one ISO 20022 document carrying count messages (1 ..
+ * COR_WIRE_BATCH_MAX) of one type, from this node to one peer, in order: one CdtTrfTxInf /
+ * TxInfAndSts / TxInf per message and one corridor SplmtryData per message, in the same
+ * order (docs/PROTOCOL.md "Batches"). count 1 gives exactly cor_wire_encode_parties' bytes.
+ * parties is NULL (no names) or count elements. camt.029 batches carry one outcome (the
+ * group's Sts/Conf): mixed cancellation statuses go in separate envelopes.
+ * Errors: as cor_wire_encode_parties for any message (mixed types or addressees, a
+ * camt.029 batch with mixed outcomes: COR_ERR_INVALID), COR_ERR_LIMIT (count 0 or above
+ * COR_WIRE_BATCH_MAX, body above COR_WIRE_BODY_SIZE_BYTES_MAX, or out_size_max too small),
+ * COR_ERR_NOMEM. *size_out is 0 on failure.
+ */
+cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *messages,
+                                const cor_wire_parties *parties, uint32_t count, uint8_t *out,
+                                size_t out_size_max, size_t *size_out);
+
+/*
+ * Verifies and reads a batch envelope, or a single-message one (count 1). Every check of
+ * cor_wire_decode applies to every message (replay window on each message's created_at);
+ * the batch is accepted whole or refused whole, and refusal->text names the index of the
+ * first message at fault ("message 17: ..."). On COR_OK messages_out[0 .. *count_out) are
+ * ready for cor_xb_receive in order (and parties_out, when not NULL, has as many names).
+ * On refusal *count_out is 0 and messages_out / parties_out are zeroed up to messages_max.
+ * More messages than messages_max: COR_WIRE_OVERSIZED (COR_ERR_LIMIT). Other errors as
+ * cor_wire_decode.
+ */
+cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                size_t size, cor_xb_message *messages_out,
+                                cor_wire_parties *parties_out, uint32_t messages_max,
+                                uint32_t *count_out, cor_wire_refusal *refusal);
 
 #endif

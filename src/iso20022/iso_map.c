@@ -866,6 +866,15 @@ static void map_reason(map_ctx *ctx, uint32_t node, const char *block, bool requ
     }
 }
 
+/* OrgnlTxRef/Dbtr/Pty/Nm and OrgnlTxRef/Cdtr/Pty/Nm (pacs.004, camt.056). */
+static void map_original_parties(map_ctx *ctx, uint32_t node, cor_iso_related_tx *tx)
+{
+    uint32_t reference = map_child(ctx, node, "OrgnlTxRef");
+    if (reference == NONE) return;
+    tx->debtor_name = map_text(ctx, map_path2(ctx, reference, "Dbtr", "Pty"), "Nm", 140, false);
+    tx->creditor_name = map_text(ctx, map_path2(ctx, reference, "Cdtr", "Pty"), "Nm", 140, false);
+}
+
 static cor_error map_related_list(map_ctx *ctx, uint32_t parent, const char *name, uint32_t *index,
                                   void (*each)(map_ctx *, uint32_t, cor_iso_related_tx *))
 {
@@ -906,6 +915,7 @@ static void map_return_tx(map_ctx *ctx, uint32_t node, cor_iso_related_tx *tx)
     map_agent(ctx, node, "InstgAgt", false, &tx->instructing_agent);
     map_agent(ctx, node, "InstdAgt", false, &tx->instructed_agent);
     map_reason(ctx, node, "RtrRsnInf", true, tx);
+    map_original_parties(ctx, node, tx);
 }
 
 static void map_status_request_tx(map_ctx *ctx, uint32_t node, cor_iso_related_tx *tx)
@@ -923,6 +933,7 @@ static void map_cancel_tx(map_ctx *ctx, uint32_t node, cor_iso_related_tx *tx)
     map_amount(ctx, node, "OrgnlIntrBkSttlmAmt", false, &tx->amount);
     tx->settlement_date = map_date(ctx, node, "OrgnlIntrBkSttlmDt", false);
     map_reason(ctx, node, "CxlRsnInf", true, tx);
+    map_original_parties(ctx, node, tx);
 }
 
 static void map_resolution_tx(map_ctx *ctx, uint32_t node, cor_iso_related_tx *tx)

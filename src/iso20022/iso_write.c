@@ -440,6 +440,24 @@ static void w_original_ids(writer *w, const cor_iso_related_tx *tx, bool uetr)
     if (uetr) w_checked(w, "OrgnlUETR", tx->original_uetr, cor_iso_uetr_valid);
 }
 
+/* OrgnlTxRef with the end customers' names (pacs.004, camt.056), when either is set. */
+static void w_original_parties(writer *w, const cor_iso_related_tx *tx)
+{
+    if (tx->debtor_name == NULL && tx->creditor_name == NULL) return;
+    w_open(w, "OrgnlTxRef");
+    if (tx->debtor_name != NULL) {
+        w_str(w, "<Dbtr><Pty>");
+        w_text(w, "Nm", tx->debtor_name, true);
+        w_str(w, "</Pty></Dbtr>");
+    }
+    if (tx->creditor_name != NULL) {
+        w_str(w, "<Cdtr><Pty>");
+        w_text(w, "Nm", tx->creditor_name, true);
+        w_str(w, "</Pty></Cdtr>");
+    }
+    w_close(w, "OrgnlTxRef");
+}
+
 static void w_status_report(writer *w, const cor_iso_message *m)
 {
     const cor_iso_group *group = &m->group;
@@ -482,6 +500,7 @@ static void w_return(writer *w, const cor_iso_message *m)
         w_agent(w, "InstgAgt", &tx->instructing_agent, false);
         w_agent(w, "InstdAgt", &tx->instructed_agent, false);
         w_reason(w, "RtrRsnInf", tx->reason, tx->additional_info);
+        w_original_parties(w, tx);
         w_close(w, "TxInf");
     }
 }
@@ -538,6 +557,7 @@ static void w_cancellation(writer *w, const cor_iso_message *m)
         w_amount(w, "OrgnlIntrBkSttlmAmt", &tx->amount, false);
         w_checked(w, "OrgnlIntrBkSttlmDt", tx->settlement_date, cor_iso_date_valid);
         w_reason(w, "CxlRsnInf", tx->reason, tx->additional_info);
+        w_original_parties(w, tx);
         w_close(w, "TxInf");
     }
     w_close(w, "Undrlyg");

@@ -25,6 +25,7 @@
 
 #include "common/alloc.h"
 #include "common/assert.h"
+#include "corridor/iso20022.h"
 #include "node/currency.h"
 #include "node/log.h"
 #include "node/server_internal.h"
@@ -287,6 +288,8 @@ static cor_error recovery_load(void *context, const cor_journal_snapshot_info *i
     r->options.payments_max = saved.payments_max;
     r->options.ledger_accounts_max = saved.ledger_accounts_max;
     r->options.ledger_transfers_max = saved.ledger_transfers_max;
+    r->options.xb_payments_max = saved.xb_payments_max;
+    r->options.xb_quotes_max = saved.xb_quotes_max;
     cor_log(COR_LOG_INFO, "snapshot loaded", "op=%llu", (unsigned long long)info->op_number);
     return COR_OK;
 }
@@ -304,6 +307,9 @@ static cor_error recovery_replay(void *context, const cor_journal_batch *batch)
         r->options.payments_max = record.payments_max;
         r->options.ledger_accounts_max = record.ledger_accounts_max;
         r->options.ledger_transfers_max = record.ledger_transfers_max;
+        if (record.node_id != r->options.node_id || record.reserved != 0) return COR_ERR_CORRUPT;
+        r->options.xb_payments_max = record.xb_payments_max;
+        r->options.xb_quotes_max = record.xb_quotes_max;
         cor_error rc = cor_node_state_open(&r->options, &r->state);
         return rc == COR_ERR_INVALID ? COR_ERR_CORRUPT : rc;
     }
@@ -323,6 +329,7 @@ static void server_journal_log(void *context, const char *message)
 static cor_node_state_options server_state_options(const cor_node_config *config, uint64_t seed)
 {
     return (cor_node_state_options){.ledger = config->currency_numeric,
+                                    .node_id = config->currency_numeric,
                                     .payments_max = config->payments_max,
                                     .ledger_accounts_max = config->ledger_accounts_max,
                                     .ledger_transfers_max = config->ledger_transfers_max,
@@ -335,10 +342,14 @@ static cor_error server_configure(cor_node_server *server, node_recovery *r)
 {
     cor_error rc = cor_node_state_open(&r->options, &r->state);
     if (rc != COR_OK) return rc;
+    cor_node_state_options_get(r->state, &r->options); /* defaults filled in */
     cor_node_configure_record record = {.ledger = r->options.ledger,
                                         .payments_max = r->options.payments_max,
                                         .ledger_accounts_max = r->options.ledger_accounts_max,
-                                        .ledger_transfers_max = r->options.ledger_transfers_max};
+                                        .ledger_transfers_max = r->options.ledger_transfers_max,
+                                        .node_id = r->options.node_id,
+                                        .xb_payments_max = r->options.xb_payments_max,
+                                        .xb_quotes_max = r->options.xb_quotes_max};
     cor_journal_batch batch = {.timestamp = 1,
                                .operation = COR_NODE_JOURNAL_CONFIGURE,
                                .event_count = 1,
@@ -599,6 +610,15 @@ cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,
     config.currency_numeric = currency->numeric;
     snprintf(config.name, sizeof(config.name), "%s", options->node_name);
     if (options->port != 0) config.port = options->port;
+    config.node_id = options->node_id != 0 ? options->node_id : currency->numeric;
+    if (options->bic == NULL) {
+        cor_node_config_default_bic(config.currency, config.bic);
+    } else if (strlen(options->bic) >= sizeof(config.bic) || !cor_iso_bic_valid(options->bic)) {
+        snprintf(detail, detail_size, "bic '%s' is not a BIC8 or BIC11", options->bic);
+        return COR_ERR_INVALID;
+    } else {
+        snprintf(config.bic, sizeof(config.bic), "%s", options->bic);
+    }
 
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", options->data_dir, COR_NODE_CONFIG_FILE);

@@ -623,7 +623,9 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
         {"<Fr>1<", "<Fr>3<", COR_WIRE_MISMATCH},
         {"<To>2<", "<To>1<", COR_WIRE_MISMATCH},
         {"<CreAt>", "<CreAt>1", COR_WIRE_MISMATCH},
-        {"<Nm>", "<Nm>x", COR_WIRE_MISMATCH},
+        /* Dbtr/Nm is the debtor's name now (signed, but in no record): another is accepted */
+        {"<Nm>", "<Nm>x", COR_WIRE_OK},
+        {"<Othr><Id>", "<Othr><Id>x", COR_WIRE_MISMATCH},
         {"<BICFI>CORRIRTH</BICFI>", "<BICFI>CORRCNBJ</BICFI>", COR_WIRE_MISMATCH},
         {"<UETR>", "<UETR>x", COR_WIRE_XML},
         {uetr_hex, "8a562c67-ca16-48ba-b074-65581be6f001", COR_WIRE_MISMATCH},
@@ -756,4 +758,201 @@ Test(corridor_wire, open_survives_every_allocation_failure)
         }
     }
     cr_assert(opened);
+}
+
+/* ---- end customers' names --------------------------------------------------------------------- */
+
+static cor_wire_parties parties_of(const char *debtor, const char *creditor)
+{
+    cor_wire_parties parties;
+    memset(&parties, 0, sizeof(parties));
+    snprintf(parties.debtor_name, sizeof(parties.debtor_name), "%s", debtor);
+    snprintf(parties.creditor_name, sizeof(parties.creditor_name), "%s", creditor);
+    return parties;
+}
+
+static size_t encode_parties(const cor_xb_message *m, const cor_wire_parties *parties)
+{
+    size_t size = 0;
+    cor_error rc =
+        cor_wire_encode_parties(wires[m->from_node - 1], m, parties, envelope, sizeof(envelope),
+                                &size);
+    cr_assert_eq(rc, COR_OK, "encode type %u: %s", m->type, cor_error_name(rc));
+    return size;
+}
+
+/* Decodes envelope[0..size) at IR with names; returns the refusal code. */
+static uint32_t decode_parties_at(size_t size, cor_xb_message *got, cor_wire_parties *names)
+{
+    cor_wire_refusal refusal;
+    cor_error rc = cor_wire_decode_parties(wires[1], 2 * NS, envelope, size, got, names, &refusal);
+    cr_assert_eq(rc == COR_OK, refusal.code == COR_WIRE_OK, "%s", refusal.text);
+    if (refusal.code != COR_WIRE_OK) {
+        cr_assert_neq(refusal.text[0], '\0');
+        static const cor_wire_parties zero;
+        cr_assert(memcmp(names, &zero, sizeof(zero)) == 0, "refused: no names come out");
+    }
+    return refusal.code;
+}
+
+/* A message of kind type from RU to IR built on a real pacs.008. */
+static cor_xb_message kind_of(const cor_xb_message *base, uint32_t type)
+{
+    cor_xb_message m = *base;
+    m.type = type;
+    if (type == COR_XB_PACS004) {
+        m.return_of = m.uetr ^ 0x5555u;
+        m.return_reason = COR_XB_RETURN_CUSTOMER;
+    }
+    if (type == COR_XB_CAMT056) m.orig_msg_id = m.msg_id ^ 0x77u;
+    return m;
+}
+
+Test(corridor_wire, party_names_round_trip_in_their_iso_elements)
+{
+    cor_xb_message base = sample();
+    static const char *const names[][2] = {
+        {"Ivan Petrov & Sons <Ltd>", "O'Brien \"Trading\""},
+        {"Иван Петрович Сидоров", "Ёлкин-Палкин"},
+        {"محمد رضا شجریان", "شرکت بازرگانی پارس"},
+        {"", "Only Creditor"},
+        {"Only Debtor", ""},
+    };
+    static const uint32_t kinds[] = {COR_XB_PACS008, COR_XB_PACS004, COR_XB_CAMT056};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+            cor_xb_message m = kind_of(&base, kinds[k]);
+            m.msg_id += n;
+            cor_wire_parties parties = parties_of(names[n][0], names[n][1]);
+            size_t size = encode_parties(&m, &parties);
+            char xml[16384];
+            size_t xml_size = body_of(size, xml, sizeof(xml));
+            if (n < 3) {
+                cor_test_iso_require_data();
+                char error[512] = "";
+                cr_assert_eq(cor_test_iso_xsd_validate(xml, xml_size, error, sizeof(error)), 2,
+                             "kind %u: %s\n%s", kinds[k], error, xml);
+                record_xsd_check(xml, xml_size);
+            }
+            const char *element = kinds[k] == COR_XB_PACS008 ? "<Dbtr><Nm>" : "<Dbtr><Pty><Nm>";
+            cr_assert_eq(strstr(xml, element) != NULL,
+                         kinds[k] == COR_XB_PACS008 || names[n][0][0] != '\0', "%s", xml);
+            cor_xb_message got;
+            cor_wire_parties back;
+            cr_assert_eq(decode_parties_at(size, &got, &back), COR_WIRE_OK);
+            cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
+            cr_assert_str_eq(back.debtor_name, names[n][0]);
+            cr_assert_str_eq(back.creditor_name, names[n][1]);
+            /* the plain decode reads the same message and ignores the names */
+            cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_OK);
+            cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
+        }
+    }
+    /* escaped on the wire */
+    cor_wire_parties parties = parties_of("A&B <C>", "");
+    size_t size = encode_parties(&base, &parties);
+    char xml[16384];
+    body_of(size, xml, sizeof(xml));
+    cr_assert(strstr(xml, "<Dbtr><Nm>A&amp;B &lt;C&gt;</Nm>") != NULL, "%s", xml);
+    /* no names: today's form, the account id in Nm, reading back as none */
+    size = encode_parties(&base, NULL);
+    cor_xb_message got;
+    cor_wire_parties back = parties_of("x", "y");
+    cr_assert_eq(decode_parties_at(size, &got, &back), COR_WIRE_OK);
+    cr_assert_str_eq(back.debtor_name, "");
+    cr_assert_str_eq(back.creditor_name, "");
+}
+
+Test(corridor_wire, party_names_are_bounded_and_checked_on_encode)
+{
+    cor_xb_message m = sample();
+    cor_wire_parties parties = parties_of("", "");
+    /* 140 bytes: 70 Cyrillic letters of two bytes each */
+    for (size_t i = 0; i < 70; i++)
+        memcpy(parties.debtor_name + 2 * i, "Ж", 2);
+    memset(parties.creditor_name, 'a', COR_WIRE_PARTY_NAME_SIZE_MAX);
+    size_t size = encode_parties(&m, &parties);
+    cor_xb_message got;
+    cor_wire_parties back;
+    cr_assert_eq(decode_parties_at(size, &got, &back), COR_WIRE_OK);
+    cr_assert_eq(strlen(back.debtor_name), 140);
+    cr_assert_str_eq(back.creditor_name, parties.creditor_name);
+    /* 141 bytes: no terminator inside the field */
+    memset(parties.creditor_name, 'a', sizeof(parties.creditor_name));
+    size_t out_size = 99;
+    cr_assert_eq(cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope),
+                                         &out_size),
+                 COR_ERR_INVALID);
+    cr_assert_eq(out_size, 0);
+    static const char *const bad[] = {
+        "\xff",         "caf\xc3",      "\xc0\xaf",         "a\tb",         "a\nb",
+        "del\x7f",      "c1 \xc2\x85",  "\xed\xa0\x80",     "\xf4\x90\x80\x80", "\xef\xbf\xbe",
+        "\xe0\x80\xaf", "\xf8\x88\x80\x80\x80",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        parties = parties_of("Good Name", bad[i]);
+        cr_assert_not(cor_wire_party_name_valid(bad[i]), "case %zu", i);
+        cr_assert_eq(cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope),
+                                             &out_size),
+                     COR_ERR_INVALID, "case %zu", i);
+        parties = parties_of(bad[i], "");
+        cr_assert_eq(cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope),
+                                             &out_size),
+                     COR_ERR_INVALID, "case %zu", i);
+    }
+    cr_assert(cor_wire_party_name_valid(""));
+    cr_assert(cor_wire_party_name_valid("Ана-Мария O'Neil"));
+    cr_assert_not(cor_wire_party_name_valid(NULL));
+    /* kinds that carry no names refuse them */
+    parties = parties_of("Someone", "");
+    cor_xb_message status = m;
+    status.type = COR_XB_PACS028;
+    status.orig_msg_id = 5;
+    cr_assert_eq(cor_wire_encode_parties(wires[0], &status, &parties, envelope, sizeof(envelope),
+                                         &out_size),
+                 COR_ERR_INVALID);
+    cr_assert_eq(cor_wire_encode_parties(wires[0], &status, NULL, envelope, sizeof(envelope),
+                                         &out_size),
+                 COR_OK);
+}
+
+Test(corridor_wire, bad_names_inside_a_valid_signature_are_refused)
+{
+    cor_xb_message m = sample();
+    cor_wire_parties parties = parties_of("Ivan Petrov", "Reza Tehrani");
+    size_t size = encode_parties(&m, &parties);
+    char good[16384], xml[16384];
+    body_of(size, good, sizeof(good));
+    char long_cyrillic[400] = "<Nm>";
+    for (int i = 0; i < 75; i++)
+        strcat(long_cyrillic, "Ж"); /* 75 characters, 150 bytes */
+    struct {
+        const char *from, *to;
+        uint32_t code;
+    } cases[] = {
+        {"<Nm>Ivan", "<Nm>\xff\xfeIvan", COR_WIRE_XML},   /* not UTF-8 */
+        {"<Nm>Ivan", "<Nm>\xc0\xafIvan", COR_WIRE_XML},   /* overlong */
+        {"<Nm>Ivan", "<Nm>I\tvan", COR_WIRE_XML},         /* a control character */
+        {"<Nm>Ivan", "<Nm>I&#x85;van", COR_WIRE_XML},     /* C1 control, legal in XML */
+        {"<Nm>Ivan", "<Nm>I&#1;van", COR_WIRE_XML},       /* not XML 1.0 at all */
+        {"<Nm>Ivan", long_cyrillic, COR_WIRE_XML},        /* 140 characters but > 140 bytes */
+        {"<Nm>Ivan", "<Nm>I&#x412;van", COR_WIRE_OK},     /* a character reference: fine */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(xml, good, sizeof(xml));
+        cr_assert(replace(xml, sizeof(xml), cases[i].from, cases[i].to), "case %zu", i);
+        size_t forged = with_body(0, xml, strlen(xml));
+        cor_xb_message got;
+        cor_wire_parties back;
+        uint32_t code = decode_parties_at(forged, &got, &back);
+        cr_assert_eq(code, cases[i].code, "case %zu: %s", i, cor_wire_code_name(code));
+    }
+    /* the names are signed: any flipped byte of a name breaks the signature */
+    size = encode_parties(&m, &parties);
+    uint8_t *name = memmem(envelope, size, "Reza", 4);
+    cr_assert_not_null(name);
+    name[1] ^= 0x20;
+    cor_xb_message got;
+    cor_wire_parties back;
+    cr_assert_eq(decode_parties_at(size, &got, &back), COR_WIRE_SIGNATURE);
 }
