@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1132,6 +1133,7 @@ static bool demo_directory(const demo_options *options, char *dir, size_t size)
 {
     if (options->dir != NULL) {
         int written = snprintf(dir, size, "%s", options->dir);
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) return false; /* ru/ir must be new */
         return written > 0 && (size_t)written < size;
     }
     const char *tmp = getenv("TMPDIR");
