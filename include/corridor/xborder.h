@@ -521,6 +521,10 @@ void cor_xb_payments_each(const cor_xb *xb,
                           bool (*visit)(void *context, const cor_xb_payment *payment),
                           void *context);
 
+/* Visits the published rate sheets in publication order; stops when visit returns false. */
+void cor_xb_rates_each(const cor_xb *xb, bool (*visit)(void *context, const cor_xb_rate *rate),
+                       void *context);
+
 typedef struct cor_xb_stats {
     uint32_t payments_count;
     uint32_t open_count;  /* not final: A FORWARDED and B HELD payments */

@@ -741,3 +741,11 @@ fail:
     cor_xb_close(xb);
     return rc;
 }
+
+void cor_xb_rates_each(const cor_xb *xb, bool (*visit)(void *context, const cor_xb_rate *rate),
+                       void *context)
+{
+    for (uint32_t i = 0; i < xb->rates_count; i++) {
+        if (!visit(context, &xb->rates[i])) return;
+    }
+}

@@ -42,8 +42,8 @@
 #define COR_NODE_PEER_RETRY_MAX_NS   2000000000ull      /* 2 s */
 #define COR_NODE_PEER_QUEUE_MAX      (1u << 20)         /* queue_messages_max at most */
 #define COR_NODE_PEER_PATH           "/v1/peer/messages"
-_Static_assert(COR_NODE_PEER_BODY_SIZE_MAX >= 2u * COR_WIRE_SIZE_BYTES_MAX,
-               "a request body holds at least two of the largest envelopes");
+_Static_assert(COR_NODE_PEER_BODY_SIZE_MAX >= COR_WIRE_SIZE_BYTES_MAX,
+               "a request body holds the largest envelope");
 
 /* Writes one envelope for message into out (see cor_wire_encode for the contract). */
 typedef cor_error (*cor_node_encode_fn)(void *context, const cor_wire *wire,
