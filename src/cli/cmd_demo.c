@@ -813,15 +813,12 @@ static void demo_check_fx(demo *d, cor_devnet_client *client, demo_check *check,
         dest[record->flow] += record->amount_dest;
         count[record->flow]++;
     }
-    char until[32];
-    snprintf(until, sizeof(until), "%" PRIu64,
-             ((uint64_t)time(NULL) + 3600u) * UINT64_C(1000000000));
     json_t *answers[COR_DEVNET_NODES_COUNT] = {NULL, NULL};
     for (uint32_t i = 0; i < COR_DEVNET_NODES_COUNT; i++) {
         const cor_devnet_node_info *node = cor_devnet_node(d->net, i);
         char path[160];
-        snprintf(path, sizeof(path), "/v1/xborder/reconcile?fx_id=%u&peer=%s&from=0&until=%s",
-                 COR_DEVNET_FX_ID, cor_devnet_node(d->net, 1u - i)->name, until);
+        snprintf(path, sizeof(path), "/v1/xborder/reconcile?fx_id=%u&peer=%s", COR_DEVNET_FX_ID,
+                 cor_devnet_node(d->net, 1u - i)->name);
         cor_devnet_response response;
         cor_devnet_request(client, node->url, "GET", path, node->operator_key, NULL, &response);
         if (response.status == 200 && json_is_object(response.json)) {
@@ -844,8 +841,8 @@ static void demo_check_fx(demo *d, cor_devnet_client *client, demo_check *check,
         cor_u128 got_count[2] = {0, 0}, got_source[2] = {0, 0}, got_dest[2] = {0, 0};
         for (uint32_t s = 0; s < 2; s++) {
             if (!demo_json_u128(sides[s], "count", &got_count[s]) ||
-                !demo_json_u128(sides[s], "amount_source", &got_source[s]) ||
-                !demo_json_u128(sides[s], "amount_dest", &got_dest[s])) {
+                !demo_json_u128(sides[s], "source_amount", &got_source[s]) ||
+                !demo_json_u128(sides[s], "destination_amount", &got_dest[s])) {
                 demo_check_fail(check, "%s: reconcile summary unreadable", demo_flow_names[flow]);
             }
         }
@@ -957,7 +954,7 @@ static void demo_banner(demo *d, FILE *out, const char *dir, bool removed)
     }
     fprintf(out, "traffic: %u payments/s (%s); Ctrl-C stops\n", (unsigned)d->rate,
             d->domestic_only ? "domestic only, half on each node"
-                             : "35%% RU->IR, 35%% IR->RU, 15%% domestic on each node");
+                             : "35% RU->IR, 35% IR->RU, 15% domestic on each node");
     fflush(out);
 }
 
