@@ -28,7 +28,7 @@
 #include "common/assert.h"
 
 #define DEVNET_RESPONSE_SIZE_BYTES_MAX (8u * 1024u * 1024u) /* the node's largest answer */
-#define DEVNET_COMMAND_TIMEOUT_MS      15000u /* corridor init / peer add */
+#define DEVNET_COMMAND_TIMEOUT_MS      15000u               /* corridor init / peer add */
 #define DEVNET_POLL_INTERVAL_MS        20u
 #define DEVNET_RATE_VALID_S            3600u
 #define DEVNET_ARGS_MAX                32u
@@ -39,7 +39,7 @@
 
 struct cor_devnet_client {
     CURL *curl;
-    char *body;          /* response bytes, NUL-terminated; capacity body_size_max + 1 */
+    char *body; /* response bytes, NUL-terminated; capacity body_size_max + 1 */
     size_t body_size;
     size_t body_size_max;
     bool body_overflow;
@@ -167,9 +167,9 @@ struct cor_devnet {
     FILE *log;
     cor_devnet_node_info nodes[COR_DEVNET_NODES_COUNT];
     cor_devnet_rate rates[COR_DEVNET_NODES_COUNT]; /* published on node i towards the other */
-    cor_devnet_client *client;                      /* set-up requests (the owner's thread) */
-    bool curl_ready;                                /* curl_global_init succeeded */
-    bool created[COR_DEVNET_NODES_COUNT];           /* <dir>/ru, <dir>/ir made by us */
+    cor_devnet_client *client;                     /* set-up requests (the owner's thread) */
+    bool curl_ready;                               /* curl_global_init succeeded */
+    bool created[COR_DEVNET_NODES_COUNT];          /* <dir>/ru, <dir>/ir made by us */
 };
 
 /* The fixed cast of the network. BICs are made-up (first four letters a bank code, then the
@@ -186,14 +186,34 @@ typedef struct devnet_cast {
 } devnet_cast;
 
 static const devnet_cast devnet_casts[COR_DEVNET_NODES_COUNT] = {
-    {"RU", "RUB", "CRDRRUXX", 643, "Central Bank RU", "CBRURUMM",
-     {"Volga Bank", "Ural Bank", "Neva Bank"}, {"VOLGRUMM", "URALRUMM", "NEVARUMM"},
-     "Caravan FX RU", "CRVNRUMM", 1000000000000ull, 100000000000ull, 100000000000ull,
+    {"RU",
+     "RUB",
+     "CRDRRUXX",
+     643,
+     "Central Bank RU",
+     "CBRURUMM",
+     {"Volga Bank", "Ural Bank", "Neva Bank"},
+     {"VOLGRUMM", "URALRUMM", "NEVARUMM"},
+     "Caravan FX RU",
+     "CRVNRUMM",
+     1000000000000ull,
+     100000000000ull,
+     100000000000ull,
      /* 1 kopeck -> 485 IRR minor units (1 RUB = 485 IRR), fee 1 RUB, 10 RUB ... 10 M RUB */
      {485, 1, 2000, 100, 1000, 1000000000ull}},
-    {"IR", "IRR", "CRDRIRXX", 364, "Central Bank IR", "CBIRIRTH",
-     {"Alborz Bank", "Zagros Bank", "Caspian Bank"}, {"ALBZIRTH", "ZAGRIRTH", "CASPIRTH"},
-     "Caravan FX IR", "CRVNIRTH", 500000000000000ull, 50000000000000ull, 50000000000000ull,
+    {"IR",
+     "IRR",
+     "CRDRIRXX",
+     364,
+     "Central Bank IR",
+     "CBIRIRTH",
+     {"Alborz Bank", "Zagros Bank", "Caspian Bank"},
+     {"ALBZIRTH", "ZAGRIRTH", "CASPIRTH"},
+     "Caravan FX IR",
+     "CRVNIRTH",
+     500000000000000ull,
+     50000000000000ull,
+     50000000000000ull,
      /* 485 IRR minor units -> 1 kopeck, fee 485 IRR, 4,850 IRR ... 4.85 G IRR */
      {1, 485, 2000, 48500, 485000, 485000000000ull}},
 };
@@ -345,12 +365,14 @@ static cor_error devnet_init_node(cor_devnet *net, uint32_t index)
     char port[8], node_id[16];
     snprintf(port, sizeof(port), "%u", (unsigned)node->port);
     snprintf(node_id, sizeof(node_id), "%u", (unsigned)node->node_id);
-    char *argv[DEVNET_ARGS_MAX] = {net->bin, "init", "--data", node->data_dir, "--currency",
-                                   node->currency, "--node-name", node->name, "--port", port};
+    char *argv[DEVNET_ARGS_MAX] = {
+        net->bin,       "init",        "--data",   node->data_dir, "--currency",
+        node->currency, "--node-name", node->name, "--port",       port};
     size_t argc = 10;
     if (!net->domestic_only) {
         char *extra[] = {"--node-id", node_id, "--bic", node->node_bic};
-        for (size_t i = 0; i < 4; i++) argv[argc++] = extra[i];
+        for (size_t i = 0; i < 4; i++)
+            argv[argc++] = extra[i];
     }
     argv[argc] = NULL;
     cor_error rc = devnet_run(net, argv, init_log);
@@ -378,12 +400,24 @@ static cor_error devnet_peer_add(cor_devnet *net, uint32_t index)
     char node_id[16], log_path[COR_DEVNET_PATH_SIZE + 16];
     snprintf(node_id, sizeof(node_id), "%u", (unsigned)peer->node_id);
     snprintf(log_path, sizeof(log_path), "%s/../init.log", node->data_dir);
-    char *argv[] = {net->bin,     "peer",       "add",
-                    "--data",     node->data_dir, "--name",
-                    (char *)peer->name, "--node-id",  node_id,
-                    "--currency", (char *)peer->currency, "--bic",
-                    (char *)peer->node_bic, "--url", (char *)peer->url,
-                    "--public-key", (char *)peer->public_key_hex, NULL};
+    char *argv[] = {net->bin,
+                    "peer",
+                    "add",
+                    "--data",
+                    node->data_dir,
+                    "--name",
+                    (char *)peer->name,
+                    "--node-id",
+                    node_id,
+                    "--currency",
+                    (char *)peer->currency,
+                    "--bic",
+                    (char *)peer->node_bic,
+                    "--url",
+                    (char *)peer->url,
+                    "--public-key",
+                    (char *)peer->public_key_hex,
+                    NULL};
     return devnet_run(net, argv, log_path);
 }
 
@@ -422,8 +456,8 @@ static cor_error devnet_wait_healthy(cor_devnet *net, uint32_t index)
     cor_error rc = COR_ERR_CLOSED;
     for (;;) {
         cor_devnet_response response;
-        cor_error sent = cor_devnet_request(probe, node->url, "GET", "/healthz", NULL, NULL,
-                                            &response);
+        cor_error sent =
+            cor_devnet_request(probe, node->url, "GET", "/healthz", NULL, NULL, &response);
         long status = response.status;
         cor_devnet_response_release(&response);
         if (sent == COR_OK && status == 200) {
@@ -433,8 +467,7 @@ static cor_error devnet_wait_healthy(cor_devnet *net, uint32_t index)
         int wstatus = 0;
         if (waitpid(node->pid, &wstatus, WNOHANG) == node->pid) {
             node->pid = 0;
-            devnet_log(net, "node %s exited while starting: see %s", node->name,
-                       node->log_path);
+            devnet_log(net, "node %s exited while starting: see %s", node->name, node->log_path);
             break;
         }
         if (devnet_now_ms() >= until_ms) {
@@ -531,9 +564,9 @@ static cor_error devnet_populate(cor_devnet *net, uint32_t index)
 {
     cor_devnet_node_info *node = &net->nodes[index];
     const devnet_cast *cast = &devnet_casts[index];
-    cor_error rc = devnet_participant(net, node, cast->central_bank_name, cast->central_bank_bic,
-                                      "central_bank", cast->central_bank_funding,
-                                      &node->central_bank);
+    cor_error rc =
+        devnet_participant(net, node, cast->central_bank_name, cast->central_bank_bic,
+                           "central_bank", cast->central_bank_funding, &node->central_bank);
     for (uint32_t b = 0; rc == COR_OK && b < COR_DEVNET_BANKS_COUNT; b++) {
         rc = devnet_participant(net, node, cast->bank_names[b], cast->bank_bics[b], "bank",
                                 cast->bank_funding, &node->banks[b]);

@@ -39,51 +39,51 @@
 #define COR_DEVNET_PATH_SIZE   512u
 
 typedef struct cor_devnet_options {
-    const char *corridor_bin; /* path of the corridor binary to exec; required */
-    const char *dir;          /* existing directory for the nodes' files; required */
-    uint16_t port_base;       /* node i listens on port_base + i; 0: free ports chosen */
-    bool domestic_only;       /* true: no peering, no FX setup (two separate national systems) */
-    bool remove_on_close;     /* cor_devnet_close removes <dir>/ru and <dir>/ir */
+    const char *corridor_bin;  /* path of the corridor binary to exec; required */
+    const char *dir;           /* existing directory for the nodes' files; required */
+    uint16_t port_base;        /* node i listens on port_base + i; 0: free ports chosen */
+    bool domestic_only;        /* true: no peering, no FX setup (two separate national systems) */
+    bool remove_on_close;      /* cor_devnet_close removes <dir>/ru and <dir>/ir */
     uint32_t start_timeout_ms; /* per node, until /healthz answers 200; 0: 20,000 */
     uint32_t stop_timeout_ms;  /* SIGTERM until the process is gone (then SIGKILL); 0: 30,000 */
     FILE *log;                 /* progress and failure messages; NULL: silent */
 } cor_devnet_options;
 
 typedef struct cor_devnet_participant {
-    uint32_t id;                     /* participant id on its node */
+    uint32_t id; /* participant id on its node */
     char name[32];
     char bic[12];
-    char role[16];                   /* "central_bank", "bank" or "fx_provider" */
+    char role[16]; /* "central_bank", "bank" or "fx_provider" */
     char api_key[COR_DEVNET_KEY_SIZE];
-    cor_u128 funded;                 /* issued into its account by cor_devnet_open (minor) */
+    cor_u128 funded; /* issued into its account by cor_devnet_open (minor) */
 } cor_devnet_participant;
 
 typedef struct cor_devnet_node_info {
-    char name[8];                    /* "RU", "IR": also the peer name on the other node */
-    char currency[4];                /* "RUB", "IRR" */
-    uint32_t node_id;                /* 643, 364 */
-    char node_bic[12];               /* the node's own BIC */
+    char name[8];      /* "RU", "IR": also the peer name on the other node */
+    char currency[4];  /* "RUB", "IRR" */
+    uint32_t node_id;  /* 643, 364 */
+    char node_bic[12]; /* the node's own BIC */
     uint16_t port;
-    char url[64];                    /* http://127.0.0.1:<port> */
+    char url[64]; /* http://127.0.0.1:<port> */
     char data_dir[COR_DEVNET_PATH_SIZE];
     char log_path[COR_DEVNET_PATH_SIZE];
     char operator_key[COR_DEVNET_KEY_SIZE];
-    char public_key_hex[65];         /* node.pub */
-    pid_t pid;                       /* 0 when not running */
+    char public_key_hex[65]; /* node.pub */
+    pid_t pid;               /* 0 when not running */
     cor_devnet_participant central_bank;
     cor_devnet_participant banks[COR_DEVNET_BANKS_COUNT];
-    cor_devnet_participant fx;       /* mapped to COR_DEVNET_FX_ID (unless domestic_only) */
-    cor_u128 issued;                 /* sum of every participant's funding (minor) */
-    uint64_t funding_ids_used;       /* funding ids 1 ... this were used by the devnet */
+    cor_devnet_participant fx; /* mapped to COR_DEVNET_FX_ID (unless domestic_only) */
+    cor_u128 issued;           /* sum of every participant's funding (minor) */
+    uint64_t funding_ids_used; /* funding ids 1 ... this were used by the devnet */
 } cor_devnet_node_info;
 
 /* The rate sheet the FX provider publishes from node `from` towards the other node. */
 typedef struct cor_devnet_rate {
-    uint64_t rate_num;      /* destination minor units per rate_den source minor units */
+    uint64_t rate_num; /* destination minor units per rate_den source minor units */
     uint64_t rate_den;
     uint32_t spread_ppm;
-    uint64_t fee_minor;     /* source currency */
-    uint64_t amount_min;    /* source minor units */
+    uint64_t fee_minor;  /* source currency */
+    uint64_t amount_min; /* source minor units */
     uint64_t amount_max;
 } cor_devnet_rate;
 

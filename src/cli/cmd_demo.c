@@ -34,16 +34,23 @@
 #include "common/alloc.h"
 #include "common/assert.h"
 
-#define DEMO_WORKERS_COUNT      16u
-#define DEMO_RECORDS_MAX        (1u << 20) /* payments per run; then the generator pauses */
-#define DEMO_RATE_DEFAULT       50u
-#define DEMO_RATE_MAX           100000u
-#define DEMO_DURATION_MAX_S     (7u * 24u * 3600u)
-#define DEMO_DRAIN_MS           30000u /* after stop: waiting for in-flight payments to end */
-#define DEMO_FINAL_WAIT_MS      60000u /* one payment: submit -> final, at most */
-#define DEMO_POLL_MS_MAX        20u    /* polling backoff ceiling */
-#define DEMO_RATES_REFRESH_S    1800u  /* rate sheets are valid an hour: republish */
-#define DEMO_CHECK_RECORDS_MAX  200000u /* payments looked up one by one by the checks */
+#define DEMO_WORKERS_COUNT     16u
+#define DEMO_RECORDS_MAX       (1u << 20) /* payments per run; then the generator pauses */
+#define DEMO_RATE_DEFAULT      50u
+#define DEMO_RATE_MAX          100000u
+#define DEMO_DURATION_MAX_S    (7u * 24u * 3600u)
+#define DEMO_DRAIN_MS          30000u  /* after stop: waiting for in-flight payments to end */
+#define DEMO_FINAL_WAIT_MS     60000u  /* one payment: submit -> final, at most */
+#define DEMO_POLL_MS_MAX       20u     /* polling backoff ceiling */
+#define DEMO_RATES_REFRESH_S   1800u   /* rate sheets are valid an hour: republish */
+#define DEMO_CHECK_RECORDS_MAX 200000u /* payments looked up one by one by the checks */
+/* Every DEMO_WRONG_CREDITOR_EVERY-th slot's payment names a creditor bank that does not exist (a
+ * participant id no node uses): a real mistake the node must reject. Across the border the
+ * beneficiary rejects it (AC03), the origin voids leg 1 and the debtor has its money back;
+ * at home the node records the rejection (creditor_not_found). */
+#define DEMO_WRONG_CREDITOR_EVERY 50u
+#define DEMO_WRONG_CREDITOR       0xffu /* demo_record.creditor of those payments */
+#define DEMO_WRONG_CREDITOR_ID    999u
 
 __extension__ typedef __int128 demo_i128; /* signed balances (net may be negative) */
 
@@ -57,8 +64,8 @@ typedef enum demo_flow {
 
 static const char *const demo_flow_names[DEMO_FLOWS_COUNT] = {"RU->IR", "IR->RU", "RU dom",
                                                               "IR dom"};
-static const char *const demo_flow_keys[DEMO_FLOWS_COUNT] = {"ru_to_ir", "ir_to_ru",
-                                                             "ru_domestic", "ir_domestic"};
+static const char *const demo_flow_keys[DEMO_FLOWS_COUNT] = {"ru_to_ir", "ir_to_ru", "ru_domestic",
+                                                             "ir_domestic"};
 
 typedef enum demo_outcome {
     DEMO_UNUSED = 0,
@@ -69,16 +76,16 @@ typedef enum demo_outcome {
 } demo_outcome;
 
 typedef struct demo_record {
-    cor_u128 amount_source; /* cross-border: the quote's source amount (leg 1); domestic: amount */
-    cor_u128 amount_dest;   /* cross-border: the quote's destination amount (leg 2) */
-    uint64_t latency_ns;    /* submit -> final (domestic: the request) */
-    uint64_t payment_id;    /* domestic: slot + 1 (unique per debtor) */
-    uint8_t uetr[16];       /* cross-border */
-    uint8_t flow;           /* demo_flow */
+    cor_u128 amount_source;  /* cross-border: the quote's source amount (leg 1); domestic: amount */
+    cor_u128 amount_dest;    /* cross-border: the quote's destination amount (leg 2) */
+    uint64_t latency_ns;     /* submit -> final (domestic: the request) */
+    uint64_t payment_id;     /* domestic: slot + 1 (unique per debtor) */
+    uint8_t uetr[16];        /* cross-border */
+    uint8_t flow;            /* demo_flow */
     _Atomic uint8_t outcome; /* demo_outcome */
-    uint8_t debtor;         /* bank index on the origin */
-    uint8_t creditor;       /* bank index on the beneficiary */
-    char refusal[24];       /* error code of a refusal or rejection */
+    uint8_t debtor;          /* bank index on the origin */
+    uint8_t creditor;        /* bank index on the beneficiary */
+    char refusal[24];        /* error code of a refusal or rejection */
 } demo_record;
 
 typedef struct demo_counters {
@@ -100,9 +107,10 @@ typedef struct demo {
     pthread_mutex_t latency_lock;
     uint64_t *latencies[DEMO_FLOWS_COUNT]; /* completion order; DEMO_RECORDS_MAX each */
     uint64_t latency_counts[DEMO_FLOWS_COUNT];
-    _Atomic bool stop;         /* no new payments */
+    uint64_t slots;                  /* slots handed out, once the workers have stopped */
+    _Atomic bool stop;               /* no new payments */
     _Atomic uint64_t drain_until_ns; /* polling ends at this time once stop is set */
-    FILE *out;                 /* status lines */
+    FILE *out;                       /* status lines */
 } demo;
 
 static volatile sig_atomic_t demo_signals;
@@ -179,9 +187,13 @@ static void demo_domestic(demo_worker *worker, demo_record *record, uint32_t nod
     const cor_devnet_node_info *node = cor_devnet_node(d->net, node_index);
     const cor_devnet_rate *rate = cor_devnet_rate_of(d->net, node_index);
     record->debtor = (uint8_t)(cor_bench_random(&worker->random_state) % COR_DEVNET_BANKS_COUNT);
-    record->creditor = (uint8_t)((record->debtor + 1u +
-                                  cor_bench_random(&worker->random_state) % 2u) %
-                                 COR_DEVNET_BANKS_COUNT);
+    record->creditor =
+        (uint8_t)((record->debtor + 1u + cor_bench_random(&worker->random_state) % 2u) %
+                  COR_DEVNET_BANKS_COUNT);
+    bool wrong = record->payment_id % DEMO_WRONG_CREDITOR_EVERY == 0; /* slot + 1 */
+    if (wrong) record->creditor = DEMO_WRONG_CREDITOR; /* the node rejects and records it */
+    unsigned creditor_id =
+        wrong ? DEMO_WRONG_CREDITOR_ID : (unsigned)node->banks[record->creditor].id;
     uint64_t amount = rate->amount_min * (1u + cor_bench_random(&worker->random_state) % 5000u);
     record->amount_source = amount;
     record->amount_dest = amount;
@@ -189,8 +201,7 @@ static void demo_domestic(demo_worker *worker, demo_record *record, uint32_t nod
     snprintf(body, sizeof(body),
              "{\"payment_id\":\"%" PRIu64 "\",\"creditor\":\"%u\",\"amount\":\"%" PRIu64
              "\",\"currency\":\"%s\",\"end_to_end_id\":\"DEMO-%" PRIu64 "\"}",
-             record->payment_id, (unsigned)node->banks[record->creditor].id, amount,
-             node->currency, record->payment_id);
+             record->payment_id, creditor_id, amount, node->currency, record->payment_id);
     atomic_fetch_add(&d->counters[record->flow].submitted, 1);
     atomic_store(&record->outcome, (uint8_t)DEMO_OPEN);
     uint64_t start_ns = cor_bench_now_ns();
@@ -211,8 +222,9 @@ static void demo_domestic(demo_worker *worker, demo_record *record, uint32_t nod
 }
 
 /* Polls the origin until the payment is final or the wait ends. */
-static demo_outcome demo_poll_final(demo_worker *worker, const cor_devnet_node_info *origin,
-                                    const char *key, const char *uetr, uint64_t start_ns)
+static demo_outcome demo_poll_final(demo_worker *worker, demo_record *record,
+                                    const cor_devnet_node_info *origin, const char *key,
+                                    const char *uetr, uint64_t start_ns)
 {
     demo *d = worker->d;
     char path[96];
@@ -225,7 +237,12 @@ static demo_outcome demo_poll_final(demo_worker *worker, const cor_devnet_node_i
         const char *state = response.status == 200 ? cor_devnet_str(response.json, "state") : NULL;
         demo_outcome outcome = DEMO_OPEN;
         if (state != NULL && strcmp(state, "committed") == 0) outcome = DEMO_COMMITTED;
-        if (state != NULL && strcmp(state, "rejected") == 0) outcome = DEMO_REJECTED;
+        if (state != NULL && strcmp(state, "rejected") == 0) {
+            const char *reason = cor_devnet_str(response.json, "reason");
+            snprintf(record->refusal, sizeof(record->refusal), "%s",
+                     reason != NULL && reason[0] ? reason : "rejected");
+            outcome = DEMO_REJECTED;
+        }
         cor_devnet_response_release(&response);
         if (outcome != DEMO_OPEN) return outcome;
         uint64_t now_ns = cor_bench_now_ns();
@@ -244,18 +261,23 @@ static void demo_cross_border(demo_worker *worker, demo_record *record, uint32_t
     const cor_devnet_node_info *beneficiary = cor_devnet_node(d->net, 1u - origin_index);
     const cor_devnet_rate *rate = cor_devnet_rate_of(d->net, origin_index);
     record->debtor = (uint8_t)(cor_bench_random(&worker->random_state) % COR_DEVNET_BANKS_COUNT);
+    bool wrong = record->payment_id % DEMO_WRONG_CREDITOR_EVERY == 0; /* slot + 1 */
     record->creditor =
-        (uint8_t)(cor_bench_random(&worker->random_state) % COR_DEVNET_BANKS_COUNT);
+        wrong ? DEMO_WRONG_CREDITOR
+              : (uint8_t)(cor_bench_random(&worker->random_state) % COR_DEVNET_BANKS_COUNT);
+    unsigned creditor_id =
+        wrong ? DEMO_WRONG_CREDITOR_ID : (unsigned)beneficiary->banks[record->creditor].id;
     const char *key = origin->banks[record->debtor].api_key;
-    uint64_t amount = rate->amount_min * (1u + cor_bench_random(&worker->random_state) % 5000u);
+    /* At least twice the minimum: the fee comes off the source amount before the rate's
+     * minimum applies. */
+    uint64_t amount = rate->amount_min * (2u + cor_bench_random(&worker->random_state) % 5000u);
     char body[512];
     snprintf(body, sizeof(body), "{\"peer\":\"%s\",\"source_amount\":\"%" PRIu64 "\"}",
              beneficiary->name, amount);
     atomic_fetch_add(&d->counters[record->flow].submitted, 1);
     atomic_store(&record->outcome, (uint8_t)DEMO_OPEN);
     cor_devnet_response response;
-    cor_devnet_request(worker->client, origin->url, "POST", "/v1/fx/quotes", key, body,
-                       &response);
+    cor_devnet_request(worker->client, origin->url, "POST", "/v1/fx/quotes", key, body, &response);
     json_t *quote = json_array_get(json_object_get(response.json, "quotes"), 0);
     const char *quote_id = cor_devnet_str(quote, "quote_id");
     if (response.status != 201 || quote_id == NULL ||
@@ -275,9 +297,8 @@ static void demo_cross_border(demo_worker *worker, demo_record *record, uint32_t
     snprintf(body, sizeof(body),
              "{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"creditor\":\"%u\",\"debtor_name\":\"%s\","
              "\"creditor_name\":\"%s\"}",
-             uetr, quote_id, (unsigned)beneficiary->banks[record->creditor].id,
-             (from_ru ? debtors : creditors)[record->debtor],
-             (from_ru ? creditors : debtors)[record->creditor]);
+             uetr, quote_id, creditor_id, (from_ru ? debtors : creditors)[record->debtor],
+             (from_ru ? creditors : debtors)[record->creditor % 3u]);
     cor_devnet_response_release(&response);
 
     uint64_t start_ns = cor_bench_now_ns();
@@ -292,9 +313,15 @@ static void demo_cross_border(demo_worker *worker, demo_record *record, uint32_t
     }
     demo_outcome outcome = DEMO_OPEN;
     if (state != NULL && strcmp(state, "committed") == 0) outcome = DEMO_COMMITTED;
-    if (state != NULL && strcmp(state, "rejected") == 0) outcome = DEMO_REJECTED;
+    if (state != NULL && strcmp(state, "rejected") == 0) {
+        const char *reason = cor_devnet_str(response.json, "reason");
+        snprintf(record->refusal, sizeof(record->refusal), "%s",
+                 reason != NULL && reason[0] ? reason : "rejected");
+        outcome = DEMO_REJECTED;
+    }
     cor_devnet_response_release(&response);
-    if (outcome == DEMO_OPEN) outcome = demo_poll_final(worker, origin, key, uetr, start_ns);
+    if (outcome == DEMO_OPEN)
+        outcome = demo_poll_final(worker, record, origin, key, uetr, start_ns);
     if (outcome != DEMO_OPEN) demo_complete(d, record, outcome, cor_bench_now_ns() - start_ns);
 }
 
@@ -329,11 +356,20 @@ static void *demo_worker_main(void *argument)
         record->flow = (uint8_t)demo_flow_of(d, slot);
         record->payment_id = slot + 1u;
         switch ((demo_flow)record->flow) {
-        case DEMO_FLOW_RU_IR: demo_cross_border(worker, record, COR_DEVNET_RU); break;
-        case DEMO_FLOW_IR_RU: demo_cross_border(worker, record, COR_DEVNET_IR); break;
-        case DEMO_FLOW_RU_DOMESTIC: demo_domestic(worker, record, COR_DEVNET_RU); break;
-        case DEMO_FLOW_IR_DOMESTIC: demo_domestic(worker, record, COR_DEVNET_IR); break;
-        case DEMO_FLOWS_COUNT: COR_UNREACHABLE();
+        case DEMO_FLOW_RU_IR:
+            demo_cross_border(worker, record, COR_DEVNET_RU);
+            break;
+        case DEMO_FLOW_IR_RU:
+            demo_cross_border(worker, record, COR_DEVNET_IR);
+            break;
+        case DEMO_FLOW_RU_DOMESTIC:
+            demo_domestic(worker, record, COR_DEVNET_RU);
+            break;
+        case DEMO_FLOW_IR_DOMESTIC:
+            demo_domestic(worker, record, COR_DEVNET_IR);
+            break;
+        case DEMO_FLOWS_COUNT:
+            COR_UNREACHABLE();
         }
     }
     return NULL;
@@ -343,10 +379,20 @@ static void *demo_worker_main(void *argument)
 /* Status                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
+#define DEMO_REASONS_MAX 8u /* distinct rejection/refusal codes listed per flow */
+
+typedef struct demo_reason {
+    char code[24];
+    uint64_t count;
+} demo_reason;
+
 typedef struct demo_flow_summary {
     uint64_t submitted, committed, rejected, refused, open;
     cor_bench_latency latency; /* zero when no sample */
     uint64_t samples;
+    demo_reason reasons[DEMO_REASONS_MAX]; /* why payments were rejected or refused */
+    uint32_t reasons_count;
+    uint64_t reasons_other; /* beyond DEMO_REASONS_MAX distinct codes */
 } demo_flow_summary;
 
 /* Percentiles over latencies[flow][from ... count); copies into scratch. */
@@ -547,6 +593,9 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
         if (!final) open++;
         bool seen = outcome == DEMO_OPEN || outcome == DEMO_REFUSED ||
                     (outcome == DEMO_COMMITTED) == (strcmp(states[0], "committed") == 0);
+        if (record->creditor == DEMO_WRONG_CREDITOR && strcmp(states[0], "rejected") != 0) {
+            seen = false; /* a payment to no one must be rejected */
+        }
         bool amounts_ok = outcome != DEMO_COMMITTED || (amounts[0] == record->amount_source &&
                                                         amounts[1] == record->amount_dest);
         if (!final || !same || !seen || !amounts_ok) {
@@ -565,9 +614,9 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
             rejected++;
         }
         if (outcome == DEMO_OPEN) { /* learned late: the final state is now known */
-            atomic_store(&record->outcome,
-                         (uint8_t)(strcmp(states[0], "committed") == 0 ? DEMO_COMMITTED
-                                                                        : DEMO_REJECTED));
+            atomic_store(
+                &record->outcome,
+                (uint8_t)(strcmp(states[0], "committed") == 0 ? DEMO_COMMITTED : DEMO_REJECTED));
         }
     }
     demo_check_note(check,
@@ -636,9 +685,10 @@ static void demo_check_books(demo *d, cor_devnet_client *client, demo_check *che
         char a[40], b[40], c[40];
         bool ok = sum == (demo_i128)node->issued && pending == 0;
         demo_check_note(check, "%s: %u participants, net sum %s%s %s issued %s, pending %s",
-                 node->name, (unsigned)count, sum < 0 ? "-" : "",
-                 demo_u128_text((cor_u128)(sum < 0 ? -sum : sum), a), ok ? "=" : "!=",
-                 demo_u128_text(node->issued, b), demo_u128_text(pending, c));
+                        node->name, (unsigned)count, sum < 0 ? "-" : "",
+                        demo_u128_text((cor_u128)(sum < 0 ? -sum : sum), a),
+                        ok ? "=" : "!=", demo_u128_text(node->issued, b),
+                        demo_u128_text(pending, c));
         if (!ok) check->ok = false;
     }
 }
@@ -664,6 +714,7 @@ static void demo_expected_balances(demo *d, uint64_t slots,
                               ? COR_DEVNET_RU
                               : COR_DEVNET_IR;
         const cor_devnet_node_info *a = cor_devnet_node(d->net, origin);
+        if (record->creditor == DEMO_WRONG_CREDITOR) continue; /* must never be accepted */
         if (record->flow >= DEMO_FLOW_RU_DOMESTIC) {
             expected[origin][a->banks[record->debtor].id - 1] -= (demo_i128)record->amount_source;
             expected[origin][a->banks[record->creditor].id - 1] += (demo_i128)record->amount_dest;
@@ -692,8 +743,8 @@ static void demo_check_balances(demo *d, demo_check *check, uint64_t slots,
             char a[40], b[40];
             demo_i128 got = balances[i][p].net, want = expected[i][p];
             demo_check_fail(check, "%s participant %u: net %s%s, expected %s%s",
-                            cor_devnet_node(d->net, i)->name, (unsigned)p + 1u,
-                            got < 0 ? "-" : "", demo_u128_text((cor_u128)(got < 0 ? -got : got), a),
+                            cor_devnet_node(d->net, i)->name, (unsigned)p + 1u, got < 0 ? "-" : "",
+                            demo_u128_text((cor_u128)(got < 0 ? -got : got), a),
                             want < 0 ? "-" : "",
                             demo_u128_text((cor_u128)(want < 0 ? -want : want), b));
         }
@@ -736,14 +787,15 @@ static void demo_check_domestic(demo *d, cor_devnet_client *client, demo_check *
             }
         } else {
             ok = response.status == 200 && status != NULL && strcmp(status, want) == 0 &&
-                 has_amount && amount == record->amount_source;
+                 has_amount && amount == record->amount_source &&
+                 (record->creditor != DEMO_WRONG_CREDITOR || outcome == DEMO_REJECTED);
             accepted += ok && outcome == DEMO_COMMITTED;
             rejected += ok && outcome == DEMO_REJECTED;
         }
         if (!ok && bad++ < 3) {
             demo_check_fail(check, "%s payment %" PRIu64 ": node says %ld %s, demo saw %s",
-                            node->name, record->payment_id, response.status,
-                            status ? status : "-", want);
+                            node->name, record->payment_id, response.status, status ? status : "-",
+                            want);
         }
         cor_devnet_response_release(&response);
     }
@@ -846,21 +898,21 @@ static void demo_check_fx(demo *d, cor_devnet_client *client, demo_check *check,
                 demo_check_fail(check, "%s: reconcile summary unreadable", demo_flow_names[flow]);
             }
         }
-        bool equal = json_equal((json_t *)sides[0], (json_t *)sides[1]) ||
-                     (got_count[0] == got_count[1] && got_source[0] == got_source[1] &&
-                      got_dest[0] == got_dest[1] &&
-                      json_equal(json_object_get(sides[0], "digest"),
-                                 json_object_get(sides[1], "digest")));
+        bool equal =
+            json_equal((json_t *)sides[0], (json_t *)sides[1]) ||
+            (got_count[0] == got_count[1] && got_source[0] == got_source[1] &&
+             got_dest[0] == got_dest[1] &&
+             json_equal(json_object_get(sides[0], "digest"), json_object_get(sides[1], "digest")));
         bool quotes = got_count[0] == count[flow] && got_source[0] == source[flow] &&
                       got_dest[0] == dest[flow];
         char a[40], b[40], c[40], e[40];
         demo_check_note(check,
-                 "%s: both nodes %s (%" PRIu64 " payments, leg 1 %s %s, leg 2 %s %s); "
-                 "quotes %s (leg 1 %s, leg 2 %s)",
-                 demo_flow_names[flow], equal ? "agree" : "DIFFER",
-                 (uint64_t)got_count[0], demo_u128_text(got_source[0], a), from->currency,
-                 demo_u128_text(got_dest[0], b), to->currency, quotes ? "match" : "DIFFER",
-                 demo_u128_text(source[flow], c), demo_u128_text(dest[flow], e));
+                        "%s: both nodes %s (%" PRIu64 " payments, leg 1 %s %s, leg 2 %s %s); "
+                        "quotes %s (leg 1 %s, leg 2 %s)",
+                        demo_flow_names[flow], equal ? "agree" : "DIFFER", (uint64_t)got_count[0],
+                        demo_u128_text(got_source[0], a), from->currency,
+                        demo_u128_text(got_dest[0], b), to->currency, quotes ? "match" : "DIFFER",
+                        demo_u128_text(source[flow], c), demo_u128_text(dest[flow], e));
         if (!equal || !quotes) check->ok = false;
     }
     for (uint32_t i = 0; i < COR_DEVNET_NODES_COUNT; i++) {
@@ -945,8 +997,9 @@ static void demo_banner(demo *d, FILE *out, const char *dir, bool removed)
     }
     if (!d->domestic_only) {
         const cor_devnet_rate *r = cor_devnet_rate_of(d->net, COR_DEVNET_RU);
-        fprintf(out, "  rates: RUB->IRR %llu/%llu, IRR->RUB %llu/%llu (minor units), "
-                     "spread %u ppm\n",
+        fprintf(out,
+                "  rates: RUB->IRR %llu/%llu, IRR->RUB %llu/%llu (minor units), "
+                "spread %u ppm\n",
                 (unsigned long long)r->rate_num, (unsigned long long)r->rate_den,
                 (unsigned long long)cor_devnet_rate_of(d->net, COR_DEVNET_IR)->rate_num,
                 (unsigned long long)cor_devnet_rate_of(d->net, COR_DEVNET_IR)->rate_den,
@@ -964,8 +1017,8 @@ static uint64_t demo_run_traffic(demo *d, demo_worker *workers, uint64_t duratio
 {
     d->start_ns = cor_bench_now_ns() + 20000000u;
     for (uint32_t w = 0; w < DEMO_WORKERS_COUNT; w++) {
-        workers[w].started = pthread_create(&workers[w].thread, NULL, demo_worker_main,
-                                            &workers[w]) == 0;
+        workers[w].started =
+            pthread_create(&workers[w].thread, NULL, demo_worker_main, &workers[w]) == 0;
     }
     uint64_t last_counts[DEMO_FLOWS_COUNT] = {0};
     uint64_t seconds = 0;
@@ -1004,11 +1057,33 @@ static uint64_t demo_run_traffic(demo *d, demo_worker *workers, uint64_t duratio
     return slots < DEMO_RECORDS_MAX ? slots : DEMO_RECORDS_MAX;
 }
 
-static void demo_flow_summarize(demo *d, demo_flow flow, uint64_t *scratch,
-                                demo_flow_summary *out)
+static void demo_flow_summarize(demo *d, demo_flow flow, uint64_t *scratch, demo_flow_summary *out)
 {
     demo_flow_totals(d, flow, out);
     out->samples = demo_latency(d, flow, 0, scratch, &out->latency);
+    out->reasons_count = 0;
+    out->reasons_other = 0;
+    for (uint64_t slot = 0; slot < d->slots; slot++) {
+        const demo_record *record = &d->records[slot];
+        uint8_t outcome = atomic_load(&record->outcome);
+        if (record->flow != flow || (outcome != DEMO_REJECTED && outcome != DEMO_REFUSED)) {
+            continue;
+        }
+        const char *code = record->refusal[0] ? record->refusal : "unknown";
+        uint32_t r = 0;
+        while (r < out->reasons_count && strcmp(out->reasons[r].code, code) != 0)
+            r++;
+        if (r == DEMO_REASONS_MAX) {
+            out->reasons_other++;
+            continue;
+        }
+        if (r == out->reasons_count) {
+            snprintf(out->reasons[r].code, sizeof(out->reasons[r].code), "%s", code);
+            out->reasons[r].count = 0;
+            out->reasons_count++;
+        }
+        out->reasons[r].count++;
+    }
 }
 
 static json_t *demo_summary_json(demo *d, const demo_checks *checks, double elapsed_s,
@@ -1031,20 +1106,26 @@ static json_t *demo_summary_json(demo *d, const demo_checks *checks, double elap
     for (uint32_t f = 0; f < DEMO_FLOWS_COUNT; f++) {
         demo_flow_summary s;
         demo_flow_summarize(d, (demo_flow)f, scratch, &s);
-        json_t *latency = json_pack("{s:I, s:I, s:I, s:I}", "samples", (json_int_t)s.samples,
-                                    "p50", (json_int_t)(s.latency.p50_ns / 1000u), "p99",
+        json_t *latency = json_pack("{s:I, s:I, s:I, s:I}", "samples", (json_int_t)s.samples, "p50",
+                                    (json_int_t)(s.latency.p50_ns / 1000u), "p99",
                                     (json_int_t)(s.latency.p99_ns / 1000u), "max",
                                     (json_int_t)(s.latency.max_ns / 1000u));
-        json_object_set_new(flows, demo_flow_keys[f],
-                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "submitted",
-                                      (json_int_t)s.submitted, "committed",
-                                      (json_int_t)s.committed, "rejected", (json_int_t)s.rejected,
-                                      "refused", (json_int_t)s.refused, "open",
-                                      (json_int_t)s.open, "per_second",
-                                      elapsed_s > 0 ? (double)(s.committed + s.rejected) /
-                                                          elapsed_s
-                                                    : 0.0,
-                                      "latency_us", latency));
+        json_t *reasons = json_object();
+        for (uint32_t r = 0; r < s.reasons_count; r++) {
+            json_object_set_new(reasons, s.reasons[r].code,
+                                json_integer((json_int_t)s.reasons[r].count));
+        }
+        if (s.reasons_other > 0) {
+            json_object_set_new(reasons, "other", json_integer((json_int_t)s.reasons_other));
+        }
+        json_object_set_new(
+            flows, demo_flow_keys[f],
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "submitted",
+                      (json_int_t)s.submitted, "committed", (json_int_t)s.committed, "rejected",
+                      (json_int_t)s.rejected, "refused", (json_int_t)s.refused, "open",
+                      (json_int_t)s.open, "per_second",
+                      elapsed_s > 0 ? (double)(s.committed + s.rejected) / elapsed_s : 0.0,
+                      "latency_us", latency, "reasons", reasons));
     }
     json_object_set_new(root, "flows", flows);
     json_t *invariants = json_object();
@@ -1073,6 +1154,9 @@ static void demo_summary_text(demo *d, const demo_checks *checks, double elapsed
                 demo_flow_names[f], s.submitted, s.committed, s.rejected, s.refused, s.open,
                 (double)s.latency.p50_ns / 1e6, (double)s.latency.p99_ns / 1e6,
                 (double)s.latency.max_ns / 1e6);
+        for (uint32_t r = 0; r < s.reasons_count; r++) {
+            fprintf(out, "          %s: %" PRIu64 "\n", s.reasons[r].code, s.reasons[r].count);
+        }
     }
     fprintf(out, "invariants:\n");
     for (uint32_t c = 0; c < checks->count; c++) {
@@ -1199,6 +1283,7 @@ int cor_cli_demo(int argc, char **argv)
     demo_banner(&d, d.out, dir, options.dir == NULL);
 
     uint64_t slots = demo_run_traffic(&d, workers, options.duration_s, scratch);
+    d.slots = slots;
     double elapsed_s = (double)(cor_bench_now_ns() - d.start_ns) / 1e9;
     fprintf(stderr, "corridor demo: checking the invariants through both nodes' APIs\n");
     demo_checks checks = {.count = 0};
@@ -1213,7 +1298,8 @@ int cor_cli_demo(int argc, char **argv)
         if (exit_status != 0) stopped->ok = false;
     }
     bool ok = true;
-    for (uint32_t c = 0; c < checks.count; c++) ok = ok && checks.items[c].ok;
+    for (uint32_t c = 0; c < checks.count; c++)
+        ok = ok && checks.items[c].ok;
     if (options.json) {
         json_t *summary = demo_summary_json(&d, &checks, elapsed_s, scratch, ok);
         json_dumpf(summary, stdout, JSON_COMPACT);

@@ -52,9 +52,9 @@ static cor_u128 balance_of(cor_devnet_client *client, const cor_devnet_node_info
     char path[64];
     snprintf(path, sizeof(path), "/v1/participants/%u", (unsigned)participant->id);
     cor_devnet_response response;
-    cr_assert_eq(cor_devnet_request(client, node->url, "GET", path, participant->api_key, NULL,
-                                    &response),
-                 COR_OK);
+    cr_assert_eq(
+        cor_devnet_request(client, node->url, "GET", path, participant->api_key, NULL, &response),
+        COR_OK);
     cr_assert_eq(response.status, 200);
     cor_u128 net = 0;
     cr_assert(cor_devnet_u128(json_object_get(response.json, "balance"), "net", &net));
@@ -89,16 +89,17 @@ Test(bench_devnet, nodes_participants_and_funding_are_real)
         cr_assert_eq(strlen(node->public_key_hex), 64);
         cr_assert_eq(strncmp(node->operator_key, "cor_0_", 6), 0);
         cor_devnet_response response;
-        cr_assert_eq(cor_devnet_request(client, node->url, "GET", "/healthz", NULL, NULL,
-                                        &response),
-                     COR_OK);
+        cr_assert_eq(
+            cor_devnet_request(client, node->url, "GET", "/healthz", NULL, NULL, &response),
+            COR_OK);
         cr_assert_eq(response.status, 200);
         cr_assert_str_eq(cor_devnet_str(response.json, "currency"), node->currency);
         cor_devnet_response_release(&response);
         cr_assert_eq(balance_of(client, node, &node->banks[2]), node->banks[2].funded);
         cr_assert_eq(balance_of(client, node, &node->fx), node->fx.funded);
         cor_u128 sum = node->central_bank.funded + node->fx.funded;
-        for (uint32_t b = 0; b < COR_DEVNET_BANKS_COUNT; b++) sum += node->banks[b].funded;
+        for (uint32_t b = 0; b < COR_DEVNET_BANKS_COUNT; b++)
+            sum += node->banks[b].funded;
         cr_assert(sum == node->issued);
         cr_assert_str_eq(node->fx.role, "fx_provider");
     }
@@ -167,8 +168,7 @@ Test(bench_devnet, bad_options_and_a_missing_binary_are_refused)
     cor_devnet_options options = {.corridor_bin = NULL, .dir = dir};
     cr_assert_eq(cor_devnet_open(&options, &net), COR_ERR_INVALID);
     cr_assert_null(net);
-    options = (cor_devnet_options){.corridor_bin = cor_test_bin(), .dir = dir,
-                                   .port_base = 65535};
+    options = (cor_devnet_options){.corridor_bin = cor_test_bin(), .dir = dir, .port_base = 65535};
     cr_assert_eq(cor_devnet_open(&options, &net), COR_ERR_INVALID);
     options = (cor_devnet_options){.corridor_bin = "/nonexistent/corridor", .dir = dir};
     cr_assert_eq(cor_devnet_open(&options, &net), COR_ERR_IO);

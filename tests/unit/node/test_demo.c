@@ -55,7 +55,8 @@ static void demo_exec(const char *const *args, demo_run *run)
     snprintf(err_path, sizeof(err_path), "%s/err", dir);
     const char *argv[24] = {cor_test_bin(), "demo"};
     size_t argc = 2;
-    for (size_t i = 0; args[i] != NULL && argc < 23; i++) argv[argc++] = args[i];
+    for (size_t i = 0; args[i] != NULL && argc < 23; i++)
+        argv[argc++] = args[i];
     argv[argc] = NULL;
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -110,8 +111,8 @@ static void demo_run_free(demo_run *run)
 
 static json_int_t flow_count(const demo_run *run, const char *flow, const char *field)
 {
-    json_t *value = json_object_get(json_object_get(json_object_get(run->summary, "flows"), flow),
-                                    field);
+    json_t *value =
+        json_object_get(json_object_get(json_object_get(run->summary, "flows"), flow), field);
     cr_assert(json_is_integer(value), "flows.%s.%s missing in %s", flow, field, run->out);
     return json_integer_value(value);
 }
@@ -143,15 +144,25 @@ Test(node_demo, cross_border_both_ways_with_every_invariant, .timeout = 180)
     demo_exec(args, &run);
     cr_assert_not_null(run.summary, "stdout is not one JSON object: %s\nstderr:\n%s", run.out,
                        run.err);
-    const char *expected[] = {"xborder_same_state", "domestic_accounted", "books_balance",
-                              "fx_legs",          "balances_match_traffic",
-                              "nodes_stopped_cleanly", NULL};
+    const char *expected[] = {"xborder_same_state",
+                              "domestic_accounted",
+                              "books_balance",
+                              "fx_legs",
+                              "balances_match_traffic",
+                              "nodes_stopped_cleanly",
+                              NULL};
     assert_invariants(&run, expected);
     cr_assert_eq(run.status, 0, "exit %d; stderr:\n%s", run.status, run.err);
     cr_assert_gt(flow_count(&run, "ru_to_ir", "committed"), 0);
     cr_assert_gt(flow_count(&run, "ir_to_ru", "committed"), 0);
     cr_assert_gt(flow_count(&run, "ru_domestic", "committed"), 0);
     cr_assert_gt(flow_count(&run, "ir_domestic", "committed"), 0);
+    /* Every 50th payment names a creditor bank that does not exist: rejected, recorded. */
+    cr_assert_gt(flow_count(&run, "ru_to_ir", "rejected") +
+                     flow_count(&run, "ir_to_ru", "rejected") +
+                     flow_count(&run, "ru_domestic", "rejected") +
+                     flow_count(&run, "ir_domestic", "rejected"),
+                 0);
     cr_assert_eq(flow_count(&run, "ru_to_ir", "open"), 0);
     cr_assert_eq(flow_count(&run, "ir_to_ru", "open"), 0);
     json_t *latency = json_object_get(
@@ -181,9 +192,9 @@ Test(node_demo, domestic_only_run_accounts_every_payment, .timeout = 180)
 Test(node_demo, bad_options_are_usage_errors)
 {
     const char *const cases[][4] = {
-        {"--rate", "0", NULL},         {"--rate", "lots", NULL},   {"--duration", "-1", NULL},
-        {"--port-base", "80", NULL},   {"--port-base", "65535", NULL}, {"--dir", NULL},
-        {"--frobnicate", NULL},        {"--duration", NULL},
+        {"--rate", "0", NULL},       {"--rate", "lots", NULL},       {"--duration", "-1", NULL},
+        {"--port-base", "80", NULL}, {"--port-base", "65535", NULL}, {"--dir", NULL},
+        {"--frobnicate", NULL},      {"--duration", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         demo_run run;
@@ -208,8 +219,8 @@ Test(node_demo, port_taken_is_an_operating_error, .timeout = 120)
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
     char port[16];
     snprintf(port, sizeof(port), "%u", (unsigned)ntohs(address.sin_port));
-    const char *args[] = {"--duration", "1", "--json", "--domestic-only", "--port-base", port,
-                          NULL};
+    const char *args[] = {"--duration",  "1",  "--json", "--domestic-only",
+                          "--port-base", port, NULL};
     demo_run run;
     demo_exec(args, &run);
     close(fd);
