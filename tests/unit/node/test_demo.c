@@ -44,8 +44,9 @@ static char *slurp(const char *path)
     return text;
 }
 
-/* Runs `corridor demo` with args (NULL-terminated), bounded in time; stops it by PID. */
-static void demo_exec(const char *const *args, demo_run *run)
+/* Runs `corridor demo` with args (NULL-terminated), bounded in time; stops it by PID.
+ * interrupt_after_s > 0: sends SIGINT (a terminal's Ctrl-C) after that many seconds. */
+static void demo_exec_interrupted(const char *const *args, int interrupt_after_s, demo_run *run)
 {
     memset(run, 0, sizeof(*run));
     char dir[] = "/tmp/cor-demo-test-XXXXXX";
@@ -77,6 +78,7 @@ static void demo_exec(const char *const *args, demo_run *run)
             ended = true;
             break;
         }
+        if (interrupt_after_s > 0 && tick == interrupt_after_s * 10) kill(pid, SIGINT);
         struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L};
         nanosleep(&pause, NULL);
     }
@@ -100,6 +102,11 @@ static void demo_exec(const char *const *args, demo_run *run)
     snprintf(command, sizeof(command), "rm -rf '%s'", dir);
     cr_assert_eq(system(command), 0);
     cr_assert(ended, "demo did not end in time; stderr:\n%s", run->err);
+}
+
+static void demo_exec(const char *const *args, demo_run *run)
+{
+    demo_exec_interrupted(args, 0, run);
 }
 
 static void demo_run_free(demo_run *run)
@@ -186,6 +193,21 @@ Test(node_demo, domestic_only_run_accounts_every_payment, .timeout = 180)
     cr_assert_eq(flow_count(&run, "ru_to_ir", "submitted"), 0);
     cr_assert_gt(flow_count(&run, "ru_domestic", "committed"), 0);
     cr_assert_gt(flow_count(&run, "ir_domestic", "committed"), 0);
+    demo_run_free(&run);
+}
+
+Test(node_demo, ctrl_c_stops_traffic_then_checks_and_stops_the_nodes, .timeout = 180)
+{
+    const char *args[] = {"--json", "--rate", "60", NULL}; /* no duration: runs until SIGINT */
+    demo_run run;
+    demo_exec_interrupted(args, 5, &run);
+    cr_assert_not_null(run.summary, "stdout: %s\nstderr:\n%s", run.out, run.err);
+    const char *expected[] = {"xborder_same_state", "fx_legs", "nodes_stopped_cleanly", NULL};
+    assert_invariants(&run, expected);
+    cr_assert_eq(run.status, 0, "exit %d; stderr:\n%s", run.status, run.err);
+    cr_assert(strstr(run.err, "interrupted") != NULL, "%s", run.err);
+    cr_assert_gt(
+        flow_count(&run, "ru_to_ir", "committed") + flow_count(&run, "ir_to_ru", "committed"), 0);
     demo_run_free(&run);
 }
 
