@@ -124,6 +124,8 @@ static json_int_t flow_count(const demo_run *run, const char *flow, const char *
     return json_integer_value(value);
 }
 
+TestSuite(node_demo, .timeout = 180);
+
 /* Every invariant of the summary is ok, and names are the documented ones. */
 static void assert_invariants(const demo_run *run, const char *const *expected)
 {
@@ -144,7 +146,7 @@ static void assert_invariants(const demo_run *run, const char *const *expected)
     cr_assert(json_is_true(json_object_get(run->summary, "ok")));
 }
 
-Test(node_demo, cross_border_both_ways_with_every_invariant, .timeout = 180)
+Test(node_demo, cross_border_both_ways_with_every_invariant)
 {
     const char *args[] = {"--duration", "5", "--json", "--rate", "80", NULL};
     demo_run run;
@@ -180,7 +182,7 @@ Test(node_demo, cross_border_both_ways_with_every_invariant, .timeout = 180)
     demo_run_free(&run);
 }
 
-Test(node_demo, domestic_only_run_accounts_every_payment, .timeout = 180)
+Test(node_demo, domestic_only_run_accounts_every_payment)
 {
     const char *args[] = {"--duration", "2", "--json", "--domestic-only", NULL};
     demo_run run;
@@ -196,7 +198,7 @@ Test(node_demo, domestic_only_run_accounts_every_payment, .timeout = 180)
     demo_run_free(&run);
 }
 
-Test(node_demo, ctrl_c_stops_traffic_then_checks_and_stops_the_nodes, .timeout = 180)
+Test(node_demo, ctrl_c_stops_traffic_then_checks_and_stops_the_nodes)
 {
     const char *args[] = {"--json", "--rate", "60", NULL}; /* no duration: runs until SIGINT */
     demo_run run;
@@ -228,7 +230,7 @@ Test(node_demo, bad_options_are_usage_errors)
     }
 }
 
-Test(node_demo, port_taken_is_an_operating_error, .timeout = 120)
+Test(node_demo, port_taken_is_an_operating_error)
 {
     /* Hold a port, then ask the demo to put node RU on it: init works, serve cannot bind. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
