@@ -432,8 +432,7 @@ static void demo_status_line(demo *d, uint64_t seconds, uint64_t *last_counts, u
         cor_bench_latency latency;
         uint64_t count = demo_latency(d, (demo_flow)f, last_counts[f], scratch, &latency);
         fprintf(d->out,
-                " | %s %3" PRIu64 "/s ok %" PRIu64 " rej %" PRIu64 " fly %" PRIu64
-                " p50 %.1f p99 %.1f ms",
+                " | %s %3" PRIu64 "/s ok %" PRIu64 " rej %" PRIu64 " fly %" PRIu64 " %.1f/%.1f ms",
                 demo_flow_names[f], count - last_counts[f], s.committed, s.rejected + s.refused,
                 s.open, (double)latency.p50_ns / 1e6, (double)latency.p99_ns / 1e6);
         last_counts[f] = count;
@@ -557,6 +556,7 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
 {
     uint64_t compared = 0, committed = 0, rejected = 0, refused = 0, open = 0, bad = 0;
     for (uint64_t slot = 0; slot < slots && compared < DEMO_CHECK_RECORDS_MAX; slot++) {
+        if (slot % 1024u == 0) cor_bench_progress("xborder", slot, slots);
         demo_record *record = &d->records[slot];
         uint8_t outcome = atomic_load(&record->outcome);
         if (outcome == DEMO_UNUSED || record->flow > DEMO_FLOW_IR_RU) continue;
@@ -619,6 +619,7 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
                 (uint8_t)(strcmp(states[0], "committed") == 0 ? DEMO_COMMITTED : DEMO_REJECTED));
         }
     }
+    cor_bench_progress("xborder", slots, slots);
     demo_check_note(check,
                     "%" PRIu64 " payments on both nodes: %" PRIu64 " committed, %" PRIu64
                     " rejected, %" PRIu64 " refused at the door, %" PRIu64 " open, %" PRIu64
@@ -761,6 +762,7 @@ static void demo_check_domestic(demo *d, cor_devnet_client *client, demo_check *
 {
     uint64_t looked = 0, accepted = 0, rejected = 0, refused = 0, bad = 0;
     for (uint64_t slot = 0; slot < slots && looked < DEMO_CHECK_RECORDS_MAX; slot++) {
+        if (slot % 1024u == 0) cor_bench_progress("domestic", slot, slots);
         demo_record *record = &d->records[slot];
         uint8_t outcome = atomic_load(&record->outcome);
         if (outcome == DEMO_UNUSED || record->flow < DEMO_FLOW_RU_DOMESTIC) continue;
@@ -799,6 +801,7 @@ static void demo_check_domestic(demo *d, cor_devnet_client *client, demo_check *
         }
         cor_devnet_response_release(&response);
     }
+    cor_bench_progress("domestic", slots, slots);
     demo_check_note(check,
                     "%" PRIu64 " domestic payments looked up: %" PRIu64 " accepted, %" PRIu64
                     " rejected, %" PRIu64 " refused, %" PRIu64 " mismatched",
@@ -1005,6 +1008,8 @@ static void demo_banner(demo *d, FILE *out, const char *dir, bool removed)
                 (unsigned long long)cor_devnet_rate_of(d->net, COR_DEVNET_IR)->rate_den,
                 (unsigned)r->spread_ppm);
     }
+    fprintf(out, "status each second, per flow: finished/s, ok (committed), rej (rejected or "
+                 "refused), fly (in flight), latency p50/p99 of that second\n");
     fprintf(out, "traffic: %u payments/s (%s); Ctrl-C stops\n", (unsigned)d->rate,
             d->domestic_only ? "domestic only, half on each node"
                              : "35% RU->IR, 35% IR->RU, 15% domestic on each node");
