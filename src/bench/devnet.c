@@ -306,6 +306,7 @@ static cor_error devnet_run(cor_devnet *net, char *const argv[], const char *out
         dup2(null_fd, 0);
         dup2(fd, 1);
         dup2(fd, 2);
+        close_range(3, ~0u, 0); /* the parent's sockets and files are not the child's */
         execv(net->bin, argv);
         _exit(127);
     }
@@ -440,6 +441,7 @@ static cor_error devnet_spawn(cor_devnet *net, uint32_t index)
         dup2(null_fd, 0);
         dup2(null_fd, 1);
         dup2(fd, 2);
+        close_range(3, ~0u, 0);
         execv(net->bin, argv);
         _exit(127);
     }
