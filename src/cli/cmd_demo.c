@@ -550,6 +550,31 @@ static const char *demo_state_of(const cor_devnet_response *response)
     return state != NULL ? state : "unreadable";
 }
 
+/* A cross-border payment's state on its origin (states[0], with the amounts it recorded) and
+ * on its beneficiary (states[1]): "committed", "rejected", "forwarded", "held", "absent" (404)
+ * or "unreadable". */
+static void demo_xb_states(demo *d, cor_devnet_client *client, const demo_record *record,
+                           char uetr[37], char states[2][16], cor_u128 amounts[2])
+{
+    uint32_t origin_index = record->flow == DEMO_FLOW_RU_IR ? COR_DEVNET_RU : COR_DEVNET_IR;
+    const cor_devnet_node_info *nodes[2] = {cor_devnet_node(d->net, origin_index),
+                                            cor_devnet_node(d->net, 1u - origin_index)};
+    char path[96];
+    demo_uetr_text(record->uetr, uetr);
+    snprintf(path, sizeof(path), "/v1/xborder/payments/%s", uetr);
+    for (uint32_t side = 0; side < 2; side++) {
+        cor_devnet_response response;
+        cor_devnet_request(client, nodes[side]->url, "GET", path, nodes[side]->operator_key, NULL,
+                           &response);
+        snprintf(states[side], 16, "%s", demo_state_of(&response));
+        if (side == 0) {
+            cor_devnet_u128(response.json, "source_amount", &amounts[0]);
+            cor_devnet_u128(response.json, "destination_amount", &amounts[1]);
+        }
+        cor_devnet_response_release(&response);
+    }
+}
+
 /* (a) every cross-border payment ends the same on both nodes; none open. */
 static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check *check,
                                   uint64_t slots)
@@ -565,30 +590,19 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
             continue;
         }
         compared++;
-        uint32_t origin_index = record->flow == DEMO_FLOW_RU_IR ? COR_DEVNET_RU : COR_DEVNET_IR;
-        const cor_devnet_node_info *nodes[2] = {cor_devnet_node(d->net, origin_index),
-                                                cor_devnet_node(d->net, 1u - origin_index)};
-        char uetr[37], path[96], states[2][16];
-        demo_uetr_text(record->uetr, uetr);
-        snprintf(path, sizeof(path), "/v1/xborder/payments/%s", uetr);
+        char uetr[37], states[2][16];
         cor_u128 amounts[2] = {0, 0};
-        for (uint32_t side = 0; side < 2; side++) {
-            cor_devnet_response response;
-            cor_devnet_request(client, nodes[side]->url, "GET", path, nodes[side]->operator_key,
-                               NULL, &response);
-            snprintf(states[side], sizeof(states[side]), "%s", demo_state_of(&response));
-            if (side == 0) {
-                cor_devnet_u128(response.json, "source_amount", &amounts[0]);
-                cor_devnet_u128(response.json, "destination_amount", &amounts[1]);
-            }
-            cor_devnet_response_release(&response);
-        }
+        demo_xb_states(d, client, record, uetr, states, amounts);
         bool final = strcmp(states[0], "committed") == 0 || strcmp(states[0], "rejected") == 0;
         bool same = strcmp(states[0], states[1]) == 0 ||
                     (strcmp(states[0], "rejected") == 0 && strcmp(states[1], "absent") == 0);
-        if (outcome == DEMO_REFUSED) { /* refused at submission: nothing may be committed */
+        bool nowhere = strcmp(states[0], "absent") == 0 && strcmp(states[1], "absent") == 0;
+        if (outcome == DEMO_REFUSED || (outcome == DEMO_OPEN && nowhere)) {
+            /* refused at submission, or the submission never arrived: nothing committed */
             same = strcmp(states[0], "committed") != 0 && strcmp(states[1], "committed") != 0;
             final = true;
+            if (outcome == DEMO_OPEN) atomic_store(&record->outcome, (uint8_t)DEMO_REFUSED);
+            outcome = DEMO_REFUSED;
         }
         if (!final) open++;
         bool seen = outcome == DEMO_OPEN || outcome == DEMO_REFUSED ||
@@ -1238,6 +1252,47 @@ static void demo_install_signals(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
+/* Checks, stops the nodes (part of the checks), prints the summary; the exit status. */
+static int demo_finish(demo *d, bool json, uint64_t *scratch)
+{
+    double elapsed_s = (double)(cor_bench_now_ns() - d->start_ns) / 1e9;
+    fprintf(stderr, "corridor demo: checking the invariants through both nodes' APIs\n");
+    demo_checks checks = {.count = 0};
+    demo_run_checks(d, d->slots, &checks);
+    demo_check *stopped = demo_check_add(&checks, "nodes_stopped_cleanly");
+    for (uint32_t i = 0; i < COR_DEVNET_NODES_COUNT; i++) {
+        const cor_devnet_node_info *node = cor_devnet_node(d->net, i);
+        pid_t pid = node->pid;
+        int exit_status = cor_devnet_stop(d->net, i);
+        demo_check_note(stopped, "%s pid %d: SIGTERM, exit status %d", node->name, (int)pid,
+                        exit_status);
+        if (exit_status != 0) stopped->ok = false;
+    }
+    bool ok = true;
+    for (uint32_t c = 0; c < checks.count; c++) {
+        ok = ok && checks.items[c].ok;
+    }
+    if (json) {
+        json_t *summary = demo_summary_json(d, &checks, elapsed_s, scratch, ok);
+        json_dumpf(summary, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+        fflush(stdout);
+        json_decref(summary);
+    } else {
+        demo_summary_text(d, &checks, elapsed_s, scratch, ok, stdout);
+    }
+    return ok ? COR_EXIT_OK : COR_EXIT_PROBLEM;
+}
+
+/* The corridor binary itself (it execs `serve`), from /proc/self/exe. */
+static bool demo_self_path(char *out, size_t size)
+{
+    ssize_t length = readlink("/proc/self/exe", out, size - 1);
+    if (length <= 0 || (size_t)length >= size - 1) return false;
+    out[length] = '\0';
+    return true;
+}
+
 int cor_cli_demo(int argc, char **argv)
 {
     demo_options options;
@@ -1246,12 +1301,10 @@ int cor_cli_demo(int argc, char **argv)
     if (status != COR_EXIT_OK) return status;
     if (sodium_init() < 0) return COR_EXIT_ERROR;
     char bin[COR_DEVNET_PATH_SIZE], dir[COR_DEVNET_PATH_SIZE];
-    ssize_t bin_size = readlink("/proc/self/exe", bin, sizeof(bin) - 1);
-    if (bin_size <= 0) {
+    if (!demo_self_path(bin, sizeof(bin))) {
         fprintf(stderr, "corridor demo: cannot find the corridor binary\n");
         return COR_EXIT_ERROR;
     }
-    bin[bin_size] = '\0';
     if (!demo_directory(&options, dir, sizeof(dir))) {
         fprintf(stderr, "corridor demo: cannot create a directory for the nodes\n");
         return COR_EXIT_ERROR;
@@ -1289,32 +1342,7 @@ int cor_cli_demo(int argc, char **argv)
 
     uint64_t slots = demo_run_traffic(&d, workers, options.duration_s, scratch);
     d.slots = slots;
-    double elapsed_s = (double)(cor_bench_now_ns() - d.start_ns) / 1e9;
-    fprintf(stderr, "corridor demo: checking the invariants through both nodes' APIs\n");
-    demo_checks checks = {.count = 0};
-    demo_run_checks(&d, slots, &checks);
-    demo_check *stopped = demo_check_add(&checks, "nodes_stopped_cleanly");
-    for (uint32_t i = 0; i < COR_DEVNET_NODES_COUNT; i++) {
-        const cor_devnet_node_info *node = cor_devnet_node(d.net, i);
-        pid_t pid = node->pid;
-        int exit_status = cor_devnet_stop(d.net, i);
-        demo_check_note(stopped, "%s pid %d: SIGTERM, exit status %d", node->name, (int)pid,
-                        exit_status);
-        if (exit_status != 0) stopped->ok = false;
-    }
-    bool ok = true;
-    for (uint32_t c = 0; c < checks.count; c++)
-        ok = ok && checks.items[c].ok;
-    if (options.json) {
-        json_t *summary = demo_summary_json(&d, &checks, elapsed_s, scratch, ok);
-        json_dumpf(summary, stdout, JSON_COMPACT);
-        fputc('\n', stdout);
-        fflush(stdout);
-        json_decref(summary);
-    } else {
-        demo_summary_text(&d, &checks, elapsed_s, scratch, ok, stdout);
-    }
-    status = ok ? COR_EXIT_OK : COR_EXIT_PROBLEM;
+    status = demo_finish(&d, options.json, scratch);
 
 done:
     cor_devnet_close(d.net);
