@@ -938,6 +938,85 @@ static void demo_check_fx(demo *d, cor_devnet_client *client, demo_check *check,
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* One payment's path (GET /v1/payments/{uetr}/track on both nodes, merged by time)         */
+/* ---------------------------------------------------------------------------------------- */
+
+#define DEMO_TRACK_STEPS_MAX 32u
+
+typedef struct demo_step {
+    uint64_t timestamp_ns;
+    uint32_t rank; /* protocol order, for steps with the same timestamp */
+    char step[24];
+    char node[8];
+} demo_step;
+
+/* Steps one batch records at one timestamp keep the protocol's order. */
+static uint32_t demo_step_rank(const char *step)
+{
+    static const char *const order[] = {"reserved", "cancel_requested", "received",       "held",
+                                        "settled",  "refused",          "decision_known", "posted",
+                                        "voided",   "returned"};
+    for (uint32_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strcmp(step, order[i]) == 0) return i;
+    }
+    return 100u;
+}
+
+static int demo_step_compare(const void *a, const void *b)
+{
+    const demo_step *x = a;
+    const demo_step *y = b;
+    if (x->timestamp_ns != y->timestamp_ns) return x->timestamp_ns > y->timestamp_ns ? 1 : -1;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* Prints the steps of the last committed payment of flow (both nodes' views, by time). */
+static void demo_print_track(demo *d, cor_devnet_client *client, demo_flow flow, FILE *out)
+{
+    const demo_record *record = NULL;
+    for (uint64_t slot = d->slots; slot > 0 && record == NULL; slot--) {
+        const demo_record *r = &d->records[slot - 1u];
+        if (r->flow == flow && atomic_load(&r->outcome) == DEMO_COMMITTED) record = r;
+    }
+    if (record == NULL) return;
+    char uetr[37], path[128];
+    demo_uetr_text(record->uetr, uetr);
+    snprintf(path, sizeof(path), "/v1/payments/%s/track", uetr);
+    demo_step steps[DEMO_TRACK_STEPS_MAX];
+    size_t count = 0;
+    for (uint32_t i = 0; i < COR_DEVNET_NODES_COUNT; i++) {
+        const cor_devnet_node_info *node = cor_devnet_node(d->net, i);
+        cor_devnet_response response;
+        cor_devnet_request(client, node->url, "GET", path, node->operator_key, NULL, &response);
+        json_t *list = json_object_get(response.json, "steps");
+        for (size_t k = 0; k < json_array_size(list) && count < DEMO_TRACK_STEPS_MAX; k++) {
+            json_t *item = json_array_get(list, k);
+            const char *step = cor_devnet_str(item, "step");
+            const char *name = cor_devnet_str(item, "node");
+            cor_u128 timestamp = 0;
+            if (step == NULL || name == NULL || !cor_devnet_u128(item, "timestamp", &timestamp)) {
+                continue;
+            }
+            demo_step *s = &steps[count++];
+            s->timestamp_ns = (uint64_t)timestamp;
+            s->rank = demo_step_rank(step);
+            snprintf(s->step, sizeof(s->step), "%s", step);
+            snprintf(s->node, sizeof(s->node), "%s", name);
+        }
+        cor_devnet_response_release(&response);
+    }
+    if (count == 0) return;
+    qsort(steps, count, sizeof(steps[0]), demo_step_compare);
+    fprintf(out, "\none payment's path, as both nodes tracked it (%s, uetr %s):\n",
+            demo_flow_names[flow], uetr);
+    for (size_t k = 0; k < count; k++) {
+        fprintf(out, "  +%8.3f ms  %-3s %s\n",
+                (double)(steps[k].timestamp_ns - steps[0].timestamp_ns) / 1e6, steps[k].node,
+                steps[k].step);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Command                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -1203,6 +1282,7 @@ static void demo_run_checks(demo *d, uint64_t slots, demo_checks *checks)
     demo_check_books(d, client, demo_check_add(checks, "books_balance"), balances);
     if (!d->domestic_only) demo_check_fx(d, client, demo_check_add(checks, "fx_legs"), slots);
     demo_check_balances(d, demo_check_add(checks, "balances_match_traffic"), slots, balances);
+    if (!d->domestic_only && d->out == stdout) demo_print_track(d, client, DEMO_FLOW_RU_IR, stdout);
     cor_devnet_client_close(client);
 }
 
