@@ -13,6 +13,7 @@
  * payments until final for at most DEMO_DRAIN_MS (a second signal cuts that short); then the
  * checks run, then the nodes are stopped by PID (SIGTERM, bounded).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -1385,8 +1386,10 @@ int cor_cli_demo(int argc, char **argv)
         fprintf(stderr, "corridor demo: cannot find the corridor binary\n");
         return COR_EXIT_ERROR;
     }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return COR_EXIT_ERROR;
     if (!demo_directory(&options, dir, sizeof(dir))) {
         fprintf(stderr, "corridor demo: cannot create a directory for the nodes\n");
+        curl_global_cleanup();
         return COR_EXIT_ERROR;
     }
     demo_install_signals();
@@ -1440,5 +1443,6 @@ done:
     if (scratch != NULL) cor_free_large(scratch, (size_t)DEMO_RECORDS_MAX * sizeof(uint64_t));
     demo_release(&d);
     pthread_mutex_destroy(&d.latency_lock);
+    curl_global_cleanup();
     return status;
 }
