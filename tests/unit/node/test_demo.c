@@ -44,9 +44,13 @@ static char *slurp(const char *path)
     return text;
 }
 
+/* Called every 100 ms while the demo runs, with its stderr so far, until it returns true. */
+typedef bool (*demo_meddle_fn)(const char *err_path);
+
 /* Runs `corridor demo` with args (NULL-terminated), bounded in time; stops it by PID.
  * interrupt_after_s > 0: sends SIGINT (a terminal's Ctrl-C) after that many seconds. */
-static void demo_exec_interrupted(const char *const *args, int interrupt_after_s, demo_run *run)
+static void demo_exec_with(const char *const *args, int interrupt_after_s, demo_meddle_fn meddle,
+                           demo_run *run)
 {
     memset(run, 0, sizeof(*run));
     char dir[] = "/tmp/cor-demo-test-XXXXXX";
@@ -79,6 +83,7 @@ static void demo_exec_interrupted(const char *const *args, int interrupt_after_s
             break;
         }
         if (interrupt_after_s > 0 && tick == interrupt_after_s * 10) kill(pid, SIGINT);
+        if (meddle != NULL && meddle(err_path)) meddle = NULL;
         struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L};
         nanosleep(&pause, NULL);
     }
@@ -106,7 +111,7 @@ static void demo_exec_interrupted(const char *const *args, int interrupt_after_s
 
 static void demo_exec(const char *const *args, demo_run *run)
 {
-    demo_exec_interrupted(args, 0, run);
+    demo_exec_with(args, 0, NULL, run);
 }
 
 static void demo_run_free(demo_run *run)
@@ -202,7 +207,7 @@ Test(node_demo, ctrl_c_stops_traffic_then_checks_and_stops_the_nodes)
 {
     const char *args[] = {"--json", "--rate", "60", NULL}; /* no duration: runs until SIGINT */
     demo_run run;
-    demo_exec_interrupted(args, 5, &run);
+    demo_exec_with(args, 5, NULL, &run);
     cr_assert_not_null(run.summary, "stdout: %s\nstderr:\n%s", run.out, run.err);
     const char *expected[] = {"xborder_same_state", "fx_legs", "nodes_stopped_cleanly", NULL};
     assert_invariants(&run, expected);
@@ -210,6 +215,65 @@ Test(node_demo, ctrl_c_stops_traffic_then_checks_and_stops_the_nodes)
     cr_assert(strstr(run.err, "interrupted") != NULL, "%s", run.err);
     cr_assert_gt(
         flow_count(&run, "ru_to_ir", "committed") + flow_count(&run, "ir_to_ru", "committed"), 0);
+    demo_run_free(&run);
+}
+
+/* Once the banner is out, issues money on node RU behind the demo's back, as an operator
+ * could: the URL and the operator key are on the banner's RU line. */
+static bool issue_behind_the_demo(const char *err_path)
+{
+    FILE *file = fopen(err_path, "r");
+    if (file == NULL) return false;
+    char line[512];
+    bool done = false;
+    for (int lines = 0; !done && lines < 200 && fgets(line, sizeof(line), file) != NULL; lines++) {
+        const char *key = strstr(line, "operator key cor_0_");
+        if (strncmp(line, "  RU  http://", 13) != 0 || key == NULL) continue;
+        cor_test_node node;
+        memset(&node, 0, sizeof(node));
+        snprintf(node.base_url, sizeof(node.base_url), "%.*s", (int)strcspn(line + 6, " "),
+                 line + 6);
+        snprintf(node.operator_key, sizeof(node.operator_key), "%.*s",
+                 (int)strcspn(key + 13, " \n"), key + 13);
+        cor_test_response response;
+        cor_test_http(&node, "POST", "/v1/participants/2/funding", node.operator_key,
+                      "{\"funding_id\":\"777\",\"direction\":\"credit\",\"amount\":\"5\","
+                      "\"currency\":\"RUB\"}",
+                      &response);
+        cr_assert_eq(response.status, 201, "funding behind the demo: %ld %s", response.status,
+                     response.body ? response.body : "");
+        cor_test_response_free(&response);
+        done = true;
+    }
+    fclose(file);
+    return done;
+}
+
+Test(node_demo, money_moved_behind_its_back_fails_the_checks)
+{
+    const char *args[] = {"--duration", "3", "--json", "--rate", "40", NULL};
+    demo_run run;
+    demo_exec_with(args, 0, issue_behind_the_demo, &run);
+    cr_assert_not_null(run.summary, "stdout: %s\nstderr:\n%s", run.out, run.err);
+    cr_assert_eq(run.status, 1, "exit %d; stderr:\n%s", run.status, run.err);
+    cr_assert(json_is_false(json_object_get(run.summary, "ok")));
+    json_t *invariants = json_object_get(run.summary, "invariants");
+    const char *failed[] = {"books_balance", "balances_match_traffic"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *check = json_object_get(invariants, failed[i]);
+        cr_assert(json_is_false(json_object_get(check, "ok")), "%s passed: %s", failed[i], run.out);
+    }
+    const char *detail = json_string_value(
+        json_object_get(json_object_get(invariants, "balances_match_traffic"), "detail"));
+    cr_assert(strstr(detail, "RU participant 2") != NULL, "%s", detail);
+    /* What was not touched still holds. */
+    const char *held[] = {"xborder_same_state", "domestic_accounted", "fx_legs",
+                          "nodes_stopped_cleanly"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *check = json_object_get(invariants, held[i]);
+        cr_assert(json_is_true(json_object_get(check, "ok")), "%s failed: %s", held[i], run.out);
+    }
+    cr_assert(strstr(run.err, "kept in") != NULL, "the data is kept for inspection: %s", run.err);
     demo_run_free(&run);
 }
 
