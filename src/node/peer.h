@@ -50,10 +50,20 @@ typedef cor_error (*cor_node_encode_fn)(void *context, const cor_wire *wire,
                                         const cor_xb_message *message, uint8_t *out,
                                         size_t out_size_max, size_t *size_out);
 
+/* Writes one batch envelope for messages[0 .. count) (one type, one addressee; see
+ * cor_wire_encode_batch for the contract). */
+typedef cor_error (*cor_node_encode_batch_fn)(void *context, const cor_wire *wire,
+                                              const cor_xb_message *messages, uint32_t count,
+                                              uint8_t *out, size_t out_size_max,
+                                              size_t *size_out);
+
 typedef struct cor_node_sender_options {
     const cor_node_config *config; /* self + peers; copied at open */
     const uint8_t *secret_key;     /* 64-byte Ed25519 sk (node.key); copied at open */
-    cor_node_encode_fn encode;     /* NULL: cor_wire_encode */
+    cor_node_encode_fn encode;     /* NULL: cor_wire_encode (used when encode_batch is NULL) */
+    /* When set, runs of queued messages of one kind (up to COR_WIRE_BATCH_MAX) go out as one
+     * signed batch envelope: one signature and one ISO document for the run. */
+    cor_node_encode_batch_fn encode_batch;
     void *encode_context;          /* borrowed until close; encode runs on link threads */
     uint32_t queue_messages_max;   /* per peer, 1 .. COR_NODE_PEER_QUEUE_MAX, e.g. 65536 */
 } cor_node_sender_options;

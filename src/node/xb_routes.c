@@ -1116,9 +1116,10 @@ static enum MHD_Result route_stats(http_request *request)
     cor_nbuf out;
     cor_nbuf_init(&out, 4096);
     cor_nbuf_printf(&out,
-                    "{\"payments\":%u,\"open\":%u,\"quotes_live\":%u,\"seen\":%u,"
+                    "{\"payments\":%u,\"open\":%u,\"quotes_issued\":\"%llu\",\"seen\":%u,"
                     "\"messages_sent\":\"%llu\",\"refusals\":\"%llu\",\"conflicts\":\"%llu\"}",
-                    stats.payments_count, stats.open_count, stats.quotes_live, stats.seen_count,
+                    stats.payments_count, stats.open_count,
+                    (unsigned long long)stats.quotes_issued, stats.seen_count,
                     (unsigned long long)stats.messages_sent, (unsigned long long)stats.refusals,
                     (unsigned long long)stats.conflicts);
     return http_respond_json(request, 200, &out);
@@ -1476,8 +1477,11 @@ static enum MHD_Result route_peer_messages(http_request *request)
     if (envelopes > COR_NODE_BATCH_EVENTS_MAX) {
         return xb_fault(request, 413, "too_many_events", "", "at most 8,189 envelopes per request");
     }
-    size_t payload = (size_t)envelopes * sizeof(cor_node_cmd_xb_receive);
-    cor_node_cmd_xb_receive *commands = cor_calloc(envelopes, sizeof(*commands));
+    /* A batch envelope carries up to COR_WIRE_BATCH_MAX messages; one request's messages
+     * are one command of at most a batch's events. */
+    const uint32_t capacity = COR_NODE_BATCH_EVENTS_MAX;
+    size_t payload = (size_t)capacity * sizeof(cor_node_cmd_xb_receive);
+    cor_node_cmd_xb_receive *commands = cor_calloc(capacity, sizeof(*commands));
     if (commands == NULL || !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
         cor_free(commands);
         return xb_nomem(request);
@@ -1491,6 +1495,15 @@ static enum MHD_Result route_peer_messages(http_request *request)
     uint64_t now = xb_now_ns();
     uint32_t accepted = 0;
     size_t at = 0;
+    cor_xb_message *messages = cor_calloc(COR_WIRE_BATCH_MAX, sizeof(*messages));
+    cor_wire_parties *parties = cor_calloc(COR_WIRE_BATCH_MAX, sizeof(*parties));
+    if (messages == NULL || parties == NULL) {
+        wire_give(server, slot);
+        cor_free(messages);
+        cor_free(parties);
+        cor_free(commands);
+        return xb_nomem(request);
+    }
     for (uint32_t i = 0; i < envelopes; i++) {
         size_t total = size - at;
         if (total >= COR_WIRE_HEADER_SIZE_BYTES) {
@@ -1499,12 +1512,16 @@ static enum MHD_Result route_peer_messages(http_request *request)
             size_t want = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
             if (want < total) total = want;
         }
-        cor_xb_message message;
-        cor_wire_parties parties;
+        uint32_t count = 0;
         cor_wire_refusal refusal;
-        cor_error rc =
-            cor_wire_decode_parties(wire, now, bytes + at, total, &message, &parties, &refusal);
+        cor_error rc = cor_wire_decode_batch(wire, now, bytes + at, total, messages, parties,
+                                             COR_WIRE_BATCH_MAX, &count, &refusal);
         at += total;
+        if (rc == COR_OK && count > capacity - accepted) {
+            refused_add(xb, i, 413, "too_many_events", "FF01",
+                        "more messages in one request than a batch holds");
+            continue;
+        }
         if (rc != COR_OK) {
             char code[48];
             wire_code_text(refusal.code, code, sizeof(code));
@@ -1513,10 +1530,14 @@ static enum MHD_Result route_peer_messages(http_request *request)
                         refusal.iso, refusal.text);
             continue;
         }
-        cor_node_cmd_xb_receive *cmd = &commands[accepted++];
-        cmd->message = message;
-        cmd->flags = xb_screen(server, &message, &parties) ? COR_XB_RECEIVE_HOLD : 0;
+        for (uint32_t m = 0; m < count; m++) {
+            cor_node_cmd_xb_receive *cmd = &commands[accepted++];
+            cmd->message = messages[m];
+            cmd->flags = xb_screen(server, &messages[m], &parties[m]) ? COR_XB_RECEIVE_HOLD : 0;
+        }
     }
+    cor_free(messages);
+    cor_free(parties);
     wire_give(server, slot);
     xb->envelopes = envelopes;
     xb->count = accepted;
@@ -1551,7 +1572,7 @@ static enum MHD_Result finish_peer(http_request *request)
                     cor_xb_reason_iso(reason), cor_xb_reason_text(reason));
     }
     uint32_t accepted = xb->count - core_refused;
-    if (xb->envelopes == 1 && xb->refused_count == 1) {
+    if (accepted == 0 && xb->refused_count == 1) { /* one thing sent, refused: say so plainly */
         const xb_refused *r = &xb->refused[0];
         cor_nbuf out;
         cor_nbuf_init(&out, 1024);
