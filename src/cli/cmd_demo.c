@@ -94,6 +94,7 @@ typedef struct demo_counters {
     _Atomic uint64_t committed;
     _Atomic uint64_t rejected;
     _Atomic uint64_t refused;
+    _Atomic uint64_t lost; /* no final answer seen; the checks asked the nodes instead */
 } demo_counters;
 
 typedef struct demo {
@@ -109,6 +110,9 @@ typedef struct demo {
     uint64_t *latencies[DEMO_FLOWS_COUNT]; /* completion order; DEMO_RECORDS_MAX each */
     uint64_t latency_counts[DEMO_FLOWS_COUNT];
     uint64_t slots;                  /* slots handed out, once the workers have stopped */
+    uint32_t kill_every_s;           /* 0: never; else SIGKILL + restart a node (RU, IR, ...) */
+    uint32_t kills;                  /* done so far */
+    uint32_t restart_failures;       /* restarts that did not come back healthy */
     _Atomic bool stop;               /* no new payments */
     _Atomic uint64_t drain_until_ns; /* polling ends at this time once stop is set */
     FILE *out;                       /* status lines */
@@ -173,6 +177,23 @@ static void demo_complete(demo *d, demo_record *record, demo_outcome outcome, ui
     pthread_mutex_lock(&d->latency_lock);
     d->latencies[record->flow][d->latency_counts[record->flow]++] = latency_ns;
     pthread_mutex_unlock(&d->latency_lock);
+}
+
+/* The checks learned the outcome of a payment whose answer the demo never saw (a node killed
+ * under it, or the drain time over): counted now, as "lost" too. */
+static void demo_resolve(demo *d, demo_record *record, demo_outcome outcome)
+{
+    COR_ASSERT(atomic_load(&record->outcome) == DEMO_OPEN);
+    COR_ASSERT(outcome != DEMO_OPEN && outcome != DEMO_UNUSED);
+    demo_counters *counters = &d->counters[record->flow];
+    atomic_store(&record->outcome, (uint8_t)outcome);
+    atomic_fetch_add(&counters->lost, 1);
+    if (outcome == DEMO_COMMITTED) atomic_fetch_add(&counters->committed, 1);
+    if (outcome == DEMO_REJECTED) atomic_fetch_add(&counters->rejected, 1);
+    if (outcome == DEMO_REFUSED) atomic_fetch_add(&counters->refused, 1);
+    if (outcome == DEMO_REFUSED && record->refusal[0] == '\0') {
+        snprintf(record->refusal, sizeof(record->refusal), "never_arrived");
+    }
 }
 
 static void demo_note_refusal(demo_record *record, const cor_devnet_response *response)
@@ -389,6 +410,7 @@ typedef struct demo_reason {
 
 typedef struct demo_flow_summary {
     uint64_t submitted, committed, rejected, refused, open;
+    uint64_t lost;             /* outcomes learned from the checks' lookups, not from an answer */
     cor_bench_latency latency; /* zero when no sample */
     uint64_t samples;
     demo_reason reasons[DEMO_REASONS_MAX]; /* why payments were rejected or refused */
@@ -419,6 +441,7 @@ static void demo_flow_totals(demo *d, demo_flow flow, demo_flow_summary *out)
     out->committed = atomic_load(&c->committed);
     out->rejected = atomic_load(&c->rejected);
     out->refused = atomic_load(&c->refused);
+    out->lost = atomic_load(&c->lost);
     uint64_t ended = out->committed + out->rejected + out->refused;
     out->open = out->submitted > ended ? out->submitted - ended : 0;
 }
@@ -602,7 +625,7 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
             /* refused at submission, or the submission never arrived: nothing committed */
             same = strcmp(states[0], "committed") != 0 && strcmp(states[1], "committed") != 0;
             final = true;
-            if (outcome == DEMO_OPEN) atomic_store(&record->outcome, (uint8_t)DEMO_REFUSED);
+            if (outcome == DEMO_OPEN) demo_resolve(d, record, DEMO_REFUSED);
             outcome = DEMO_REFUSED;
         }
         if (!final) open++;
@@ -629,9 +652,8 @@ static void demo_check_same_state(demo *d, cor_devnet_client *client, demo_check
             rejected++;
         }
         if (outcome == DEMO_OPEN) { /* learned late: the final state is now known */
-            atomic_store(
-                &record->outcome,
-                (uint8_t)(strcmp(states[0], "committed") == 0 ? DEMO_COMMITTED : DEMO_REJECTED));
+            demo_resolve(d, record,
+                         strcmp(states[0], "committed") == 0 ? DEMO_COMMITTED : DEMO_REJECTED);
         }
     }
     cor_bench_progress("xborder", slots, slots);
@@ -798,9 +820,17 @@ static void demo_check_domestic(demo *d, cor_devnet_client *client, demo_check *
             ok = response.status == 404;
             refused += ok;
         } else if (outcome == DEMO_OPEN) { /* no answer came: the node's record decides */
-            ok = response.status == 404 || (response.status == 200 && status != NULL);
-            if (ok && status != NULL && strcmp(status, "accepted") == 0) {
-                atomic_store(&record->outcome, (uint8_t)DEMO_COMMITTED);
+            bool found = response.status == 200 && status != NULL && has_amount &&
+                         amount == record->amount_source;
+            ok = response.status == 404 || found;
+            if (response.status == 404) {
+                demo_resolve(d, record, DEMO_REFUSED);
+                refused++;
+            } else if (found) {
+                bool accepted_now = strcmp(status, "accepted") == 0;
+                demo_resolve(d, record, accepted_now ? DEMO_COMMITTED : DEMO_REJECTED);
+                accepted += accepted_now;
+                rejected += !accepted_now;
             }
         } else {
             ok = response.status == 200 && status != NULL && strcmp(status, want) == 0 &&
@@ -1022,10 +1052,11 @@ static void demo_print_track(demo *d, cor_devnet_client *client, demo_flow flow,
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct demo_options {
-    uint64_t duration_s; /* 0: until SIGINT/SIGTERM */
-    uint64_t rate;       /* payments per second, all flows together */
-    uint64_t port_base;  /* 0: free ports */
-    const char *dir;     /* NULL: a new directory under $TMPDIR, removed at the end */
+    uint64_t duration_s;   /* 0: until SIGINT/SIGTERM */
+    uint64_t rate;         /* payments per second, all flows together */
+    uint64_t port_base;    /* 0: free ports */
+    const char *dir;       /* NULL: a new directory under $TMPDIR, removed at the end */
+    uint64_t kill_every_s; /* 0: never */
     bool json;
     bool domestic_only;
 } demo_options;
@@ -1033,7 +1064,7 @@ typedef struct demo_options {
 static void demo_usage(FILE *out)
 {
     fprintf(out, "usage: corridor demo [--duration S] [--json] [--dir DIR] [--port-base P] "
-                 "[--rate R] [--domestic-only]\n");
+                 "[--rate R] [--domestic-only] [--kill-every S]\n");
 }
 
 static int demo_parse(int argc, char **argv, demo_options *options)
@@ -1057,6 +1088,9 @@ static int demo_parse(int argc, char **argv, demo_options *options)
         } else if (strcmp(argv[i], "--rate") == 0) {
             ok = cor_cli_parse_u64(value, &options->rate) && options->rate >= 1 &&
                  options->rate <= DEMO_RATE_MAX;
+        } else if (strcmp(argv[i], "--kill-every") == 0) {
+            ok = cor_cli_parse_u64(value, &options->kill_every_s) && options->kill_every_s >= 1 &&
+                 options->kill_every_s <= DEMO_DURATION_MAX_S;
         } else if (strcmp(argv[i], "--port-base") == 0) {
             ok = cor_cli_parse_u64(value, &options->port_base) && options->port_base >= 1024 &&
                  options->port_base <= 65535u - COR_DEVNET_NODES_COUNT;
@@ -1110,6 +1144,28 @@ static void demo_banner(demo *d, FILE *out, const char *dir, bool removed)
     fflush(out);
 }
 
+/* SIGKILL one node (RU and IR in turn) in the middle of the traffic and restart it at once:
+ * what it acknowledged must survive and the payments in flight must still end. */
+static void demo_kill_and_restart(demo *d)
+{
+    uint32_t index = d->kills % COR_DEVNET_NODES_COUNT;
+    const cor_devnet_node_info *node = cor_devnet_node(d->net, index);
+    fprintf(stderr, "corridor demo: SIGKILL node %s (pid %d), restarting it\n", node->name,
+            (int)node->pid);
+    cor_devnet_kill(d->net, index);
+    d->kills++;
+    uint64_t start_ns = cor_bench_now_ns();
+    cor_error rc = cor_devnet_restart(d->net, index);
+    if (rc != COR_OK) {
+        d->restart_failures++;
+        fprintf(stderr, "corridor demo: node %s did not come back (%s)\n", node->name,
+                cor_error_name(rc));
+        return;
+    }
+    fprintf(stderr, "corridor demo: node %s back (pid %d) after %.0f ms\n", node->name,
+            (int)node->pid, (double)(cor_bench_now_ns() - start_ns) / 1e6);
+}
+
 /* Runs the traffic until a signal or the duration; returns the slots handed out. */
 static uint64_t demo_run_traffic(demo *d, demo_worker *workers, uint64_t duration_s,
                                  uint64_t *scratch)
@@ -1131,6 +1187,11 @@ static uint64_t demo_run_traffic(demo *d, demo_worker *workers, uint64_t duratio
         seconds++;
         next_ns += 1000000000u;
         demo_status_line(d, seconds, last_counts, scratch);
+        if (d->kill_every_s != 0 && seconds % d->kill_every_s == 0) {
+            demo_kill_and_restart(d);
+            uint64_t after_ns = cor_bench_now_ns();
+            if (next_ns < after_ns) next_ns = after_ns; /* no burst of catch-up lines */
+        }
         if (seconds % DEMO_RATES_REFRESH_S == 0 && cor_devnet_publish_rates(d->net) != COR_OK) {
             fprintf(stderr, "corridor demo: republishing the rates failed\n");
         }
@@ -1248,9 +1309,9 @@ static void demo_summary_text(demo *d, const demo_checks *checks, double elapsed
         demo_flow_summarize(d, (demo_flow)f, scratch, &s);
         fprintf(out,
                 "  %-7s submitted %" PRIu64 ", committed %" PRIu64 ", rejected %" PRIu64
-                ", refused %" PRIu64 ", open %" PRIu64 "; latency p50 %.2f ms, p99 %.2f ms, "
-                "max %.2f ms\n",
-                demo_flow_names[f], s.submitted, s.committed, s.rejected, s.refused, s.open,
+                ", refused %" PRIu64 ", open %" PRIu64 ", answers lost %" PRIu64
+                "; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                demo_flow_names[f], s.submitted, s.committed, s.rejected, s.refused, s.open, s.lost,
                 (double)s.latency.p50_ns / 1e6, (double)s.latency.p99_ns / 1e6,
                 (double)s.latency.max_ns / 1e6);
         for (uint32_t r = 0; r < s.reasons_count; r++) {
@@ -1340,6 +1401,12 @@ static int demo_finish(demo *d, bool json, uint64_t *scratch)
     fprintf(stderr, "corridor demo: checking the invariants through both nodes' APIs\n");
     demo_checks checks = {.count = 0};
     demo_run_checks(d, d->slots, &checks);
+    if (d->kill_every_s != 0) {
+        demo_check *restarts = demo_check_add(&checks, "nodes_restarted");
+        demo_check_note(restarts, "%u SIGKILLs in the traffic, %u restarts healthy",
+                        (unsigned)d->kills, (unsigned)(d->kills - d->restart_failures));
+        if (d->restart_failures > 0) restarts->ok = false;
+    }
     demo_check *stopped = demo_check_add(&checks, "nodes_stopped_cleanly");
     for (uint32_t i = 0; i < COR_DEVNET_NODES_COUNT; i++) {
         const cor_devnet_node_info *node = cor_devnet_node(d->net, i);
@@ -1398,6 +1465,7 @@ int cor_cli_demo(int argc, char **argv)
     memset(&d, 0, sizeof(d));
     d.rate = (uint32_t)options.rate;
     d.domestic_only = options.domestic_only;
+    d.kill_every_s = (uint32_t)options.kill_every_s;
     d.out = options.json ? stderr : stdout;
     pthread_mutex_init(&d.latency_lock, NULL);
     uint64_t *scratch = cor_alloc_large((size_t)DEMO_RECORDS_MAX * sizeof(uint64_t));

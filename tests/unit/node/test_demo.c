@@ -187,6 +187,28 @@ Test(node_demo, cross_border_both_ways_with_every_invariant)
     demo_run_free(&run);
 }
 
+Test(node_demo, sigkill_and_restart_in_the_traffic_keep_every_invariant)
+{
+    const char *args[] = {"--duration", "7", "--json", "--rate", "100", "--kill-every", "2", NULL};
+    demo_run run;
+    demo_exec(args, &run);
+    cr_assert_not_null(run.summary, "stdout: %s\nstderr:\n%s", run.out, run.err);
+    const char *expected[] = {
+        "xborder_same_state",     "domestic_accounted", "books_balance",         "fx_legs",
+        "balances_match_traffic", "nodes_restarted",    "nodes_stopped_cleanly", NULL};
+    assert_invariants(&run, expected);
+    cr_assert_eq(run.status, 0, "exit %d; stderr:\n%s", run.status, run.err);
+    cr_assert(strstr(run.err, "SIGKILL node RU") != NULL, "%s", run.err);
+    cr_assert(strstr(run.err, "SIGKILL node IR") != NULL, "%s", run.err);
+    cr_assert_gt(flow_count(&run, "ru_to_ir", "committed"), 0);
+    cr_assert_gt(flow_count(&run, "ir_to_ru", "committed"), 0);
+    for (size_t i = 0; i < 4; i++) {
+        const char *flows[] = {"ru_to_ir", "ir_to_ru", "ru_domestic", "ir_domestic"};
+        cr_assert_eq(flow_count(&run, flows[i], "open"), 0, "%s open", flows[i]);
+    }
+    demo_run_free(&run);
+}
+
 Test(node_demo, domestic_only_run_accounts_every_payment)
 {
     const char *args[] = {"--duration", "2", "--json", "--domestic-only", NULL};
@@ -282,7 +304,7 @@ Test(node_demo, bad_options_are_usage_errors)
     const char *const cases[][4] = {
         {"--rate", "0", NULL},       {"--rate", "lots", NULL},       {"--duration", "-1", NULL},
         {"--port-base", "80", NULL}, {"--port-base", "65535", NULL}, {"--dir", NULL},
-        {"--frobnicate", NULL},      {"--duration", NULL},
+        {"--frobnicate", NULL},      {"--kill-every", "0", NULL},    {"--duration", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         demo_run run;
