@@ -1278,14 +1278,13 @@ static json_t *demo_summary_json(demo *d, const demo_checks *checks, double elap
         if (s.reasons_other > 0) {
             json_object_set_new(reasons, "other", json_integer((json_int_t)s.reasons_other));
         }
-        json_object_set_new(
-            flows, demo_flow_keys[f],
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "submitted",
-                      (json_int_t)s.submitted, "committed", (json_int_t)s.committed, "rejected",
-                      (json_int_t)s.rejected, "refused", (json_int_t)s.refused, "open",
-                      (json_int_t)s.open, "per_second",
-                      elapsed_s > 0 ? (double)(s.committed + s.rejected) / elapsed_s : 0.0,
-                      "latency_us", latency, "reasons", reasons));
+        json_t *flow = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "submitted", (json_int_t)s.submitted,
+            "committed", (json_int_t)s.committed, "rejected", (json_int_t)s.rejected, "refused",
+            (json_int_t)s.refused, "open", (json_int_t)s.open, "answers_lost", (json_int_t)s.lost,
+            "per_second", elapsed_s > 0 ? (double)(s.committed + s.rejected) / elapsed_s : 0.0,
+            "latency_us", latency, "reasons", reasons);
+        json_object_set_new(flows, demo_flow_keys[f], flow);
     }
     json_object_set_new(root, "flows", flows);
     json_t *invariants = json_object();

@@ -179,6 +179,7 @@ Test(node_demo, cross_border_both_ways_with_every_invariant)
                  0);
     cr_assert_eq(flow_count(&run, "ru_to_ir", "open"), 0);
     cr_assert_eq(flow_count(&run, "ir_to_ru", "open"), 0);
+    cr_assert_eq(flow_count(&run, "ru_to_ir", "answers_lost"), 0, "no node was killed");
     json_t *latency = json_object_get(
         json_object_get(json_object_get(run.summary, "flows"), "ru_to_ir"), "latency_us");
     cr_assert_gt(json_integer_value(json_object_get(latency, "p50")), 0);
