@@ -108,15 +108,21 @@ static void link_log(sender_link *link, cor_log_level level, const char *message
         link->log_suppressed++;
         return;
     }
+    /* The detail may be a peer's answer: keep the log line one line of plain fields. */
+    char safe[200];
+    size_t length = 0;
+    for (const char *p = detail; *p != '\0' && length + 1 < sizeof(safe); p++) {
+        unsigned char c = (unsigned char)*p;
+        safe[length++] = c == '"' ? '\'' : (c < 0x20 || c >= 0x7f) ? '.' : (char)c;
+    }
+    safe[length] = '\0';
     cor_log(level, message, "peer=%s url=%s envelopes=%u suppressed=%llu detail=\"%s\"",
-            link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed,
-            detail);
+            link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed, safe);
     link->last_log_ns = now;
     link->log_suppressed = 0;
 }
 
-static void link_record(sender_link *link, bool ok, bool up, uint32_t envelopes,
-                        const char *error)
+static void link_record(sender_link *link, bool ok, bool up, uint32_t envelopes, const char *error)
 {
     pthread_mutex_lock(&link->lock);
     link->stats.up = up;
@@ -276,7 +282,8 @@ static void link_send_batches(sender_link *link, uint32_t count)
     if (messages > 0 && !link_stopping(link)) link_post(link, size, messages);
 }
 
-/* Encodes batch[0..count) into bodies and posts each. */
+/* Encodes batch[0..count) into bodies and posts each. An envelope that does not fit what is
+ * left of the body (COR_ERR_LIMIT) sends the body so far and goes first into the next one. */
 static void link_send(sender_link *link, uint32_t count)
 {
     if (link->sender->encode_batch != NULL) {
@@ -287,19 +294,21 @@ static void link_send(sender_link *link, uint32_t count)
     size_t size = 0;
     uint32_t envelopes = 0;
     for (uint32_t i = 0; i < count && !link_stopping(link); i++) {
-        if (COR_NODE_PEER_BODY_SIZE_MAX - size < COR_WIRE_SIZE_BYTES_MAX) {
+        size_t written = 0;
+        cor_error rc =
+            sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body + size,
+                           COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
+        if (rc == COR_ERR_LIMIT && envelopes > 0) {
             link_post(link, size, envelopes);
             size = 0;
             envelopes = 0;
+            rc = sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body,
+                                COR_NODE_PEER_BODY_SIZE_MAX, &written);
         }
-        size_t written = 0;
-        cor_error rc = sender->encode(sender->encode_context, link->wire, &link->batch[i],
-                                      link->body + size, COR_NODE_PEER_BODY_SIZE_MAX - size,
-                                      &written);
         if (rc != COR_OK || written == 0 || written > COR_NODE_PEER_BODY_SIZE_MAX - size) {
             link_count_failed(link, 1);
-            link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer",
-                     cor_error_name(rc), 1);
+            link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer", cor_error_name(rc),
+                     1);
             continue;
         }
         size += written;
@@ -322,7 +331,7 @@ static void *link_main(void *argument)
             return NULL;
         }
         uint32_t count = link->queue_count < COR_NODE_PEER_BATCH_MAX ? link->queue_count
-                                                                      : COR_NODE_PEER_BATCH_MAX;
+                                                                     : COR_NODE_PEER_BATCH_MAX;
         for (uint32_t i = 0; i < count; i++) {
             link->batch[i] = link->queue[link->queue_head];
             link->queue_head = link->queue_head + 1 == queue_max ? 0 : link->queue_head + 1;

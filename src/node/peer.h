@@ -35,12 +35,12 @@
 #include "corridor/xborder_wire.h"
 #include "node/config.h"
 
-#define COR_NODE_PEER_BATCH_MAX      4096u              /* envelopes per request */
+#define COR_NODE_PEER_BATCH_MAX      4096u                /* envelopes per request */
 #define COR_NODE_PEER_BODY_SIZE_MAX  (8u * 1024u * 1024u) /* bytes per request */
-#define COR_NODE_PEER_RETRIES        8u                 /* 10 ms .. 1.28 s: 2.55 s in all */
-#define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull        /* 10 ms */
-#define COR_NODE_PEER_RETRY_MAX_NS   2000000000ull      /* 2 s */
-#define COR_NODE_PEER_QUEUE_MAX      (1u << 20)         /* queue_messages_max at most */
+#define COR_NODE_PEER_RETRIES        8u                   /* 10 ms .. 1.28 s: 2.55 s in all */
+#define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull          /* 10 ms */
+#define COR_NODE_PEER_RETRY_MAX_NS   2000000000ull        /* 2 s */
+#define COR_NODE_PEER_QUEUE_MAX      (1u << 20)           /* queue_messages_max at most */
 #define COR_NODE_PEER_PATH           "/v1/peer/messages"
 _Static_assert(COR_NODE_PEER_BODY_SIZE_MAX >= COR_WIRE_SIZE_BYTES_MAX,
                "a request body holds the largest envelope");
@@ -90,12 +90,12 @@ void cor_node_sender_enqueue(cor_node_sender *sender, const cor_xb_message *mess
                              uint32_t count);
 
 typedef struct cor_node_link_stats {
-    uint64_t sent;    /* envelopes the peer acknowledged (2xx) */
-    uint64_t failed;  /* envelopes given up: retries exhausted, 4xx, or encode refused */
-    uint64_t dropped; /* envelopes refused at enqueue: queue full */
-    uint64_t batches; /* requests acknowledged (2xx) */
-    uint32_t queued;  /* envelopes waiting now */
-    bool up;          /* the last request reached the peer and got an answer below 500 */
+    uint64_t sent;          /* envelopes the peer acknowledged (2xx) */
+    uint64_t failed;        /* envelopes given up: retries exhausted, 4xx, or encode refused */
+    uint64_t dropped;       /* envelopes refused at enqueue: queue full */
+    uint64_t batches;       /* requests acknowledged (2xx) */
+    uint32_t queued;        /* envelopes waiting now */
+    bool up;                /* the last request reached the peer and got an answer below 500 */
     uint64_t last_ok_ns;    /* CLOCK_REALTIME of the last 2xx; 0 never */
     uint64_t last_error_ns; /* CLOCK_REALTIME of the last failure; 0 never */
     char last_error[128];   /* e.g. "http 503", "Couldn't connect to server"; "" none */

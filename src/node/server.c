@@ -553,8 +553,8 @@ static cor_error server_encode_batch(void *context, const cor_wire *wire,
         if (parties == NULL) return COR_ERR_NOMEM;
         pthread_rwlock_rdlock(&server->state_lock);
         for (uint32_t i = 0; i < count; i++) {
-            (void)cor_node_state_xb_names(server->state, messages[i].uetr,
-                                          parties[i].debtor_name, parties[i].creditor_name);
+            (void)cor_node_state_xb_names(server->state, messages[i].uetr, parties[i].debtor_name,
+                                          parties[i].creditor_name);
         }
         pthread_rwlock_unlock(&server->state_lock);
     }
@@ -670,9 +670,8 @@ static cor_error server_peers_apply(cor_node_server *server, char *detail, size_
     }
     for (uint32_t i = 0; i < count; i++) {
         const cor_node_peer_config *p = &server->config.peers[i];
-        cor_node_command_header h = {.type = COR_NODE_CMD_XB_PEER,
-                                     .event_count = 1,
-                                     .body_size_bytes = sizeof(cor_xb_peer)};
+        cor_node_command_header h = {
+            .type = COR_NODE_CMD_XB_PEER, .event_count = 1, .body_size_bytes = sizeof(cor_xb_peer)};
         cor_xb_peer peer = {.node_id = p->node_id,
                             .ledger = p->currency_numeric,
                             .payment_max_out = p->payment_max_out,

@@ -192,7 +192,8 @@ static cor_u128 quote(node *n, uint32_t caller, uint32_t peer, cor_u128 source)
 {
     payload *p = &scratch;
     memset(p, 0, sizeof(*p));
-    cor_xb_quote_request request = {.amount = source, .peer_node = peer, .fixed = COR_XB_FIXED_SOURCE};
+    cor_xb_quote_request request = {
+        .amount = source, .peer_node = peer, .fixed = COR_XB_FIXED_SOURCE};
     add(p, COR_NODE_CMD_XB_QUOTES, 1, caller, caller, &request, sizeof(request));
     apply(n, NULL, p);
     cr_assert_eq(n->results[0].code, COR_NODE_CREATED, "quote: %s reason %u",
@@ -212,9 +213,8 @@ static cor_node_result pay(node *origin, node *beneficiary, uint32_t caller, cor
 {
     payload *p = &scratch;
     memset(p, 0, sizeof(*p));
-    cor_node_cmd_xb_payment cmd = {.uetr = uetr,
-                                   .quote_id = quote_id,
-                                   .creditor_account = cor_node_settlement_id(creditor)};
+    cor_node_cmd_xb_payment cmd = {
+        .uetr = uetr, .quote_id = quote_id, .creditor_account = cor_node_settlement_id(creditor)};
     if (creditor_name != NULL) {
         cmd.creditor_name_length = (uint8_t)strlen(creditor_name);
         memcpy(cmd.creditor_name, creditor_name, cmd.creditor_name_length);
@@ -363,8 +363,8 @@ Test(node_xb, node_rules_around_the_legs)
     q = quote(&ru, 1, IR, 1000);
     payload *p = &scratch;
     memset(p, 0, sizeof(*p));
-    cor_node_cmd_xb_payment cmd = {.uetr = uetr_of(3), .quote_id = q,
-                                   .creditor_account = COR_NODE_ISSUANCE_ID};
+    cor_node_cmd_xb_payment cmd = {
+        .uetr = uetr_of(3), .quote_id = q, .creditor_account = COR_NODE_ISSUANCE_ID};
     add(p, COR_NODE_CMD_XB_PAYMENTS, 1, 1, 1, &cmd, sizeof(cmd));
     apply(&ru, &ir, p);
     cr_assert_eq(lookup(&ir, uetr_of(3)).state, COR_XB_STATE_REJECTED);
@@ -393,8 +393,13 @@ Test(node_xb, node_rules_around_the_legs)
 
     /* Only an fx provider publishes rates; a bank's rate is refused. */
     memset(p, 0, sizeof(*p));
-    cor_xb_rate rate = {.amount_min = 1, .amount_max = 10, .peer_node = IR, .rate_num = 1,
-                        .rate_den = 1, .valid_from = T0, .valid_until = T0 + NS};
+    cor_xb_rate rate = {.amount_min = 1,
+                        .amount_max = 10,
+                        .peer_node = IR,
+                        .rate_num = 1,
+                        .rate_den = 1,
+                        .valid_from = T0,
+                        .valid_until = T0 + NS};
     add(p, COR_NODE_CMD_XB_RATE, 1, 1, 1, &rate, sizeof(rate));
     apply(&ru, NULL, p);
     cr_assert_eq(ru.results[0].code, COR_NODE_NOT_FX_PROVIDER);
@@ -409,7 +414,9 @@ Test(node_xb, node_rules_around_the_legs)
     /* Nobody but the bank that was paid may return a payment. */
     q = quote(&ir, 1, RU, 1000);
     memset(p, 0, sizeof(*p));
-    cor_xb_return_request ret = {.uetr = uetr_of(6), .original_uetr = uetr_of(1), .quote_id = q,
+    cor_xb_return_request ret = {.uetr = uetr_of(6),
+                                 .original_uetr = uetr_of(1),
+                                 .quote_id = q,
                                  .reason = COR_XB_RETURN_CUSTOMER};
     add(p, COR_NODE_CMD_XB_RETURN, 1, 1, 1, &ret, sizeof(ret));
     apply(&ir, &ru, p);
@@ -445,8 +452,8 @@ Test(node_xb, participant_limits_and_holds)
      * on IR; RU's operator rejects it: RR04 on both, leg 1 voided on IR. */
     memset(p, 0, sizeof(*p));
     cor_u128 q = quote(&ir, 1, RU, 1000);
-    cor_node_cmd_xb_payment cmd = {.uetr = uetr_of(20), .quote_id = q,
-                                   .creditor_account = cor_node_settlement_id(3)};
+    cor_node_cmd_xb_payment cmd = {
+        .uetr = uetr_of(20), .quote_id = q, .creditor_account = cor_node_settlement_id(3)};
     add(p, COR_NODE_CMD_XB_PAYMENTS, 1, 1, 1, &cmd, sizeof(cmd));
     apply(&ir, NULL, p); /* not ferried: we deliver it by hand with the hold flag */
     const cor_xb *xb = cor_node_state_xb(ir.state);
