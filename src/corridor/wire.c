@@ -48,6 +48,7 @@ _Static_assert(COR_WIRE_PUBLIC_KEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 
 
 typedef struct wire_view wire_view;
 static void wire_view_free(wire_view *view);
+static wire_view *wire_view_new(void);
 
 struct cor_wire {
     cor_wire_node self;
@@ -61,9 +62,12 @@ struct cor_wire {
     cor_iso_message parsed;            /* reused across decodes */
     /* Decode's working memory, allocated when first needed and kept. */
     cor_wire_parties *scratch_parties; /* COR_WIRE_BATCH_MAX names */
-    wire_view *scratch_view;           /* room for COR_WIRE_BATCH_MAX messages */
-    char *scratch_body;                /* the body as encode would write it */
+    wire_view *scratch_view;           /* decode's view, arrays grown as needed */
+    char *scratch_body;                /* the document as encode would write it */
     size_t scratch_body_capacity;
+    /* Encode's view: the cor_wire is const for encode, this memory is not (one thread uses a
+     * cor_wire at a time). Allocated at open, its arrays grown as needed and kept. */
+    wire_view *encode_view;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -178,10 +182,20 @@ cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out)
 
     cor_wire *wire = cor_calloc(1, sizeof(*wire));
     if (wire == NULL) return COR_ERR_NOMEM;
+    wire->encode_view = wire_view_new();
+    wire->scratch_view = wire_view_new();
+    if (wire->encode_view == NULL || wire->scratch_view == NULL) {
+        cor_free(wire->encode_view);
+        cor_free(wire->scratch_view);
+        cor_free(wire);
+        return COR_ERR_NOMEM;
+    }
     cor_iso_parser_options parser_options = {
         .document_size_bytes_max = COR_WIRE_BODY_SIZE_BYTES_MAX, .tx_count_max = COR_WIRE_BATCH_MAX};
     cor_error rc = cor_iso_parser_open(&parser_options, &wire->parser);
     if (rc != COR_OK) {
+        cor_free(wire->encode_view);
+        cor_free(wire->scratch_view);
         cor_free(wire);
         return rc;
     }
@@ -205,6 +219,8 @@ void cor_wire_close(cor_wire *wire)
     cor_free(wire->scratch_parties);
     if (wire->scratch_view != NULL) wire_view_free(wire->scratch_view);
     cor_free(wire->scratch_view);
+    if (wire->encode_view != NULL) wire_view_free(wire->encode_view);
+    cor_free(wire->encode_view);
     cor_free(wire->scratch_body);
     cor_iso_parser_close(wire->parser);
     sodium_memzero(wire->self_secret_key, sizeof(wire->self_secret_key));
@@ -240,9 +256,12 @@ static const char *wire_currency_of(const cor_wire *wire, uint32_t ledger)
 static void wire_hex(cor_u128 value, char out[WIRE_HEX_SIZE])
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 31; i >= 0; i--) {
-        out[i] = digits[(unsigned)(value & 0xfu)];
-        value >>= 4;
+    uint64_t high = (uint64_t)(value >> 64), low = (uint64_t)value;
+    for (int i = 15; i >= 0; i--) {
+        out[i] = digits[high & 0xfu];
+        out[16 + i] = digits[low & 0xfu];
+        high >>= 4;
+        low >>= 4;
     }
     out[32] = '\0';
 }
@@ -261,6 +280,26 @@ static void wire_uuid(cor_u128 value, char out[WIRE_UUID_SIZE])
     out[23] = '-';
     memcpy(out + 24, hex + 20, 12);
     out[36] = '\0';
+}
+
+/* 32 lowercase hex digits at text (no NUL needed). */
+static bool wire_hex_parse_32(const char *text, cor_u128 *out)
+{
+    uint64_t half[2] = {0, 0};
+    for (size_t i = 0; i < 32; i++) {
+        char c = text[i];
+        unsigned digit;
+        if (c >= '0' && c <= '9') {
+            digit = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            digit = (unsigned)(c - 'a' + 10);
+        } else {
+            return false;
+        }
+        half[i / 16] = (half[i / 16] << 4) | digit;
+    }
+    *out = ((cor_u128)half[0] << 64) | half[1];
+    return true;
 }
 
 static bool wire_hex_parse(const char *text, cor_u128 *out)
@@ -422,6 +461,20 @@ static cor_error wire_view_alloc(wire_view *view, uint32_t count)
     }
     view->capacity = count;
     return COR_OK;
+}
+
+/* An empty view (no arrays yet), or NULL. */
+static wire_view *wire_view_new(void)
+{
+    return cor_calloc(1, sizeof(wire_view));
+}
+
+/* Makes view (allocated or zeroed) hold at least count messages, keeping larger arrays. */
+static cor_error wire_view_reserve(wire_view *view, uint32_t count)
+{
+    if (view->capacity >= count) return COR_OK;
+    wire_view_free(view);
+    return wire_view_alloc(view, count);
 }
 
 static const char *const wire_status_codes[] = {NULL, "ACSC", "RJCT", "PDNG"};
@@ -727,39 +780,43 @@ static size_t wire_decimal(cor_u128 value, char *out)
     return length;
 }
 
-static void wire_append(char *out, size_t out_size, size_t *used, const char *text, size_t size)
-{
-    COR_ASSERT(size < out_size - *used);
-    memcpy(out + *used, text, size);
-    *used += size;
-}
+_Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >= sizeof(WIRE_RECORD_OPEN) + sizeof(WIRE_RECORD_CLOSE) +
+                                                  27u * (2u * 12u + 5u + 39u),
+               "a record of 27 fields with names of at most 12 characters fits");
 
-/* Writes the SplmtryData block; returns its size (it always fits the buffer). */
+/* Writes the SplmtryData block; returns its size (out has WIRE_RECORD_SIZE_BYTES_MAX). */
 static size_t wire_record_write(const cor_xb_message *m, char *out, size_t out_size)
 {
-    size_t used = 0;
-    wire_append(out, out_size, &used, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
+    COR_ASSERT(out_size >= WIRE_RECORD_SIZE_BYTES_MAX);
+    char *p = out;
+    memcpy(p, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
+    p += sizeof(WIRE_RECORD_OPEN) - 1;
     for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
         const wire_field *field = &wire_fields[i];
+        COR_DEBUG_ASSERT(field->name_length <= 12);
         cor_u128 value = wire_field_get(m, field);
-        char text[COR_U128_DECIMAL_SIZE_MAX];
-        size_t length = 32;
-        if (field->kind == WIRE_HEX128) {
-            wire_hex(value, text);
-        } else {
-            length = wire_decimal(value, text);
-        }
         size_t name = field->name_length;
-        wire_append(out, out_size, &used, "<", 1);
-        wire_append(out, out_size, &used, field->name, name);
-        wire_append(out, out_size, &used, ">", 1);
-        wire_append(out, out_size, &used, text, length);
-        wire_append(out, out_size, &used, "</", 2);
-        wire_append(out, out_size, &used, field->name, name);
-        wire_append(out, out_size, &used, ">", 1);
+        *p++ = '<';
+        memcpy(p, field->name, name);
+        p += name;
+        *p++ = '>';
+        if (field->kind == WIRE_HEX128) {
+            char text[WIRE_HEX_SIZE];
+            wire_hex(value, text);
+            memcpy(p, text, 32);
+            p += 32;
+        } else {
+            p += wire_decimal(value, p);
+        }
+        *p++ = '<';
+        *p++ = '/';
+        memcpy(p, field->name, name);
+        p += name;
+        *p++ = '>';
     }
-    wire_append(out, out_size, &used, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1);
-    return used;
+    memcpy(p, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1);
+    p += sizeof(WIRE_RECORD_CLOSE) - 1;
+    return (size_t)(p - out);
 }
 
 static bool wire_xml_is(const xmlNode *node, const char *name, const char *ns)
@@ -1147,7 +1204,7 @@ static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *mes
     memcpy(tail, out + at, tail_size);
     size_t used = at;
     for (uint32_t i = 0; i < count; i++) {
-        if (capacity - used > WIRE_RECORD_SIZE_BYTES_MAX) {
+        if (capacity - used >= WIRE_RECORD_SIZE_BYTES_MAX) {
             used += wire_record_write(&messages[i], out + used, capacity - used);
             continue;
         }
@@ -1212,23 +1269,22 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
                           .key_id = wire->self_key_id,
                           .msg_id = wire_batch_id(messages, count),
                           .timestamp = wire_batch_time(messages, count)};
-    wire_view view;
-    cor_error rc = wire_view_alloc(&view, count);
+    wire_view *view = wire->encode_view;
+    cor_error rc = wire_view_reserve(view, count);
     if (rc != COR_OK) return rc;
     uint32_t bad = 0;
     size_t body_size = 0;
     if (room == 0) {
         /* still INVALID for a message the view cannot hold */
         rc = wire_view_build(wire, messages, parties, count, header.msg_id, header.timestamp,
-                             &view, &bad)
+                             view, &bad)
                  ? COR_ERR_LIMIT
                  : COR_ERR_INVALID;
     } else {
         rc = wire_body_write(wire, messages, parties, count, header.msg_id, header.timestamp,
-                             &view, (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size,
+                             view, (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size,
                              &bad);
     }
-    wire_view_free(&view);
     if (rc != COR_OK) return rc;
     header.body_size = (uint32_t)body_size;
     memcpy(header.sender, wire->self.name, sizeof(header.sender));
@@ -1451,7 +1507,8 @@ static const char *wire_iso_differs(const cor_iso_message *expected, const cor_i
 /*
  * The checks on the records that need no XML: one type, from the sender to us, the
  * envelope's id and time, every message inside the replay window, and the names valid and
- * carried only by the kinds that carry them. parties may be NULL (no names read).
+ * carried only by the kinds that carry them. parties NULL: the names are not checked here
+ * (the fast path leaves them to wire_view_build, which refuses what is not valid).
  */
 static cor_error wire_check_records(const cor_wire *wire, uint64_t now_ns,
                                     const wire_header *header, const cor_wire_node *peer,
@@ -1636,10 +1693,7 @@ static const char *wire_fast_record(const char *p, const char *end, cor_xb_messa
         cor_u128 value = 0;
         bool ok;
         if (field->kind == WIRE_HEX128) {
-            char text[41];
-            memcpy(text, digits, length);
-            text[length] = '\0';
-            ok = wire_hex_parse(text, &value);
+            ok = length == 32 && wire_hex_parse_32(digits, &value);
         } else {
             ok = wire_decimal_parse_n(digits, length, maxima[field->kind], &value);
         }
@@ -1745,16 +1799,16 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
     const char *first = wire_find(xml, end, WIRE_RECORD_OPEN);
     if (first == NULL) return false;
     uint32_t count = 0;
-    for (const char *p = first; wire_at(p, end, "<SplmtryData>", 13);) {
+    const char *records_end = first;
+    while (wire_at(records_end, end, "<SplmtryData>", 13)) {
         if (count == max) return false;
-        p = wire_fast_record(p, end, &messages[count]);
-        if (p == NULL) return false;
+        records_end = wire_fast_record(records_end, end, &messages[count]);
+        if (records_end == NULL) return false;
         count++;
     }
     if (!wire_fast_names(xml, first, messages, count, parties)) return false;
     cor_wire_refusal ignored;
-    if (wire_check_records(wire, now_ns, header, peer, messages, parties, count, &ignored) !=
-        COR_OK) {
+    if (wire_check_records(wire, now_ns, header, peer, messages, NULL, count, &ignored) != COR_OK) {
         return false;
     }
     size_t capacity = (size_t)header->body_size + 1u;
@@ -1765,21 +1819,24 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
         wire->scratch_body = bigger;
         wire->scratch_body_capacity = capacity;
     }
-    if (wire->scratch_view == NULL) {
-        wire_view *view = cor_calloc(1, sizeof(*view));
-        if (view == NULL) return false;
-        if (wire_view_alloc(view, COR_WIRE_BATCH_MAX) != COR_OK) {
-            cor_free(view);
-            return false;
-        }
-        wire->scratch_view = view;
-    }
+    if (wire_view_reserve(wire->scratch_view, count) != COR_OK) return false;
+    /* The records were read in their only canonical form, so they are what encode writes
+     * for their values: compare the document around them. */
     uint32_t bad = 0;
+    if (!wire_view_build(wire, messages, parties, count, header->msg_id, header->timestamp,
+                         wire->scratch_view, &bad)) {
+        return false;
+    }
     size_t size = 0;
-    cor_error rc = wire_body_write(wire, messages, parties, count, header->msg_id,
-                                   header->timestamp, wire->scratch_view, wire->scratch_body,
-                                   capacity, &size, &bad);
-    if (rc != COR_OK || size != header->body_size || memcmp(wire->scratch_body, xml, size) != 0) {
+    if (cor_iso_serialize_to(&wire->scratch_view->message, COR_ISO_SERIALIZE_WITH_HEADER,
+                             wire->scratch_body, capacity, &size) != COR_OK) {
+        return false;
+    }
+    size_t at = wire_insert_point(wire->scratch_body, size, messages[0].type);
+    size_t records = (size_t)(records_end - first);
+    if (at != (size_t)(first - xml) || size + records != header->body_size ||
+        memcmp(wire->scratch_body, xml, at) != 0 ||
+        memcmp(wire->scratch_body + at, records_end, size - at) != 0) {
         return false;
     }
     *count_out = count;
