@@ -208,7 +208,7 @@ cor_error cor_wire_decode_parties(cor_wire *wire, uint64_t now_ns, const uint8_t
  * parties is NULL (no names) or count elements. camt.029 batches carry one outcome (the
  * group's Sts/Conf): mixed cancellation statuses go in separate envelopes.
  * Errors: as cor_wire_encode_parties for any message (mixed types or addressees, a
- * camt.029 batch with mixed outcomes: COR_ERR_INVALID), COR_ERR_LIMIT (count 0 or above
+ * camt.029 batch with mixed outcomes, two pacs.008 with one UETR: COR_ERR_INVALID), COR_ERR_LIMIT (count 0 or above
  * COR_WIRE_BATCH_MAX, body above COR_WIRE_BODY_SIZE_BYTES_MAX, or out_size_max too small),
  * COR_ERR_NOMEM. *size_out is 0 on failure.
  */

@@ -1175,6 +1175,31 @@ static size_t wire_insert_point(const char *xml, size_t xml_size, uint32_t type)
     return SIZE_MAX;
 }
 
+/* The index of the first pacs.008 whose UETR an earlier one in messages[0..count) has, or
+ * UINT32_MAX (the codec refuses such a document: DUPL). An open-addressing set of
+ * 2 * COR_WIRE_BATCH_MAX slots (32 KB, on the stack). */
+static uint32_t wire_duplicate_uetr(const cor_xb_message *messages, uint32_t count)
+{
+    if (messages[0].type != COR_XB_PACS008 || count < 2) return UINT32_MAX;
+    enum { SLOTS = 2 * COR_WIRE_BATCH_MAX };
+    cor_u128 slots[SLOTS];
+    bool used[SLOTS];
+    memset(used, 0, sizeof(used));
+    for (uint32_t i = 0; i < count; i++) {
+        cor_u128 uetr = messages[i].uetr;
+        uint64_t mix = (uint64_t)uetr ^ (uint64_t)(uetr >> 64);
+        mix *= 0x9e3779b97f4a7c15ull;
+        size_t at = (size_t)(mix >> 53) & (SLOTS - 1u);
+        while (used[at]) {
+            if (slots[at] == uetr) return i;
+            at = (at + 1u) & (SLOTS - 1u);
+        }
+        used[at] = true;
+        slots[at] = uetr;
+    }
+    return UINT32_MAX;
+}
+
 /*
  * Writes the body of messages[0..count) (one type, one sender, one addressee) into out
  * (capacity bytes, a NUL included): the codec's document with one corridor SplmtryData per
@@ -1261,6 +1286,7 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
             return COR_ERR_INVALID;
         }
     }
+    if (wire_duplicate_uetr(messages, count) != UINT32_MAX) return COR_ERR_INVALID;
     size_t overhead = COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE;
     /* The body and the codec's NUL (which the signature then overwrites). */
     size_t room = out_size_max > overhead ? out_size_max - overhead + 1u : 0;
@@ -1807,6 +1833,7 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
         count++;
     }
     if (!wire_fast_names(xml, first, messages, count, parties)) return false;
+    if (wire_duplicate_uetr(messages, count) != UINT32_MAX) return false;
     cor_wire_refusal ignored;
     if (wire_check_records(wire, now_ns, header, peer, messages, NULL, count, &ignored) != COR_OK) {
         return false;

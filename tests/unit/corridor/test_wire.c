@@ -1151,6 +1151,11 @@ Test(corridor_wire, batch_encode_refuses_mixed_or_over_the_limit)
     cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
                                        &size),
                  COR_ERR_INVALID);
+    batch_instructions(&base, 10, false);
+    batch[6].uetr = batch[2].uetr; /* one payment twice: the codec would refuse it (DUPL) */
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
+                                       &size),
+                 COR_ERR_INVALID);
     batch_instructions(&base, 10, true);
     batch_names[9].creditor_name[3] = '\x01'; /* one bad name refuses the batch */
     cr_assert_eq(cor_wire_encode_batch(wires[0], batch, batch_names, 10, envelope,
@@ -1222,6 +1227,21 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
         char expected[32];
         snprintf(expected, sizeof(expected), "message %u:", (unsigned)cases[c].index);
         cr_assert(strstr(text, expected) != NULL, "case %zu: '%s'", c, text);
+    }
+    /* one payment twice in a signed batch: the codec's DUPL, named */
+    memcpy(batch_xml, good, xml_size + 1);
+    {
+        char *second = nth(batch_xml, "<UETR>", 12), *third = nth(batch_xml, "<UETR>", 13);
+        cr_assert(second != NULL && third != NULL);
+        memcpy(third, second, 6 + 36);
+        char *record = nth(batch_xml, "<UETR>", 20 + 12); /* the records' UETRs follow */
+        char *record_next = nth(batch_xml, "<UETR>", 20 + 13);
+        cr_assert(record != NULL && record_next != NULL);
+        memcpy(record_next, record, 6 + 32);
+        size = with_batch_body(0, batch_xml, xml_size);
+        uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);
+        cr_assert_eq(code, COR_WIRE_XML, "%s %s", cor_wire_code_name(code), text);
+        cr_assert(strstr(text, "message 13:") != NULL, "%s", text);
     }
     /* any flipped byte of the body without the key: the signature */
     memcpy(batch_xml, good, xml_size + 1);
