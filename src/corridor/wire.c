@@ -1,19 +1,27 @@
 /*
  * The peer wire format (include/corridor/xborder_wire.h, docs/PROTOCOL.md "Wire format").
  *
- * encode: cor_xb_message -> ISO 20022 view (iso20022 codec structs) -> XML with AppHdr in a
- * SWIFT envelope -> the exact corridor record inserted as the Document's last SplmtryData ->
- * binary envelope header + XML + Ed25519 signature over both.
+ * encode: cor_xb_message[s] -> ISO 20022 view (iso20022 codec structs, one transaction per
+ * message, names in Dbtr/Cdtr or OrgnlTxRef) -> XML with AppHdr in a SWIFT envelope,
+ * written into the caller's buffer -> one corridor record per message inserted before the
+ * message element's end tag -> binary envelope header + XML + Ed25519 signature (over the
+ * bytes for one message, over the header and BLAKE2b-512 of the body for a batch).
  *
  * decode, in order, each step only after the previous passed: sizes, header fields, sender
- * and recipient, key id, signature, replay window; then the hardened codec parses and
- * validates the XML; then a second libxml2 pass (over bytes the codec has already accepted:
- * no DTD, no entities, bounded) reads the corridor record; finally the ISO view rebuilt from
- * the record must equal the ISO view parsed, field by field, so the human-readable ISO
- * fields and the exact record can never disagree.
+ * and recipient, key id, signature, replay window. Then the fast path: a strict scanner
+ * reads the records in the one form encode writes them and the names from their elements,
+ * the checks on the records run, and the ISO document serialized again from them must
+ * equal the bytes received around the records; such a body is what encode writes, so
+ * nothing else needs checking. Otherwise the full path: the hardened codec parses and
+ * validates the XML, a second libxml2 pass (over bytes the codec has already accepted: no
+ * DTD, no entities, bounded) reads the records, and the ISO view rebuilt from the records
+ * must equal the ISO view parsed, field by field, so the human-readable ISO fields and the
+ * exact records can never disagree; this path accepts other writers' valid layouts and says
+ * why anything is refused.
  *
- * Tuned for one message of about 4 KB at a time; the only allocations per call are the
- * codec's serializer buffer and libxml2's tree for the record pass.
+ * A cor_wire keeps its working memory (views, the document buffer, names) between calls,
+ * grown to the largest batch seen, so a call allocates nothing in the steady state apart
+ * from libxml2's tree on the full path.
  */
 #include "corridor/xborder_wire.h"
 
@@ -28,13 +36,13 @@
 #include "common/assert.h"
 #include "corridor/iso20022.h"
 
-#define WIRE_MAGIC                 "CXW1"
-#define WIRE_VERSION_SINGLE        1u /* one message, Ed25519 over header and body */
-#define WIRE_VERSION_BATCH         2u /* a batch, Ed25519 over header and BLAKE2b(body) */
-#define WIRE_RECORD_NS             "urn:corridor:xborder:1"
-#define WIRE_RECORD_PLACE          "corridor.xborder"
+#define WIRE_MAGIC          "CXW1"
+#define WIRE_VERSION_SINGLE 1u /* one message, Ed25519 over header and body */
+#define WIRE_VERSION_BATCH  2u /* a batch, Ed25519 over header and BLAKE2b(body) */
+#define WIRE_RECORD_NS      "urn:corridor:xborder:1"
+#define WIRE_RECORD_PLACE   "corridor.xborder"
 #define WIRE_RECORD_OPEN                                                                           \
-    "<SplmtryData><PlcAndNm>" WIRE_RECORD_PLACE "</PlcAndNm><Envlp><Xb xmlns=\"" WIRE_RECORD_NS  \
+    "<SplmtryData><PlcAndNm>" WIRE_RECORD_PLACE "</PlcAndNm><Envlp><Xb xmlns=\"" WIRE_RECORD_NS    \
     "\">"
 #define WIRE_RECORD_CLOSE          "</Xb></Envlp></SplmtryData>"
 #define WIRE_RECORD_SIZE_BYTES_MAX 4096u /* 27 fields of at most 39 digits, tags included */
@@ -59,7 +67,7 @@ struct cor_wire {
     uint64_t replay_window_ns;
     uint64_t clock_skew_ns;
     cor_iso_parser *parser;
-    cor_iso_message parsed;            /* reused across decodes */
+    cor_iso_message parsed; /* reused across decodes */
     /* Decode's working memory, allocated when first needed and kept. */
     cor_wire_parties *scratch_parties; /* COR_WIRE_BATCH_MAX names */
     wire_view *scratch_view;           /* decode's view, arrays grown as needed */
@@ -190,8 +198,9 @@ cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out)
         cor_free(wire);
         return COR_ERR_NOMEM;
     }
-    cor_iso_parser_options parser_options = {
-        .document_size_bytes_max = COR_WIRE_BODY_SIZE_BYTES_MAX, .tx_count_max = COR_WIRE_BATCH_MAX};
+    cor_iso_parser_options parser_options = {.document_size_bytes_max =
+                                                 COR_WIRE_BODY_SIZE_BYTES_MAX,
+                                             .tx_count_max = COR_WIRE_BATCH_MAX};
     cor_error rc = cor_iso_parser_open(&parser_options, &wire->parser);
     if (rc != COR_OK) {
         cor_free(wire->encode_view);
@@ -641,8 +650,7 @@ static bool wire_view_build(const cor_wire *wire, const cor_xb_message *messages
         COR_ASSERT(m->type == first->type && m->from_node == first->from_node &&
                    m->to_node == first->to_node);
         const char *debtor_name = NULL, *creditor_name = NULL;
-        if (!wire_party_names(parties != NULL ? &parties[i] : NULL, &debtor_name,
-                              &creditor_name)) {
+        if (!wire_party_names(parties != NULL ? &parties[i] : NULL, &debtor_name, &creditor_name)) {
             return false;
         }
         bool named = debtor_name != NULL || creditor_name != NULL;
@@ -781,7 +789,7 @@ static size_t wire_decimal(cor_u128 value, char *out)
 }
 
 _Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >= sizeof(WIRE_RECORD_OPEN) + sizeof(WIRE_RECORD_CLOSE) +
-                                                  27u * (2u * 12u + 5u + 39u),
+                                                 27u * (2u * 12u + 5u + 39u),
                "a record of 27 fields with names of at most 12 characters fits");
 
 /* Writes the SplmtryData block; returns its size (out has WIRE_RECORD_SIZE_BYTES_MAX). */
@@ -940,8 +948,8 @@ static cor_error wire_records_in(xmlDoc *doc, cor_xb_message *m, uint32_t max, u
             return COR_ERR_XML_INVALID;
         }
         if (*count == max) {
-            return wire_refuse(refusal, COR_WIRE_OVERSIZED,
-                               "more than %u messages in the envelope", (unsigned)max);
+            return wire_refuse(refusal, COR_WIRE_OVERSIZED, "more than %u messages in the envelope",
+                               (unsigned)max);
         }
         cor_error rc = wire_record_fields(record, &m[*count], refusal);
         if (rc != COR_OK) {
@@ -965,8 +973,8 @@ static void wire_xml_silent(void *context, xmlErrorPtr error)
     (void)error;
 }
 
-static cor_error wire_record_read(const char *xml, size_t xml_size, cor_xb_message *m,
-                                  uint32_t max, uint32_t *count, cor_wire_refusal *refusal)
+static cor_error wire_record_read(const char *xml, size_t xml_size, cor_xb_message *m, uint32_t max,
+                                  uint32_t *count, cor_wire_refusal *refusal)
 {
     /* libxml2 reports some errors (encoding conversion) through the thread's structured
      * error handler rather than the parser context: keep them off stderr for this pass. */
@@ -1102,8 +1110,7 @@ static size_t wire_signed_form(const uint8_t *envelope, size_t signed_size, uint
     return sizeof(out->bytes);
 }
 
-static void wire_sign(const cor_wire *wire, uint8_t *envelope, size_t signed_size,
-                      uint32_t version)
+static void wire_sign(const cor_wire *wire, uint8_t *envelope, size_t signed_size, uint32_t version)
 {
     if (version == WIRE_VERSION_SINGLE) {
         crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size,
@@ -1208,9 +1215,9 @@ static uint32_t wire_duplicate_uetr(const cor_xb_message *messages, uint32_t cou
  * COR_ERR_LIMIT when out is too small.
  */
 static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *messages,
-                                 const cor_wire_parties *parties, uint32_t count,
-                                 cor_u128 msg_id, uint64_t created_at, wire_view *view, char *out,
-                                 size_t capacity, size_t *size_out, uint32_t *bad)
+                                 const cor_wire_parties *parties, uint32_t count, cor_u128 msg_id,
+                                 uint64_t created_at, wire_view *view, char *out, size_t capacity,
+                                 size_t *size_out, uint32_t *bad)
 {
     *size_out = 0;
     if (!wire_view_build(wire, messages, parties, count, msg_id, created_at, view, bad)) {
@@ -1302,14 +1309,13 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
     size_t body_size = 0;
     if (room == 0) {
         /* still INVALID for a message the view cannot hold */
-        rc = wire_view_build(wire, messages, parties, count, header.msg_id, header.timestamp,
-                             view, &bad)
+        rc = wire_view_build(wire, messages, parties, count, header.msg_id, header.timestamp, view,
+                             &bad)
                  ? COR_ERR_LIMIT
                  : COR_ERR_INVALID;
     } else {
-        rc = wire_body_write(wire, messages, parties, count, header.msg_id, header.timestamp,
-                             view, (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size,
-                             &bad);
+        rc = wire_body_write(wire, messages, parties, count, header.msg_id, header.timestamp, view,
+                             (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size, &bad);
     }
     if (rc != COR_OK) return rc;
     header.body_size = (uint32_t)body_size;
@@ -1340,9 +1346,9 @@ cor_error cor_wire_encode(const cor_wire *wire, const cor_xb_message *message, u
 /* Decode                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-static cor_error wire_authenticate(const cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
-                                   size_t size, const wire_header *header,
-                                   const cor_wire_node **peer_out, cor_wire_refusal *refusal)
+static cor_error wire_authenticate(const cor_wire *wire, const uint8_t *bytes, size_t size,
+                                   const wire_header *header, const cor_wire_node **peer_out,
+                                   cor_wire_refusal *refusal)
 {
     const cor_wire_node *peer = wire_peer_by_name(wire, header->sender);
     if (peer == NULL) {
@@ -1365,7 +1371,6 @@ static cor_error wire_authenticate(const cor_wire *wire, uint64_t now_ns, const 
         return wire_refuse(refusal, COR_WIRE_SIGNATURE, "signature of '%s' key %u invalid",
                            peer->name, (unsigned)key->key_id);
     }
-    (void)now_ns;
     *peer_out = peer;
     return COR_OK;
 }
@@ -1551,10 +1556,9 @@ static cor_error wire_check_records(const cor_wire *wire, uint64_t now_ns,
             rc = wire_refuse(refusal, COR_WIRE_MISMATCH, "type %u in a batch of type %u",
                              (unsigned)m[i].type, (unsigned)m[0].type);
         } else if (m[i].from_node != peer->node_id || m[i].to_node != wire->self.node_id) {
-            rc = wire_refuse(refusal, COR_WIRE_MISMATCH,
-                             "record names nodes %u -> %u, envelope '%s' -> '%s'",
-                             (unsigned)m[i].from_node, (unsigned)m[i].to_node, peer->name,
-                             wire->self.name);
+            rc = wire_refuse(
+                refusal, COR_WIRE_MISMATCH, "record names nodes %u -> %u, envelope '%s' -> '%s'",
+                (unsigned)m[i].from_node, (unsigned)m[i].to_node, peer->name, wire->self.name);
         } else if (parties != NULL && (!cor_wire_party_name_valid(parties[i].debtor_name) ||
                                        !cor_wire_party_name_valid(parties[i].creditor_name))) {
             rc = wire_refuse(refusal, COR_WIRE_XML,
@@ -1616,8 +1620,8 @@ static void wire_parsed_names(const cor_iso_message *parsed, uint32_t i, const c
  */
 static cor_error wire_decode_full(cor_wire *wire, uint64_t now_ns, const wire_header *header,
                                   const cor_wire_node *peer, const char *xml,
-                                  cor_xb_message *messages, cor_wire_parties *parties,
-                                  uint32_t max, uint32_t *count_out, cor_wire_refusal *refusal)
+                                  cor_xb_message *messages, cor_wire_parties *parties, uint32_t max,
+                                  uint32_t *count_out, cor_wire_refusal *refusal)
 {
     cor_error rc = wire_parse(wire, xml, header->body_size, refusal);
     if (rc != COR_OK) return rc;
@@ -1658,7 +1662,6 @@ static cor_error wire_decode_full(cor_wire *wire, uint64_t now_ns, const wire_he
 }
 
 /* ---- the fast path: bytes exactly as encode writes them ----------------------------------- */
-
 
 static bool wire_at(const char *p, const char *end, const char *text, size_t length)
 {
@@ -1742,7 +1745,8 @@ static bool wire_fast_name(const char **p, const char *end, const char *open,
     static const struct {
         const char *entity;
         char c;
-    } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    } entities[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
     memset(out, 0, COR_WIRE_PARTY_NAME_SIZE_MAX + 1);
     const char *at = wire_find(*p, end, open);
     if (at == NULL) return true;
@@ -1817,9 +1821,8 @@ static bool wire_fast_names(const char *xml, const char *end, const cor_xb_messa
  * decode then runs and says why (or accepts a valid document written differently).
  */
 static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header *header,
-                             const cor_wire_node *peer, const char *xml,
-                             cor_xb_message *messages, cor_wire_parties *parties, uint32_t max,
-                             uint32_t *count_out)
+                             const cor_wire_node *peer, const char *xml, cor_xb_message *messages,
+                             cor_wire_parties *parties, uint32_t max, uint32_t *count_out)
 {
     const char *end = xml + header->body_size;
     const char *first = wire_find(xml, end, WIRE_RECORD_OPEN);
@@ -1872,10 +1875,10 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
 
 /* ---- public decode ------------------------------------------------------------------------ */
 
-cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
-                                size_t size, cor_xb_message *messages_out,
-                                cor_wire_parties *parties_out, uint32_t messages_max,
-                                uint32_t *count_out, cor_wire_refusal *refusal)
+cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
+                                cor_xb_message *messages_out, cor_wire_parties *parties_out,
+                                uint32_t messages_max, uint32_t *count_out,
+                                cor_wire_refusal *refusal)
 {
     if (wire == NULL || messages_out == NULL || count_out == NULL || refusal == NULL ||
         messages_max == 0) {
@@ -1892,7 +1895,7 @@ cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *
     cor_error rc = wire_header_read(bytes, size, &header, refusal);
     if (rc != COR_OK) return rc;
     const cor_wire_node *peer = NULL;
-    rc = wire_authenticate(wire, now_ns, bytes, size, &header, &peer, refusal);
+    rc = wire_authenticate(wire, bytes, size, &header, &peer, refusal);
     if (rc == COR_OK) rc = wire_fresh(wire, now_ns, header.timestamp, refusal);
     if (rc != COR_OK) return rc;
 
@@ -1909,8 +1912,8 @@ cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *
     const char *xml = (const char *)bytes + COR_WIRE_HEADER_SIZE_BYTES;
     uint32_t count = 0;
     if (!wire_decode_fast(wire, now_ns, &header, peer, xml, messages_out, parties, max, &count)) {
-        rc = wire_decode_full(wire, now_ns, &header, peer, xml, messages_out, parties, max,
-                              &count, refusal);
+        rc = wire_decode_full(wire, now_ns, &header, peer, xml, messages_out, parties, max, &count,
+                              refusal);
     }
     if (rc != COR_OK) {
         memset(messages_out, 0, max * sizeof(*messages_out));
