@@ -95,18 +95,28 @@ static void w_escaped(writer *w, const char *text)
     w_bytes(w, run, strlen(run));
 }
 
+/* <name> and </name> in one write each (names are ISO tags, a few dozen bytes at most). */
 static void w_open(writer *w, const char *name)
 {
-    w_str(w, "<");
-    w_str(w, name);
-    w_str(w, ">");
+    char tag[64];
+    size_t length = strlen(name);
+    COR_ASSERT(length + 2u <= sizeof(tag));
+    tag[0] = '<';
+    memcpy(tag + 1, name, length);
+    tag[length + 1] = '>';
+    w_bytes(w, tag, length + 2u);
 }
 
 static void w_close(writer *w, const char *name)
 {
-    w_str(w, "</");
-    w_str(w, name);
-    w_str(w, ">");
+    char tag[64];
+    size_t length = strlen(name);
+    COR_ASSERT(length + 3u <= sizeof(tag));
+    tag[0] = '<';
+    tag[1] = '/';
+    memcpy(tag + 2, name, length);
+    tag[length + 2] = '>';
+    w_bytes(w, tag, length + 3u);
 }
 
 /* <name>text</name> when text is set; a required one missing fails the call. */
