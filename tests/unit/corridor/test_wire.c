@@ -1146,6 +1146,18 @@ Test(corridor_wire, batch_encode_refuses_mixed_or_over_the_limit)
                  COR_ERR_LIMIT);
     cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, NULL, 5000, &size),
                  COR_ERR_INVALID);
+    cor_wire_refusal refusal;
+    uint32_t count = 7;
+    cr_assert_eq(cor_wire_decode_batch(wires[1], 2 * NS, envelope, 100, batch_got, NULL, 0, &count,
+                                       &refusal),
+                 COR_ERR_INVALID); /* no room at all */
+    cr_assert_eq(
+        cor_wire_decode_batch(wires[1], 2 * NS, envelope, 100, NULL, NULL, 4, &count, &refusal),
+        COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_decode_batch(wires[1], 2 * NS, NULL, 100, batch_got, NULL, 4, &count, &refusal),
+        COR_ERR_INVALID);
+    cr_assert_eq(count, 0);
     batch[5].type = COR_XB_CAMT056; /* mixed types */
     cr_assert_eq(
         cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope), &size),
