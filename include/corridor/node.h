@@ -22,13 +22,15 @@ typedef struct cor_node_init_options {
     const char *currency;  /* ISO 4217 alphabetic code, e.g. "RUB" */
     const char *node_name; /* 1 .. 63 bytes */
     uint16_t port;         /* 0: the default, 8080 */
+    uint32_t node_id;      /* 0: the currency's ISO 4217 numeric code (RUB 643) */
+    const char *bic;       /* NULL: "CRDR" + first two letters of the currency + "XX" */
 } cor_node_init_options;
 
 /*
  * Creates a node in data_dir: the configuration file, the Ed25519 key pair (secret key file
  * mode 0600) and the operator's API key, whose text is written to api_key_out (shown once:
  * only its hash is stored). Errors: COR_ERR_EXISTS (a node is already there: nothing is
- * changed), COR_ERR_INVALID (unknown currency, bad name), COR_ERR_IO. detail (detail_size
+ * changed), COR_ERR_INVALID (unknown currency, bad name, bad BIC), COR_ERR_IO. detail (detail_size
  * bytes) receives a one-line reason on failure.
  */
 cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,

@@ -335,6 +335,19 @@ typedef struct cor_xb_options {
     uint64_t replay_window_ns; /* messages created longer ago than this are refused */
     uint64_t clock_skew_ns;    /* messages created further in the future are refused */
     uint64_t hash_seed;        /* keys the internal hash indexes; any value */
+    /*
+     * Optional: the node's own rules for the two legs that move money, asked just before
+     * leg 1 (pending, debtor -> FX provider) and leg 2 (FX provider -> creditor) are created:
+     * the accounts must be ones the node lets take part (an active participant's settlement
+     * account) and the debit side must afford the amount under the node's rules (debit caps
+     * are node rules, not ledger flags). Returns COR_XB_OK or the refusal's reason
+     * (COR_XB_INSUFFICIENT_FUNDS, COR_XB_DEBTOR_ACCOUNT, COR_XB_CREDITOR_ACCOUNT,
+     * COR_XB_ACCOUNT_CLOSED, ...), which becomes the initiation's refusal (leg 1) or B's
+     * rejection (leg 2). It must be a pure function of state the node journals, so replay
+     * decides the same. NULL: every leg the ledger accepts goes through.
+     */
+    uint32_t (*leg_check)(void *context, const cor_transfer *transfer);
+    void *leg_check_context;
 } cor_xb_options;
 
 /* Fills options with workable defaults (capacities for tests, timeouts for a LAN). */
@@ -508,10 +521,15 @@ void cor_xb_payments_each(const cor_xb *xb,
                           bool (*visit)(void *context, const cor_xb_payment *payment),
                           void *context);
 
+/* Visits the published rate sheets in publication order; stops when visit returns false. */
+void cor_xb_rates_each(const cor_xb *xb, bool (*visit)(void *context, const cor_xb_rate *rate),
+                       void *context);
+
 typedef struct cor_xb_stats {
     uint32_t payments_count;
     uint32_t open_count;  /* not final: A FORWARDED and B HELD payments */
-    uint32_t quotes_live; /* quotes in the ring not used yet (expired ones included) */
+    uint32_t reserved;
+    uint64_t quotes_issued; /* quotes issued since the start (O(1): stats are polled) */
     uint32_t seen_count;
     uint64_t messages_sent; /* queued in the outbox since open (state) */
     uint64_t refusals;      /* envelope refusals */

@@ -7,7 +7,8 @@
 
 static void init_usage(FILE *out)
 {
-    fprintf(out, "usage: corridor init --data DIR --currency CODE --node-name NAME [--port P]\n");
+    fprintf(out, "usage: corridor init --data DIR --currency CODE --node-name NAME [--port P]\n"
+                 "                     [--node-id N] [--bic BIC]\n");
 }
 
 int cor_cli_init(int argc, char **argv)
@@ -25,6 +26,11 @@ int cor_cli_init(int argc, char **argv)
         } else if (strcmp(argv[i], "--port") == 0 && value && cor_cli_parse_u64(value, &port) &&
                    port >= 1 && port <= 65535) {
             options.port = (uint16_t)port;
+        } else if (strcmp(argv[i], "--node-id") == 0 && value &&
+                   cor_cli_parse_u64(value, &port) && port >= 1 && port <= UINT32_MAX) {
+            options.node_id = (uint32_t)port;
+        } else if (strcmp(argv[i], "--bic") == 0 && value) {
+            options.bic = value;
         } else {
             fprintf(stderr, "corridor init: bad option '%s'\n", argv[i]);
             init_usage(stderr);

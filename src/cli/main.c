@@ -13,6 +13,7 @@ typedef struct cli_command {
 static const cli_command cli_commands[] = {
     {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder, wire)"},
     {"init", cor_cli_init, "create a node's data directory"},
+    {"peer", cor_cli_peer, "add, list or remove the peer nodes of a node's configuration"},
     {"iso20022", cor_cli_iso20022, "check or round-trip ISO 20022 messages offline"},
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
     {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},

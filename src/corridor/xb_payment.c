@@ -18,6 +18,15 @@
 /* Ledger                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
+/* The node's rules for a leg that moves money (options.leg_check); OK when none. */
+static uint32_t xb_leg_check(const cor_xb *xb, const cor_transfer *transfer)
+{
+    if (xb->options.leg_check == NULL) return COR_XB_OK;
+    uint32_t reason = xb->options.leg_check(xb->options.leg_check_context, transfer);
+    COR_ASSERT(reason < COR_XB_REASON_COUNT);
+    return reason;
+}
+
 static uint32_t xb_ledger_one(cor_xb *xb, uint64_t timestamp, const cor_transfer *transfer)
 {
     cor_create_result result;
@@ -180,6 +189,8 @@ static uint32_t xb_originate(cor_xb *xb, uint64_t timestamp, const cor_xb_paymen
         .code = xb->options.transfer_code,
         .flags = COR_TRANSFER_PENDING, /* timeout 0: only B's answer ends it */
     };
+    uint32_t checked = xb_leg_check(xb, &leg1);
+    if (checked != COR_XB_OK) return checked;
     uint32_t status = xb_ledger_one(xb, timestamp, &leg1);
     if (status != COR_TRANSFER_CREATED) {
         return xb_ledger_reason(status, COR_XB_DEBTOR_ACCOUNT, COR_XB_CORRIDOR_UNKNOWN);
@@ -562,6 +573,8 @@ static uint32_t xb_beneficiary_commit(cor_xb *xb, uint64_t timestamp, const cor_
         .ledger = xb->options.ledger,
         .code = xb->options.transfer_code,
     };
+    uint32_t checked = xb_leg_check(xb, &leg2);
+    if (checked != COR_XB_OK) return checked;
     uint32_t status = xb_ledger_one(xb, timestamp, &leg2);
     if (status != COR_TRANSFER_CREATED && status != COR_TRANSFER_EXISTS) {
         return xb_ledger_reason(status, COR_XB_CORRIDOR_UNKNOWN, COR_XB_CREDITOR_ACCOUNT);

@@ -16,7 +16,8 @@
 #include "common/assert.h"
 #include "node/log.h"
 
-#define CORE_IDLE_WAIT_MS 50u /* how often an idle core checks for expired transfers */
+#define CORE_IDLE_WAIT_MS       50u /* how often an idle core checks for expired transfers */
+#define CORE_TIMER_COMMAND_SIZE sizeof(cor_node_command_header) /* EXPIRE, TICK: no body */
 
 struct cor_node_core {
     cor_node_core_options options;
@@ -108,15 +109,39 @@ static bool core_expiry_due(const cor_node_core *core, uint64_t now)
     return cor_ledger_next_expiry(ledger, &expires_at) && expires_at <= now;
 }
 
+static bool core_xb_due(const cor_node_core *core, uint64_t now)
+{
+    uint64_t at;
+    return cor_node_state_xb_timer(core->options.state, &at) && at <= now;
+}
+
+static bool core_timer_due(const cor_node_core *core, uint64_t now)
+{
+    return core_expiry_due(core, now) || core_xb_due(core, now);
+}
+
+/* How long an idle core may sleep: until the corridor's next timer, at most the idle wait. */
+static long core_idle_wait_ns(const cor_node_core *core, uint64_t now)
+{
+    long wait = (long)CORE_IDLE_WAIT_MS * 1000000L;
+    uint64_t at;
+    if (cor_node_state_xb_timer(core->options.state, &at) && at > now &&
+        at - now < (uint64_t)wait) {
+        wait = (long)(at - now);
+    }
+    return wait;
+}
+
 /* Takes queued jobs while their events fit one batch. */
 static uint32_t core_take(cor_node_core *core, bool *exit_out)
 {
     pthread_mutex_lock(&core->mutex);
     while (core->count == 0 && !(core->stopping && core->reserved == 0)) {
-        if (core_expiry_due(core, core_now_ns())) break;
+        uint64_t now = core_now_ns();
+        if (core_timer_due(core, now)) break;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (long)CORE_IDLE_WAIT_MS * 1000000L;
+        until.tv_nsec += core_idle_wait_ns(core, now);
         if (until.tv_nsec >= 1000000000L) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
@@ -126,10 +151,15 @@ static uint32_t core_take(cor_node_core *core, bool *exit_out)
     *exit_out = core->count == 0 && core->stopping && core->reserved == 0;
     uint32_t taken = 0;
     uint32_t events = 0;
+    size_t size = 0;
+    /* Every job fits a batch alone (requests are bounded so); more are added while the
+     * events and the payload still fit. */
     while (core->count > 0) {
         cor_node_job *job = core->ring[core->head];
         if (events + job->event_count > COR_NODE_BATCH_EVENTS_MAX) break;
+        if (size + job->payload_size_bytes > COR_NODE_BATCH_PAYLOAD_SIZE_BYTES_MAX) break;
         events += job->event_count;
+        size += job->payload_size_bytes;
         core->taken[taken++] = job;
         core->head = (core->head + 1) % COR_NODE_QUEUE_COMMANDS_MAX;
         core->count--;
@@ -150,6 +180,17 @@ static void core_fail_jobs(cor_node_core *core, uint32_t count, cor_error error)
 
 static void core_snapshot(cor_node_core *core);
 
+/* The batch is durable and applied: its peer messages may leave. The outbox lives in the
+ * state, which only this thread writes, so no lock is needed to read it here. */
+static void core_send_outbox(cor_node_core *core)
+{
+    const cor_xb *xb = cor_node_state_xb(core->options.state);
+    uint32_t count = cor_xb_outbox_count(xb);
+    if (count == 0 || core->options.outbox == NULL) return;
+    /* The outbox is one array from index 0 (cor_xb_outbox_at). */
+    core->options.outbox(core->options.outbox_context, cor_xb_outbox_at(xb, 0), count);
+}
+
 static void core_run_batch(cor_node_core *core, uint32_t count)
 {
     size_t size = 0;
@@ -162,10 +203,18 @@ static void core_run_batch(cor_node_core *core, uint32_t count)
         events += job->event_count;
     }
     uint64_t now = core_now_ns();
-    if (events < COR_NODE_BATCH_EVENTS_MAX && core_expiry_due(core, now)) {
+    /* Timer commands ride along when the batch has room; else the next batch takes them. */
+    const size_t room_size = COR_NODE_BATCH_PAYLOAD_SIZE_BYTES_MAX - CORE_TIMER_COMMAND_SIZE;
+    if (events < COR_NODE_BATCH_EVENTS_MAX && size <= room_size && core_expiry_due(core, now)) {
         cor_node_command_header expire = {.type = COR_NODE_CMD_EXPIRE, .event_count = 1};
         memcpy(core->batch + size, &expire, sizeof(expire));
         size += sizeof(expire);
+        events++;
+    }
+    if (events < COR_NODE_BATCH_EVENTS_MAX && size <= room_size && core_xb_due(core, now)) {
+        cor_node_command_header tick = {.type = COR_NODE_CMD_XB_TICK, .event_count = 1};
+        memcpy(core->batch + size, &tick, sizeof(tick));
+        size += sizeof(tick);
         events++;
     }
     if (events == 0) return;
@@ -195,6 +244,7 @@ static void core_run_batch(cor_node_core *core, uint32_t count)
                               COR_NODE_BATCH_EVENTS_MAX);
     pthread_rwlock_unlock(core->options.state_lock);
     COR_ASSERT(rc == COR_OK); /* we built the payload from validated commands */
+    core_send_outbox(core);
 
     cor_metrics_batch(core->options.metrics, events);
     cor_journal_stats stats;
@@ -250,7 +300,7 @@ static void *core_main(void *argument)
             core_fail_jobs(core, count, COR_ERR_POISONED);
             continue;
         }
-        if (count > 0 || core_expiry_due(core, core_now_ns())) core_run_batch(core, count);
+        if (count > 0 || core_timer_due(core, core_now_ns())) core_run_batch(core, count);
     }
     if (core->options.snapshot_every_ops != 0) {
         (void)cor_journal_snapshot_wait(core->options.journal);

@@ -4,10 +4,14 @@
  * HTTP threads encode a validated command (node_state.h payload form) into a job, reserve a
  * queue slot (cor_node_core_reserve: refused with COR_ERR_BUSY when the queue is full, so the
  * client gets a 503 and the queue never grows without bound), then push the job. The core
- * thread takes whatever waits, up to COR_NODE_BATCH_EVENTS_MAX events, as one batch; appends
+ * thread takes whatever waits, up to COR_NODE_BATCH_EVENTS_MAX events (and the batch payload
+ * limit), as one batch; appends
  * it to the journal (one write and one fdatasync); applies it to the node state under the
- * state's write lock; and completes every job of the batch through its done callback. No
- * result is released before its batch is durable.
+ * state's write lock; hands the protocol messages the batch queued to options.outbox; and
+ * completes every job of the batch through its done callback. No result and no peer message
+ * is released before its batch is durable. When the corridor's timer is due (re-sends,
+ * deadlines of held payments) the core adds a TICK command to the next batch, as it adds
+ * EXPIRE for pending transfers, so timers are journaled and replayed too.
  *
  * If an append fails, the core is poisoned: the failed batch's jobs and every later reserve
  * get COR_ERR_IO / COR_ERR_POISONED; reads keep working; the operator restarts the node,
@@ -43,6 +47,11 @@ typedef struct cor_node_core_options {
     cor_journal *journal;         /* borrowed; only the core thread uses it after open */
     cor_metrics *metrics;         /* borrowed */
     uint64_t snapshot_every_ops;  /* 0: never */
+    /* Called on the core thread after each batch is durable and applied, with the protocol
+     * messages that batch queued (cor_xb outbox); must copy them and not block. NULL: they
+     * are dropped (the protocol's timers regenerate them). */
+    void (*outbox)(void *context, const cor_xb_message *messages, uint32_t count);
+    void *outbox_context;
 } cor_node_core_options;
 
 /* Starts the core thread. Errors: COR_ERR_NOMEM, COR_ERR_IO (thread creation). */

@@ -35,7 +35,20 @@
     X(COR_ROUTE_LEDGER_TRANSFERS_LOOKUP, "/v1/ledger/transfers/lookup")                            \
     X(COR_ROUTE_ISO20022, "/v1/iso20022")                                                          \
     X(COR_ROUTE_STATEMENTS, "/v1/statements/{id}")                                                 \
-    X(COR_ROUTE_NOTIFICATIONS, "/v1/notifications")
+    X(COR_ROUTE_NOTIFICATIONS, "/v1/notifications")                                              \
+    X(COR_ROUTE_XB_PEERS, "/v1/corridor/peers")                                                    \
+    X(COR_ROUTE_XB_FX, "/v1/corridor/fx")                                                          \
+    X(COR_ROUTE_FX_RATES, "/v1/fx/rates")                                                          \
+    X(COR_ROUTE_FX_QUOTES, "/v1/fx/quotes")                                                        \
+    X(COR_ROUTE_XB_PAYMENTS, "/v1/xborder/payments")                                               \
+    X(COR_ROUTE_XB_PAYMENT, "/v1/xborder/payments/{uetr}")                                         \
+    X(COR_ROUTE_XB_PAYMENT_ACTION, "/v1/xborder/payments/{uetr}/{action}")                         \
+    X(COR_ROUTE_XB_TRACK, "/v1/payments/{uetr}/track")                                             \
+    X(COR_ROUTE_XB_HOLDS, "/v1/xborder/holds")                                                     \
+    X(COR_ROUTE_XB_STATS, "/v1/xborder/stats")                                                     \
+    X(COR_ROUTE_XB_RECONCILE, "/v1/xborder/reconcile")                                             \
+    X(COR_ROUTE_WATCHLIST, "/v1/screening/watchlist")                                              \
+    X(COR_ROUTE_PEER_MESSAGES, "/v1/peer/messages")
 
 typedef enum cor_route {
 #define COR_ROUTE_ENUM(name, text) name,

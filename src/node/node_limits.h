@@ -62,4 +62,29 @@ _Static_assert(COR_NODE_PAYMENTS_PER_REQUEST_MAX <= COR_NODE_BATCH_EVENTS_MAX,
                "a payments request fits one batch");
 _Static_assert(COR_NODE_JSON_DEPTH_MAX >= 3u, "our documents nest three deep");
 
+
+/* Cross-border (the corridor). Capacities decide results (busy), so they are fixed when the
+ * journal is created (configure record), like the payment capacity. */
+#define COR_NODE_XB_PAYMENTS_MAX_DEFAULT (1u << 21) /* cross-border payments kept (dedup) */
+#define COR_NODE_XB_QUOTES_MAX_DEFAULT   (1u << 20) /* quotes alive at once (a ring) */
+#define COR_NODE_XB_SEEN_MAX             (1u << 22) /* peer message ids in the replay window */
+#define COR_NODE_XB_OUTBOX_MAX           (1u << 16) /* messages one batch may queue */
+#define COR_NODE_XB_FX_MAX               64u        /* fx id -> participant mappings */
+#define COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX 4096u  /* POST /v1/xborder/payments array */
+#define COR_NODE_XB_QUOTES_PER_REQUEST_MAX   4096u  /* POST /v1/fx/quotes array */
+#define COR_NODE_XB_QUOTES_PER_ANSWER_MAX    4u     /* best quotes returned per request */
+#define COR_NODE_XB_NAME_LENGTH_MAX          140u   /* debtor/creditor names (Max140Text) */
+/* Replay window and clock skew of peer messages (wire and core use the same values). */
+#define COR_NODE_XB_REPLAY_WINDOW_NS (30ull * 1000000000ull)
+#define COR_NODE_XB_CLOCK_SKEW_NS    (5ull * 1000000000ull)
+/* The beneficiary must decide within this of initiation, or refuse: it bounds every payment. */
+#define COR_NODE_XB_DEADLINE_NS     (30ull * 1000000000ull)
+#define COR_NODE_XB_DEADLINE_MAX_NS (300ull * 1000000000ull)
+#define COR_NODE_XB_QUOTE_TTL_NS    (60ull * 1000000000ull)
+/* The origin re-sends an unanswered message after this, doubling up to the cap. */
+#define COR_NODE_XB_RETRY_INITIAL_NS (1000ull * 1000000ull)
+#define COR_NODE_XB_RETRY_MAX_NS     (5ull * 1000000000ull)
+/* Ledger code of every cross-border leg. */
+#define COR_NODE_TRANSFER_CODE_XBORDER 3u
+
 #endif

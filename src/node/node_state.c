@@ -13,37 +13,13 @@
  * account in the ledger; a payment is accepted exactly when its ledger transfer exists.
  */
 #include "node/node_state.h"
+#include "node/node_state_internal.h"
 
 #include <sodium.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/assert.h"
-
-#define STATE_FUNDINGS_MAX   (1u << 16)          /* funding operations kept by the ledger */
-#define STATE_FORMAT_MAGIC   0x53444f4e524f43ull /* "CORNODS" */
-#define STATE_FORMAT_VERSION 1u
-
-struct cor_node_state {
-    cor_node_state_options options;
-    cor_ledger *ledger;
-    cor_node_participant *participants; /* [COR_NODE_PARTICIPANTS_MAX]; id - 1 */
-    uint32_t participants_count;
-    cor_node_key *keys; /* [COR_NODE_KEYS_MAX]; id - 1 */
-    uint32_t keys_count;
-    cor_node_payment *payments; /* [payments_max]; number - 1 */
-    uint64_t payments_count;
-    uint32_t *payment_slots; /* index: payment number or 0 */
-    uint64_t payment_slots_mask;
-    uint8_t index_key[crypto_shorthash_KEYBYTES];
-    uint64_t operator_accounts_count;
-    uint64_t operator_transfers_count;
-    uint64_t fundings_count;
-    cor_node_totals totals;
-    cor_node_result *scratch_results;  /* [COR_NODE_BATCH_EVENTS_MAX] for replay */
-    cor_create_result *ledger_results; /* [COR_NODE_BATCH_EVENTS_MAX] */
-    void *scratch_events;              /* aligned copy of ledger events */
-};
 
 /* ---------------------------------------------------------------------------------------- */
 /* Codes                                                                                    */
@@ -97,6 +73,7 @@ static void state_free_tables(cor_node_state *state)
     cor_free(state->scratch_results);
     cor_free(state->ledger_results);
     cor_free(state->scratch_events);
+    cor__node_xb_close(state);
 }
 
 void cor_node_state_close(cor_node_state *state)
@@ -109,7 +86,9 @@ void cor_node_state_close(cor_node_state *state)
 
 static bool state_options_valid(const cor_node_state_options *o)
 {
-    if (o->ledger == 0) return false;
+    if (o->ledger == 0 || o->node_id == 0) return false;
+    if (o->xb_payments_max == 0 || o->xb_payments_max > (1u << 26)) return false;
+    if (o->xb_quotes_max == 0 || o->xb_quotes_max > (1u << 26)) return false;
     if (o->payments_max == 0 || o->payments_max > COR_NODE_PAYMENTS_MAX_LIMIT) return false;
     if (o->ledger_accounts_max == 0 || o->ledger_accounts_max > (1u << 26)) return false;
     if (o->ledger_transfers_max == 0 || o->ledger_transfers_max > (1u << 28)) return false;
@@ -118,11 +97,15 @@ static bool state_options_valid(const cor_node_state_options *o)
 
 static cor_ledger_options state_ledger_options(const cor_node_state_options *o)
 {
-    uint32_t transfers = o->ledger_transfers_max + o->payments_max + STATE_FUNDINGS_MAX;
+    /* A cross-border payment makes at most two transfers here (leg 1 pending + its post or
+     * void at the origin; leg 2 at the beneficiary). */
+    uint64_t transfers = (uint64_t)o->ledger_transfers_max + o->payments_max + STATE_FUNDINGS_MAX +
+                         2ull * o->xb_payments_max;
+    COR_ASSERT(transfers <= UINT32_MAX);
     return (cor_ledger_options){
         .accounts_max = o->ledger_accounts_max + COR_NODE_PARTICIPANTS_MAX + 1u,
-        .transfers_max = transfers,
-        .pending_transfers_max = o->ledger_transfers_max,
+        .transfers_max = (uint32_t)transfers,
+        .pending_transfers_max = o->ledger_transfers_max + o->xb_payments_max,
         .failed_ids_max = o->ledger_transfers_max,
         .hash_seed = o->hash_seed,
         .prefault = o->prefault,
@@ -160,10 +143,22 @@ static cor_error state_alloc(const cor_node_state_options *options, cor_node_sta
     return COR_OK;
 }
 
-cor_error cor_node_state_open(const cor_node_state_options *options, cor_node_state **out)
+/* Fills the corridor capacities left 0 with their defaults. */
+static cor_node_state_options state_options_complete(const cor_node_state_options *options)
 {
-    COR_ASSERT(options != NULL && out != NULL);
+    cor_node_state_options o = *options;
+    if (o.node_id == 0) o.node_id = o.ledger; /* the currency's numeric code */
+    if (o.xb_payments_max == 0) o.xb_payments_max = o.payments_max;
+    if (o.xb_quotes_max == 0) o.xb_quotes_max = COR_NODE_XB_QUOTES_MAX_DEFAULT;
+    return o;
+}
+
+cor_error cor_node_state_open(const cor_node_state_options *options_in, cor_node_state **out)
+{
+    COR_ASSERT(options_in != NULL && out != NULL);
     *out = NULL;
+    cor_node_state_options complete = state_options_complete(options_in);
+    const cor_node_state_options *options = &complete;
     if (!state_options_valid(options)) return COR_ERR_INVALID;
     if (sodium_init() < 0) return COR_ERR_NOMEM;
 
@@ -183,6 +178,8 @@ cor_error cor_node_state_open(const cor_node_state_options *options, cor_node_st
     rc = cor_ledger_create_accounts(state->ledger, 1, &issuance, 1, &result);
     if (rc != COR_OK) goto fail;
     COR_ASSERT(result.status == COR_ACCOUNT_CREATED);
+    rc = cor__node_xb_open(state);
+    if (rc != COR_OK) goto fail;
     *out = state;
     return COR_OK;
 
@@ -339,7 +336,7 @@ static bool state_command_valid(const cor_node_command_header *h, const uint8_t 
     case COR_NODE_CMD_PAYMENTS:
         return state_payments_body_valid(body, h->body_size_bytes, h->event_count);
     default:
-        return false;
+        return cor__node_xb_command_valid(h, body);
     }
     return h->event_count == 1 && h->body_size_bytes == fixed;
 }
@@ -407,6 +404,27 @@ static bool state_can_debit(const cor_account *account, cor_u128 cap, cor_u128 a
     cor_u128 debits = sat_add(sat_add(account->debits_posted, account->debits_pending), amount);
     if (debits == COR_U128_MAX) return false;
     return debits <= sat_add(account->credits_posted, cap);
+}
+
+cor_node_participant *cor__node_state_participant(cor_node_state *state, uint32_t id)
+{
+    return state_participant(state, id);
+}
+
+bool cor__node_state_caller_valid(const cor_node_state *state, const cor_node_command_header *h,
+                                  bool operator_only)
+{
+    return state_caller_valid(state, h, operator_only);
+}
+
+bool cor__node_state_can_debit(const cor_account *account, cor_u128 cap, cor_u128 amount)
+{
+    return state_can_debit(account, cap, amount);
+}
+
+size_t cor__node_state_slots_count(uint32_t entries_max)
+{
+    return state_slots_count(entries_max);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -839,7 +857,11 @@ static void apply_command(cor_node_state *state, uint64_t timestamp,
         return;
     }
     default:
-        apply_admin(state, timestamp, h, body, results);
+        if (h->type >= COR_NODE_CMD_XB_PEER) {
+            cor__node_xb_apply(state, timestamp, h, body, results);
+        } else {
+            apply_admin(state, timestamp, h, body, results);
+        }
         return;
     }
 }
@@ -856,6 +878,7 @@ cor_error cor_node_state_apply(cor_node_state *state, uint64_t timestamp, const 
         results_max = COR_NODE_BATCH_EVENTS_MAX;
     }
     if (events > results_max) return COR_ERR_LIMIT;
+    cor__node_xb_apply_begin(state);
 
     const uint8_t *bytes = payload;
     size_t offset = 0;
@@ -946,7 +969,9 @@ typedef struct state_header {
     uint32_t payments_max;
     uint32_t ledger_accounts_max;
     uint32_t ledger_transfers_max;
-    uint32_t reserved;
+    uint32_t node_id;
+    uint32_t xb_payments_max;
+    uint32_t xb_quotes_max;
     uint64_t payments_count;
     uint64_t operator_accounts_count;
     uint64_t operator_transfers_count;
@@ -965,6 +990,9 @@ cor_error cor_node_state_serialize(const cor_node_state *state, cor_ledger_write
     header.payments_max = state->options.payments_max;
     header.ledger_accounts_max = state->options.ledger_accounts_max;
     header.ledger_transfers_max = state->options.ledger_transfers_max;
+    header.node_id = state->options.node_id;
+    header.xb_payments_max = state->options.xb_payments_max;
+    header.xb_quotes_max = state->options.xb_quotes_max;
     header.participants_count = state->participants_count;
     header.keys_count = state->keys_count;
     header.payments_count = state->payments_count;
@@ -984,6 +1012,7 @@ cor_error cor_node_state_serialize(const cor_node_state *state, cor_ledger_write
         rc = write(context, state->payments, state->payments_count * sizeof(cor_node_payment));
     }
     if (rc == COR_OK) rc = cor_ledger_serialize(state->ledger, write, context);
+    if (rc == COR_OK) rc = cor__node_xb_serialize(state, write, context);
     return rc;
 }
 
@@ -992,6 +1021,7 @@ static cor_error state_read_header(const cor_node_state_options *options, state_
     if (header->magic != STATE_FORMAT_MAGIC) return COR_ERR_CORRUPT;
     if (header->version != STATE_FORMAT_VERSION) return COR_ERR_VERSION;
     if (header->ledger != options->ledger) return COR_ERR_CORRUPT;
+    if (header->node_id != options->node_id) return COR_ERR_CORRUPT;
     if (header->participants_count > COR_NODE_PARTICIPANTS_MAX) return COR_ERR_CORRUPT;
     if (header->keys_count > COR_NODE_KEYS_MAX) return COR_ERR_CORRUPT;
     if (header->payments_count > options->payments_max) return COR_ERR_LIMIT;
@@ -1002,6 +1032,8 @@ cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_
                                      void *context, cor_node_state **out)
 {
     *out = NULL;
+    cor_node_state_options complete = state_options_complete(options);
+    options = &complete;
     if (!state_options_valid(options)) return COR_ERR_INVALID;
     if (sodium_init() < 0) return COR_ERR_NOMEM;
     state_header header;
@@ -1011,6 +1043,8 @@ cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_
     saved.payments_max = header.payments_max;
     saved.ledger_accounts_max = header.ledger_accounts_max;
     saved.ledger_transfers_max = header.ledger_transfers_max;
+    saved.xb_payments_max = header.xb_payments_max;
+    saved.xb_quotes_max = header.xb_quotes_max;
     if (header.magic == STATE_FORMAT_MAGIC && !state_options_valid(&saved)) return COR_ERR_CORRUPT;
     options = &saved;
     rc = state_read_header(options, &header);
@@ -1054,6 +1088,8 @@ cor_error cor_node_state_deserialize(const cor_node_state_options *options, cor_
     }
     cor_ledger_options ledger_options = state_ledger_options(options);
     rc = cor_ledger_deserialize(&ledger_options, read, context, &state->ledger);
+    if (rc != COR_OK) goto fail;
+    rc = cor__node_xb_deserialize(state, read, context);
     if (rc != COR_OK) goto fail;
     *out = state;
     return COR_OK;

@@ -26,6 +26,7 @@
 #include "corridor/error.h"
 #include "corridor/ledger.h"
 #include "corridor/u128.h"
+#include "corridor/xborder.h"
 #include "node/node_limits.h"
 
 #define COR_NODE_ID_BASE                 ((cor_u128)1 << 127)
@@ -72,6 +73,12 @@ typedef struct cor_node_participant {
     uint8_t bic_length;         /* 8 or 11 */
     char name[COR_NODE_NAME_LENGTH_MAX + 1]; /* NUL-terminated */
     char bic[COR_NODE_BIC_LENGTH_MAX + 1];   /* NUL-terminated */
+    /* Cross-border limits of this participant as a debtor (source currency; 0 = none) and
+     * what it reserved today (UTC day xb_day). */
+    cor_u128 xb_payment_max;
+    cor_u128 xb_daily_max;
+    cor_u128 xb_day_total;
+    uint64_t xb_day;
 } cor_node_participant;
 
 typedef enum cor_node_key_kind {
@@ -136,7 +143,10 @@ typedef struct cor_node_payment {
     X(COR_NODE_LEDGER_REJECTED, "ledger_rejected", 422)                                            \
     X(COR_NODE_FUNDING_CONFLICT, "funding_id_reused", 409)                                         \
     X(COR_NODE_RESERVED_ID, "reserved_id", 422)                                                    \
-    X(COR_NODE_CAPACITY_FULL, "capacity_full", 507)
+    X(COR_NODE_CAPACITY_FULL, "capacity_full", 507)                                              \
+    X(COR_NODE_XB_REFUSED, "xborder_refused", 422)                                                \
+    X(COR_NODE_NOT_FX_PROVIDER, "not_fx_provider", 422)                                            \
+    X(COR_NODE_PEER_NOT_FOUND, "peer_not_found", 404)
 
 typedef enum cor_node_code {
 #define COR_NODE_CODE_ENUM(name, text, http) name,
@@ -180,6 +190,10 @@ typedef struct cor_node_configure_record {
     uint32_t payments_max;
     uint32_t ledger_accounts_max;
     uint32_t ledger_transfers_max;
+    uint32_t node_id;         /* the node's id in the corridor mesh */
+    uint32_t xb_payments_max; /* cross-border payments kept */
+    uint32_t xb_quotes_max;   /* quotes alive at once */
+    uint32_t reserved;        /* 0 */
 } cor_node_configure_record;
 
 typedef enum cor_node_command_type {
@@ -193,6 +207,22 @@ typedef enum cor_node_command_type {
     COR_NODE_CMD_LEDGER_ACCOUNTS = 8,    /* body: event_count cor_account */
     COR_NODE_CMD_LEDGER_TRANSFERS = 9,   /* body: event_count cor_transfer */
     COR_NODE_CMD_EXPIRE = 10,            /* no body; event_count 1 */
+    /* The corridor (node_xb.c). Results: COR_NODE_OK / COR_NODE_CREATED, or
+     * COR_NODE_XB_REFUSED with the cor_xb_reason in result.ledger. */
+    COR_NODE_CMD_XB_PEER = 11,     /* operator; body: cor_xb_peer */
+    COR_NODE_CMD_XB_FX = 12,       /* operator; body: cor_node_cmd_xb_fx */
+    COR_NODE_CMD_XB_RATE = 13,     /* fx provider; body: cor_xb_rate (fx_id: the caller's) */
+    COR_NODE_CMD_XB_QUOTES = 14,   /* bank; event_count cor_xb_quote_request; result: value =
+                                    * sequence of the first quote, ledger = how many (ids
+                                    * consecutive), or XB_REFUSED */
+    COR_NODE_CMD_XB_PAYMENTS = 15, /* bank; event_count cor_node_cmd_xb_payment */
+    COR_NODE_CMD_XB_CANCEL = 16,   /* bank; body: cor_node_cmd_xb_uetr */
+    COR_NODE_CMD_XB_RETURN = 17,   /* bank; body: cor_xb_return_request */
+    COR_NODE_CMD_XB_RECEIVE = 18,  /* peer (key 0); event_count cor_node_cmd_xb_receive;
+                                    * result: code OK, ledger = the envelope/answer reason */
+    COR_NODE_CMD_XB_HOLD = 19,     /* operator; body: cor_node_cmd_xb_hold */
+    COR_NODE_CMD_XB_TICK = 20,     /* the core's timer; no body; result value = handled */
+    COR_NODE_CMD_XB_LIMITS = 21,   /* operator; body: cor_node_cmd_xb_limits */
 } cor_node_command_type;
 
 typedef struct cor_node_command_header {
@@ -251,6 +281,55 @@ typedef struct cor_node_cmd_funding {
     uint32_t direction; /* cor_node_funding_direction */
 } cor_node_cmd_funding;
 
+typedef struct cor_node_cmd_xb_fx {
+    uint64_t fx_id;
+    uint32_t participant; /* an fx_provider participant of this node */
+    uint32_t peer_node;
+} cor_node_cmd_xb_fx;
+
+/* One cross-border payment as the debtor bank submits it; names are end customers,
+ * screened at the beneficiary (NUL-padded, lengths given). */
+typedef struct cor_node_cmd_xb_payment {
+    cor_u128 uetr;
+    cor_u128 quote_id;
+    cor_u128 creditor_account; /* on the beneficiary's ledger */
+    uint8_t debtor_name_length;
+    uint8_t creditor_name_length;
+    uint8_t reserved[14];
+    char debtor_name[COR_NODE_XB_NAME_LENGTH_MAX];
+    char creditor_name[COR_NODE_XB_NAME_LENGTH_MAX];
+    uint8_t reserved2[8]; /* zero: the record is 352 bytes, no hidden padding */
+} cor_node_cmd_xb_payment;
+_Static_assert(sizeof(cor_node_cmd_xb_payment) == 352, "no hidden padding in the journal");
+
+typedef struct cor_node_cmd_xb_uetr {
+    cor_u128 uetr;
+} cor_node_cmd_xb_uetr;
+
+typedef struct cor_node_cmd_xb_receive {
+    cor_xb_message message; /* decoded and verified by the HTTP thread (cor_wire) */
+    uint32_t flags;         /* cor_xb_receive_flags (screening hit: hold) */
+    uint32_t reserved[3];
+} cor_node_cmd_xb_receive;
+
+typedef enum cor_node_xb_hold_action {
+    COR_NODE_XB_RELEASE = 1,
+    COR_NODE_XB_REJECT = 2,
+} cor_node_xb_hold_action;
+
+typedef struct cor_node_cmd_xb_hold {
+    cor_u128 uetr;
+    uint32_t action; /* cor_node_xb_hold_action */
+    uint32_t reserved[3];
+} cor_node_cmd_xb_hold;
+
+typedef struct cor_node_cmd_xb_limits {
+    cor_u128 payment_max; /* 0 = none */
+    cor_u128 daily_max;   /* 0 = none */
+    uint32_t participant;
+    uint32_t reserved[3];
+} cor_node_cmd_xb_limits;
+
 /*
  * A payment in a PAYMENTS body: a 56-byte prefix (payment_id, amount, creditor u32,
  * has_uetr u8, e2e_length u8, remittance_length u8, reserved u8 = 0, uetr[16]) followed by
@@ -278,6 +357,9 @@ typedef struct cor_node_state_options {
     uint32_t ledger_transfers_max; /* operator ledger transfers (plus payments, funding) */
     uint64_t hash_seed; /* keys the payment index; any value, state does not depend on it */
     bool prefault;      /* commit every table at open, so the core thread never page-faults */
+    uint32_t node_id;         /* this node in the corridor mesh; 0: the currency's code */
+    uint32_t xb_payments_max; /* cross-border payments kept; 0: payments_max */
+    uint32_t xb_quotes_max;   /* quotes alive at once; 0: the default (2^20) */
 } cor_node_state_options;
 
 /* Errors: COR_ERR_INVALID (options out of range), COR_ERR_NOMEM. */
@@ -336,6 +418,32 @@ typedef struct cor_node_balance {
 } cor_node_balance;
 bool cor_node_state_balance(const cor_node_state *state, uint32_t participant,
                             cor_node_balance *out);
+
+/* ---------------------------------------------------------------------------------------- */
+/* The corridor (node_xb.c)                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The protocol core (read it only as node_state's queries are read: under the lock). */
+const cor_xb *cor_node_state_xb(const cor_node_state *state);
+
+/* Messages queued by the last apply (cor_xb_outbox_count/_at on cor_node_state_xb): the core
+ * thread sends them once that batch is durable (it is: apply runs after the append). The next
+ * apply discards them. */
+
+/* The participant an fx id maps to for peer_node (0 when none). */
+uint32_t cor_node_state_fx_participant(const cor_node_state *state, uint64_t fx_id,
+                                       uint32_t peer_node);
+/* The fx id of a participant for peer_node (0 when none). */
+uint64_t cor_node_state_fx_of(const cor_node_state *state, uint32_t participant,
+                              uint32_t peer_node);
+
+/* End-customer names the origin recorded for a UETR (for every (re)send of its pacs.008);
+ * false when none were given. Buffers of COR_NODE_XB_NAME_LENGTH_MAX + 1 bytes. */
+bool cor_node_state_xb_names(const cor_node_state *state, cor_u128 uetr, char *debtor_out,
+                             char *creditor_out);
+
+/* When the protocol next needs a TICK (false: no timer). */
+bool cor_node_state_xb_timer(const cor_node_state *state, uint64_t *at_out);
 
 /* Totals for metrics: money issued (issuance account debits - credits) and payments. */
 typedef struct cor_node_totals {

@@ -267,7 +267,7 @@ static int hex_value(char c)
 }
 
 /* UETR: a UUID version 4 in its 36-character form (ISO 20022 UUIDv4Identifier). */
-static bool uetr_parse(const char *text, size_t length, uint8_t out[16])
+bool cor_node_uetr_parse(const char *text, size_t length, uint8_t out[16])
 {
     if (length != 36) return false;
     size_t byte = 0;
@@ -462,7 +462,7 @@ static bool decode_payment(json_t *json, const char *prefix, uint32_t currency,
         return false;
     }
     if (uetr_present) {
-        if (!uetr_parse(uetr, uetr_length, out->uetr)) {
+        if (!cor_node_uetr_parse(uetr, uetr_length, out->uetr)) {
             field_fault(&f, "uetr", "invalid_value", "uetr must be a version 4 uuid");
             return false;
         }
@@ -807,7 +807,7 @@ static bool fast_payment(fast_cursor *c, uint32_t currency, cor_node_payment_in 
         return false;
     }
     if ((seen & (1u << FAST_UETR)) != 0) {
-        if (!uetr_parse(text[FAST_UETR], length[FAST_UETR], out->uetr)) return false;
+        if (!cor_node_uetr_parse(text[FAST_UETR], length[FAST_UETR], out->uetr)) return false;
         out->has_uetr = 1;
     }
     out->creditor = (uint32_t)creditor;

@@ -87,5 +87,7 @@ bool cor_node_parse_u32(const char *text, uint32_t *out);
 
 /* Formats a UETR (16 bytes) as the 36-character lowercase UUID text plus NUL. */
 void cor_node_uetr_format(const uint8_t uetr[16], char out[37]);
+/* A UUID version 4 in its 36-character form; false otherwise. */
+bool cor_node_uetr_parse(const char *text, size_t length, uint8_t out[16]);
 
 #endif

@@ -415,6 +415,7 @@ static enum MHD_Result route_metrics(http_request *request)
     cor_nbuf body;
     cor_nbuf_init(&body, 1u << 20);
     cor_metrics_render(&server->metrics, &rendered, &body);
+    http_xb_metrics(server, &body);
     if (!cor_nbuf_ok(&body)) {
         cor_nbuf_release(&body);
         return http_respond_error(request, 500, "internal", "metrics too large");
@@ -842,16 +843,50 @@ static enum MHD_Result route_participant_update(http_request *request, uint32_t 
     json_t *json = http_json(request, &result);
     if (json == NULL) return result;
     cor_node_fault fault;
-    uint32_t status;
-    bool has_cap;
-    cor_u128 cap;
-    bool ok = cor_node_decode_participant_update(json, &status, &has_cap, &cap, &fault);
+    uint32_t status = 0;
+    bool has_cap = false;
+    cor_u128 cap = 0;
+    /* The cross-border limits (source currency; "0" = none); a field not given keeps its
+     * current value. */
+    bool has_limits = false;
+    cor_node_cmd_xb_limits limits = {.participant = id};
+    pthread_rwlock_rdlock(&request->server->state_lock);
+    const cor_node_participant *current = cor_node_state_participant(request->server->state, id);
+    if (current != NULL) {
+        limits.payment_max = current->xb_payment_max;
+        limits.daily_max = current->xb_daily_max;
+    }
+    pthread_rwlock_unlock(&request->server->state_lock);
+    static const char *const limit_fields[] = {"xborder_payment_max", "xborder_daily_max"};
+    bool ok = true;
+    for (int i = 0; i < 2 && ok && json_is_object(json); i++) {
+        json_t *value = json_object_get(json, limit_fields[i]);
+        if (value == NULL) continue;
+        cor_u128 amount = 0;
+        if (!json_is_string(value) || !cor_node_parse_u128(json_string_value(value), &amount)) {
+            cor_node_fault_set(&fault, 400, "invalid_amount", limit_fields[i],
+                               "%s must be a decimal string of minor units", limit_fields[i]);
+            ok = false;
+            break;
+        }
+        *(i == 0 ? &limits.payment_max : &limits.daily_max) = amount;
+        json_object_del(json, limit_fields[i]);
+        has_limits = true;
+    }
+    if (ok && !(has_limits && json_is_object(json) && json_object_size(json) == 0)) {
+        ok = cor_node_decode_participant_update(json, &status, &has_cap, &cap, &fault);
+    }
     json_decref(json);
     if (!ok) return http_respond_fault(request, &fault);
     size_t size = HTTP_COMMAND_SIZE(sizeof(cor_node_cmd_participant_status)) +
-                  HTTP_COMMAND_SIZE(sizeof(cor_node_cmd_debit_cap));
+                  HTTP_COMMAND_SIZE(sizeof(cor_node_cmd_debit_cap)) +
+                  HTTP_COMMAND_SIZE(sizeof(cor_node_cmd_xb_limits));
     if (!http_payload_reserve(request, size)) return http_nomem(request);
     uint32_t events = 0;
+    if (has_limits) {
+        http_payload_add(request, COR_NODE_CMD_XB_LIMITS, 1, &limits, sizeof(limits));
+        events++;
+    }
     if (status != 0) {
         cor_node_cmd_participant_status cmd = {.participant = id, .status = status};
         http_payload_add(request, COR_NODE_CMD_PARTICIPANT_STATUS, 1, &cmd, sizeof(cmd));
@@ -1202,6 +1237,8 @@ enum MHD_Result http_finish(http_request *request)
         return finish_ledger(request);
     case HTTP_PENDING_ISO_PAYMENTS:
         return http_iso_finish_payments(request);
+    case HTTP_PENDING_XB:
+        return http_xb_finish(request);
     default:
         COR_UNREACHABLE();
     }
@@ -1234,6 +1271,11 @@ static bool seg(const http_path *path, size_t index, const char *text)
     return index < path->count && strcmp(path->segments[index], text) == 0;
 }
 
+bool seg_is(const http_path *path, size_t index, const char *text)
+{
+    return seg(path, index, text);
+}
+
 enum role_mask {
     R_OP = 1u << HTTP_ROLE_OPERATOR,
     R_AUD = 1u << HTTP_ROLE_AUDITOR,
@@ -1251,6 +1293,8 @@ static cor_route route_identify(const http_path *p)
     if (p->count == 1 && seg(p, 0, "healthz")) return COR_ROUTE_HEALTHZ;
     if (p->count == 1 && seg(p, 0, "metrics")) return COR_ROUTE_METRICS;
     if (!seg(p, 0, "v1") || p->count < 2) return COR_ROUTE_UNKNOWN;
+    cor_route corridor = http_xb_identify(p);
+    if (corridor != COR_ROUTE_UNKNOWN) return corridor;
     if (seg(p, 1, "participants")) {
         if (p->count == 2) return COR_ROUTE_PARTICIPANTS;
         if (p->count == 3) return COR_ROUTE_PARTICIPANT;
@@ -1329,7 +1373,7 @@ static unsigned route_roles(cor_route route, const char *method)
     case COR_ROUTE_LEDGER_ACCOUNT_BALANCES:
         return get ? R_OP | R_AUD : 0;
     default:
-        return 0;
+        return http_xb_roles(route, method);
     }
 }
 
@@ -1393,7 +1437,7 @@ static enum MHD_Result route_dispatch(http_request *request, const http_path *p,
     case COR_ROUTE_LEDGER_TRANSFERS_LOOKUP:
         return route_ledger_lookup(request, false);
     default:
-        COR_UNREACHABLE();
+        return http_xb_dispatch(request, p, get);
     }
 }
 
@@ -1412,7 +1456,13 @@ enum MHD_Result http_admit(http_request *request, const char *method, const char
         *admitted = true;
         return MHD_YES;
     }
-    if (!http_authenticate(request)) {
+    if (request->route == COR_ROUTE_PEER_MESSAGES) {
+        /* No API key: every envelope carries its sender's signature (xb_routes.c). */
+        if (strcmp(method, "POST") != 0) {
+            return http_respond_error(request, 405, "method_not_allowed", "use POST");
+        }
+        request->who = (http_principal){.role = HTTP_ROLE_PEER};
+    } else if (!http_authenticate(request)) {
         return http_respond_error(request, 401, "unauthorized",
                                   "missing, malformed, unknown or revoked api key");
     }

@@ -25,6 +25,7 @@
 
 #include "common/alloc.h"
 #include "common/assert.h"
+#include "corridor/iso20022.h"
 #include "node/currency.h"
 #include "node/log.h"
 #include "node/server_internal.h"
@@ -255,6 +256,7 @@ static void http_completed(void *cls, struct MHD_Connection *connection, void **
     cor_free(request->results);
     cor_free(request->payments);
     http_iso_free(request->iso);
+    http_xb_free(request->xb);
     cor_free(request);
     *con_cls = NULL;
     atomic_fetch_sub(&server->active_requests, 1);
@@ -287,6 +289,8 @@ static cor_error recovery_load(void *context, const cor_journal_snapshot_info *i
     r->options.payments_max = saved.payments_max;
     r->options.ledger_accounts_max = saved.ledger_accounts_max;
     r->options.ledger_transfers_max = saved.ledger_transfers_max;
+    r->options.xb_payments_max = saved.xb_payments_max;
+    r->options.xb_quotes_max = saved.xb_quotes_max;
     cor_log(COR_LOG_INFO, "snapshot loaded", "op=%llu", (unsigned long long)info->op_number);
     return COR_OK;
 }
@@ -304,6 +308,9 @@ static cor_error recovery_replay(void *context, const cor_journal_batch *batch)
         r->options.payments_max = record.payments_max;
         r->options.ledger_accounts_max = record.ledger_accounts_max;
         r->options.ledger_transfers_max = record.ledger_transfers_max;
+        if (record.node_id != r->options.node_id || record.reserved != 0) return COR_ERR_CORRUPT;
+        r->options.xb_payments_max = record.xb_payments_max;
+        r->options.xb_quotes_max = record.xb_quotes_max;
         cor_error rc = cor_node_state_open(&r->options, &r->state);
         return rc == COR_ERR_INVALID ? COR_ERR_CORRUPT : rc;
     }
@@ -323,6 +330,7 @@ static void server_journal_log(void *context, const char *message)
 static cor_node_state_options server_state_options(const cor_node_config *config, uint64_t seed)
 {
     return (cor_node_state_options){.ledger = config->currency_numeric,
+                                    .node_id = config->node_id,
                                     .payments_max = config->payments_max,
                                     .ledger_accounts_max = config->ledger_accounts_max,
                                     .ledger_transfers_max = config->ledger_transfers_max,
@@ -335,10 +343,14 @@ static cor_error server_configure(cor_node_server *server, node_recovery *r)
 {
     cor_error rc = cor_node_state_open(&r->options, &r->state);
     if (rc != COR_OK) return rc;
+    cor_node_state_options_get(r->state, &r->options); /* defaults filled in */
     cor_node_configure_record record = {.ledger = r->options.ledger,
                                         .payments_max = r->options.payments_max,
                                         .ledger_accounts_max = r->options.ledger_accounts_max,
-                                        .ledger_transfers_max = r->options.ledger_transfers_max};
+                                        .ledger_transfers_max = r->options.ledger_transfers_max,
+                                        .node_id = r->options.node_id,
+                                        .xb_payments_max = r->options.xb_payments_max,
+                                        .xb_quotes_max = r->options.xb_quotes_max};
     cor_journal_batch batch = {.timestamp = 1,
                                .operation = COR_NODE_JOURNAL_CONFIGURE,
                                .event_count = 1,
@@ -418,10 +430,13 @@ static cor_error server_start_http(cor_node_server *server, uint16_t port, char 
     return COR_OK;
 }
 
+static void server_corridor_close(cor_node_server *server);
+
 static void server_close(cor_node_server *server)
 {
     if (server->daemon != NULL) MHD_stop_daemon(server->daemon);
     cor_node_core_close(server->core);
+    server_corridor_close(server);
     cor_journal_close(server->journal);
     cor_node_state_close(server->state);
     if (server->iso_open) http_iso_close(server);
@@ -456,6 +471,248 @@ static void server_shutdown(cor_node_server *server)
     if (listen_socket != MHD_INVALID_SOCKET) close(listen_socket);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The corridor: key, decoders, sender, watch list, peers                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+static cor_error server_read_secret(cor_node_server *server, char *detail, size_t detail_size)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/%s", server->data_dir, COR_NODE_SECRET_FILE);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, server->secret_key, sizeof(server->secret_key)) : -1;
+    if (fd >= 0) close(fd);
+    if (n != (ssize_t)sizeof(server->secret_key)) {
+        snprintf(detail, detail_size, "cannot read the node key %s", path);
+        return COR_ERR_IO;
+    }
+    return COR_OK;
+}
+
+/* The wire identities of this node and its peers, as the configuration gives them. */
+static void server_wire_options(const cor_node_server *server, cor_wire_node *peers,
+                                cor_wire_options *out)
+{
+    const cor_node_config *c = &server->config;
+    memset(out, 0, sizeof(*out));
+    snprintf(out->self.name, sizeof(out->self.name), "%s", c->name);
+    snprintf(out->self.bic, sizeof(out->self.bic), "%s", c->bic);
+    memcpy(out->self.currency, c->currency, sizeof(out->self.currency));
+    out->self.node_id = c->node_id;
+    out->self.ledger = c->currency_numeric;
+    out->self_key_id = c->key_id;
+    memcpy(out->self_secret_key, server->secret_key, sizeof(out->self_secret_key));
+    for (uint32_t i = 0; i < c->peer_count; i++) {
+        const cor_node_peer_config *p = &c->peers[i];
+        cor_wire_node *n = &peers[i];
+        memset(n, 0, sizeof(*n));
+        snprintf(n->name, sizeof(n->name), "%s", p->name);
+        snprintf(n->bic, sizeof(n->bic), "%s", p->bic);
+        memcpy(n->currency, p->currency, sizeof(n->currency));
+        n->node_id = p->node_id;
+        n->ledger = p->currency_numeric;
+        n->key_count = 1;
+        n->keys[0].key_id = p->key_id;
+        memcpy(n->keys[0].public_key, p->public_key, sizeof(n->keys[0].public_key));
+    }
+    out->peers = peers;
+    out->peer_count = c->peer_count;
+    out->replay_window_ns = COR_NODE_XB_REPLAY_WINDOW_NS;
+    out->clock_skew_ns = COR_NODE_XB_CLOCK_SKEW_NS;
+}
+
+/* Every message leaves with the end-customer names its payment was submitted with. */
+static cor_error server_encode(void *context, const cor_wire *wire, const cor_xb_message *message,
+                               uint8_t *out, size_t out_size_max, size_t *size_out)
+{
+    cor_node_server *server = context;
+    cor_wire_parties parties;
+    memset(&parties, 0, sizeof(parties));
+    bool named = false;
+    if (message->type == COR_XB_PACS008 || message->type == COR_XB_PACS004 ||
+        message->type == COR_XB_CAMT056) {
+        pthread_rwlock_rdlock(&server->state_lock);
+        named = cor_node_state_xb_names(server->state, message->uetr, parties.debtor_name,
+                                        parties.creditor_name);
+        pthread_rwlock_unlock(&server->state_lock);
+    }
+    return cor_wire_encode_parties(wire, message, named ? &parties : NULL, out, out_size_max,
+                                   size_out);
+}
+
+/* A run of messages as one batch envelope, each with its payment's names. */
+static cor_error server_encode_batch(void *context, const cor_wire *wire,
+                                     const cor_xb_message *messages, uint32_t count, uint8_t *out,
+                                     size_t out_size_max, size_t *size_out)
+{
+    cor_node_server *server = context;
+    cor_xb_message_type type = messages[0].type;
+    cor_wire_parties *parties = NULL;
+    if (type == COR_XB_PACS008 || type == COR_XB_PACS004 || type == COR_XB_CAMT056) {
+        parties = cor_calloc(count, sizeof(*parties));
+        if (parties == NULL) return COR_ERR_NOMEM;
+        pthread_rwlock_rdlock(&server->state_lock);
+        for (uint32_t i = 0; i < count; i++) {
+            (void)cor_node_state_xb_names(server->state, messages[i].uetr, parties[i].debtor_name,
+                                          parties[i].creditor_name);
+        }
+        pthread_rwlock_unlock(&server->state_lock);
+    }
+    cor_error rc =
+        cor_wire_encode_batch(wire, messages, parties, count, out, out_size_max, size_out);
+    cor_free(parties);
+    return rc;
+}
+
+static void server_outbox(void *context, const cor_xb_message *messages, uint32_t count)
+{
+    cor_node_server *server = context;
+    cor_node_sender_enqueue(server->sender, messages, count);
+}
+
+static cor_error server_corridor_open(cor_node_server *server, char *detail, size_t detail_size)
+{
+    cor_error rc = server_read_secret(server, detail, detail_size);
+    if (rc != COR_OK) return rc;
+    pthread_mutex_init(&server->wire_lock, NULL);
+    pthread_rwlock_init(&server->screening_lock, NULL);
+    pthread_mutex_init(&server->watchlist_write_lock, NULL);
+    server->wire_open = true;
+    cor_wire_node *peers = cor_calloc(COR_WIRE_PEERS_MAX, sizeof(cor_wire_node));
+    if (peers == NULL) return COR_ERR_NOMEM;
+    cor_wire_options wire_options;
+    server_wire_options(server, peers, &wire_options);
+    uint32_t decoders = server->config.http_threads + 2;
+    if (decoders > COR_NODE_ISO_PARSERS_MAX) decoders = COR_NODE_ISO_PARSERS_MAX;
+    for (uint32_t i = 0; i < decoders && rc == COR_OK; i++) {
+        rc = cor_wire_open(&wire_options, &server->wires[i]);
+        if (rc == COR_OK) server->wire_count++;
+    }
+    sodium_memzero(wire_options.self_secret_key, sizeof(wire_options.self_secret_key));
+    cor_free(peers);
+    if (rc != COR_OK) {
+        snprintf(detail, detail_size, "the peer configuration is refused by the wire format: %s",
+                 cor_error_name(rc));
+        return rc;
+    }
+    cor_node_sender_options sender_options = {.config = &server->config,
+                                              .secret_key = server->secret_key,
+                                              .encode = server_encode,
+                                              .encode_batch = server_encode_batch,
+                                              .encode_context = server,
+                                              .queue_messages_max = COR_NODE_XB_OUTBOX_MAX * 4u};
+    rc = cor_node_sender_open(&sender_options, &server->sender);
+    if (rc != COR_OK) {
+        snprintf(detail, detail_size, "cannot start the peer sender: %s", cor_error_name(rc));
+        return rc;
+    }
+    cor_screening_options screening_options;
+    cor_screening_options_default(&screening_options);
+    screening_options.size_bytes_max = COR_NODE_BODY_SIZE_BYTES_MAX;
+    screening_options.entries_max = 100000;
+    screening_options.line_bytes_max = 4096;
+    rc = cor_screening_open(&screening_options, &server->screening);
+    if (rc != COR_OK) return rc;
+    rc = http_xb_watchlist_restore(server);
+    if (rc != COR_OK) {
+        snprintf(detail, detail_size, "the saved watch list %s/watchlist.csv cannot be loaded",
+                 server->data_dir);
+    }
+    return rc;
+}
+
+static void server_corridor_close(cor_node_server *server)
+{
+    cor_node_sender_close(server->sender);
+    server->sender = NULL;
+    for (uint32_t i = 0; i < server->wire_count; i++)
+        cor_wire_close(server->wires[i]);
+    server->wire_count = 0;
+    cor_screening_close(server->screening);
+    server->screening = NULL;
+    if (server->wire_open) {
+        pthread_mutex_destroy(&server->wire_lock);
+        pthread_rwlock_destroy(&server->screening_lock);
+        pthread_mutex_destroy(&server->watchlist_write_lock);
+        server->wire_open = false;
+    }
+    sodium_memzero(server->secret_key, sizeof(server->secret_key));
+}
+
+typedef struct server_wait {
+    pthread_mutex_t mutex;
+    pthread_cond_t done;
+    bool finished;
+} server_wait;
+
+static void server_job_done(cor_node_job *job)
+{
+    server_wait *wait = job->context;
+    pthread_mutex_lock(&wait->mutex);
+    wait->finished = true;
+    pthread_cond_signal(&wait->done);
+    pthread_mutex_unlock(&wait->mutex);
+}
+
+/* Journals the configured peers' limits (the protocol core keeps them as state), so the
+ * configuration file is the one place an operator edits them. */
+static cor_error server_peers_apply(cor_node_server *server, char *detail, size_t detail_size)
+{
+    uint32_t count = server->config.peer_count;
+    if (count == 0) return COR_OK;
+    size_t one = sizeof(cor_node_command_header) + ((sizeof(cor_xb_peer) + 15u) & ~(size_t)15u);
+    uint8_t *payload = cor_calloc(count, one);
+    cor_node_result *results = cor_calloc(count, sizeof(cor_node_result));
+    if (payload == NULL || results == NULL) {
+        cor_free(payload);
+        cor_free(results);
+        return COR_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const cor_node_peer_config *p = &server->config.peers[i];
+        cor_node_command_header h = {
+            .type = COR_NODE_CMD_XB_PEER, .event_count = 1, .body_size_bytes = sizeof(cor_xb_peer)};
+        cor_xb_peer peer = {.node_id = p->node_id,
+                            .ledger = p->currency_numeric,
+                            .payment_max_out = p->payment_max_out,
+                            .daily_max_out = p->daily_max_out,
+                            .payment_max_in = p->payment_max_in,
+                            .daily_max_in = p->daily_max_in};
+        memcpy(payload + i * one, &h, sizeof(h));
+        memcpy(payload + i * one + sizeof(h), &peer, sizeof(peer));
+    }
+    server_wait wait = {.finished = false};
+    pthread_mutex_init(&wait.mutex, NULL);
+    pthread_cond_init(&wait.done, NULL);
+    cor_node_job job = {.payload = payload,
+                        .payload_size_bytes = count * one,
+                        .event_count = count,
+                        .results = results,
+                        .done = server_job_done,
+                        .context = &wait};
+    cor_error rc = cor_node_core_reserve(server->core);
+    if (rc == COR_OK) {
+        cor_node_core_push(server->core, &job);
+        pthread_mutex_lock(&wait.mutex);
+        while (!wait.finished)
+            pthread_cond_wait(&wait.done, &wait.mutex);
+        pthread_mutex_unlock(&wait.mutex);
+        rc = job.error;
+    }
+    for (uint32_t i = 0; rc == COR_OK && i < count; i++) {
+        if (results[i].code != COR_NODE_OK) {
+            snprintf(detail, detail_size, "peer %s refused by the protocol core (%s)",
+                     server->config.peers[i].name, cor_node_code_name(results[i].code));
+            rc = COR_ERR_INVALID;
+        }
+    }
+    pthread_cond_destroy(&wait.done);
+    pthread_mutex_destroy(&wait.mutex);
+    cor_free(payload);
+    cor_free(results);
+    return rc;
+}
+
 static cor_error server_open(const cor_node_serve_options *options, cor_node_server **out,
                              char *detail, size_t detail_size)
 {
@@ -472,6 +729,9 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
     snprintf(path, sizeof(path), "%s/%s", options->data_dir, COR_NODE_CONFIG_FILE);
     cor_error rc = cor_node_config_load(path, &server->config, detail, detail_size);
     if (rc != COR_OK) return rc;
+    snprintf(server->data_dir, sizeof(server->data_dir), "%s", options->data_dir);
+    rc = server_corridor_open(server, detail, detail_size);
+    if (rc != COR_OK) return rc;
     uint64_t seed = 0;
     randombytes_buf(&seed, sizeof(seed));
     server->state_options = server_state_options(&server->config, seed);
@@ -481,12 +741,16 @@ static cor_error server_open(const cor_node_serve_options *options, cor_node_ser
                                           .state_lock = &server->state_lock,
                                           .journal = server->journal,
                                           .metrics = &server->metrics,
-                                          .snapshot_every_ops = server->config.snapshot_every_ops};
+                                          .snapshot_every_ops = server->config.snapshot_every_ops,
+                                          .outbox = server_outbox,
+                                          .outbox_context = server};
     rc = cor_node_core_open(&core_options, &server->core);
     if (rc != COR_OK) {
         snprintf(detail, detail_size, "cannot start the core thread");
         return rc;
     }
+    rc = server_peers_apply(server, detail, detail_size);
+    if (rc != COR_OK) return rc;
     rc = http_iso_open(server);
     server->iso_open = true;
     if (rc != COR_OK) {
@@ -599,6 +863,15 @@ cor_error cor_node_init(const cor_node_init_options *options, char *api_key_out,
     config.currency_numeric = currency->numeric;
     snprintf(config.name, sizeof(config.name), "%s", options->node_name);
     if (options->port != 0) config.port = options->port;
+    config.node_id = options->node_id != 0 ? options->node_id : currency->numeric;
+    if (options->bic == NULL) {
+        cor_node_config_default_bic(config.currency, config.bic);
+    } else if (strlen(options->bic) >= sizeof(config.bic) || !cor_iso_bic_valid(options->bic)) {
+        snprintf(detail, detail_size, "bic '%s' is not a BIC8 or BIC11", options->bic);
+        return COR_ERR_INVALID;
+    } else {
+        snprintf(config.bic, sizeof(config.bic), "%s", options->bic);
+    }
 
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", options->data_dir, COR_NODE_CONFIG_FILE);

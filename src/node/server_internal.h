@@ -10,18 +10,22 @@
 #ifndef COR_NODE_SERVER_INTERNAL_H
 #define COR_NODE_SERVER_INTERNAL_H
 
+#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "corridor/iso20022.h"
 #include "corridor/journal.h"
+#include "corridor/screening.h"
+#include "corridor/xborder_wire.h"
 #include "corridor/node.h"
 #include "node/buf.h"
 #include "node/config.h"
 #include "node/core.h"
 #include "node/metrics.h"
 #include "node/node_state.h"
+#include "node/peer.h"
 #include "node/request.h"
 
 #define HTTP_RESPONSE_SIZE_BYTES_MAX (32u * 1024u * 1024u)
@@ -45,6 +49,19 @@ typedef struct cor_node_server {
     uint32_t iso_parser_count;
     uint64_t iso_parser_busy;
     _Atomic uint64_t iso_sequence; /* numbers the message ids the node writes */
+    /* The corridor (xb_routes.c, server.c). */
+    char data_dir[PATH_MAX];
+    uint8_t secret_key[COR_WIRE_SECRET_KEY_SIZE]; /* node.key (wiped at close) */
+    cor_node_sender *sender;                      /* outbound peer messages */
+    bool wire_open;
+    pthread_mutex_t wire_lock; /* decoders of the peer route; busy bits under it */
+    cor_wire *wires[COR_NODE_ISO_PARSERS_MAX];
+    uint32_t wire_count;
+    uint64_t wire_busy;
+    cor_screening *screening;         /* the watch list */
+    pthread_rwlock_t screening_lock;  /* match: read; load: write */
+    pthread_mutex_t watchlist_write_lock; /* one PUT at a time (load + save) */
+    uint64_t watchlist_loaded_at;
 } cor_node_server;
 
 typedef enum http_role {
@@ -52,6 +69,7 @@ typedef enum http_role {
     HTTP_ROLE_OPERATOR = 1,
     HTTP_ROLE_AUDITOR = 2,
     HTTP_ROLE_PARTICIPANT = 3,
+    HTTP_ROLE_PEER = 4, /* the peer route: each envelope's signature authenticates */
 } http_role;
 
 typedef struct http_principal {
@@ -85,9 +103,11 @@ typedef enum http_pending {
     HTTP_PENDING_PAYMENTS,
     HTTP_PENDING_LEDGER,
     HTTP_PENDING_ISO_PAYMENTS, /* a pacs.008: render the pacs.002 (iso_routes.c) */
+    HTTP_PENDING_XB,           /* a corridor command (xb_routes.c) */
 } http_pending;
 
 typedef struct http_iso http_iso; /* an ISO route's request state (iso_routes.c) */
+typedef struct http_xb http_xb;   /* a corridor route's request state (xb_routes.c) */
 
 typedef struct http_request {
     cor_node_server *server;
@@ -117,6 +137,7 @@ typedef struct http_request {
     cor_u128 funding_amount;
     uint64_t funding_id;
     http_iso *iso; /* owned; ISO routes only */
+    http_xb *xb;   /* owned; corridor routes only */
 } http_request;
 
 /* Time source for latency (monotonic microseconds). */
@@ -158,5 +179,19 @@ enum MHD_Result http_iso_post(http_request *request);
 enum MHD_Result http_iso_finish_payments(http_request *request);
 enum MHD_Result http_iso_statement(http_request *request, const char *account);
 enum MHD_Result http_iso_notifications(http_request *request);
+
+/* Whether path segment index is text (routes.c). */
+bool seg_is(const http_path *path, size_t index, const char *text);
+
+/* Corridor routes (xb_routes.c). */
+void http_xb_free(http_xb *xb); /* NULL is a no-op */
+cor_route http_xb_identify(const http_path *path); /* COR_ROUTE_UNKNOWN when not ours */
+unsigned http_xb_roles(cor_route route, const char *method);
+enum MHD_Result http_xb_dispatch(http_request *request, const http_path *path, bool get);
+enum MHD_Result http_xb_finish(http_request *request);
+/* Appends the corridor's Prometheus metrics (GET /metrics). */
+void http_xb_metrics(cor_node_server *server, cor_nbuf *out);
+/* Loads DIR/watchlist.csv (if any) into server->screening at start. */
+cor_error http_xb_watchlist_restore(cor_node_server *server);
 
 #endif
