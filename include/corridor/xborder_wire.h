@@ -225,7 +225,8 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
  * cor_wire_decode applies to every message (replay window on each message's created_at);
  * the batch is accepted whole or refused whole, and refusal->text names the index of the
  * first message at fault ("message 17: ..."). On COR_OK messages_out[0 .. *count_out) are
- * ready for cor_xb_receive in order (and parties_out, when not NULL, has as many names).
+ * ready for cor_xb_receive in order (and parties_out, when not NULL, has as many names;
+ * elements after those are left as they were).
  * On refusal *count_out is 0 and messages_out / parties_out are zeroed up to messages_max
  * (at most COR_WIRE_BATCH_MAX elements: decode never writes beyond those).
  * More messages than messages_max: COR_WIRE_OVERSIZED (COR_ERR_LIMIT). Other errors as

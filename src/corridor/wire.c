@@ -951,6 +951,7 @@ static cor_error wire_records_in(xmlDoc *doc, cor_xb_message *m, uint32_t max, u
             return wire_refuse(refusal, COR_WIRE_OVERSIZED, "more than %u messages in the envelope",
                                (unsigned)max);
         }
+        memset(&m[*count], 0, sizeof(m[*count]));
         cor_error rc = wire_record_fields(record, &m[*count], refusal);
         if (rc != COR_OK) {
             wire_refusal_at(refusal, *count);
@@ -1875,6 +1876,18 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
 
 /* ---- public decode ------------------------------------------------------------------------ */
 
+/* Zeroes what a refused decode leaves: messages and names up to max. */
+static void wire_outputs_clear(cor_xb_message *messages, cor_wire_parties *parties, uint32_t max)
+{
+    memset(messages, 0, max * sizeof(*messages));
+    if (parties != NULL) memset(parties, 0, max * sizeof(*parties));
+}
+
+static cor_error wire_decode_into(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                  size_t size, cor_xb_message *messages_out,
+                                  cor_wire_parties *parties_out, uint32_t max, uint32_t *count_out,
+                                  cor_wire_refusal *refusal);
+
 cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
                                 cor_xb_message *messages_out, cor_wire_parties *parties_out,
                                 uint32_t messages_max, uint32_t *count_out,
@@ -1887,10 +1900,25 @@ cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *
     uint32_t max = messages_max < COR_WIRE_BATCH_MAX ? messages_max : COR_WIRE_BATCH_MAX;
     *count_out = 0;
     memset(refusal, 0, sizeof(*refusal));
-    memset(messages_out, 0, max * sizeof(*messages_out));
-    if (parties_out != NULL) memset(parties_out, 0, max * sizeof(*parties_out));
-    if (bytes == NULL && size != 0) return COR_ERR_INVALID;
+    if (bytes == NULL && size != 0) {
+        wire_outputs_clear(messages_out, parties_out, max);
+        return COR_ERR_INVALID;
+    }
+    cor_error rc = wire_decode_into(wire, now_ns, bytes, size, messages_out, parties_out, max,
+                                    count_out, refusal);
+    if (rc != COR_OK) {
+        *count_out = 0;
+        wire_outputs_clear(messages_out, parties_out, max);
+    }
+    return rc;
+}
 
+/* cor_wire_decode_batch once the arguments are checked; on failure the caller clears. */
+static cor_error wire_decode_into(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                  size_t size, cor_xb_message *messages_out,
+                                  cor_wire_parties *parties_out, uint32_t max, uint32_t *count_out,
+                                  cor_wire_refusal *refusal)
+{
     wire_header header;
     cor_error rc = wire_header_read(bytes, size, &header, refusal);
     if (rc != COR_OK) return rc;
@@ -1915,11 +1943,7 @@ cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *
         rc = wire_decode_full(wire, now_ns, &header, peer, xml, messages_out, parties, max, &count,
                               refusal);
     }
-    if (rc != COR_OK) {
-        memset(messages_out, 0, max * sizeof(*messages_out));
-        if (parties_out != NULL) memset(parties_out, 0, max * sizeof(*parties_out));
-        return rc;
-    }
+    if (rc != COR_OK) return rc;
     *count_out = count;
     return COR_OK;
 }
