@@ -1594,14 +1594,16 @@ static void wire_parsed_names(const cor_iso_message *parsed, uint32_t i, const c
     memset(out, 0, sizeof(*out));
     const char *debtor = NULL, *creditor = NULL;
     char debtor_hex[WIRE_HEX_SIZE], creditor_hex[WIRE_HEX_SIZE];
-    if (parsed->transfers != NULL) {
+    /* By type: the codec may keep the other kind's array from an earlier parse. */
+    if (parsed->type == COR_ISO_MSG_PACS_008 && parsed->transfers != NULL) {
         wire_hex(m->debtor_account, debtor_hex);
         wire_hex(m->creditor_account, creditor_hex);
         debtor = parsed->transfers[i].debtor.name;
         creditor = parsed->transfers[i].creditor.name;
         if (debtor != NULL && strcmp(debtor, debtor_hex) == 0) debtor = NULL;
         if (creditor != NULL && strcmp(creditor, creditor_hex) == 0) creditor = NULL;
-    } else if (parsed->related != NULL) {
+    } else if ((parsed->type == COR_ISO_MSG_PACS_004 || parsed->type == COR_ISO_MSG_CAMT_056) &&
+               parsed->related != NULL) {
         debtor = parsed->related[i].debtor_name;
         creditor = parsed->related[i].creditor_name;
     }

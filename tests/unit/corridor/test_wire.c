@@ -846,6 +846,20 @@ Test(corridor_wire, party_names_round_trip_in_their_iso_elements)
             /* the plain decode reads the same message and ignores the names */
             cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_OK);
             cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
+            /* the full path (the codec's parse; CDATA in the record leaves the fast path)
+             * reads the same names from the same elements */
+            char tp[16], cdata[40];
+            snprintf(tp, sizeof(tp), "<Tp>%u</Tp>", (unsigned)kinds[k]);
+            snprintf(cdata, sizeof(cdata), "<Tp><![CDATA[%u]]></Tp>", (unsigned)kinds[k]);
+            cr_assert(replace(xml, sizeof(xml), tp, cdata));
+            size = with_body(0, xml, strlen(xml));
+            memset(&back, 0x55, sizeof(back));
+            uint32_t code = decode_parties_at(size, &got, &back);
+            cr_assert_eq(code, COR_WIRE_OK, "kind %u names %zu: %s", kinds[k], n,
+                         cor_wire_code_name(code));
+            cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
+            cr_assert_str_eq(back.debtor_name, names[n][0]);
+            cr_assert_str_eq(back.creditor_name, names[n][1]);
         }
     }
     /* escaped on the wire */
