@@ -121,6 +121,22 @@ void cor_test_xb_net_start(cor_test_xb_net *net, const cor_test_xb_net_options *
     side_setup(&net->ir, "RU", "IR");
 }
 
+static void stop_clean(cor_test_xb_side *side)
+{
+    if (side->node.pid <= 0) return;
+    int status = cor_test_node_signal(&side->node, SIGTERM);
+    const char *log = cor_test_node_log_tail(&side->node);
+    cr_assert_eq(status, 0, "%s did not exit cleanly (%d):\n%s", side->name, status, log);
+    cr_assert(strstr(log, "Sanitizer") == NULL && strstr(log, "runtime error") == NULL,
+              "%s: sanitizer report:\n%s", side->name, log);
+}
+
+void cor_test_xb_net_stop(cor_test_xb_net *net)
+{
+    stop_clean(&net->ru);
+    stop_clean(&net->ir);
+}
+
 void cor_test_xb_net_cleanup(cor_test_xb_net *net)
 {
     cor_test_node_cleanup(&net->ru.node);

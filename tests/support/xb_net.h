@@ -54,7 +54,10 @@ typedef struct cor_test_xb_net_options {
 
 /* Builds and starts both nodes as described above (options NULL = none); asserts success. */
 void cor_test_xb_net_start(cor_test_xb_net *net, const cor_test_xb_net_options *options);
-/* Stops both nodes (if running) and removes their directories. */
+/* Stops both running nodes with SIGTERM and asserts each exits 0 with no sanitizer report
+ * in its log (a leak or a sanitizer finding in a node fails the test). */
+void cor_test_xb_net_stop(cor_test_xb_net *net);
+/* Kills both nodes (if running) and removes their directories. */
 void cor_test_xb_net_cleanup(cor_test_xb_net *net);
 
 /* Data directory of a side (node->dir/n). */

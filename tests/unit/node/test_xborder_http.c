@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 
 #include "../../support/node_support.h"
@@ -216,6 +217,7 @@ Test(xborder_http, happy_path_both_ways, .fini = net_stop, .timeout = 120)
     snprintf(expected, sizeof(expected), "IR>RU:2:%lld:%lld:",
              q3.source_amount + q4.source_amount, q3.destination_amount + q4.destination_amount);
     cr_assert(strstr(rec_ru, expected) != NULL, "%s lacks %s", rec_ru, expected);
+    cor_test_xb_net_stop(&net);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -324,6 +326,7 @@ Test(xborder_http, refusals_at_origin, .fini = net_stop, .timeout = 120)
     cor_test_xb_snapshot_take(&net.ir, &ir1);
     cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] - 1000000);
     cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] + q.destination_amount);
+    cor_test_xb_net_stop(&net);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -367,6 +370,7 @@ Test(xborder_http, rejections_by_beneficiary, .fini = net_stop, .timeout = 120)
     cor_test_xb_reconcile_text(&net.ir, "RU", rec_ir, sizeof(rec_ir));
     cr_assert_str_eq(rec_ru, rec_ir);
     cr_assert(strstr(rec_ru, "RU>IR:0:0:0:") != NULL, "%s", rec_ru);
+    cor_test_xb_net_stop(&net);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -423,6 +427,7 @@ Test(xborder_http, corridor_limits, .fini = net_stop, .timeout = 120)
     cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] - 20000, "only the accepted one moved");
     cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] + q.destination_amount);
     cr_assert_eq(ru1.pending, 0);
+    cor_test_xb_net_stop(&net);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -564,6 +569,7 @@ Test(xborder_http, screening_holds, .fini = net_stop, .timeout = 120)
                   &r);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "entries")), 1);
     cor_test_response_free(&r);
+    cor_test_xb_net_stop(&net);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -667,6 +673,7 @@ Test(xborder_http, cancel_and_return, .fini = net_stop, .timeout = 120)
     snprintf(body, sizeof(body), "{\"uetr\":\"%s\",\"quote_id\":\"%s\"}", ur2, qr.quote_id);
     cor_test_http(&net.ir.node, "POST", path, net.ir.keys[XB_BANK], body, &r);
     expect_error(&r, 422, "already_returned", "ARDT", "second return");
+    cor_test_xb_net_stop(&net);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -835,6 +842,14 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     size = encode(ru, &m, bytes, capacity);
     refused(bytes, size, 409, "stale", "TM01", "stale timestamp");
 
+    /* Stale the other way: created beyond the 5 s clock skew ahead. */
+    cor_test_xb_uetr(u);
+    pacs008(&m, u, 100000);
+    m.created_at += 60ull * 1000000000ull;
+    m.deadline += 60ull * 1000000000ull;
+    size = encode(ru, &m, bytes, capacity);
+    refused(bytes, size, 409, "stale", "TM01", "timestamp in the future");
+
     /* Oversized: above the route's 8 MiB, and one envelope claiming 7 MiB of body. */
     size_t big = 8u * 1024u * 1024u + 1u;
     uint8_t *huge = calloc(1, big);
@@ -885,9 +900,37 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_xb_wait_state(&net.ir, u_ag01, "rejected", &s);
     cr_assert_str_eq(s.iso, "AG01");
 
+    /* Two envelopes in one body, the second forged: 202, the good one applied (a recorded
+     * AM09 rejection), the forged one listed as refused with its index. */
+    char u_batch[37], u_forged[37];
+    cor_test_xb_uetr(u_batch);
+    pacs008(&m, u_batch, 100000);
+    m.amount_dest -= 1; /* one minor unit below the rounding rule: the creditor short-changed */
+    size_t first = encode(ru, &m, bytes, capacity);
+    forger = cor_test_xb_wire_open(&net.ru, &net.ir, forged_secret, NULL);
+    cor_test_xb_uetr(u_forged);
+    pacs008(&m, u_forged, 100000);
+    size_t second = encode(forger, &m, bytes + first, capacity - first);
+    cor_wire_close(forger);
+    cor_test_response r;
+    post_peer(bytes, first + second, &r);
+    cr_assert_eq(r.status, 202, "batch: %ld %s", r.status, r.body);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "accepted")), 1, "%s", r.body);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "refused_count")), 1, "%s", r.body);
+    json_t *refusal = json_array_get(json_object_get(r.json, "refused"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(refusal, "index")), 1, "%s", r.body);
+    json_t *error = json_object_get(refusal, "error");
+    cr_assert_str_eq(json_string_value(json_object_get(error, "code")), "signature");
+    cr_assert_str_eq(json_string_value(json_object_get(error, "iso")), "DS0A");
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ir, u_batch, "rejected", &s);
+    cr_assert_str_eq(s.iso, "AM09");
+    cor_test_xb_state(&net.ir, u_forged, &s);
+    cr_assert_str_eq(s.state, "", "the forged instruction left a record");
+
     cor_test_xb_snapshot_take(&net.ir, &ir1);
     cor_test_xb_assert_unchanged(&ir0, &ir1, "IR after recorded rejections");
-    cr_assert_eq(ir1.payments, ir0.payments + 3);
+    cr_assert_eq(ir1.payments, ir0.payments + 4);
 
     /* A valid envelope, then the same bytes again: the first settles leg 2 (IR trusts RU's
      * signature), the replay is refused (409 replay) and moves nothing. */
@@ -902,6 +945,8 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cr_assert_eq(ir2.net[XB_BANK], ir1.net[XB_BANK] + (long long)m.amount_dest);
     cr_assert_eq(ir2.net[XB_FX], ir1.net[XB_FX] - (long long)m.amount_dest);
     refused(bytes, size, 409, "replay", "DUPL", "replayed envelope");
+    cor_test_xb_state(&net.ir, u_ok, &s);
+    cr_assert_str_eq(s.state, "committed");
     /* The same instruction re-sent under a new message id (as RU's retries do): answered
      * with the recorded decision, nothing moves again. */
     m.msg_id = ((cor_u128)643 << 96) | (cor_u128)(forged_sequence++);
@@ -909,6 +954,7 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     size = encode(ru, &m, bytes, capacity);
     accepted(bytes, size, "re-sent instruction");
     cor_test_xb_snapshot ir3;
+    sleep_ms(100); /* had it been applied again, the answer came only after the journal */
     cor_test_xb_snapshot_take(&net.ir, &ir3);
     cor_test_xb_assert_unchanged(&ir2, &ir3, "re-sent instruction");
     cr_assert_eq(ir3.payments, ir2.payments);
@@ -922,4 +968,67 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
 
     cor_wire_close(ru);
     free(bytes);
+    cor_test_xb_net_stop(&net);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* 6. A peer down, restarts with payments open                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+Test(xborder_http, peer_down_and_restarts, .fini = net_stop, .timeout = 120)
+{
+    cor_test_xb_net_start(&net, NULL);
+    cor_test_xb_snapshot ru0, ir0, ru1, ir1;
+    cor_test_xb_snapshot_take(&net.ru, &ru0);
+    cor_test_xb_snapshot_take(&net.ir, &ir0);
+
+    /* IR is down: RU still takes the payment (leg 1 reserved, pacs.008 queued durably). */
+    cr_assert_eq(cor_test_node_signal(&net.ir.node, SIGTERM), 0);
+    cor_test_xb_quote_info q1, q2;
+    char u1[37], u2[37];
+    cor_test_xb_uetr(u1);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q1);
+    pay_ok(&net.ru, XB_BANK, u1, &q1, XB_BANK, NULL);
+    /* RU restarts too before IR comes back: the payment must survive and be re-sent. */
+    cor_test_xb_restart(&net.ru);
+    cor_test_xb_state_info s;
+    cor_test_xb_state(&net.ru, u1, &s);
+    cr_assert_str_eq(s.state, "forwarded");
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cr_assert_eq(ru1.pending, q1.source_amount);
+    cor_test_node_start(&net.ir.node);
+    both_end(&net.ru, &net.ir, u1, "committed", NULL);
+
+    /* A payment held on IR survives IR's restart, and RU's; released after both. */
+    load_watchlist(&net.ir);
+    cor_test_xb_uetr(u2);
+    pay_held(u2, &q2);
+    cor_test_xb_restart(&net.ir);
+    cor_test_xb_restart(&net.ru);
+    cor_test_xb_state(&net.ir, u2, &s);
+    cr_assert_str_eq(s.state, "held");
+    cr_assert(holds_list(&net.ir, u2));
+    cor_test_xb_state(&net.ru, u2, &s);
+    cr_assert_str_eq(s.state, "forwarded");
+    cor_test_response r;
+    hold_action(&net.ir, net.ir.node.operator_key, u2, "release", &r);
+    cr_assert_eq(r.status, 200, "release: %ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    both_end(&net.ru, &net.ir, u2, "committed", NULL);
+
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] - q1.source_amount - q2.source_amount);
+    cr_assert_eq(ru1.net[XB_FX], ru0.net[XB_FX] + q1.source_amount + q2.source_amount);
+    cr_assert_eq(ir1.net[XB_BANK],
+                 ir0.net[XB_BANK] + q1.destination_amount + q2.destination_amount);
+    cr_assert_eq(ir1.net[XB_FX], ir0.net[XB_FX] - q1.destination_amount - q2.destination_amount);
+    cr_assert_eq(ru1.pending, 0);
+    cr_assert_eq(ru1.open, 0);
+    cr_assert_eq(ir1.open, 0);
+    char rec_ru[600], rec_ir[600];
+    cor_test_xb_reconcile_text(&net.ru, "IR", rec_ru, sizeof(rec_ru));
+    cor_test_xb_reconcile_text(&net.ir, "RU", rec_ir, sizeof(rec_ir));
+    cr_assert_str_eq(rec_ru, rec_ir);
+    cor_test_xb_net_stop(&net);
 }
