@@ -297,6 +297,13 @@ Test(xborder_http, refusals_at_origin, .fini = net_stop, .timeout = 120)
                   "{\"peer\":\"IR\",\"source_amount\":\"30000\"}", &r);
     expect_error(&r, 422, "no_rate", "AG01", "quote once the rate expired");
 
+    /* A name longer than ISO's Max140Text: 400 before anything happens. */
+    char long_name[160];
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    cor_test_xb_pay(&net.ru, XB_BANK, u, q.quote_id, XB_BANK, long_name, NULL, &r);
+    expect_error(&r, 400, "string_too_long", NULL, "debtor name of 159 bytes");
+
     cor_test_xb_snapshot_take(&net.ru, &ru1);
     cor_test_xb_snapshot_take(&net.ir, &ir1);
     cor_test_xb_assert_unchanged(&ru0, &ru1, "refusals on RU");
@@ -306,6 +313,33 @@ Test(xborder_http, refusals_at_origin, .fini = net_stop, .timeout = 120)
     cor_test_xb_state_info s;
     cor_test_xb_state(&net.ru, u, &s);
     cr_assert_str_eq(s.state, "", "a refused payment left a record");
+
+    /* An array: each item answered on its own, in order (at a fresh rate). */
+    cor_test_http(&net.ru.node, "POST", "/v1/fx/rates", net.ru.keys[XB_FX], XB_RU_RATE_BODY, &r);
+    cr_assert_eq(r.status, 201, "%ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    char ua[37], ub[37], array[512];
+    cor_test_xb_uetr(ua);
+    cor_test_xb_uetr(ub);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 20000, &q);
+    snprintf(array, sizeof(array),
+             "[{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"creditor\":\"1\"},"
+             "{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"creditor\":\"1\"}]",
+             ua, q.quote_id, ub, q.quote_id);
+    cor_test_http(&net.ru.node, "POST", "/v1/xborder/payments", net.ru.keys[XB_BANK], array, &r);
+    cr_assert_eq(r.status, 200, "array: %ld %s", r.status, r.body);
+    json_t *items = json_object_get(r.json, "payments");
+    cr_assert_eq(json_array_size(items), 2, "%s", r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "state")),
+                     "forwarded");
+    json_t *second = json_array_get(items, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(second, "state")), "error");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(second, "error"), "code")),
+                     "quote_used", "%s", r.body);
+    cor_test_response_free(&r);
+    both_end(&net.ru, &net.ir, ua, "committed", NULL);
+    cor_test_xb_state(&net.ru, ub, &s);
+    cr_assert_str_eq(s.state, "");
 
     /* Daily limit (AM13), on IR's bank which has not paid today. */
     patch_limits(&net.ir, XB_BANK, "{\"xborder_daily_max\":\"3000000\"}");
@@ -959,6 +993,29 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_xb_assert_unchanged(&ir2, &ir3, "re-sent instruction");
     cr_assert_eq(ir3.payments, ir2.payments);
     cr_assert_gt(ir3.refusals, ir1.refusals, "the replay was not counted");
+    /* The seen message ids survive a restart: the same bytes are still a replay. */
+    cor_test_xb_restart(&net.ir);
+    refused(bytes, size, 409, "replay", "DUPL", "replay after a restart");
+
+    /* A held instruction whose deadline passes is rejected by IR's own timer (AB05): a hold
+     * never outlives the deadline. */
+    load_watchlist(&net.ir);
+    cor_test_xb_snapshot_take(&net.ir, &ir2);
+    char u_late[37];
+    cor_test_xb_uetr(u_late);
+    pacs008(&m, u_late, 100000);
+    m.deadline = m.created_at + 1500000000ull; /* 1.5 s */
+    cor_wire_parties parties;
+    memset(&parties, 0, sizeof(parties));
+    snprintf(parties.creditor_name, sizeof(parties.creditor_name), "Ali Rezaei");
+    cr_assert_eq(cor_wire_encode_parties(ru, &m, &parties, bytes, capacity, &size), COR_OK);
+    accepted(bytes, size, "held instruction");
+    cor_test_xb_wait_state(&net.ir, u_late, "held", &s);
+    cor_test_xb_wait_state(&net.ir, u_late, "rejected", &s);
+    cr_assert_str_eq(s.iso, "AB05");
+    cr_assert(!holds_list(&net.ir, u_late));
+    cor_test_xb_snapshot_take(&net.ir, &ir3);
+    cor_test_xb_assert_unchanged(&ir2, &ir3, "held instruction past its deadline");
 
     /* RU got IR's answers for payments it never made: it ignores them. */
     cor_test_xb_snapshot ru1;
