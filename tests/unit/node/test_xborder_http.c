@@ -1089,3 +1089,114 @@ Test(xborder_http, peer_down_and_restarts, .fini = net_stop, .timeout = 120)
     cr_assert_str_eq(rec_ru, rec_ir);
     cor_test_xb_net_stop(&net);
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* 7. Cancel while the beneficiary is down; participants that may not take part              */
+/* ---------------------------------------------------------------------------------------- */
+
+static void patch_status(const cor_test_xb_side *side, unsigned participant, const char *status)
+{
+    char body[64];
+    snprintf(body, sizeof(body), "{\"status\":\"%s\"}", status);
+    patch_limits(side, participant, body);
+}
+
+Test(xborder_http, cancel_offline_and_participants, .fini = net_stop, .timeout = 120)
+{
+    cor_test_xb_net_start(&net, NULL);
+    cor_test_xb_snapshot ru0, ir0, ru1, ir1;
+    cor_test_xb_snapshot_take(&net.ru, &ru0);
+    cor_test_xb_snapshot_take(&net.ir, &ir0);
+    cor_test_xb_quote_info q;
+    cor_test_response r;
+    cor_test_xb_state_info s;
+    char path[160];
+
+    /* IR is down; the debtor cancels. The core then re-sends the camt.056 instead of the
+     * pacs.008, but the pacs.008 already handed to RU's peer link is still retried for up
+     * to 2.55 s (src/node/peer.h), so which one IR sees first depends on how long it was
+     * down: a cancellation is a request, and both outcomes are legitimate. What must hold
+     * is that both nodes agree and the money matches the outcome. */
+    cr_assert_eq(cor_test_node_signal(&net.ir.node, SIGTERM), 0);
+    char uc[37];
+    cor_test_xb_uetr(uc);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q);
+    pay_ok(&net.ru, XB_BANK, uc, &q, XB_BANK, NULL);
+    snprintf(path, sizeof(path), "/v1/xborder/payments/%s/cancel", uc);
+    cor_test_http(&net.ru.node, "POST", path, net.ru.keys[XB_BANK], NULL, &r);
+    cr_assert(r.status == 200 || r.status == 202, "cancel: %ld %s", r.status, r.body);
+    cr_assert_str_eq(cor_test_str(&r, "state"), "forwarded");
+    cor_test_response_free(&r);
+    sleep_ms(300);
+    cor_test_node_start(&net.ir.node);
+    cor_test_xb_state_info a, b;
+    for (int i = 0; i < 800; i++) { /* up to 20 s */
+        cor_test_xb_state(&net.ru, uc, &a);
+        cor_test_xb_state(&net.ir, uc, &b);
+        if (strcmp(a.state, "forwarded") != 0 && b.state[0] != '\0') break;
+        sleep_ms(25);
+    }
+    cr_assert_str_eq(a.state, b.state, "RU %s, IR %s", a.state, b.state);
+    bool cancelled = strcmp(a.state, "rejected") == 0;
+    if (cancelled) {
+        cr_assert_str_eq(a.iso, "CUST");
+        cr_assert_str_eq(b.iso, "CUST");
+    } else {
+        cr_assert_str_eq(a.state, "committed");
+    }
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    long long paid = cancelled ? 0 : q.source_amount;
+    long long received = cancelled ? 0 : q.destination_amount;
+    cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] - paid);
+    cr_assert_eq(ru1.net[XB_FX], ru0.net[XB_FX] + paid);
+    cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] + received);
+    cr_assert_eq(ir1.net[XB_FX], ir0.net[XB_FX] - received);
+    cr_assert_eq(ru1.pending, 0);
+    ru0 = ru1;
+    ir0 = ir1;
+
+    /* A suspended creditor on IR: rejected by IR (AC04), voided on RU. */
+    patch_status(&net.ir, XB_BANK2, "suspended");
+    char u1[37];
+    cor_test_xb_uetr(u1);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q);
+    pay_ok(&net.ru, XB_BANK, u1, &q, XB_BANK2, NULL);
+    both_end(&net.ru, &net.ir, u1, "rejected", "AC04");
+    patch_status(&net.ir, XB_BANK2, "active");
+
+    /* The FX provider suspended on IR: it may not pay leg 2 (AC04). */
+    patch_status(&net.ir, XB_FX, "suspended");
+    char u2[37];
+    cor_test_xb_uetr(u2);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q);
+    pay_ok(&net.ru, XB_BANK, u2, &q, XB_BANK, NULL);
+    both_end(&net.ru, &net.ir, u2, "rejected", "AC04");
+    patch_status(&net.ir, XB_FX, "active");
+
+    /* A suspended debtor bank cannot start one (403, nothing recorded). */
+    patch_status(&net.ru, XB_BANK, "suspended");
+    char u3[37];
+    cor_test_xb_uetr(u3);
+    cor_test_xb_pay(&net.ru, XB_BANK, u3, q.quote_id, XB_BANK, NULL, NULL, &r);
+    expect_error(&r, 403, "debtor_suspended", NULL, "suspended debtor");
+    patch_status(&net.ru, XB_BANK, "active");
+
+    /* The creditor named is the FX provider itself on IR: leg 2 would debit and credit the
+     * same account; refused as malformed (FF01), nothing moved. */
+    char u4[37];
+    cor_test_xb_uetr(u4);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q);
+    pay_ok(&net.ru, XB_BANK, u4, &q, XB_FX, NULL);
+    cor_test_xb_wait_state(&net.ir, u4, "rejected", &s);
+    cr_assert_str_eq(s.iso, "FF01", "%s", s.reason);
+    both_end(&net.ru, &net.ir, u4, "rejected", "FF01");
+
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    cor_test_xb_assert_unchanged(&ru0, &ru1, "RU after the refused legs");
+    cor_test_xb_assert_unchanged(&ir0, &ir1, "IR after the refused legs");
+    cr_assert_eq(ru1.payments, 4);
+    cr_assert_eq(ir1.payments, 4);
+    cor_test_xb_net_stop(&net);
+}
