@@ -54,6 +54,7 @@ struct http_xb {
     cor_xb_rate rate;
     cor_u128 *uetrs; /* [count]: the payments of a payments request */
     /* peer route */
+    uint32_t *envelope_of; /* [count]: index in the body of each accepted envelope */
     uint32_t envelopes;
     uint32_t refused_count;
     xb_refused refused[XB_REFUSED_LISTED_MAX];
@@ -63,6 +64,7 @@ void http_xb_free(http_xb *xb)
 {
     if (xb == NULL) return;
     cor_free(xb->uetrs);
+    cor_free(xb->envelope_of);
     cor_free(xb);
 }
 
@@ -1478,7 +1480,9 @@ static enum MHD_Result route_peer_messages(http_request *request)
     }
     size_t payload = (size_t)envelopes * sizeof(cor_node_cmd_xb_receive);
     cor_node_cmd_xb_receive *commands = cor_calloc(envelopes, sizeof(*commands));
-    if (commands == NULL || !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
+    xb->envelope_of = cor_calloc(envelopes, sizeof(uint32_t));
+    if (commands == NULL || xb->envelope_of == NULL ||
+        !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
         cor_free(commands);
         return xb_nomem(request);
     }
@@ -1513,6 +1517,7 @@ static enum MHD_Result route_peer_messages(http_request *request)
                         refusal.iso, refusal.text);
             continue;
         }
+        xb->envelope_of[accepted] = i;
         cor_node_cmd_xb_receive *cmd = &commands[accepted++];
         cmd->message = message;
         cmd->flags = xb_screen(server, &message, &parties) ? COR_XB_RECEIVE_HOLD : 0;
@@ -1547,7 +1552,8 @@ static enum MHD_Result finish_peer(http_request *request)
         core_refused++;
         char code[48];
         xb_reason_code(reason, code, sizeof(code));
-        refused_add(xb, i, reason == COR_XB_REPLAY ? 409 : reason == COR_XB_BUSY ? 503 : 400, code,
+        refused_add(xb, xb->envelope_of[i],
+                    reason == COR_XB_REPLAY ? 409 : reason == COR_XB_BUSY ? 503 : 400, code,
                     cor_xb_reason_iso(reason), cor_xb_reason_text(reason));
     }
     uint32_t accepted = xb->count - core_refused;
