@@ -962,9 +962,47 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_xb_state(&net.ir, u_forged, &s);
     cr_assert_str_eq(s.state, "", "the forged instruction left a record");
 
+    /* Three envelopes: a forged one, a good one (AM09 again, recorded) and that same good
+     * one again. The refusals name the envelopes by their index in the body: 0 (signature)
+     * and 2 (replay, caught by the core). */
+    char u_three[37];
+    cor_test_xb_uetr(u_three);
+    forger = cor_test_xb_wire_open(&net.ru, &net.ir, forged_secret, NULL);
+    pacs008(&m, u_forged, 100000);
+    first = encode(forger, &m, bytes, capacity);
+    cor_wire_close(forger);
+    pacs008(&m, u_three, 100000);
+    m.amount_dest += 1;
+    second = encode(ru, &m, bytes + first, capacity - first);
+    memcpy(bytes + first + second, bytes + first, second);
+    post_peer(bytes, first + 2 * second, &r);
+    cr_assert_eq(r.status, 202, "three: %ld %s", r.status, r.body);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "accepted")), 1, "%s", r.body);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "refused_count")), 2, "%s", r.body);
+    json_t *list = json_object_get(r.json, "refused");
+    bool seen_signature = false, seen_replay = false;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *item = json_array_get(list, i);
+        json_int_t index = json_integer_value(json_object_get(item, "index"));
+        const char *code =
+            json_string_value(json_object_get(json_object_get(item, "error"), "code"));
+        if (strcmp(code, "signature") == 0) {
+            cr_assert_eq(index, 0, "%s", r.body);
+            seen_signature = true;
+        } else {
+            cr_assert_str_eq(code, "replay", "%s", r.body);
+            cr_assert_eq(index, 2, "replay reported at index %lld: %s", (long long)index, r.body);
+            seen_replay = true;
+        }
+    }
+    cr_assert(seen_signature && seen_replay, "%s", r.body);
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ir, u_three, "rejected", &s);
+    cr_assert_str_eq(s.iso, "AM09");
+
     cor_test_xb_snapshot_take(&net.ir, &ir1);
     cor_test_xb_assert_unchanged(&ir0, &ir1, "IR after recorded rejections");
-    cr_assert_eq(ir1.payments, ir0.payments + 4);
+    cr_assert_eq(ir1.payments, ir0.payments + 5);
 
     /* A valid envelope, then the same bytes again: the first settles leg 2 (IR trusts RU's
      * signature), the replay is refused (409 replay) and moves nothing. */
