@@ -576,6 +576,42 @@ Test(xborder_http, screening_holds, .fini = net_stop, .timeout = 120)
     track_text(&net.ir, net.ir.node.operator_key, u1, text, sizeof(text));
     cr_assert(strstr(text, "held@IR") != NULL, "%s", text);
 
+    /* Release re-checks everything: the FX provider drained on IR meanwhile -> AM04 on
+     * both, leg 1 voided on RU. An auditor sees the hold but cannot decide it. */
+    char u4[37];
+    cor_test_xb_quote_info q4;
+    cor_test_xb_uetr(u4);
+    pay_held(u4, &q4);
+    cor_test_http(&net.ir.node, "POST", "/v1/auditor-keys", net.ir.node.operator_key, NULL, &r);
+    cr_assert_eq(r.status, 201, "%ld %s", r.status, r.body);
+    char auditor[128];
+    snprintf(auditor, sizeof(auditor), "%s", cor_test_str(&r, "api_key"));
+    cor_test_response_free(&r);
+    cor_test_http(&net.ir.node, "GET", "/v1/xborder/holds", auditor, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, u4) != NULL);
+    cor_test_response_free(&r);
+    hold_action(&net.ir, auditor, u4, "release", &r);
+    expect_error(&r, 403, "forbidden", NULL, "auditor releases");
+    char drain[160];
+    snprintf(drain, sizeof(drain),
+             "{\"funding_id\":\"77\",\"direction\":\"debit\",\"amount\":\"%lld\","
+             "\"currency\":\"IRR\"}",
+             ir1.net[XB_FX]);
+    cor_test_http(&net.ir.node, "POST", "/v1/participants/2/funding", net.ir.node.operator_key,
+                  drain, &r);
+    cr_assert_eq(r.status, 201, "%ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    hold_action(&net.ir, net.ir.node.operator_key, u4, "release", &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    cr_assert_str_eq(cor_test_str(&r, "state"), "rejected", "%s", r.body);
+    cor_test_response_free(&r);
+    both_end(&net.ru, &net.ir, u4, "rejected", "AM04");
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    cr_assert_eq(ir1.net[XB_FX], 0);
+    cr_assert_eq(ru1.pending, 0);
+
     /* The watch list survives a restart of IR. */
     cor_test_xb_restart(&net.ir);
     cor_test_http(&net.ir.node, "GET", "/v1/screening/watchlist", net.ir.node.operator_key, NULL,
@@ -700,6 +736,17 @@ Test(xborder_http, cancel_and_return, .fini = net_stop, .timeout = 120)
     cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] + qr.destination_amount);
     cr_assert_eq(ru1.net[XB_FX], ru0.net[XB_FX] - qr.destination_amount);
     cr_assert_leq(qr.destination_amount, q.source_amount);
+    /* Only the bank the original paid may return it; the origin cannot "return" its own. */
+    char ux[37];
+    cor_test_xb_uetr(ux);
+    cor_test_xb_quote(&net.ir, XB_BANK2, "RU", "source", 10000, &qr);
+    snprintf(body, sizeof(body), "{\"uetr\":\"%s\",\"quote_id\":\"%s\"}", ux, qr.quote_id);
+    cor_test_http(&net.ir.node, "POST", path, net.ir.keys[XB_BANK2], body, &r);
+    expect_error(&r, 422, "return_invalid", "AG09", "return by another bank");
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 10000, &qr);
+    snprintf(body, sizeof(body), "{\"uetr\":\"%s\",\"quote_id\":\"%s\"}", ux, qr.quote_id);
+    cor_test_http(&net.ru.node, "POST", path, net.ru.keys[XB_BANK], body, &r);
+    expect_error(&r, 422, "return_invalid", "AG09", "return by the origin's debtor");
     /* A second return of the same payment is refused. */
     char ur2[37];
     cor_test_xb_uetr(ur2);
