@@ -373,6 +373,17 @@ void cor_test_xb_wire_node(const cor_test_xb_side *side, cor_wire_node *out)
     cr_assert_eq(length, COR_WIRE_PUBLIC_KEY_SIZE);
 }
 
+void cor_test_xb_secret(const cor_test_xb_side *side, uint8_t out[COR_WIRE_SECRET_KEY_SIZE])
+{
+    char data[300], path[340];
+    cor_test_xb_data_dir(side, data, sizeof(data));
+    snprintf(path, sizeof(path), "%s/node.key", data);
+    FILE *file = fopen(path, "rb");
+    cr_assert(file != NULL);
+    cr_assert_eq(fread(out, 1, COR_WIRE_SECRET_KEY_SIZE, file), COR_WIRE_SECRET_KEY_SIZE);
+    fclose(file);
+}
+
 cor_wire *cor_test_xb_wire_open(const cor_test_xb_side *side, const cor_test_xb_side *peer,
                            const uint8_t *secret, const cor_wire_node *extra_peer)
 {
@@ -385,14 +396,7 @@ cor_wire *cor_test_xb_wire_open(const cor_test_xb_side *side, const cor_test_xb_
     if (secret != NULL) {
         memcpy(options.self_secret_key, secret, COR_WIRE_SECRET_KEY_SIZE);
     } else {
-        char data[300], path[340];
-        cor_test_xb_data_dir(side, data, sizeof(data));
-        snprintf(path, sizeof(path), "%s/node.key", data);
-        FILE *file = fopen(path, "rb");
-        cr_assert(file != NULL);
-        cr_assert_eq(fread(options.self_secret_key, 1, COR_WIRE_SECRET_KEY_SIZE, file),
-                     COR_WIRE_SECRET_KEY_SIZE);
-        fclose(file);
+        cor_test_xb_secret(side, options.self_secret_key);
     }
     cor_wire_node peers[2];
     cor_test_xb_wire_node(peer, &peers[0]);

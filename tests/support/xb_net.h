@@ -131,6 +131,8 @@ void cor_test_xb_reconcile_text(const cor_test_xb_side *side, const char *peer_n
  * not NULL, is one more peer the wire knows (to address envelopes elsewhere). */
 cor_wire *cor_test_xb_wire_open(const cor_test_xb_side *side, const cor_test_xb_side *peer,
                            const uint8_t *secret, const cor_wire_node *extra_peer);
+/* The side's Ed25519 secret key (its data dir's node.key). */
+void cor_test_xb_secret(const cor_test_xb_side *side, uint8_t out[COR_WIRE_SECRET_KEY_SIZE]);
 /* The cor_wire_node of a side as its peers know it (with its key from node.pub). */
 void cor_test_xb_wire_node(const cor_test_xb_side *side, cor_wire_node *out);
 
