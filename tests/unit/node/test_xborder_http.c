@@ -1319,3 +1319,109 @@ Test(xborder_http, cancel_offline_and_participants, .fini = net_stop, .timeout =
     cr_assert_eq(ir1.payments, 4);
     cor_test_xb_net_stop(&net);
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* 8. Screening of every party, and of a return at the original origin                        */
+/* ---------------------------------------------------------------------------------------- */
+
+static void put_watchlist(const cor_test_xb_side *side, const char *csv, unsigned entries)
+{
+    cor_test_response r;
+    cor_test_http_bytes(&side->node, "PUT", "/v1/screening/watchlist", side->node.operator_key,
+                        "text/csv", csv, strlen(csv), &r);
+    cr_assert_eq(r.status, 200, "watch list: %ld %s", r.status, r.body);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "entries")), entries);
+    cor_test_response_free(&r);
+}
+
+Test(xborder_http, screening_parties_and_returns, .fini = net_stop, .timeout = 120)
+{
+    cor_test_xb_net_start(&net, NULL);
+    /* IR lists a debtor by name and IR's second bank by its BIC. */
+    put_watchlist(&net.ir,
+                  "name,identifier,type,list,reference\n"
+                  "\"PETROV, Ivan\",,individual,EU-2026,EU-17\n"
+                  ",BKTWIRMM,entity,LOCAL,L-2\n",
+                  2);
+    cor_test_xb_quote_info q;
+    cor_test_xb_state_info s;
+    cor_test_response r;
+    char u1[37], u2[37], u3[37];
+
+    /* The debtor's name, written the other way round and in other case, is a hit. */
+    cor_test_xb_uetr(u1);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 10000, &q);
+    cor_test_xb_pay(&net.ru, XB_BANK, u1, q.quote_id, XB_BANK, "ivan petrov", "Ali Rezaei", &r);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ir, u1, "held", &s);
+    /* The creditor bank listed by its BIC: held whatever the names. */
+    cor_test_xb_uetr(u2);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 10000, &q);
+    cor_test_xb_pay(&net.ru, XB_BANK, u2, q.quote_id, XB_BANK2, "Anna Smirnova", "Reza Ahmadi",
+                    &r);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ir, u2, "held", &s);
+    /* Nobody listed: committed straight away. */
+    cor_test_xb_uetr(u3);
+    cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q);
+    cor_test_xb_pay(&net.ru, XB_BANK, u3, q.quote_id, XB_BANK, "Anna Smirnova", "Reza Ahmadi",
+                    &r);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    both_end(&net.ru, &net.ir, u3, "committed", NULL);
+    cor_test_xb_state(&net.ru, u1, &s);
+    cr_assert_str_eq(s.state, "forwarded");
+    hold_action(&net.ir, net.ir.node.operator_key, u1, "reject", &r);
+    cr_assert_eq(r.status, 200);
+    cor_test_response_free(&r);
+    hold_action(&net.ir, net.ir.node.operator_key, u2, "reject", &r);
+    cr_assert_eq(r.status, 200);
+    cor_test_response_free(&r);
+    both_end(&net.ru, &net.ir, u1, "rejected", "RR04");
+    both_end(&net.ru, &net.ir, u2, "rejected", "RR04");
+
+    /* RU screens what comes back: a return of u3 to a listed bank is held on RU (the
+     * return's beneficiary) until RU's operator releases it. (A pacs.004 carries no
+     * end-customer names today, so at RU a return is screened on its creditor bank only.) */
+    put_watchlist(&net.ru,
+                  "name,identifier,type,list,reference\n"
+                  ",BANKRUMM,entity,RU-LIST,R-1\n",
+                  1);
+    cor_test_xb_snapshot ru0, ir0, ru1, ir1;
+    cor_test_xb_snapshot_take(&net.ru, &ru0);
+    cor_test_xb_snapshot_take(&net.ir, &ir0);
+    cor_test_xb_quote_info qr;
+    cor_test_xb_quote(&net.ir, XB_BANK, "RU", "source", q.destination_amount / 2, &qr);
+    char ur[37], path[160], body[256];
+    cor_test_xb_uetr(ur);
+    snprintf(path, sizeof(path), "/v1/xborder/payments/%s/return", u3);
+    snprintf(body, sizeof(body), "{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"reason\":\"customer\"}",
+             ur, qr.quote_id);
+    cor_test_http(&net.ir.node, "POST", path, net.ir.keys[XB_BANK], body, &r);
+    cr_assert_eq(r.status, 202, "return: %ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ru, ur, "held", &s);
+    cr_assert(holds_list(&net.ru, ur));
+    cor_test_xb_state(&net.ir, ur, &s);
+    cr_assert_str_eq(s.state, "forwarded");
+    hold_action(&net.ru, net.ru.node.operator_key, ur, "release", &r);
+    cr_assert_eq(r.status, 200, "release: %ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    both_end(&net.ir, &net.ru, ur, "committed", NULL);
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] - qr.source_amount);
+    cr_assert_eq(ir1.net[XB_FX], ir0.net[XB_FX] + qr.source_amount);
+    cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] + qr.destination_amount);
+    cr_assert_eq(ru1.net[XB_FX], ru0.net[XB_FX] - qr.destination_amount);
+    cor_test_xb_state(&net.ru, u3, &s);
+    cr_assert_str_eq(s.returned_by, ur);
+    char rec_ru[600], rec_ir[600];
+    cor_test_xb_reconcile_text(&net.ru, "IR", rec_ru, sizeof(rec_ru));
+    cor_test_xb_reconcile_text(&net.ir, "RU", rec_ir, sizeof(rec_ir));
+    cr_assert_str_eq(rec_ru, rec_ir);
+    cr_assert(strstr(rec_ru, "IR>RU:1:") != NULL, "the return is reconciled: %s", rec_ru);
+    cor_test_xb_net_stop(&net);
+}
