@@ -461,6 +461,51 @@ Test(xborder_http, corridor_limits, .fini = net_stop, .timeout = 120)
     cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] - 20000, "only the accepted one moved");
     cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] + q.destination_amount);
     cr_assert_eq(ru1.pending, 0);
+
+    /* Daily totals, which a restart (the peer entry applied again) must not reset. IR sends
+     * at most 3,000,000 IRR a day to RU. */
+    cor_test_xb_peer_add(&net.ir, &net.ru, "--payment-max-in 10000000 --daily-max-out 3000000");
+    cor_test_xb_restart(&net.ir);
+    cor_test_xb_quote_info d1, d2;
+    cor_test_xb_quote(&net.ir, XB_BANK, "RU", "source", 2000000, &d1);
+    cor_test_xb_uetr(u);
+    pay_ok(&net.ir, XB_BANK, u, &d1, XB_BANK, NULL);
+    both_end(&net.ir, &net.ru, u, "committed", NULL);
+    cor_test_xb_restart(&net.ir);
+    cor_test_xb_quote(&net.ir, XB_BANK, "RU", "source", 1000001, &q);
+    cor_test_xb_uetr(u);
+    cor_test_xb_pay(&net.ir, XB_BANK, u, q.quote_id, XB_BANK, NULL, NULL, &r);
+    expect_error(&r, 422, "daily_limit", "AM13", "corridor daily maximum out after a restart");
+    cor_test_xb_quote(&net.ir, XB_BANK, "RU", "source", 1000000, &d2);
+    pay_ok(&net.ir, XB_BANK, u, &d2, XB_BANK, NULL);
+    both_end(&net.ir, &net.ru, u, "committed", NULL);
+
+    /* RU takes in at most what it took today plus 3,000 RUB from IR: one more payment of
+     * about 2,077 RUB passes, the next is rejected by RU (AM13) and voided on IR. */
+    char limits[160];
+    snprintf(limits, sizeof(limits), "--payment-max-out 50000 --daily-max-in %lld",
+             d1.destination_amount + d2.destination_amount + 3000);
+    cor_test_xb_peer_add(&net.ru, &net.ir, limits);
+    cor_test_xb_restart(&net.ru);
+    cor_test_xb_peer_add(&net.ir, &net.ru, "--payment-max-in 10000000");
+    cor_test_xb_restart(&net.ir);
+    cor_test_xb_snapshot_take(&net.ru, &ru0);
+    cor_test_xb_snapshot_take(&net.ir, &ir0);
+    cor_test_xb_quote(&net.ir, XB_BANK, "RU", "source", 1000000, &d1);
+    cr_assert_lt(d1.destination_amount, 3000);
+    cor_test_xb_uetr(u);
+    pay_ok(&net.ir, XB_BANK, u, &d1, XB_BANK, NULL);
+    both_end(&net.ir, &net.ru, u, "committed", NULL);
+    cor_test_xb_restart(&net.ru);
+    cor_test_xb_quote(&net.ir, XB_BANK, "RU", "source", 1000000, &d2);
+    cor_test_xb_uetr(u);
+    pay_ok(&net.ir, XB_BANK, u, &d2, XB_BANK, NULL);
+    both_end(&net.ir, &net.ru, u, "rejected", "AM13");
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] - 1000000);
+    cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] + d1.destination_amount);
+    cr_assert_eq(ir1.pending, 0);
     cor_test_xb_net_stop(&net);
 }
 
