@@ -819,6 +819,14 @@ static cor_u128 uetr_value(const char *text)
     return value;
 }
 
+static cor_u128 u128_text(const char *text)
+{
+    cor_u128 value = 0;
+    for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+        value = value * 10u + (cor_u128)(*p - '0');
+    return value;
+}
+
 /* A well-formed RU -> IR pacs.008 for IR's bank, paid by fx 1 at the published rate. */
 static void pacs008(cor_xb_message *m, const char *uetr, uint64_t source)
 {
@@ -1185,6 +1193,89 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_xb_snapshot ru1;
     cor_test_xb_snapshot_take(&net.ru, &ru1);
     cr_assert_eq(ru1.payments, 0);
+    cr_assert_eq(ru1.net[XB_BANK], XB_RU_BANK_FUNDS);
+
+    /* The other way: answers to RU about a payment RU has open (held on IR). A pacs.002
+     * ACSC that does not name the payment RU knows (another amount) changes nothing; one
+     * signed by a key that is not IR's is refused; IR's real decision then settles it. */
+    cor_test_xb_quote_info qh;
+    char uh[37];
+    cor_test_xb_uetr(uh);
+    pay_held(uh, &qh);
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/xborder/payments/%s", uh);
+    cor_test_http(&net.ru.node, "GET", path, net.ru.node.operator_key, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cor_xb_message answer;
+    memset(&answer, 0, sizeof(answer));
+    answer.type = COR_XB_PACS002;
+    answer.status = COR_XB_STATUS_ACSC;
+    answer.from_node = 364;
+    answer.to_node = 643;
+    answer.msg_id = ((cor_u128)364 << 96) | (cor_u128)(1ull << 40);
+    answer.uetr = uetr_value(uh);
+    answer.quote_id = u128_text(cor_test_str(&r, "quote_id"));
+    cr_assert(answer.quote_id != 0);
+    answer.amount_source = (cor_u128)strtoull(cor_test_str(&r, "source_amount"), NULL, 10);
+    answer.amount_dest = (cor_u128)strtoull(cor_test_str(&r, "destination_amount"), NULL, 10) + 1;
+    answer.fee_source = (cor_u128)strtoull(cor_test_str(&r, "fee"), NULL, 10);
+    answer.debtor_account = ((cor_u128)1 << 127) | XB_BANK;
+    answer.creditor_account = ((cor_u128)1 << 127) | XB_BANK;
+    answer.rate_num = 485;
+    answer.rate_den = 1;
+    answer.spread_ppm = 2000;
+    answer.fixed = COR_XB_FIXED_SOURCE;
+    answer.fx_id = 1;
+    answer.deadline = strtoull(cor_test_str(&r, "deadline"), NULL, 10);
+    answer.source_ledger = 643;
+    answer.dest_ledger = 364;
+    answer.created_at = now_ns();
+    answer.decided_at = answer.created_at;
+    cor_test_response_free(&r);
+    cor_wire *ir = cor_test_xb_wire_open(&net.ir, &net.ru, NULL, NULL);
+    size = encode(ir, &answer, bytes, capacity);
+    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL,
+                        "application/octet-stream", bytes, size, &r);
+    cr_assert_eq(r.status, 202, "mismatched answer: %ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    sleep_ms(100);
+    cor_test_xb_state(&net.ru, uh, &s);
+    cr_assert_str_eq(s.state, "forwarded", "a mismatched answer was applied");
+    cor_wire_close(ir);
+    forger = cor_test_xb_wire_open(&net.ir, &net.ru, forged_secret, NULL);
+    answer.amount_dest -= 1;
+    answer.msg_id += 1;
+    answer.created_at = now_ns();
+    size = encode(forger, &answer, bytes, capacity);
+    cor_wire_close(forger);
+    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL,
+                        "application/octet-stream", bytes, size, &r);
+    expect_error(&r, 401, "signature", "DS0A", "forged answer to RU");
+    cor_test_xb_state(&net.ru, uh, &s);
+    cr_assert_str_eq(s.state, "forwarded");
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cr_assert_eq(ru1.pending, qh.source_amount);
+    /* The same answer, matching and signed by IR's key (a RJCT RR04, as IR's operator is
+     * about to decide): applied, which shows the refused ones differed only as described. */
+    ir = cor_test_xb_wire_open(&net.ir, &net.ru, NULL, NULL);
+    answer.status = COR_XB_STATUS_RJCT;
+    answer.reason = COR_XB_REGULATORY;
+    answer.msg_id += 1;
+    answer.created_at = now_ns();
+    answer.decided_at = answer.created_at;
+    size = encode(ir, &answer, bytes, capacity);
+    cor_wire_close(ir);
+    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL,
+                        "application/octet-stream", bytes, size, &r);
+    cr_assert_eq(r.status, 202, "matching answer: %ld %s", r.status, r.body);
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ru, uh, "rejected", &s);
+    hold_action(&net.ir, net.ir.node.operator_key, uh, "reject", &r);
+    cr_assert_eq(r.status, 200);
+    cor_test_response_free(&r);
+    both_end(&net.ru, &net.ir, uh, "rejected", "RR04");
+    cor_test_xb_snapshot_take(&net.ru, &ru1);
+    cr_assert_eq(ru1.pending, 0);
     cr_assert_eq(ru1.net[XB_BANK], XB_RU_BANK_FUNDS);
 
     cor_wire_close(ru);
