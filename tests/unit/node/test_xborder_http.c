@@ -1186,6 +1186,16 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_xb_wait_state(&net.ir, u_late, "rejected", &s);
     cr_assert_str_eq(s.iso, "AB05");
     cr_assert(!holds_list(&net.ir, u_late));
+    /* The same when IR restarts while it holds one: the timer is rebuilt from the state. */
+    cor_test_xb_uetr(u_late);
+    pacs008(&m, u_late, 100000);
+    m.deadline = m.created_at + 1500000000ull;
+    cr_assert_eq(cor_wire_encode_parties(ru, &m, &parties, bytes, capacity, &size), COR_OK);
+    accepted(bytes, size, "held instruction before a restart");
+    cor_test_xb_wait_state(&net.ir, u_late, "held", &s);
+    cor_test_xb_restart(&net.ir);
+    cor_test_xb_wait_state(&net.ir, u_late, "rejected", &s);
+    cr_assert_str_eq(s.iso, "AB05");
     cor_test_xb_snapshot_take(&net.ir, &ir3);
     cor_test_xb_assert_unchanged(&ir2, &ir3, "held instruction past its deadline");
 
