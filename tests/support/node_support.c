@@ -174,8 +174,8 @@ void cor_test_http(const cor_test_node *node, const char *method, const char *pa
 }
 
 void cor_test_http_bytes(const cor_test_node *node, const char *method, const char *path,
-                         const char *key, const char *content_type, const void *body,
-                         size_t size, cor_test_response *out)
+                         const char *key, const char *content_type, const void *body, size_t size,
+                         cor_test_response *out)
 {
     memset(out, 0, sizeof(*out));
     CURL *curl = curl_easy_init();

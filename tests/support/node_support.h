@@ -47,8 +47,8 @@ void cor_test_http(const cor_test_node *node, const char *method, const char *pa
                    const char *body, cor_test_response *out);
 /* The same with a raw body of size bytes (may hold NULs) and a chosen Content-Type. */
 void cor_test_http_bytes(const cor_test_node *node, const char *method, const char *path,
-                         const char *key, const char *content_type, const void *body,
-                         size_t size, cor_test_response *out);
+                         const char *key, const char *content_type, const void *body, size_t size,
+                         cor_test_response *out);
 void cor_test_response_free(cor_test_response *response);
 
 /* Convenience: string field of the response JSON (NULL when absent). */

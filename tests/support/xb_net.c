@@ -28,7 +28,8 @@ static void run(const char *command)
     cr_assert_eq(status, 0, "command failed (%d): %s", status, command);
 }
 
-void cor_test_xb_peer_add(const cor_test_xb_side *side, const cor_test_xb_side *peer, const char *extra)
+void cor_test_xb_peer_add(const cor_test_xb_side *side, const cor_test_xb_side *peer,
+                          const char *extra)
 {
     char data[300], peer_data[300], command[1200];
     cor_test_xb_data_dir(side, data, sizeof(data));
@@ -149,10 +150,9 @@ void cor_test_xb_uetr(char out[37])
     randombytes_buf(b, sizeof(b));
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 static long long json_ll(json_t *object, const char *field)
@@ -163,7 +163,7 @@ static long long json_ll(json_t *object, const char *field)
 }
 
 void cor_test_xb_quote(const cor_test_xb_side *side, unsigned participant, const char *peer_name,
-                  const char *fixed, long long amount, cor_test_xb_quote_info *out)
+                       const char *fixed, long long amount, cor_test_xb_quote_info *out)
 {
     char body[160];
     snprintf(body, sizeof(body), "{\"peer\":\"%s\",\"%s_amount\":\"%lld\"}", peer_name, fixed,
@@ -186,11 +186,11 @@ void cor_test_xb_quote(const cor_test_xb_side *side, unsigned participant, const
 }
 
 void cor_test_xb_pay(const cor_test_xb_side *side, unsigned participant, const char *uetr,
-                const char *quote_id, unsigned creditor, const char *debtor_name,
-                const char *creditor_name, cor_test_response *out)
+                     const char *quote_id, unsigned creditor, const char *debtor_name,
+                     const char *creditor_name, cor_test_response *out)
 {
-    json_t *body = json_pack("{s:s, s:s, s:s}", "uetr", uetr, "quote_id", quote_id, "creditor",
-                             "0");
+    json_t *body =
+        json_pack("{s:s, s:s, s:s}", "uetr", uetr, "quote_id", quote_id, "creditor", "0");
     char creditor_text[16];
     snprintf(creditor_text, sizeof(creditor_text), "%u", creditor);
     json_object_set_new(body, "creditor", json_string(creditor_text));
@@ -227,7 +227,7 @@ void cor_test_xb_state(const cor_test_xb_side *side, const char *uetr, cor_test_
 }
 
 void cor_test_xb_wait_state(const cor_test_xb_side *side, const char *uetr, const char *want,
-                       cor_test_xb_state_info *out)
+                            cor_test_xb_state_info *out)
 {
     for (int attempt = 0; attempt < 800; attempt++) { /* up to 20 s (sanitizer builds) */
         cor_test_xb_state(side, uetr, out);
@@ -285,8 +285,8 @@ void cor_test_xb_snapshot_take(const cor_test_xb_side *side, cor_test_xb_snapsho
     cor_test_response_free(&r);
 }
 
-void cor_test_xb_assert_unchanged(const cor_test_xb_snapshot *before, const cor_test_xb_snapshot *after,
-                             const char *what)
+void cor_test_xb_assert_unchanged(const cor_test_xb_snapshot *before,
+                                  const cor_test_xb_snapshot *after, const char *what)
 {
     for (unsigned i = 1; i <= XB_PARTICIPANTS; i++) {
         cr_assert_eq(before->net[i], after->net[i], "%s: participant %u moved %lld -> %lld", what,
@@ -297,7 +297,7 @@ void cor_test_xb_assert_unchanged(const cor_test_xb_snapshot *before, const cor_
 }
 
 void cor_test_xb_reconcile_text(const cor_test_xb_side *side, const char *peer_name, char *out,
-                           size_t size)
+                                size_t size)
 {
     char path[128];
     snprintf(path, sizeof(path), "/v1/xborder/reconcile?fx_id=1&peer=%s", peer_name);
@@ -385,7 +385,7 @@ void cor_test_xb_secret(const cor_test_xb_side *side, uint8_t out[COR_WIRE_SECRE
 }
 
 cor_wire *cor_test_xb_wire_open(const cor_test_xb_side *side, const cor_test_xb_side *peer,
-                           const uint8_t *secret, const cor_wire_node *extra_peer)
+                                const uint8_t *secret, const cor_wire_node *extra_peer)
 {
     cor_wire_options options;
     memset(&options, 0, sizeof(options));

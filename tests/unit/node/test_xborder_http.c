@@ -62,18 +62,18 @@ static void pay_ok(const cor_test_xb_side *side, unsigned participant, const cha
                    const cor_test_xb_quote_info *q, unsigned creditor, const char *creditor_name)
 {
     cor_test_response r;
-    cor_test_xb_pay(side, participant, uetr, q->quote_id, creditor, "Ivan Petrov", creditor_name, &r);
+    cor_test_xb_pay(side, participant, uetr, q->quote_id, creditor, "Ivan Petrov", creditor_name,
+                    &r);
     cr_assert_eq(r.status, 202, "pay on %s: %ld %s", side->name, r.status, r.body);
     cr_assert_str_eq(cor_test_str(&r, "state"), "forwarded");
     cr_assert_eq(strtoll(cor_test_str(&r, "source_amount"), NULL, 10), q->source_amount);
-    cr_assert_eq(strtoll(cor_test_str(&r, "destination_amount"), NULL, 10),
-                 q->destination_amount);
+    cr_assert_eq(strtoll(cor_test_str(&r, "destination_amount"), NULL, 10), q->destination_amount);
     cor_test_response_free(&r);
 }
 
 /* Both nodes end in state want (origin first, as the beneficiary decides first anyway). */
-static void both_end(const cor_test_xb_side *origin, const cor_test_xb_side *beneficiary, const char *uetr,
-                     const char *want, const char *iso)
+static void both_end(const cor_test_xb_side *origin, const cor_test_xb_side *beneficiary,
+                     const char *uetr, const char *want, const char *iso)
 {
     cor_test_xb_state_info a, b;
     cor_test_xb_wait_state(beneficiary, uetr, want, &b);
@@ -105,8 +105,9 @@ static void track_text(const cor_test_xb_side *side, const char *key, const char
         unsigned long long at =
             strtoull(json_string_value(json_object_get(s, "timestamp")), NULL, 10);
         cr_assert(at > 0);
-        cr_assert(at >= last || strcmp(json_string_value(json_object_get(s, "step")),
-                                       "decision_known") == 0 ||
+        cr_assert(at >= last ||
+                      strcmp(json_string_value(json_object_get(s, "step")), "decision_known") ==
+                          0 ||
                       last == 0,
                   "steps out of order on %s", side->name);
         last = at;
@@ -172,13 +173,13 @@ Test(xborder_http, happy_path_both_ways, .fini = net_stop, .timeout = 120)
     /* Balances: leg 1 to the FX provider on the origin, leg 2 from it on the beneficiary. */
     cor_test_xb_snapshot_take(&net.ru, &ru1);
     cor_test_xb_snapshot_take(&net.ir, &ir1);
-    cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK] - q1.source_amount - q2.source_amount +
-                                       q3.destination_amount);
+    cr_assert_eq(ru1.net[XB_BANK],
+                 ru0.net[XB_BANK] - q1.source_amount - q2.source_amount + q3.destination_amount);
     cr_assert_eq(ru1.net[XB_BANK2], ru0.net[XB_BANK2] + q4.destination_amount);
     cr_assert_eq(ru1.net[XB_FX], ru0.net[XB_FX] + q1.source_amount + q2.source_amount -
                                      q3.destination_amount - q4.destination_amount);
-    cr_assert_eq(ir1.net[XB_BANK], ir0.net[XB_BANK] + q1.destination_amount - q3.source_amount -
-                                       q4.source_amount);
+    cr_assert_eq(ir1.net[XB_BANK],
+                 ir0.net[XB_BANK] + q1.destination_amount - q3.source_amount - q4.source_amount);
     cr_assert_eq(ir1.net[XB_BANK2], ir0.net[XB_BANK2] + q2.destination_amount);
     cr_assert_eq(ir1.net[XB_FX], ir0.net[XB_FX] - q1.destination_amount - q2.destination_amount +
                                      q3.source_amount + q4.source_amount);
@@ -211,11 +212,11 @@ Test(xborder_http, happy_path_both_ways, .fini = net_stop, .timeout = 120)
     cor_test_xb_reconcile_text(&net.ir, "RU", rec_ir, sizeof(rec_ir));
     cr_assert_str_eq(rec_ru, rec_ir);
     char expected[128];
-    snprintf(expected, sizeof(expected), "RU>IR:2:%lld:%lld:",
-             q1.source_amount + q2.source_amount, q1.destination_amount + q2.destination_amount);
+    snprintf(expected, sizeof(expected), "RU>IR:2:%lld:%lld:", q1.source_amount + q2.source_amount,
+             q1.destination_amount + q2.destination_amount);
     cr_assert(strstr(rec_ru, expected) != NULL, "%s lacks %s", rec_ru, expected);
-    snprintf(expected, sizeof(expected), "IR>RU:2:%lld:%lld:",
-             q3.source_amount + q4.source_amount, q3.destination_amount + q4.destination_amount);
+    snprintf(expected, sizeof(expected), "IR>RU:2:%lld:%lld:", q3.source_amount + q4.source_amount,
+             q3.destination_amount + q4.destination_amount);
     cr_assert(strstr(rec_ru, expected) != NULL, "%s lacks %s", rec_ru, expected);
     cor_test_xb_net_stop(&net);
 }
@@ -863,13 +864,13 @@ static size_t encode(cor_wire *wire, const cor_xb_message *m, uint8_t *out, size
 
 static void post_peer(const void *bytes, size_t size, cor_test_response *r)
 {
-    cor_test_http_bytes(&net.ir.node, "POST", "/v1/peer/messages", NULL,
-                        "application/octet-stream", bytes, size, r);
+    cor_test_http_bytes(&net.ir.node, "POST", "/v1/peer/messages", NULL, "application/octet-stream",
+                        bytes, size, r);
 }
 
 /* Posts and expects a refusal; then IR's balances and records are unchanged. */
-static void refused(const void *bytes, size_t size, long status, const char *code,
-                    const char *iso, const char *what)
+static void refused(const void *bytes, size_t size, long status, const char *code, const char *iso,
+                    const char *what)
 {
     cor_test_xb_snapshot before, after;
     cor_test_xb_snapshot_take(&net.ir, &before);
@@ -1244,8 +1245,8 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_response_free(&r);
     cor_wire *ir = cor_test_xb_wire_open(&net.ir, &net.ru, NULL, NULL);
     size = encode(ir, &answer, bytes, capacity);
-    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL,
-                        "application/octet-stream", bytes, size, &r);
+    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL, "application/octet-stream",
+                        bytes, size, &r);
     cr_assert_eq(r.status, 202, "mismatched answer: %ld %s", r.status, r.body);
     cor_test_response_free(&r);
     sleep_ms(100);
@@ -1258,8 +1259,8 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     answer.created_at = now_ns();
     size = encode(forger, &answer, bytes, capacity);
     cor_wire_close(forger);
-    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL,
-                        "application/octet-stream", bytes, size, &r);
+    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL, "application/octet-stream",
+                        bytes, size, &r);
     expect_error(&r, 401, "signature", "DS0A", "forged answer to RU");
     cor_test_xb_state(&net.ru, uh, &s);
     cr_assert_str_eq(s.state, "forwarded");
@@ -1275,8 +1276,8 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     answer.decided_at = answer.created_at;
     size = encode(ir, &answer, bytes, capacity);
     cor_wire_close(ir);
-    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL,
-                        "application/octet-stream", bytes, size, &r);
+    cor_test_http_bytes(&net.ru.node, "POST", "/v1/peer/messages", NULL, "application/octet-stream",
+                        bytes, size, &r);
     cr_assert_eq(r.status, 202, "matching answer: %ld %s", r.status, r.body);
     cor_test_response_free(&r);
     cor_test_xb_wait_state(&net.ru, uh, "rejected", &s);
@@ -1504,16 +1505,14 @@ Test(xborder_http, screening_parties_and_returns, .fini = net_stop, .timeout = 1
     /* The creditor bank listed by its BIC: held whatever the names. */
     cor_test_xb_uetr(u2);
     cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 10000, &q);
-    cor_test_xb_pay(&net.ru, XB_BANK, u2, q.quote_id, XB_BANK2, "Anna Smirnova", "Reza Ahmadi",
-                    &r);
+    cor_test_xb_pay(&net.ru, XB_BANK, u2, q.quote_id, XB_BANK2, "Anna Smirnova", "Reza Ahmadi", &r);
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
     cor_test_response_free(&r);
     cor_test_xb_wait_state(&net.ir, u2, "held", &s);
     /* Nobody listed: committed straight away. */
     cor_test_xb_uetr(u3);
     cor_test_xb_quote(&net.ru, XB_BANK, "IR", "source", 100000, &q);
-    cor_test_xb_pay(&net.ru, XB_BANK, u3, q.quote_id, XB_BANK, "Anna Smirnova", "Reza Ahmadi",
-                    &r);
+    cor_test_xb_pay(&net.ru, XB_BANK, u3, q.quote_id, XB_BANK, "Anna Smirnova", "Reza Ahmadi", &r);
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
     cor_test_response_free(&r);
     both_end(&net.ru, &net.ir, u3, "committed", NULL);
