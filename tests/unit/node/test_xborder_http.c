@@ -218,6 +218,53 @@ Test(xborder_http, happy_path_both_ways, .fini = net_stop, .timeout = 120)
     snprintf(expected, sizeof(expected), "IR>RU:2:%lld:%lld:", q3.source_amount + q4.source_amount,
              q3.destination_amount + q4.destination_amount);
     cr_assert(strstr(rec_ru, expected) != NULL, "%s lacks %s", rec_ru, expected);
+
+    /* A window on B's decision time: from the last decision on, only that one; the detail
+     * lists the payments; bad windows and unknown peers are refused. */
+    char get[96];
+    snprintf(get, sizeof(get), "/v1/xborder/payments/%s", u4);
+    cor_test_http(&net.ru.node, "GET", get, net.ru.node.operator_key, NULL, &r);
+    cr_assert_eq(r.status, 200);
+    unsigned long long decided = strtoull(cor_test_str(&r, "decided_at"), NULL, 10);
+    cor_test_response_free(&r);
+    snprintf(path, sizeof(path), "/v1/xborder/reconcile?fx_id=1&peer=RU&from=%llu&payments=true",
+             decided);
+    cor_test_http(&net.ir.node, "GET", path, net.ir.node.operator_key, NULL, &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    json_t *listed = json_object_get(r.json, "payments");
+    cr_assert_geq(json_array_size(listed), 1, "%s", r.body);
+    bool has_u4 = false;
+    for (size_t i = 0; i < json_array_size(listed); i++) {
+        const char *uetr = json_string_value(json_object_get(json_array_get(listed, i), "uetr"));
+        has_u4 = has_u4 || strcmp(uetr, u4) == 0;
+        unsigned long long at = strtoull(
+            json_string_value(json_object_get(json_array_get(listed, i), "decided_at")), NULL, 10);
+        cr_assert_geq(at, decided);
+    }
+    cr_assert(has_u4, "%s", r.body);
+    cor_test_response_free(&r);
+    cor_test_http(&net.ir.node, "GET", "/v1/xborder/reconcile?fx_id=1&peer=RU&from=5&until=5",
+                  net.ir.node.operator_key, NULL, &r);
+    expect_error(&r, 400, "invalid_query", NULL, "empty window");
+    cor_test_http(&net.ir.node, "GET", "/v1/xborder/reconcile?fx_id=1&peer=KZ",
+                  net.ir.node.operator_key, NULL, &r);
+    expect_error(&r, 404, "peer_not_found", NULL, "unknown peer");
+    cor_test_http(&net.ir.node, "GET", "/v1/xborder/reconcile?fx_id=1&peer=RU",
+                  net.ir.keys[XB_BANK], NULL, &r);
+    expect_error(&r, 403, "forbidden", NULL, "reconcile by a participant");
+
+    /* Each side's party sees the payment, the other banks do not. */
+    snprintf(get, sizeof(get), "/v1/xborder/payments/%s", u1);
+    cor_test_http(&net.ir.node, "GET", get, net.ir.keys[XB_BANK], NULL, &r);
+    cr_assert_eq(r.status, 200, "creditor bank: %ld", r.status);
+    cr_assert_str_eq(cor_test_str(&r, "role"), "beneficiary");
+    cor_test_response_free(&r);
+    cor_test_http(&net.ir.node, "GET", get, net.ir.keys[XB_BANK2], NULL, &r);
+    expect_error(&r, 404, "payment_not_found", NULL, "payment seen by another bank");
+    cor_test_http(&net.ru.node, "GET", get, net.ru.keys[XB_BANK], NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(cor_test_str(&r, "role"), "origin");
+    cor_test_response_free(&r);
     cor_test_xb_net_stop(&net);
 }
 
@@ -579,6 +626,9 @@ Test(xborder_http, screening_holds, .fini = net_stop, .timeout = 120)
     pay_held(u1, &q1);
     cor_test_xb_snapshot_take(&net.ru, &ru1);
     cr_assert_eq(ru1.pending, q1.source_amount, "leg 1 reserved while held");
+    cr_assert_eq(ru1.open, 1);
+    cor_test_xb_snapshot_take(&net.ir, &ir1);
+    cr_assert_eq(ir1.open, 1, "a hold is an open payment on IR");
     cr_assert_eq(ru1.net[XB_BANK], ru0.net[XB_BANK]);
     /* Neither the creditor bank nor the debtor bank may decide a hold. */
     hold_action(&net.ir, net.ir.keys[XB_BANK], u1, "release", &r);
