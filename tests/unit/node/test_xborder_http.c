@@ -1185,9 +1185,44 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
     cor_test_xb_wait_state(&net.ir, u_three, "rejected", &s);
     cr_assert_str_eq(s.iso, "AM09");
 
+    /* One batch envelope of two instructions under the same message id, then a forged
+     * envelope: the core refuses the second instruction as a replay, listed under its
+     * envelope's index 0 (not as message 1); the forged one is index 1. */
+    char u_b1[37], u_b2[37];
+    cor_test_xb_uetr(u_b1);
+    cor_test_xb_uetr(u_b2);
+    cor_xb_message batch[2];
+    pacs008(&batch[0], u_b1, 100000);
+    batch[0].amount_dest += 1;
+    pacs008(&batch[1], u_b2, 100000);
+    batch[1].amount_dest += 1;
+    batch[1].msg_id = batch[0].msg_id;
+    cr_assert_eq(cor_wire_encode_batch(ru, batch, NULL, 2, bytes, capacity, &first), COR_OK);
+    forger = cor_test_xb_wire_open(&net.ru, &net.ir, forged_secret, NULL);
+    pacs008(&m, u_forged, 100000);
+    second = encode(forger, &m, bytes + first, capacity - first);
+    cor_wire_close(forger);
+    post_peer(bytes, first + second, &r);
+    cr_assert_eq(r.status, 202, "batch: %ld %s", r.status, r.body);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "accepted")), 1, "%s", r.body);
+    list = json_object_get(r.json, "refused");
+    cr_assert_eq(json_array_size(list), 2, "%s", r.body);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *item = json_array_get(list, i);
+        const char *code =
+            json_string_value(json_object_get(json_object_get(item, "error"), "code"));
+        json_int_t want = strcmp(code, "signature") == 0 ? 1 : 0;
+        if (want == 0) cr_assert_str_eq(code, "replay", "%s", r.body);
+        cr_assert_eq(json_integer_value(json_object_get(item, "index")), want, "%s", r.body);
+    }
+    cor_test_response_free(&r);
+    cor_test_xb_wait_state(&net.ir, u_b1, "rejected", &s);
+    cor_test_xb_state(&net.ir, u_b2, &s);
+    cr_assert_str_eq(s.state, "", "the replayed message left a record");
+
     cor_test_xb_snapshot_take(&net.ir, &ir1);
     cor_test_xb_assert_unchanged(&ir0, &ir1, "IR after recorded rejections");
-    cr_assert_eq(ir1.payments, ir0.payments + 5);
+    cr_assert_eq(ir1.payments, ir0.payments + 6);
 
     /* A valid envelope, then the same bytes again: the first settles leg 2 (IR trusts RU's
      * signature), the replay is refused (409 replay) and moves nothing. */
