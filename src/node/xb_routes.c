@@ -54,6 +54,7 @@ struct http_xb {
     cor_xb_rate rate;
     cor_u128 *uetrs; /* [count]: the payments of a payments request */
     /* peer route */
+    uint32_t *envelope_of; /* [count]: body index of the envelope each accepted message came in */
     uint32_t envelopes;
     uint32_t refused_count;
     xb_refused refused[XB_REFUSED_LISTED_MAX];
@@ -63,6 +64,7 @@ void http_xb_free(http_xb *xb)
 {
     if (xb == NULL) return;
     cor_free(xb->uetrs);
+    cor_free(xb->envelope_of);
     cor_free(xb);
 }
 
@@ -1494,7 +1496,8 @@ static enum MHD_Result route_peer_messages(http_request *request)
     const uint32_t capacity = COR_NODE_BATCH_EVENTS_MAX;
     size_t payload = (size_t)capacity * sizeof(cor_node_cmd_xb_receive);
     cor_node_cmd_xb_receive *commands = cor_calloc(capacity, sizeof(*commands));
-    if (commands == NULL ||
+    xb->envelope_of = cor_calloc(capacity, sizeof(uint32_t));
+    if (commands == NULL || xb->envelope_of == NULL ||
         !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
         cor_free(commands);
         return xb_nomem(request);
@@ -1544,6 +1547,7 @@ static enum MHD_Result route_peer_messages(http_request *request)
             continue;
         }
         for (uint32_t m = 0; m < count; m++) {
+            xb->envelope_of[accepted] = i;
             cor_node_cmd_xb_receive *cmd = &commands[accepted++];
             cmd->message = messages[m];
             cmd->flags = xb_screen(server, &messages[m], &parties[m]) ? COR_XB_RECEIVE_HOLD : 0;
@@ -1581,7 +1585,7 @@ static enum MHD_Result finish_peer(http_request *request)
         core_refused++;
         char code[48];
         xb_reason_code(reason, code, sizeof(code));
-        refused_add(xb, i,
+        refused_add(xb, xb->envelope_of[i],
                     reason == COR_XB_REPLAY ? 409
                     : reason == COR_XB_BUSY ? 503
                                             : 400,
