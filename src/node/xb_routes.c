@@ -1035,15 +1035,40 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     enum MHD_Result result = MHD_NO;
     json_t *json = xb_json(request, &result);
     if (json == NULL) return result;
-    static const char *const known[] = {"uetr", "quote_id", "reason", NULL};
+    static const char *const known[] = {"uetr",        "quote_id",      "reason",
+                                        "debtor_name", "creditor_name", NULL};
     cor_node_fault fault = {0};
+    cor_node_cmd_xb_return full;
+    memset(&full, 0, sizeof(full));
     cor_xb_return_request cmd = {.original_uetr = uetr};
     const char *own = NULL;
     const char *reason = NULL;
+    const char *debtor_name = NULL;
+    const char *creditor_name = NULL;
     bool ok = xb_json_known(json, known, &fault) &&
               xb_json_text(json, "uetr", true, 36, &own, &fault) &&
               xb_json_u128(json, "quote_id", true, &cmd.quote_id, &fault) &&
-              xb_json_text(json, "reason", false, 16, &reason, &fault);
+              xb_json_text(json, "reason", false, 16, &reason, &fault) &&
+              xb_json_text(json, "debtor_name", false, COR_NODE_XB_NAME_LENGTH_MAX, &debtor_name,
+                           &fault) &&
+              xb_json_text(json, "creditor_name", false, COR_NODE_XB_NAME_LENGTH_MAX,
+                           &creditor_name, &fault);
+    if (ok && ((debtor_name && !xb_name_valid(debtor_name)) ||
+               (creditor_name && !xb_name_valid(creditor_name)))) {
+        cor_node_fault_set(&fault, 400, "invalid_value",
+                           debtor_name && !xb_name_valid(debtor_name) ? "debtor_name"
+                                                                      : "creditor_name",
+                           "names are UTF-8 without control characters");
+        ok = false;
+    }
+    if (ok && debtor_name != NULL) {
+        full.debtor_name_length = (uint8_t)strlen(debtor_name);
+        memcpy(full.debtor_name, debtor_name, full.debtor_name_length);
+    }
+    if (ok && creditor_name != NULL) {
+        full.creditor_name_length = (uint8_t)strlen(creditor_name);
+        memcpy(full.creditor_name, creditor_name, full.creditor_name_length);
+    }
     if (ok && !xb_uetr_parse(own, &cmd.uetr)) {
         cor_node_fault_set(&fault, 400, "invalid_value", "uetr", "uetr must be a UUID version 4");
         ok = false;
@@ -1061,7 +1086,8 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     json_decref(json);
     if (!ok) return http_respond_fault(request, &fault);
     xb->uetr = cmd.uetr; /* answer with the return */
-    return xb_submit_one(request, COR_NODE_CMD_XB_RETURN, &cmd, sizeof(cmd), XB_RENDER_ACTION);
+    full.request = cmd;
+    return xb_submit_one(request, COR_NODE_CMD_XB_RETURN, &full, sizeof(full), XB_RENDER_ACTION);
 }
 
 static enum MHD_Result finish_action(http_request *request, const cor_node_result *r)

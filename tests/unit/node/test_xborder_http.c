@@ -1612,12 +1612,12 @@ Test(xborder_http, screening_parties_and_returns, .fini = net_stop, .timeout = 1
     both_end(&net.ru, &net.ir, u1, "rejected", "RR04");
     both_end(&net.ru, &net.ir, u2, "rejected", "RR04");
 
-    /* RU screens what comes back: a return of u3 to a listed bank is held on RU (the
-     * return's beneficiary) until RU's operator releases it. (A pacs.004 carries no
-     * end-customer names today, so at RU a return is screened on its creditor bank only.) */
+    /* RU screens what comes back: a return of u3 naming a listed customer is held on RU
+     * (the return's beneficiary) until RU's operator releases it. The returning bank gives
+     * the return's parties; the pacs.004 carries them like a pacs.008. */
     put_watchlist(&net.ru,
                   "name,identifier,type,list,reference\n"
-                  ",BANKRUMM,entity,RU-LIST,R-1\n",
+                  "\"SMIRNOVA, Anna\",,individual,RU-LIST,R-1\n",
                   1);
     cor_test_xb_snapshot ru0, ir0, ru1, ir1;
     cor_test_xb_snapshot_take(&net.ru, &ru0);
@@ -1627,7 +1627,9 @@ Test(xborder_http, screening_parties_and_returns, .fini = net_stop, .timeout = 1
     char ur[37], path[160], body[256];
     cor_test_xb_uetr(ur);
     snprintf(path, sizeof(path), "/v1/xborder/payments/%s/return", u3);
-    snprintf(body, sizeof(body), "{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"reason\":\"customer\"}",
+    snprintf(body, sizeof(body),
+             "{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"reason\":\"customer\","
+             "\"debtor_name\":\"Reza Ahmadi\",\"creditor_name\":\"Anna Smirnova\"}",
              ur, qr.quote_id);
     cor_test_http(&net.ir.node, "POST", path, net.ir.keys[XB_BANK], body, &r);
     cr_assert_eq(r.status, 202, "return: %ld %s", r.status, r.body);
