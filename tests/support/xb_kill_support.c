@@ -141,8 +141,8 @@ static json_t *xbk_post(const cor_xbk_node *node, const char *key, const char *p
     return json;
 }
 
-static void xbk_participant(cor_xbk_node *node, const char *name, const char *bic,
-                            const char *role, char *key, size_t key_size)
+static void xbk_participant(cor_xbk_node *node, const char *name, const char *bic, const char *role,
+                            char *key, size_t key_size)
 {
     char body[256];
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"bic\":\"%s\",\"role\":\"%s\"}", name, bic,
@@ -275,8 +275,8 @@ cor_xbk_outcome cor_xbk_pay(const cor_xbk_node *origin, const char *creditor,
                             uint64_t source_amount, const char *uetr)
 {
     char body[512];
-    snprintf(body, sizeof(body), "{\"peer\":\"%s\",\"source_amount\":\"%llu\"}",
-             origin->peer_name, (unsigned long long)source_amount);
+    snprintf(body, sizeof(body), "{\"peer\":\"%s\",\"source_amount\":\"%llu\"}", origin->peer_name,
+             (unsigned long long)source_amount);
     json_t *json = NULL;
     long status = cor_xbk_request(origin->t.base_url, "POST", "/v1/fx/quotes", origin->bank_key,
                                   body, 10, &json);
@@ -294,8 +294,8 @@ cor_xbk_outcome cor_xbk_pay(const cor_xbk_node *origin, const char *creditor,
              "\"debtor_name\":\"Ivan Petrov\",\"creditor_name\":\"Ali Rezaei\"}",
              uetr, quote, creditor);
     json_decref(json);
-    status = cor_xbk_request(origin->t.base_url, "POST", "/v1/xborder/payments",
-                             origin->bank_key, body, 10, NULL);
+    status = cor_xbk_request(origin->t.base_url, "POST", "/v1/xborder/payments", origin->bank_key,
+                             body, 10, NULL);
     if (status == 200 || status == 202) return COR_XBK_ACKED;
     if (status >= 400 && status < 500) return COR_XBK_REFUSED;
     return COR_XBK_UNKNOWN;
@@ -313,8 +313,8 @@ void cor_xbk_uuid(uint64_t *state, char out[37])
 {
     uint64_t hi = cor_xbk_rand(state);
     uint64_t lo = cor_xbk_rand(state);
-    hi = (hi & ~0xf000ull) | 0x4000ull;                  /* version 4 */
-    lo = (lo & ~(0xcull << 60)) | (0x8ull << 60);         /* variant 10 */
+    hi = (hi & ~0xf000ull) | 0x4000ull;           /* version 4 */
+    lo = (lo & ~(0xcull << 60)) | (0x8ull << 60); /* variant 10 */
     snprintf(out, 37, "%08llx-%04llx-%04llx-%04llx-%012llx", (unsigned long long)(hi >> 32),
              (unsigned long long)((hi >> 16) & 0xffff), (unsigned long long)(hi & 0xffff),
              (unsigned long long)(lo >> 48), (unsigned long long)(lo & 0xffffffffffffull));

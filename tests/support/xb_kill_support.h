@@ -28,12 +28,12 @@
 #define COR_XBK_IR_FX_FUNDS   "1000000000000000"
 
 typedef struct cor_xbk_node {
-    cor_test_node t;      /* dir (data in t.dir/n, log in t.dir/serve.log), port, pid, keys */
-    char name[8];         /* "RU" or "IR" */
-    char currency[4];     /* "RUB" or "IRR" */
-    char peer_name[8];    /* the other node's name */
-    char bank_key[128];   /* participant 1 (bank) */
-    char fx_key[128];     /* participant 2 (FX provider, fx id 1) */
+    cor_test_node t;    /* dir (data in t.dir/n, log in t.dir/serve.log), port, pid, keys */
+    char name[8];       /* "RU" or "IR" */
+    char currency[4];   /* "RUB" or "IRR" */
+    char peer_name[8];  /* the other node's name */
+    char bank_key[128]; /* participant 1 (bank) */
+    char fx_key[128];   /* participant 2 (FX provider, fx id 1) */
 } cor_xbk_node;
 
 typedef struct cor_xbk_net {

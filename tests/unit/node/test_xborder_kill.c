@@ -43,12 +43,12 @@
 #define XBK_SLOW_BUILD 0
 #endif
 
-#define XBK_RUNS            3
-#define XBK_KILLS_PER_RUN   (XBK_SLOW_BUILD ? 6 : 17) /* 51 in the normal build */
-#define XBK_CLIENTS         4                          /* two each way */
-#define XBK_CLIENT_LOOP_MAX 100000                     /* bound on each client's loop */
-#define XBK_RECORDS_MAX     200000
-#define XBK_QUIET_WAIT_MS   60000 /* deadline 30 s + re-send backoff 5 s, with room */
+#define XBK_RUNS             3
+#define XBK_KILLS_PER_RUN    (XBK_SLOW_BUILD ? 6 : 17) /* 51 in the normal build */
+#define XBK_CLIENTS          4                         /* two each way */
+#define XBK_CLIENT_LOOP_MAX  100000                    /* bound on each client's loop */
+#define XBK_RECORDS_MAX      200000
+#define XBK_QUIET_WAIT_MS    60000 /* deadline 30 s + re-send backoff 5 s, with room */
 #define XBK_UNKNOWN_CREDITOR "77"
 
 typedef struct xbk_record {
@@ -93,8 +93,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    traffic_stop();      /* no client thread outlives the test */
-    cor_xbk_reap_all();  /* every node still running: SIGKILL by PID, reaped, removed */
+    traffic_stop();     /* no client thread outlives the test */
+    cor_xbk_reap_all(); /* every node still running: SIGKILL by PID, reaped, removed */
     free(records);
     records = NULL;
     curl_global_cleanup();
@@ -226,12 +226,13 @@ static void check_payments(const cor_xbk_net *n, xbk_totals *t)
         cr_assert(sb == 200 || sb == 404, "GET %s on %s: %ld", rec->uetr, b->name, sb);
         if (rec->outcome == COR_XBK_ACKED) {
             t->acked++;
-            cr_assert_eq(sa, 200, "acknowledged payment %s lost by its origin %s (seed %" PRIu64
-                         ")", rec->uetr, a->name, seed);
+            cr_assert_eq(sa, 200,
+                         "acknowledged payment %s lost by its origin %s (seed %" PRIu64 ")",
+                         rec->uetr, a->name, seed);
         } else if (rec->outcome == COR_XBK_REFUSED) {
             t->refused++;
-            cr_assert(sa == 404 && sb == 404, "refused payment %s recorded (%ld/%ld)",
-                      rec->uetr, sa, sb);
+            cr_assert(sa == 404 && sb == 404, "refused payment %s recorded (%ld/%ld)", rec->uetr,
+                      sa, sb);
         } else if (sa == 200) {
             t->unknown_recorded++;
         } else {
@@ -254,8 +255,8 @@ static void check_payments(const cor_xbk_net *n, xbk_totals *t)
             const char *fields[] = {"source_amount", "destination_amount", "quote_id", "reason"};
             for (int f = 0; f < 4; f++) {
                 cr_assert_str_eq(json_string_value(json_object_get(pa, fields[f])),
-                                 json_string_value(json_object_get(pb, fields[f])), "%s: %s differs",
-                                 rec->uetr, fields[f]);
+                                 json_string_value(json_object_get(pb, fields[f])),
+                                 "%s: %s differs", rec->uetr, fields[f]);
             }
             if (rec->bad_creditor) {
                 cr_assert_str_eq(state, "rejected", "%s to an unknown creditor", rec->uetr);
@@ -277,8 +278,8 @@ static void check_payments(const cor_xbk_net *n, xbk_totals *t)
 static void check_books(const cor_xbk_node *node, long long issued, long long nets[3])
 {
     json_t *json = NULL;
-    long status = cor_xbk_request(node->t.base_url, "GET", "/v1/participants",
-                                  node->t.operator_key, NULL, 10, &json);
+    long status = cor_xbk_request(node->t.base_url, "GET", "/v1/participants", node->t.operator_key,
+                                  NULL, 10, &json);
     cr_assert_eq(status, 200);
     json_t *list = json_object_get(json, "participants");
     cr_assert(json_array_size(list) == 2);
@@ -304,8 +305,8 @@ static json_t *reconcile_get(const cor_xbk_node *node)
     char path[128];
     snprintf(path, sizeof(path), "/v1/xborder/reconcile?fx_id=1&peer=%s", node->peer_name);
     json_t *json = NULL;
-    long status = cor_xbk_request(node->t.base_url, "GET", path, node->t.operator_key, NULL, 10,
-                                  &json);
+    long status =
+        cor_xbk_request(node->t.base_url, "GET", path, node->t.operator_key, NULL, 10, &json);
     cr_assert_eq(status, 200, "%s reconcile: %ld", node->name, status);
     return json;
 }
@@ -352,10 +353,12 @@ static void check_all(const cor_xbk_net *n, xbk_totals *t)
     memset(t, 0, sizeof(*t));
     check_payments(n, t);
     long long ru[3] = {0}, ir[3] = {0};
-    check_books(&n->ru, strtoll(COR_XBK_RU_BANK_FUNDS, NULL, 10) +
-                            strtoll(COR_XBK_RU_FX_FUNDS, NULL, 10), ru);
-    check_books(&n->ir, strtoll(COR_XBK_IR_BANK_FUNDS, NULL, 10) +
-                            strtoll(COR_XBK_IR_FX_FUNDS, NULL, 10), ir);
+    check_books(&n->ru,
+                strtoll(COR_XBK_RU_BANK_FUNDS, NULL, 10) + strtoll(COR_XBK_RU_FX_FUNDS, NULL, 10),
+                ru);
+    check_books(&n->ir,
+                strtoll(COR_XBK_IR_BANK_FUNDS, NULL, 10) + strtoll(COR_XBK_IR_FX_FUNDS, NULL, 10),
+                ir);
     /* The FX provider gains on each node what it received minus what it paid there. */
     cr_assert_eq(ru[2] - strtoll(COR_XBK_RU_FX_FUNDS, NULL, 10), t->src[0] - t->dst[1],
                  "FX RUB gain on RU");
@@ -393,8 +396,8 @@ Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
             for (int v = 0; v < 2; v++) {
                 if (victims[v] == NULL) continue;
                 int status = cor_test_node_signal(&victims[v]->t, SIGKILL);
-                cr_assert_eq(status, -SIGKILL, "%s exited %d before the kill: %s",
-                             victims[v]->name, status, cor_test_node_log_tail(&victims[v]->t));
+                cr_assert_eq(status, -SIGKILL, "%s exited %d before the kill: %s", victims[v]->name,
+                             status, cor_test_node_log_tail(&victims[v]->t));
                 kills++;
             }
             sleep_ms((unsigned)(cor_xbk_rand(&rng) % 150));
@@ -423,9 +426,19 @@ Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
 
     /* corridor reconcile agrees, in both output forms. */
     char out[1 << 16];
-    char *argv[] = {"reconcile", "--node", net.ru.t.base_url, "--key", net.ru.t.operator_key,
-                    "--peer-node", net.ir.t.base_url, "--peer-key", net.ir.t.operator_key,
-                    "--fx-id", "1", NULL, NULL};
+    char *argv[] = {"reconcile",
+                    "--node",
+                    net.ru.t.base_url,
+                    "--key",
+                    net.ru.t.operator_key,
+                    "--peer-node",
+                    net.ir.t.base_url,
+                    "--peer-key",
+                    net.ir.t.operator_key,
+                    "--fx-id",
+                    "1",
+                    NULL,
+                    NULL};
     int rc = cor_xbk_cli(argv, out, sizeof(out));
     cr_assert_eq(rc, 0, "corridor reconcile exit %d: %s", rc, out);
     argv[11] = "--json";
@@ -459,9 +472,12 @@ Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
     cr_assert(found != NULL);
     char uetr[37];
     snprintf(uetr, sizeof(uetr), "%s", found->uetr);
-    char *track[] = {"track", uetr, "--node", net.ru.t.base_url, "--key", net.ru.t.operator_key,
-                     "--peer-node", net.ir.t.base_url, "--peer-key", net.ir.t.operator_key,
-                     "--json", NULL};
+    char *track[] = {"track",       uetr,
+                     "--node",      net.ru.t.base_url,
+                     "--key",       net.ru.t.operator_key,
+                     "--peer-node", net.ir.t.base_url,
+                     "--peer-key",  net.ir.t.operator_key,
+                     "--json",      NULL};
     rc = cor_xbk_cli(track, out, sizeof(out));
     cr_assert_eq(rc, 0, "corridor track exit %d: %s", rc, out);
     json = json_loads(out, 0, NULL);
@@ -473,8 +489,8 @@ Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
         json_t *s = json_array_get(steps, i);
         const char *step = json_string_value(json_object_get(s, "step"));
         const char *node = json_string_value(json_object_get(s, "node"));
-        unsigned long long at = strtoull(json_string_value(json_object_get(s, "timestamp")),
-                                         NULL, 10);
+        unsigned long long at =
+            strtoull(json_string_value(json_object_get(s, "timestamp")), NULL, 10);
         cr_assert_geq(at, last, "track steps are ordered by time");
         last = at;
         seen_reserved |= strcmp(step, "reserved") == 0 && strcmp(node, "RU") == 0;
@@ -518,16 +534,35 @@ Test(xborder_kill, reconcile_and_track_find_mismatches_and_refuse_bad_usage)
 
     char out[1 << 16];
     /* The real pair matches. */
-    char *same[] = {"reconcile", "--node", net.ru.t.base_url, "--key", net.ru.t.operator_key,
-                    "--peer-node", net.ir.t.base_url, "--peer-key", net.ir.t.operator_key,
-                    "--fx-id", "1", NULL};
+    char *same[] = {"reconcile",
+                    "--node",
+                    net.ru.t.base_url,
+                    "--key",
+                    net.ru.t.operator_key,
+                    "--peer-node",
+                    net.ir.t.base_url,
+                    "--peer-key",
+                    net.ir.t.operator_key,
+                    "--fx-id",
+                    "1",
+                    NULL};
     cr_assert_eq(cor_xbk_cli(same, out, sizeof(out)), 0, "%s", out);
     cr_assert(contains(out, "match"), "%s", out);
 
     /* RU of one network against IR of the other: every payment differs. */
-    char *cross[] = {"reconcile", "--node", net.ru.t.base_url, "--key", net.ru.t.operator_key,
-                     "--peer-node", other.ir.t.base_url, "--peer-key", other.ir.t.operator_key,
-                     "--fx-id", "1", NULL, NULL};
+    char *cross[] = {"reconcile",
+                     "--node",
+                     net.ru.t.base_url,
+                     "--key",
+                     net.ru.t.operator_key,
+                     "--peer-node",
+                     other.ir.t.base_url,
+                     "--peer-key",
+                     other.ir.t.operator_key,
+                     "--fx-id",
+                     "1",
+                     NULL,
+                     NULL};
     int rc = cor_xbk_cli(cross, out, sizeof(out));
     cr_assert_eq(rc, 1, "mismatch exit %d: %s", rc, out);
     const char *uetrs[] = {a1, a2, a3, b1, b2};
@@ -551,53 +586,96 @@ Test(xborder_kill, reconcile_and_track_find_mismatches_and_refuse_bad_usage)
     json_decref(json);
 
     /* A window that holds none of them matches (both sides empty). */
-    char *empty[] = {"reconcile", "--node", net.ru.t.base_url, "--key", net.ru.t.operator_key,
-                     "--peer-node", other.ir.t.base_url, "--peer-key", other.ir.t.operator_key,
-                     "--fx-id", "1", "--from", "1", "--until", "2", NULL};
+    char *empty[] = {"reconcile",
+                     "--node",
+                     net.ru.t.base_url,
+                     "--key",
+                     net.ru.t.operator_key,
+                     "--peer-node",
+                     other.ir.t.base_url,
+                     "--peer-key",
+                     other.ir.t.operator_key,
+                     "--fx-id",
+                     "1",
+                     "--from",
+                     "1",
+                     "--until",
+                     "2",
+                     NULL};
     cr_assert_eq(cor_xbk_cli(empty, out, sizeof(out)), 0, "%s", out);
 
     /* Usage errors: 2. */
-    char *no_fx[] = {"reconcile", "--node", net.ru.t.base_url, "--key", "k", "--peer-node",
-                     net.ir.t.base_url, "--peer-key", "k", NULL};
+    char *no_fx[] = {"reconcile",   "--node",          net.ru.t.base_url, "--key", "k",
+                     "--peer-node", net.ir.t.base_url, "--peer-key",      "k",     NULL};
     cr_assert_eq(cor_xbk_cli(no_fx, out, sizeof(out)), 2);
-    char *bad_fx[] = {"reconcile", "--node", net.ru.t.base_url, "--key", "k", "--peer-node",
-                      net.ir.t.base_url, "--peer-key", "k", "--fx-id", "0", NULL};
+    char *bad_fx[] = {
+        "reconcile",  "--node", net.ru.t.base_url, "--key", "k", "--peer-node", net.ir.t.base_url,
+        "--peer-key", "k",      "--fx-id",         "0",     NULL};
     cr_assert_eq(cor_xbk_cli(bad_fx, out, sizeof(out)), 2);
-    char *bad_window[] = {"reconcile", "--node", net.ru.t.base_url, "--key", "k",
-                          "--peer-node", net.ir.t.base_url, "--peer-key", "k", "--fx-id", "1",
-                          "--from", "5", "--until", "5", NULL};
+    char *bad_window[] = {"reconcile",
+                          "--node",
+                          net.ru.t.base_url,
+                          "--key",
+                          "k",
+                          "--peer-node",
+                          net.ir.t.base_url,
+                          "--peer-key",
+                          "k",
+                          "--fx-id",
+                          "1",
+                          "--from",
+                          "5",
+                          "--until",
+                          "5",
+                          NULL};
     cr_assert_eq(cor_xbk_cli(bad_window, out, sizeof(out)), 2);
     char *unknown[] = {"reconcile", "--bogus", NULL};
     cr_assert_eq(cor_xbk_cli(unknown, out, sizeof(out)), 2);
 
     /* A wrong key or a node that is not there: 3. */
-    char *bad_key[] = {"reconcile", "--node", net.ru.t.base_url, "--key", "cor_0_00",
-                       "--peer-node", net.ir.t.base_url, "--peer-key", net.ir.t.operator_key,
-                       "--fx-id", "1", NULL};
+    char *bad_key[] = {"reconcile",       "--node",     net.ru.t.base_url,
+                       "--key",           "cor_0_00",   "--peer-node",
+                       net.ir.t.base_url, "--peer-key", net.ir.t.operator_key,
+                       "--fx-id",         "1",          NULL};
     cr_assert_eq(cor_xbk_cli(bad_key, out, sizeof(out)), 3);
     int status = cor_test_node_signal(&other.ru.t, SIGKILL);
     cr_assert_eq(status, -SIGKILL);
-    char *gone[] = {"reconcile", "--node", net.ru.t.base_url, "--key", net.ru.t.operator_key,
-                    "--peer-node", other.ru.t.base_url, "--peer-key", other.ru.t.operator_key,
-                    "--fx-id", "1", NULL};
+    char *gone[] = {"reconcile",
+                    "--node",
+                    net.ru.t.base_url,
+                    "--key",
+                    net.ru.t.operator_key,
+                    "--peer-node",
+                    other.ru.t.base_url,
+                    "--peer-key",
+                    other.ru.t.operator_key,
+                    "--fx-id",
+                    "1",
+                    NULL};
     cr_assert_eq(cor_xbk_cli(gone, out, sizeof(out)), 3);
 
     /* track: one side, both sides, unknown, bad. */
-    char *track_one[] = {"track", a3, "--node", net.ir.t.base_url, "--key",
-                         net.ir.t.operator_key, NULL};
+    char *track_one[] = {"track", a3, "--node", net.ir.t.base_url, "--key", net.ir.t.operator_key,
+                         NULL};
     cr_assert_eq(cor_xbk_cli(track_one, out, sizeof(out)), 0, "%s", out);
     cr_assert(contains(out, "reserved") && contains(out, "IR"), "%s", out);
-    char *track_both[] = {"track", a1, "--node", net.ru.t.base_url, "--key",
-                          net.ru.t.operator_key, "--peer-node", net.ir.t.base_url, "--peer-key",
-                          net.ir.t.operator_key, NULL};
+    char *track_both[] = {"track",       a1,
+                          "--node",      net.ru.t.base_url,
+                          "--key",       net.ru.t.operator_key,
+                          "--peer-node", net.ir.t.base_url,
+                          "--peer-key",  net.ir.t.operator_key,
+                          NULL};
     cr_assert_eq(cor_xbk_cli(track_both, out, sizeof(out)), 0, "%s", out);
     cr_assert(contains(out, "reserved") && contains(out, "settled") && contains(out, "posted"),
               "%s", out);
     char unseen[37];
     cor_xbk_uuid(&rng, unseen);
-    char *track_unknown[] = {"track", unseen, "--node", net.ru.t.base_url, "--key",
-                             net.ru.t.operator_key, "--peer-node", net.ir.t.base_url,
-                             "--peer-key", net.ir.t.operator_key, NULL};
+    char *track_unknown[] = {"track",       unseen,
+                             "--node",      net.ru.t.base_url,
+                             "--key",       net.ru.t.operator_key,
+                             "--peer-node", net.ir.t.base_url,
+                             "--peer-key",  net.ir.t.operator_key,
+                             NULL};
     cr_assert_eq(cor_xbk_cli(track_unknown, out, sizeof(out)), 1, "%s", out);
     char *track_bad[] = {"track", "not-a-uetr", "--node", net.ru.t.base_url, "--key", "k", NULL};
     cr_assert_eq(cor_xbk_cli(track_bad, out, sizeof(out)), 2);
