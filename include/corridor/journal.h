@@ -203,6 +203,9 @@ void cor_journal_close(cor_journal *journal);
  * applying. The core pauses only for fork() (page-table copy; figures in docs/JOURNAL.md).
  * The serializer runs in the child, so it must not take locks that other threads of the
  * parent may hold (no cor_alloc/malloc, no stdio): the ledger's serializer qualifies.
+ * The child is killed when the thread that started it ends (Linux PR_SET_PDEATHSIG), so a
+ * crashed parent leaves no child holding the journal's lock; that thread must therefore
+ * reap it (poll/wait, or close the journal) before it exits, as the node's core thread does.
  * Errors: COR_ERR_BUSY (a snapshot is still running), COR_ERR_INVALID (READ_ONLY, poisoned,
  * or no op appended yet: the empty state needs no snapshot), COR_ERR_IO (fork failed).
  *

@@ -14,7 +14,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -758,9 +760,16 @@ cor_error cor_journal_snapshot_start(cor_journal *journal, cor_journal_serialize
     if (rc != COR_OK) return rc;
     cor_journal_snapshot_info info;
     journal_snapshot_info(journal, &info);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return COR_ERR_IO;
     if (pid == 0) {
+        /* The child dies with the thread that started it. Without this, a parent killed
+         * (SIGKILL, a crash) mid-snapshot leaves the child running with the journal's fd,
+         * hence its flock, and a restart fails "another process has it open" until the
+         * child finishes. The unfinished snapshot is removed at the next open. A parent
+         * already gone before prctl took effect is caught by getppid. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
         /* The child: only the serializer, write(2) and BLAKE2b run here; no locks. */
         rc = cor__journal_snapshot_write(journal->dir_fd, &info, journal->last_record_offset,
                                          journal->stats.events_total, journal->snapshot_buffer,
