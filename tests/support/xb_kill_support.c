@@ -95,6 +95,12 @@ static void xbk_node_init(cor_xbk_node *node, const char *name, const char *curr
     }
     cr_assert_eq(pclose(out), 0, "corridor init %s failed", name);
     cr_assert(node->t.operator_key[0] != '\0');
+    /* Snapshot often, so that kills also land during and after background snapshots and
+     * recovery starts from a snapshot plus a journal tail, not only from the journal. */
+    snprintf(command, sizeof(command),
+             "sed -i 's/^snapshot_every_ops = .*/snapshot_every_ops = %u/' %s/n/corridor.ini",
+             COR_XBK_SNAPSHOT_EVERY_OPS, node->t.dir);
+    cr_assert_eq(system(command), 0);
 }
 
 static void xbk_peer_add(const cor_xbk_node *node, const cor_xbk_node *peer)
@@ -108,6 +114,37 @@ static void xbk_peer_add(const cor_xbk_node *node, const cor_xbk_node *peer)
     cr_assert_eq(system(command), 0, "corridor peer add on %s failed", node->name);
 }
 
+void cor_xbk_node_start(cor_xbk_node *node)
+{
+    char data[300], log[300], port[16];
+    snprintf(data, sizeof(data), "%s/n", node->t.dir);
+    snprintf(log, sizeof(log), "%s/serve.log", node->t.dir);
+    snprintf(port, sizeof(port), "%u", node->t.port);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) dup2(fd, 2);
+        execl(cor_test_bin(), cor_test_bin(), "serve", "--data", data, "--port", port,
+              (char *)NULL);
+        _exit(127);
+    }
+    node->t.pid = pid;
+    for (int attempt = 0; attempt < 600; attempt++) { /* up to 30 s (sanitizer builds) */
+        long status = cor_xbk_request(node->t.base_url, "GET", "/healthz", NULL, NULL, 5, NULL);
+        if (status == 200) return;
+        int wstatus = 0;
+        if (waitpid(pid, &wstatus, WNOHANG) == pid) {
+            node->t.pid = 0;
+            cr_assert_fail("%s exited during start (status %d):\n%s", node->name, wstatus,
+                           cor_test_node_log_tail(&node->t));
+        }
+        struct timespec pause = {.tv_nsec = 50000000L};
+        nanosleep(&pause, NULL);
+    }
+    cr_assert_fail("%s did not become healthy:\n%s", node->name, cor_test_node_log_tail(&node->t));
+}
+
 void cor_xbk_net_open(cor_xbk_net *net)
 {
     memset(net, 0, sizeof(*net));
@@ -115,8 +152,8 @@ void cor_xbk_net_open(cor_xbk_net *net)
     xbk_node_init(&net->ir, "IR", "IRR", "RU");
     xbk_peer_add(&net->ru, &net->ir);
     xbk_peer_add(&net->ir, &net->ru);
-    cor_test_node_start(&net->ru.t);
-    cor_test_node_start(&net->ir.t);
+    cor_xbk_node_start(&net->ru);
+    cor_xbk_node_start(&net->ir);
     cor_xbk_net_setup(net);
 }
 

@@ -27,6 +27,9 @@
 #define COR_XBK_IR_BANK_FUNDS "1000000000000000"
 #define COR_XBK_IR_FX_FUNDS   "1000000000000000"
 
+/* Batches between snapshots in the nodes' configuration (the default is 100,000). */
+#define COR_XBK_SNAPSHOT_EVERY_OPS 500u
+
 typedef struct cor_xbk_node {
     cor_test_node t;    /* dir (data in t.dir/n, log in t.dir/serve.log), port, pid, keys */
     char name[8];       /* "RU" or "IR" */
@@ -44,6 +47,9 @@ typedef struct cor_xbk_net {
 /* Creates both data directories (fresh temporary directories, free loopback ports), peers
  * them, starts both and runs cor_xbk_net_setup. Asserts success. */
 void cor_xbk_net_open(cor_xbk_net *net);
+/* Starts serve on the node's data directory and waits (bounded) until /healthz answers;
+ * asserts with the log's tail when the node exits or does not come up. */
+void cor_xbk_node_start(cor_xbk_node *node);
 /* Participants, keys, funding (fixed funding ids, so it is idempotent), FX mapping, rates. */
 void cor_xbk_net_setup(cor_xbk_net *net);
 /* SIGKILLs (if running) and removes both nodes; forgets them in the registry. */

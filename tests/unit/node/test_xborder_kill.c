@@ -371,7 +371,7 @@ static void check_all(const cor_xbk_net *n, xbk_totals *t)
 
 static void restart(cor_xbk_node *node)
 {
-    cor_test_node_start(&node->t);
+    cor_xbk_node_start(node);
 }
 
 Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
