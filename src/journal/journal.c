@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -27,6 +28,9 @@
 #include "common/alloc.h"
 #include "common/assert.h"
 #include "journal/journal_internal.h"
+
+/* How long open waits for a busy lock to be released (see journal_open_file). */
+#define JOURNAL_LOCK_WAIT_MS 1000u
 
 struct cor_journal {
     char dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
@@ -530,7 +534,17 @@ static cor_error journal_open_file(cor_journal *journal)
         return cor__journal_problem(&journal->reporter, rc, "cannot open journal '%s/%s': %s",
                                     journal->dir, JOURNAL_FILE_NAME, strerror(errno));
     }
-    if (!read_only && flock(journal->fd, LOCK_EX | LOCK_NB) != 0) {
+    /* A snapshot child of a process that was just killed dies asynchronously (its
+     * PR_SET_PDEATHSIG is delivered, then its memory is torn down) and holds the lock until
+     * then, so a busy lock is retried for a short, bounded while before it counts. */
+    int locked = read_only ? 0 : flock(journal->fd, LOCK_EX | LOCK_NB);
+    for (uint32_t wait = 0; locked != 0 && errno == EWOULDBLOCK && wait < JOURNAL_LOCK_WAIT_MS;
+         wait += 10u) {
+        struct timespec pause = {.tv_nsec = 10000000L};
+        nanosleep(&pause, NULL);
+        locked = flock(journal->fd, LOCK_EX | LOCK_NB);
+    }
+    if (locked != 0) {
         cor_error rc = errno == EWOULDBLOCK ? COR_ERR_BUSY : COR_ERR_IO;
         return cor__journal_problem(&journal->reporter, rc, "cannot lock journal '%s/%s': %s",
                                     journal->dir, JOURNAL_FILE_NAME,
