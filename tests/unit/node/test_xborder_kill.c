@@ -44,7 +44,7 @@
 #endif
 
 #define XBK_RUNS             3
-#define XBK_KILLS_PER_RUN    (XBK_SLOW_BUILD ? 6 : 17) /* 51 in the normal build */
+#define XBK_KILLS_PER_RUN    (XBK_SLOW_BUILD ? 17 : 17) /* 51 kills in every build */
 #define XBK_CLIENTS          4                         /* two each way */
 #define XBK_CLIENT_LOOP_MAX  100000                    /* bound on each client's loop */
 #define XBK_RECORDS_MAX      200000
@@ -144,7 +144,9 @@ static void *client_main(void *argument)
             continue;
         }
         record_add(uetr, origin, outcome, bad);
-        if (outcome == COR_XBK_UNKNOWN) sleep_ms(20);
+        /* A short pause keeps the stream steady without saturating a shared CI machine:
+         * what matters is that payments are in flight at every kill, not their number. */
+        sleep_ms(outcome == COR_XBK_UNKNOWN ? 20 : 2);
     }
     return NULL;
 }
