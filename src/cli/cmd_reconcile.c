@@ -274,7 +274,7 @@ static void rec_print(const rec_side sides[2], json_t *report)
                match ? "match" : "MISMATCH");
         for (int s = 0; s < (match ? 1 : 2); s++) {
             json_t *sum = json_object_get(d, s == 0 ? "node" : "peer");
-            printf("    %-4s %s payments, source %s, destination %s, digest %s\n",
+            printf("    %-4s count %s, source %s, destination %s, digest %s\n",
                    match ? "both" : sides[s].name, rec_str(sum, "count"),
                    rec_str(sum, "source_amount"), rec_str(sum, "destination_amount"),
                    rec_str(sum, "digest"));

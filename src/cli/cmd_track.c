@@ -53,6 +53,11 @@ static int track_compare(const void *a, const void *b)
     const track_step *x = a;
     const track_step *y = b;
     if (x->timestamp != y->timestamp) return x->timestamp < y->timestamp ? -1 : 1;
+    /* The origin's decision_known carries the beneficiary's decision time, so it ties with
+     * the beneficiary's own steps; it was learned after them. */
+    bool x_learned = strcmp(x->step, "decision_known") == 0;
+    bool y_learned = strcmp(y->step, "decision_known") == 0;
+    if (x_learned != y_learned) return x_learned ? 1 : -1;
     return x->order < y->order ? -1 : x->order > y->order ? 1 : 0;
 }
 
