@@ -19,7 +19,8 @@
  *
  * The seed is printed; COR_SEED=<n> replays the same schedule (the kill moments are
  * relative to real time, so a replay repeats the choices, not the exact interleaving).
- * Then `corridor reconcile` must exit 0 and `corridor track` must show both sides.
+ * Then `corridor reconcile` must exit 0, `corridor track` must show both sides, and both
+ * nodes must stop cleanly with journals that `corridor verify` proves intact.
  *
  * A second test builds two separate networks and reconciles RU of one against IR of the
  * other: exit 1 with every differing UETR listed.
@@ -495,6 +496,20 @@ Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
     }
     cr_assert(seen_reserved && seen_settled && seen_posted, "track: %s", out);
     json_decref(json);
+
+    /* After all the kills, both nodes stop cleanly and their journals and snapshots verify
+     * (checksums, hash chain, every snapshot equal to the replayed state). */
+    cor_xbk_node *both[2] = {&net.ru, &net.ir};
+    for (int i = 0; i < 2; i++) {
+        int status = cor_test_node_signal(&both[i]->t, SIGTERM);
+        cr_assert_eq(status, 0, "%s SIGTERM exit %d: %s", both[i]->name, status,
+                     cor_test_node_log_tail(&both[i]->t));
+        char data[300];
+        snprintf(data, sizeof(data), "%s/n", both[i]->t.dir);
+        char *verify[] = {"verify", "--data", data, NULL};
+        rc = cor_xbk_cli(verify, out, sizeof(out));
+        cr_assert_eq(rc, 0, "corridor verify %s exit %d: %s", both[i]->name, rc, out);
+    }
     cor_xbk_net_close(&net);
 }
 
