@@ -309,7 +309,7 @@ long cor_xbk_request(const char *base_url, const char *method, const char *path,
 }
 
 cor_xbk_outcome cor_xbk_pay(const cor_xbk_node *origin, const char *creditor,
-                            uint64_t source_amount, const char *uetr)
+                            uint64_t source_amount, const char *uetr, bool bogus_quote)
 {
     char body[512];
     snprintf(body, sizeof(body), "{\"peer\":\"%s\",\"source_amount\":\"%llu\"}", origin->peer_name,
@@ -329,7 +329,7 @@ cor_xbk_outcome cor_xbk_pay(const cor_xbk_node *origin, const char *creditor,
     snprintf(body, sizeof(body),
              "{\"uetr\":\"%s\",\"quote_id\":\"%s\",\"creditor\":\"%s\","
              "\"debtor_name\":\"Ivan Petrov\",\"creditor_name\":\"Ali Rezaei\"}",
-             uetr, quote, creditor);
+             uetr, bogus_quote ? "1" : quote, creditor);
     json_decref(json);
     status = cor_xbk_request(origin->t.base_url, "POST", "/v1/xborder/payments", origin->bank_key,
                              body, 10, NULL);

@@ -71,9 +71,10 @@ typedef enum cor_xbk_outcome {
 } cor_xbk_outcome;
 
 /* Quotes source_amount towards the other node and pays it to creditor (a participant id on
- * the other node) under uetr. Never asserts. */
+ * the other node) under uetr. With bogus_quote the payment names a quote id that does not
+ * exist instead (the origin must refuse it, 422 quote_unknown). Never asserts. */
 cor_xbk_outcome cor_xbk_pay(const cor_xbk_node *origin, const char *creditor,
-                            uint64_t source_amount, const char *uetr);
+                            uint64_t source_amount, const char *uetr, bool bogus_quote);
 
 /* Writes a random UUID v4 drawn from *state (splitmix64). */
 void cor_xbk_uuid(uint64_t *state, char out[37]);

@@ -133,7 +133,9 @@ static void *client_main(void *argument)
         bool bad = (r >> 32) % 10 == 0; /* a creditor the beneficiary does not know: AC03 */
         char uetr[37];
         cor_xbk_uuid(&rng, uetr);
-        cor_xbk_outcome outcome = cor_xbk_pay(node, bad ? XBK_UNKNOWN_CREDITOR : "1", amount, uetr);
+        bool bogus = (r >> 40) % 50 == 0; /* an unknown quote: refused, recorded nowhere */
+        cor_xbk_outcome outcome =
+            cor_xbk_pay(node, bad ? XBK_UNKNOWN_CREDITOR : "1", amount, uetr, bogus);
         if (outcome == COR_XBK_NO_QUOTE) {
             sleep_ms(20); /* the node is down or restarting */
             continue;
@@ -420,6 +422,7 @@ Test(xborder_kill, sigkill_either_node_during_a_stream_of_payments)
     cr_assert_geq(kills, XBK_RUNS * XBK_KILLS_PER_RUN);
     cr_assert(t.committed[0] > 0 && t.committed[1] > 0 && t.rejected[0] > 0 && t.rejected[1] > 0,
               "the stream exercised both outcomes both ways");
+    cr_assert(t.refused > 0, "the stream exercised refusals at the origin");
 
     /* corridor reconcile agrees, in both output forms. */
     char out[1 << 16];
@@ -521,7 +524,7 @@ static void pay_final(const cor_xbk_net *n, int origin, uint64_t amount, uint64_
 {
     cor_xbk_uuid(rng, uetr);
     const cor_xbk_node *a = origin == 0 ? &n->ru : &n->ir;
-    cr_assert_eq(cor_xbk_pay(a, "1", amount, uetr), COR_XBK_ACKED);
+    cr_assert_eq(cor_xbk_pay(a, "1", amount, uetr, false), COR_XBK_ACKED);
 }
 
 static bool contains(const char *haystack, const char *needle)
