@@ -351,6 +351,15 @@ cor_error cor_iso_serialize(const cor_iso_message *message, unsigned flags, char
 
 void cor_iso_free(void *pointer); /* frees what cor_iso_serialize returned; NULL is a no-op */
 
+/*
+ * cor_iso_serialize into the caller's buffer (no allocation): the same bytes, NUL-terminated,
+ * *xml_size_out bytes without the NUL. Errors as cor_iso_serialize, and COR_ERR_LIMIT when
+ * the document and its NUL do not fit out_capacity. On failure out holds a partial document
+ * and *xml_size_out is 0.
+ */
+cor_error cor_iso_serialize_to(const cor_iso_message *message, unsigned flags, char *out,
+                               size_t out_capacity, size_t *xml_size_out);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Building answers (for the node)                                                            */
 

@@ -528,7 +528,8 @@ void cor_xb_rates_each(const cor_xb *xb, bool (*visit)(void *context, const cor_
 typedef struct cor_xb_stats {
     uint32_t payments_count;
     uint32_t open_count;  /* not final: A FORWARDED and B HELD payments */
-    uint32_t quotes_live; /* quotes in the ring not used yet (expired ones included) */
+    uint32_t reserved;
+    uint64_t quotes_issued; /* quotes issued since the start (O(1): stats are polled) */
     uint32_t seen_count;
     uint64_t messages_sent; /* queued in the outbox since open (state) */
     uint64_t refusals;      /* envelope refusals */

@@ -4,6 +4,9 @@
  * envelope checks, signature verification, codec parse and validation, record read,
  * cross-check) of one message between two nodes, on one core. Messages are built directly,
  * one of each kind the core sends, with the fields a real payment has.
+ *
+ * Then batches (cor_wire_encode_batch / cor_wire_decode_batch) of 1, 64 and 1024 pacs.008
+ * with debtor and creditor names and of pacs.002 (ACSC and RJCT mixed): cost per message.
  */
 #include <sodium.h>
 #include <stdbool.h>
@@ -145,6 +148,77 @@ static bool bench_wire_kind(cor_wire *ru, cor_wire *ir, uint32_t type, uint64_t 
     return true;
 }
 
+#define BENCH_WIRE_BATCHES 3u
+static const uint32_t bench_wire_batch_sizes[BENCH_WIRE_BATCHES] = {1, 64, COR_WIRE_BATCH_MAX};
+
+typedef struct bench_wire_batch_result {
+    uint32_t type;
+    uint32_t size;
+    size_t bytes;
+    double encode_us; /* per message */
+    double decode_us; /* per message */
+} bench_wire_batch_result;
+
+/* Encodes and decodes batches of size messages of type until about total messages passed. */
+static bool bench_wire_batch(cor_wire *ru, cor_wire *ir, uint32_t type, uint32_t size,
+                             uint64_t total, bench_wire_batch_result *result)
+{
+    static uint8_t envelope[COR_WIRE_SIZE_BYTES_MAX];
+    static cor_xb_message messages[COR_WIRE_BATCH_MAX], got[COR_WIRE_BATCH_MAX];
+    static cor_wire_parties parties[COR_WIRE_BATCH_MAX], names[COR_WIRE_BATCH_MAX];
+    static const char *const debtors[] = {"Ivan Petrovich Sidorov", "Ольга Николаевна Смирнова",
+                                          "OOO Romashka & Partners"};
+    static const char *const creditors[] = {"محمد رضا شجریان", "Pars Trading Co.",
+                                            "شرکت بازرگانی پارس"};
+    uint64_t now = 1800000000ull * 1000000000ull;
+    for (uint32_t i = 0; i < size; i++) {
+        bench_wire_message(type, now, &messages[i]);
+        messages[i].msg_id = ((cor_u128)3 << 96) | i;
+        messages[i].uetr += i;
+        if (type == COR_XB_PACS002 && i % 2 == 1) {
+            messages[i].status = COR_XB_STATUS_RJCT;
+            messages[i].reason = COR_XB_AMOUNT_MISMATCH;
+        }
+        memset(&parties[i], 0, sizeof(parties[i]));
+        if (type == COR_XB_PACS008) {
+            snprintf(parties[i].debtor_name, sizeof(parties[i].debtor_name), "%s",
+                     debtors[i % 3]);
+            snprintf(parties[i].creditor_name, sizeof(parties[i].creditor_name), "%s",
+                     creditors[i % 3]);
+        }
+    }
+    uint64_t rounds = total / size > 0 ? total / size : 1;
+    size_t bytes = 0;
+    double start = bench_wire_cpu_s();
+    for (uint64_t r = 0; r < rounds; r++) {
+        messages[0].msg_id = ((cor_u128)4 << 96) | r;
+        if (cor_wire_encode_batch(ru, messages, parties, size, envelope, sizeof(envelope),
+                                  &bytes) != COR_OK) {
+            return false;
+        }
+    }
+    double encoded = bench_wire_cpu_s();
+    cor_wire_refusal refusal;
+    uint32_t count = 0;
+    for (uint64_t r = 0; r < rounds; r++) {
+        if (cor_wire_decode_batch(ir, now, envelope, bytes, got, names, COR_WIRE_BATCH_MAX,
+                                  &count, &refusal) != COR_OK) {
+            fprintf(stderr, "corridor: batch of %u refused: %s\n", (unsigned)size, refusal.text);
+            return false;
+        }
+    }
+    double decoded = bench_wire_cpu_s();
+    COR_ASSERT(count == size && memcmp(got, messages, size * sizeof(got[0])) == 0);
+    COR_ASSERT(memcmp(names, parties, size * sizeof(names[0])) == 0);
+    double per = 1e6 / (double)(rounds * size);
+    *result = (bench_wire_batch_result){.type = type,
+                                        .size = size,
+                                        .bytes = bytes,
+                                        .encode_us = (encoded - start) * per,
+                                        .decode_us = (decoded - encoded) * per};
+    return true;
+}
+
 static bool bench_wire_arguments(int argc, char **argv, uint64_t *count, bool *json)
 {
     for (int i = 1; i < argc; i++) {
@@ -198,6 +272,36 @@ int cor_bench_wire(int argc, char **argv)
         } else {
             printf("  %-9s %6zu  %14.2f  %16.2f\n", bench_wire_kind_names[type], r->bytes,
                    r->encode_us, r->decode_us);
+        }
+    }
+    bench_wire_batch_result batches[2 * BENCH_WIRE_BATCHES];
+    static const uint32_t batch_types[2] = {COR_XB_PACS008, COR_XB_PACS002};
+    for (uint32_t t = 0; status == 0 && t < 2; t++) {
+        for (uint32_t b = 0; status == 0 && b < BENCH_WIRE_BATCHES; b++) {
+            uint64_t total = count * 4u > bench_wire_batch_sizes[b] ? count * 4u
+                                                                    : bench_wire_batch_sizes[b];
+            if (!bench_wire_batch(ru, ir, batch_types[t], bench_wire_batch_sizes[b], total,
+                                  &batches[t * BENCH_WIRE_BATCHES + b])) {
+                status = 3;
+            }
+        }
+    }
+    if (status == 0 && json) printf("],\"batches\":[");
+    if (status == 0 && !json) {
+        printf("batches: cpu time per message, one core\n"
+               "  kind      batch     bytes  encode+sign us  verify+decode us  total us\n");
+    }
+    for (uint32_t i = 0; status == 0 && i < 2 * BENCH_WIRE_BATCHES; i++) {
+        const bench_wire_batch_result *r = &batches[i];
+        if (json) {
+            printf("%s{\"kind\":\"%s\",\"batch\":%u,\"bytes\":%zu,\"encode_us\":%.2f,"
+                   "\"decode_us\":%.2f}",
+                   i > 0 ? "," : "", bench_wire_kind_names[r->type], (unsigned)r->size, r->bytes,
+                   r->encode_us, r->decode_us);
+        } else {
+            printf("  %-9s %5u  %8zu  %14.2f  %16.2f  %8.2f\n", bench_wire_kind_names[r->type],
+                   (unsigned)r->size, r->bytes, r->encode_us, r->decode_us,
+                   r->encode_us + r->decode_us);
         }
     }
     if (status == 0 && json) printf("]}\n");

@@ -26,6 +26,7 @@ int cor_cli_pay(int argc, char **argv);
 int cor_cli_peer(int argc, char **argv);
 int cor_cli_reconcile(int argc, char **argv);
 int cor_cli_track(int argc, char **argv);
+int cor_cli_demo(int argc, char **argv);
 
 /* Parses a decimal u64 option value; false on junk, sign or overflow. */
 bool cor_cli_parse_u64(const char *text, uint64_t *out);

@@ -18,13 +18,12 @@
 
 static void peer_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: corridor peer add --data DIR --name NAME --currency CODE --url URL\n"
-            "                         --public-key HEX|@FILE [--node-id N] [--bic BIC]\n"
-            "                         [--key-id N] [--payment-max-out N] [--daily-max-out N]\n"
-            "                         [--payment-max-in N] [--daily-max-in N]\n"
-            "       corridor peer list --data DIR [--json]\n"
-            "       corridor peer remove --data DIR --name NAME\n");
+    fprintf(out, "usage: corridor peer add --data DIR --name NAME --currency CODE --url URL\n"
+                 "                         --public-key HEX|@FILE [--node-id N] [--bic BIC]\n"
+                 "                         [--key-id N] [--payment-max-out N] [--daily-max-out N]\n"
+                 "                         [--payment-max-in N] [--daily-max-in N]\n"
+                 "       corridor peer list --data DIR [--json]\n"
+                 "       corridor peer remove --data DIR --name NAME\n");
 }
 
 typedef struct peer_args {
@@ -68,7 +67,10 @@ static bool peer_parse_args(const char *command, int argc, char **argv, peer_arg
         }
         if (slot == NULL || value == NULL || *slot != NULL) {
             fprintf(stderr, "corridor peer %s: %s option '%s'\n", command,
-                    slot == NULL ? "unknown" : value == NULL ? "no value for" : "repeated", option);
+                    slot == NULL    ? "unknown"
+                    : value == NULL ? "no value for"
+                                    : "repeated",
+                    option);
             return false;
         }
         *slot = value;
@@ -88,8 +90,7 @@ static bool peer_public_key(const char *text, uint8_t out[COR_WIRE_PUBLIC_KEY_SI
     if (text[0] == '@') {
         FILE *file = fopen(text + 1, "r");
         if (file == NULL) {
-            fprintf(stderr, "corridor peer add: cannot open '%s': %s\n", text + 1,
-                    strerror(errno));
+            fprintf(stderr, "corridor peer add: cannot open '%s': %s\n", text + 1, strerror(errno));
             return false;
         }
         size_t size = fread(buffer, 1, sizeof(buffer) - 1, file);
@@ -150,8 +151,9 @@ static bool peer_from_args(const peer_args *args, cor_node_peer_config *peer)
 {
     memset(peer, 0, sizeof(*peer));
     if (!cor_node_config_wire_name_valid(args->name)) {
-        fprintf(stderr, "corridor peer add: name '%s' must be 1 to 16 characters of "
-                        "A-Z a-z 0-9 . _ -\n",
+        fprintf(stderr,
+                "corridor peer add: name '%s' must be 1 to 16 characters of "
+                "A-Z a-z 0-9 . _ -\n",
                 args->name);
         return false;
     }
@@ -217,8 +219,8 @@ static int peer_add(int argc, char **argv)
         peer_usage(stderr);
         return COR_EXIT_USAGE;
     }
-    if (args.name == NULL || args.currency == NULL || args.url == NULL ||
-        args.public_key == NULL || args.json) {
+    if (args.name == NULL || args.currency == NULL || args.url == NULL || args.public_key == NULL ||
+        args.json) {
         fprintf(stderr, "corridor peer add: --name, --currency, --url and --public-key are "
                         "required\n");
         peer_usage(stderr);
@@ -243,8 +245,7 @@ static int peer_add(int argc, char **argv)
     status = peer_save("add", path, &config);
     if (status != COR_EXIT_OK) return status;
     printf("peer '%s' %s in %s (node id %u, currency %s, %s); restart the node to apply\n",
-           peer.name, replaced ? "replaced" : "added", path, peer.node_id, peer.currency,
-           peer.url);
+           peer.name, replaced ? "replaced" : "added", path, peer.node_id, peer.currency, peer.url);
     return COR_EXIT_OK;
 }
 
@@ -314,8 +315,8 @@ static int peer_list(int argc, char **argv)
     if (args.json) {
         printf("{\"node\":{\"name\":");
         peer_json_string(config.name);
-        printf(",\"node_id\":%u,\"currency\":\"%s\",\"bic\":\"%s\"},\"peers\":[",
-               config.node_id, config.currency, config.bic);
+        printf(",\"node_id\":%u,\"currency\":\"%s\",\"bic\":\"%s\"},\"peers\":[", config.node_id,
+               config.currency, config.bic);
     } else {
         printf("%-16s %10s %-8s %-11s %-8s %s\n", "name", "node_id", "currency", "bic", "key_id",
                "url");

@@ -11,6 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
+    {"demo", cor_cli_demo, "run a two-country network with traffic and check its invariants"},
     {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder, wire)"},
     {"init", cor_cli_init, "create a node's data directory"},
     {"peer", cor_cli_peer, "add, list or remove the peer nodes of a node's configuration"},

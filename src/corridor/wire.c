@@ -46,6 +46,9 @@ _Static_assert(COR_WIRE_SIGNATURE_SIZE == crypto_sign_BYTES, "ed25519 signature 
 _Static_assert(COR_WIRE_SECRET_KEY_SIZE == crypto_sign_SECRETKEYBYTES, "ed25519 secret key");
 _Static_assert(COR_WIRE_PUBLIC_KEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 public key");
 
+typedef struct wire_view wire_view;
+static void wire_view_free(wire_view *view);
+
 struct cor_wire {
     cor_wire_node self;
     uint32_t self_key_id;
@@ -56,7 +59,11 @@ struct cor_wire {
     uint64_t clock_skew_ns;
     cor_iso_parser *parser;
     cor_iso_message parsed;            /* reused across decodes */
-    cor_wire_parties *scratch_parties; /* COR_WIRE_BATCH_MAX names, allocated when needed */
+    /* Decode's working memory, allocated when first needed and kept. */
+    cor_wire_parties *scratch_parties; /* COR_WIRE_BATCH_MAX names */
+    wire_view *scratch_view;           /* room for COR_WIRE_BATCH_MAX messages */
+    char *scratch_body;                /* the body as encode would write it */
+    size_t scratch_body_capacity;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -196,6 +203,9 @@ void cor_wire_close(cor_wire *wire)
     if (wire == NULL) return;
     cor_iso_message_release(&wire->parsed);
     cor_free(wire->scratch_parties);
+    if (wire->scratch_view != NULL) wire_view_free(wire->scratch_view);
+    cor_free(wire->scratch_view);
+    cor_free(wire->scratch_body);
     cor_iso_parser_close(wire->parser);
     sodium_memzero(wire->self_secret_key, sizeof(wire->self_secret_key));
     cor_free(wire);
@@ -241,8 +251,16 @@ static void wire_uuid(cor_u128 value, char out[WIRE_UUID_SIZE])
 {
     char hex[WIRE_HEX_SIZE];
     wire_hex(value, hex);
-    snprintf(out, WIRE_UUID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-             hex + 20);
+    memcpy(out, hex, 8);
+    out[8] = '-';
+    memcpy(out + 9, hex + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, hex + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, hex + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, hex + 20, 12);
+    out[36] = '\0';
 }
 
 static bool wire_hex_parse(const char *text, cor_u128 *out)
@@ -373,7 +391,7 @@ typedef struct wire_tx_text {
 } wire_tx_text;
 
 /* One document: the codec's message and the arrays (count elements) its strings live in. */
-typedef struct wire_view {
+struct wire_view {
     char msg_id[WIRE_HEX_SIZE]; /* envelope, AppHdr and group id */
     char created[WIRE_TIME_SIZE];
     cor_iso_message message;
@@ -381,7 +399,7 @@ typedef struct wire_view {
     wire_tx_text *text;
     cor_iso_credit_transfer *transfers;
     cor_iso_related_tx *related;
-} wire_view;
+};
 
 static void wire_view_free(wire_view *view)
 {
@@ -613,13 +631,14 @@ typedef enum wire_field_kind {
 
 typedef struct wire_field {
     const char *name;
+    size_t name_length;
     wire_field_kind kind;
     size_t offset;
 } wire_field;
 
 #define WIRE_FIELD(name, kind, member)                                                             \
     {                                                                                              \
-        name, kind, offsetof(cor_xb_message, member)                                               \
+        name, sizeof(name) - 1, kind, offsetof(cor_xb_message, member)                             \
     }
 
 static const wire_field wire_fields[] = {
@@ -690,25 +709,56 @@ static void wire_field_set(cor_xb_message *m, const wire_field *field, cor_u128 
     }
 }
 
+/* Decimal digits of value into out (at least COR_U128_DECIMAL_SIZE_MAX), NUL-terminated;
+ * returns the length. 64-bit values avoid the 128-bit division. */
+static size_t wire_decimal(cor_u128 value, char *out)
+{
+    if (value > UINT64_MAX) return cor_u128_format(value, out);
+    uint64_t narrow = (uint64_t)value;
+    char digits[24];
+    size_t length = 0;
+    do {
+        digits[length++] = (char)('0' + narrow % 10u);
+        narrow /= 10u;
+    } while (narrow != 0);
+    for (size_t i = 0; i < length; i++)
+        out[i] = digits[length - 1 - i];
+    out[length] = '\0';
+    return length;
+}
+
+static void wire_append(char *out, size_t out_size, size_t *used, const char *text, size_t size)
+{
+    COR_ASSERT(size < out_size - *used);
+    memcpy(out + *used, text, size);
+    *used += size;
+}
+
 /* Writes the SplmtryData block; returns its size (it always fits the buffer). */
 static size_t wire_record_write(const cor_xb_message *m, char *out, size_t out_size)
 {
-    size_t used = (size_t)snprintf(out, out_size, "%s", WIRE_RECORD_OPEN);
+    size_t used = 0;
+    wire_append(out, out_size, &used, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
     for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
         const wire_field *field = &wire_fields[i];
         cor_u128 value = wire_field_get(m, field);
         char text[COR_U128_DECIMAL_SIZE_MAX];
+        size_t length = 32;
         if (field->kind == WIRE_HEX128) {
             wire_hex(value, text);
         } else {
-            cor_u128_format(value, text);
+            length = wire_decimal(value, text);
         }
-        used += (size_t)snprintf(out + used, out_size - used, "<%s>%s</%s>", field->name, text,
-                                 field->name);
-        COR_ASSERT(used < out_size);
+        size_t name = field->name_length;
+        wire_append(out, out_size, &used, "<", 1);
+        wire_append(out, out_size, &used, field->name, name);
+        wire_append(out, out_size, &used, ">", 1);
+        wire_append(out, out_size, &used, text, length);
+        wire_append(out, out_size, &used, "</", 2);
+        wire_append(out, out_size, &used, field->name, name);
+        wire_append(out, out_size, &used, ">", 1);
     }
-    used += (size_t)snprintf(out + used, out_size - used, "%s", WIRE_RECORD_CLOSE);
-    COR_ASSERT(used < out_size);
+    wire_append(out, out_size, &used, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1);
     return used;
 }
 
@@ -1068,66 +1118,51 @@ static size_t wire_insert_point(const char *xml, size_t xml_size, uint32_t type)
     return SIZE_MAX;
 }
 
-/* Where body bytes go: copied into out, or compared with expect (one of the two is set). */
-typedef struct wire_sink {
-    uint8_t *out;
-    const uint8_t *expect;
-    size_t capacity;
-    size_t size;
-    bool overflow; /* out: no room; expect: the bytes differ or run past it */
-} wire_sink;
-
-static void wire_sink_put(wire_sink *sink, const void *bytes, size_t size)
-{
-    if (sink->overflow) return;
-    if (size > sink->capacity - sink->size) {
-        sink->overflow = true;
-        return;
-    }
-    if (sink->out != NULL) {
-        memcpy(sink->out + sink->size, bytes, size);
-    } else if (memcmp(sink->expect + sink->size, bytes, size) != 0) {
-        sink->overflow = true;
-        return;
-    }
-    sink->size += size;
-}
-
 /*
- * The body of messages[0..count) (one type, one sender, one addressee) into sink: the
- * codec's document with one corridor SplmtryData per message before the message element's
- * end tag. COR_ERR_INVALID (with *bad the message at fault) when the ISO view cannot hold
- * a message; COR_ERR_NOMEM; sink->overflow tells the rest.
+ * Writes the body of messages[0..count) (one type, one sender, one addressee) into out
+ * (capacity bytes, a NUL included): the codec's document with one corridor SplmtryData per
+ * message before the message element's end tag. view has room for count. Errors:
+ * COR_ERR_INVALID (with *bad the message at fault) when the ISO view cannot hold a message,
+ * COR_ERR_LIMIT when out is too small.
  */
-static cor_error wire_body_emit(const cor_wire *wire, const cor_xb_message *messages,
-                                const cor_wire_parties *parties, uint32_t count, cor_u128 msg_id,
-                                uint64_t created_at, wire_sink *sink, uint32_t *bad)
+static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *messages,
+                                 const cor_wire_parties *parties, uint32_t count,
+                                 cor_u128 msg_id, uint64_t created_at, wire_view *view, char *out,
+                                 size_t capacity, size_t *size_out, uint32_t *bad)
 {
-    wire_view view;
-    cor_error rc = wire_view_alloc(&view, count);
-    if (rc != COR_OK) return rc;
-    char *xml = NULL;
-    size_t xml_size = 0;
-    if (!wire_view_build(wire, messages, parties, count, msg_id, created_at, &view, bad)) {
-        rc = COR_ERR_INVALID;
-        goto done;
+    *size_out = 0;
+    if (!wire_view_build(wire, messages, parties, count, msg_id, created_at, view, bad)) {
+        return COR_ERR_INVALID;
     }
-    rc = cor_iso_serialize(&view.message, COR_ISO_SERIALIZE_WITH_HEADER, &xml, &xml_size);
+    size_t xml_size = 0;
+    cor_error rc = cor_iso_serialize_to(&view->message, COR_ISO_SERIALIZE_WITH_HEADER, out,
+                                        capacity, &xml_size);
     if (rc == COR_ERR_INVALID) *bad = 0; /* the codec does not say which: the first */
-    if (rc != COR_OK) goto done;
-    size_t at = wire_insert_point(xml, xml_size, messages[0].type);
+    if (rc != COR_OK) return rc;
+    size_t at = wire_insert_point(out, xml_size, messages[0].type);
     COR_ASSERT(at != SIZE_MAX); /* the codec always closes the message element */
-    wire_sink_put(sink, xml, at);
-    for (uint32_t i = 0; i < count && !sink->overflow; i++) {
+    char tail[128];
+    size_t tail_size = xml_size - at;
+    COR_ASSERT(tail_size < sizeof(tail));
+    memcpy(tail, out + at, tail_size);
+    size_t used = at;
+    for (uint32_t i = 0; i < count; i++) {
+        if (capacity - used > WIRE_RECORD_SIZE_BYTES_MAX) {
+            used += wire_record_write(&messages[i], out + used, capacity - used);
+            continue;
+        }
         char record[WIRE_RECORD_SIZE_BYTES_MAX];
         size_t record_size = wire_record_write(&messages[i], record, sizeof(record));
-        wire_sink_put(sink, record, record_size);
+        if (record_size >= capacity - used) return COR_ERR_LIMIT;
+        memcpy(out + used, record, record_size);
+        used += record_size;
     }
-    wire_sink_put(sink, xml + at, xml_size - at);
-done:
-    cor_iso_free(xml);
-    wire_view_free(&view);
-    return rc;
+    if (tail_size >= capacity - used) return COR_ERR_LIMIT;
+    memcpy(out + used, tail, tail_size);
+    used += tail_size;
+    out[used] = '\0';
+    *size_out = used;
+    return COR_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1170,29 +1205,37 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
         }
     }
     size_t overhead = COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE;
-    if (out_size_max < overhead) {
-        /* still say INVALID for a message the view cannot hold */
-        out_size_max = overhead;
-    }
-    size_t room = out_size_max - overhead;
-    wire_sink sink = {.out = out + COR_WIRE_HEADER_SIZE_BYTES,
-                      .capacity = room < COR_WIRE_BODY_SIZE_BYTES_MAX ? room
-                                                                      : COR_WIRE_BODY_SIZE_BYTES_MAX};
+    /* The body and the codec's NUL (which the signature then overwrites). */
+    size_t room = out_size_max > overhead ? out_size_max - overhead + 1u : 0;
+    if (room > COR_WIRE_BODY_SIZE_BYTES_MAX + 1u) room = COR_WIRE_BODY_SIZE_BYTES_MAX + 1u;
     wire_header header = {.version = count == 1 ? WIRE_VERSION_SINGLE : WIRE_VERSION_BATCH,
                           .key_id = wire->self_key_id,
                           .msg_id = wire_batch_id(messages, count),
                           .timestamp = wire_batch_time(messages, count)};
-    uint32_t bad = 0;
-    cor_error rc = wire_body_emit(wire, messages, parties, count, header.msg_id,
-                                  header.timestamp, &sink, &bad);
+    wire_view view;
+    cor_error rc = wire_view_alloc(&view, count);
     if (rc != COR_OK) return rc;
-    if (sink.overflow) return COR_ERR_LIMIT;
-    header.body_size = (uint32_t)sink.size;
+    uint32_t bad = 0;
+    size_t body_size = 0;
+    if (room == 0) {
+        /* still INVALID for a message the view cannot hold */
+        rc = wire_view_build(wire, messages, parties, count, header.msg_id, header.timestamp,
+                             &view, &bad)
+                 ? COR_ERR_LIMIT
+                 : COR_ERR_INVALID;
+    } else {
+        rc = wire_body_write(wire, messages, parties, count, header.msg_id, header.timestamp,
+                             &view, (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size,
+                             &bad);
+    }
+    wire_view_free(&view);
+    if (rc != COR_OK) return rc;
+    header.body_size = (uint32_t)body_size;
     memcpy(header.sender, wire->self.name, sizeof(header.sender));
     memcpy(header.recipient, wire_node_by_id(wire, messages[0].to_node)->name,
            sizeof(header.recipient));
     wire_header_write(&header, out);
-    size_t signed_size = COR_WIRE_HEADER_SIZE_BYTES + sink.size;
+    size_t signed_size = COR_WIRE_HEADER_SIZE_BYTES + body_size;
     wire_sign(wire, out, signed_size, header.version);
     *size_out = signed_size + COR_WIRE_SIGNATURE_SIZE;
     return COR_OK;
@@ -1542,14 +1585,27 @@ static bool wire_at(const char *p, const char *end, const char *text, size_t len
 /* First occurrence of needle in [p, end), or NULL. */
 static const char *wire_find(const char *p, const char *end, const char *needle)
 {
-    size_t length = strlen(needle);
-    while ((size_t)(end - p) >= length) {
-        const char *hit = memchr(p, needle[0], (size_t)(end - p) - length + 1);
-        if (hit == NULL) return NULL;
-        if (memcmp(hit, needle, length) == 0) return hit;
-        p = hit + 1;
+    return memmem(p, (size_t)(end - p), needle, strlen(needle));
+}
+
+/* Canonical decimal of length bytes at text (no NUL needed), at most max. */
+static bool wire_decimal_parse_n(const char *text, size_t length, cor_u128 max, cor_u128 *out)
+{
+    if (length == 0 || length > 39 || (length > 1 && text[0] == '0')) return false;
+    if (length <= 19) { /* fits 64 bits: no 128-bit arithmetic */
+        uint64_t value = 0;
+        for (size_t i = 0; i < length; i++) {
+            if (text[i] < '0' || text[i] > '9') return false;
+            value = value * 10u + (uint64_t)(text[i] - '0');
+        }
+        if (value > max) return false;
+        *out = value;
+        return true;
     }
-    return NULL;
+    cor_u128 value = 0;
+    if (!cor_u128_parse(text, length, &value) || value > max) return false;
+    *out = value;
+    return true;
 }
 
 /* One record in exactly the form wire_record_write gives; the end of it, or NULL. */
@@ -1566,7 +1622,7 @@ static const char *wire_fast_record(const char *p, const char *end, cor_xb_messa
     memset(m, 0, sizeof(*m));
     for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
         const wire_field *field = &wire_fields[i];
-        size_t name = strlen(field->name);
+        size_t name = field->name_length;
         if ((size_t)(end - p) < 2 * name + 5 + 1 || p[0] != '<' ||
             memcmp(p + 1, field->name, name) != 0 || p[1 + name] != '>') {
             return NULL;
@@ -1575,15 +1631,18 @@ static const char *wire_fast_record(const char *p, const char *end, cor_xb_messa
         const char *digits = p;
         while (p < end && p - digits < 40 && *p != '<')
             p++;
-        char text[41];
         size_t length = (size_t)(p - digits);
         if (p == end || length > 39) return NULL;
-        memcpy(text, digits, length);
-        text[length] = '\0';
         cor_u128 value = 0;
-        bool ok = field->kind == WIRE_HEX128
-                      ? wire_hex_parse(text, &value)
-                      : wire_decimal_parse(text, maxima[field->kind], &value);
+        bool ok;
+        if (field->kind == WIRE_HEX128) {
+            char text[41];
+            memcpy(text, digits, length);
+            text[length] = '\0';
+            ok = wire_hex_parse(text, &value);
+        } else {
+            ok = wire_decimal_parse_n(digits, length, maxima[field->kind], &value);
+        }
         if (!ok || (size_t)(end - p) < name + 3 || p[1] != '/' ||
             memcmp(p + 2, field->name, name) != 0 || p[2 + name] != '>') {
             return NULL;
@@ -1604,7 +1663,7 @@ static bool wire_fast_name(const char **p, const char *end, const char *open,
         const char *entity;
         char c;
     } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-    out[0] = '\0';
+    memset(out, 0, COR_WIRE_PARTY_NAME_SIZE_MAX + 1);
     const char *at = wire_find(*p, end, open);
     if (at == NULL) return true;
     const char *s = at + strlen(open);
@@ -1625,7 +1684,7 @@ static bool wire_fast_name(const char **p, const char *end, const char *open,
         out[used++] = c;
         s += advance;
     }
-    out[used] = '\0';
+    memset(out + used, 0, COR_WIRE_PARTY_NAME_SIZE_MAX + 1 - used);
     if (!wire_at(s, end, "</Nm>", 5)) return false;
     *p = s + 5;
     return true;
@@ -1645,9 +1704,13 @@ static bool wire_fast_names(const char *xml, const char *end, const cor_xb_messa
             }
             char hex[WIRE_HEX_SIZE];
             wire_hex(m[i].debtor_account, hex);
-            if (strcmp(names->debtor_name, hex) == 0) names->debtor_name[0] = '\0';
+            if (strcmp(names->debtor_name, hex) == 0) {
+                memset(names->debtor_name, 0, sizeof(names->debtor_name));
+            }
             wire_hex(m[i].creditor_account, hex);
-            if (strcmp(names->creditor_name, hex) == 0) names->creditor_name[0] = '\0';
+            if (strcmp(names->creditor_name, hex) == 0) {
+                memset(names->creditor_name, 0, sizeof(names->creditor_name));
+            }
         } else if (m[0].type == COR_XB_PACS004 || m[0].type == COR_XB_CAMT056) {
             const char *tx_end = wire_find(p, end, "</TxInf>");
             if (tx_end == NULL) return false;
@@ -1673,7 +1736,7 @@ static bool wire_fast_names(const char *xml, const char *end, const cor_xb_messa
  * field comparison are not needed. false: not that form, or a check failed; the full
  * decode then runs and says why (or accepts a valid document written differently).
  */
-static bool wire_decode_fast(const cor_wire *wire, uint64_t now_ns, const wire_header *header,
+static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header *header,
                              const cor_wire_node *peer, const char *xml,
                              cor_xb_message *messages, cor_wire_parties *parties, uint32_t max,
                              uint32_t *count_out)
@@ -1694,11 +1757,31 @@ static bool wire_decode_fast(const cor_wire *wire, uint64_t now_ns, const wire_h
         COR_OK) {
         return false;
     }
-    wire_sink sink = {.expect = (const uint8_t *)xml, .capacity = header->body_size};
+    size_t capacity = (size_t)header->body_size + 1u;
+    if (wire->scratch_body_capacity < capacity) {
+        char *bigger = cor_alloc(capacity);
+        if (bigger == NULL) return false;
+        cor_free(wire->scratch_body);
+        wire->scratch_body = bigger;
+        wire->scratch_body_capacity = capacity;
+    }
+    if (wire->scratch_view == NULL) {
+        wire_view *view = cor_calloc(1, sizeof(*view));
+        if (view == NULL) return false;
+        if (wire_view_alloc(view, COR_WIRE_BATCH_MAX) != COR_OK) {
+            cor_free(view);
+            return false;
+        }
+        wire->scratch_view = view;
+    }
     uint32_t bad = 0;
-    cor_error rc = wire_body_emit(wire, messages, parties, count, header->msg_id,
-                                  header->timestamp, &sink, &bad);
-    if (rc != COR_OK || sink.overflow || sink.size != header->body_size) return false;
+    size_t size = 0;
+    cor_error rc = wire_body_write(wire, messages, parties, count, header->msg_id,
+                                   header->timestamp, wire->scratch_view, wire->scratch_body,
+                                   capacity, &size, &bad);
+    if (rc != COR_OK || size != header->body_size || memcmp(wire->scratch_body, xml, size) != 0) {
+        return false;
+    }
     *count_out = count;
     return true;
 }

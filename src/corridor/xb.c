@@ -488,16 +488,10 @@ bool cor_xb_next_timer(const cor_xb *xb, uint64_t *at_out)
 
 void cor_xb_stats_get(const cor_xb *xb, cor_xb_stats *out)
 {
-    uint32_t live = 0;
-    uint32_t slots =
-        xb->quote_seq < xb->options.quotes_max ? (uint32_t)xb->quote_seq : xb->options.quotes_max;
-    for (uint32_t i = 0; i < slots; i++) {
-        if (xb->quotes[i].used_by == 0) live++;
-    }
     *out = (cor_xb_stats){
         .payments_count = xb->payments_count,
         .open_count = xb->open_count,
-        .quotes_live = live,
+        .quotes_issued = xb->quote_seq,
         .seen_count = xb->seen_count,
         .messages_sent = xb->messages_sent,
         .refusals = xb->refusals,

@@ -18,6 +18,7 @@ typedef struct writer {
     char *data;
     size_t size;
     size_t capacity;
+    bool fixed;      /* the caller's buffer: never grown */
     cor_error error; /* first error; later writes are no-ops */
 } writer;
 
@@ -30,6 +31,10 @@ static void w_bytes(writer *w, const char *bytes, size_t size)
 {
     if (w->error != COR_OK) return;
     if (size + 1u > w->capacity - w->size) {
+        if (w->fixed) {
+            w_fail(w, COR_ERR_LIMIT);
+            return;
+        }
         size_t capacity = w->capacity;
         while (size + 1u > capacity - w->size) {
             if (capacity >= COR_ISO_DOCUMENT_SIZE_BYTES_MAX) {
@@ -792,6 +797,36 @@ static void w_document(writer *w, const cor_iso_message *m)
     w_str(w, "</Document>");
 }
 
+/* Writes the whole document into w (which has room for at least the NUL). */
+static void w_message(writer *w, const cor_iso_message *message, unsigned flags)
+{
+    w->data[0] = '\0';
+    w_str(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    bool header = message->header.present && ((flags & COR_ISO_SERIALIZE_WITH_HEADER) != 0 ||
+                                              message->type == COR_ISO_MSG_HEAD_001);
+    if (message->type == COR_ISO_MSG_HEAD_001) {
+        if (!message->header.present) w_fail(w, COR_ERR_INVALID);
+        w_app_header(w, message);
+    } else if (header) {
+        w_str(w, "<Envelope xmlns=\"urn:swift:xsd:envelope\">");
+        w_app_header(w, message);
+        w_document(w, message);
+        w_str(w, "</Envelope>");
+    } else {
+        w_document(w, message);
+    }
+    w_str(w, "\n");
+}
+
+static cor_error w_message_check(const cor_iso_message *message)
+{
+    if (message->type <= COR_ISO_MSG_NONE || message->type >= COR_ISO_MSG_TYPE_COUNT) {
+        return COR_ERR_INVALID;
+    }
+    if (message->tx_count > COR_ISO_TX_COUNT_MAX) return COR_ERR_INVALID;
+    return COR_OK;
+}
+
 cor_error cor_iso_serialize(const cor_iso_message *message, unsigned flags, char **xml_out,
                             size_t *xml_size_out)
 {
@@ -799,34 +834,36 @@ cor_error cor_iso_serialize(const cor_iso_message *message, unsigned flags, char
     COR_ASSERT(xml_out != NULL && xml_size_out != NULL);
     *xml_out = NULL;
     *xml_size_out = 0;
-    if (message->type <= COR_ISO_MSG_NONE || message->type >= COR_ISO_MSG_TYPE_COUNT) {
-        return COR_ERR_INVALID;
-    }
-    if (message->tx_count > COR_ISO_TX_COUNT_MAX) return COR_ERR_INVALID;
+    cor_error rc = w_message_check(message);
+    if (rc != COR_OK) return rc;
     writer w = {.capacity = 4096u};
     w.data = cor_alloc(w.capacity);
     if (w.data == NULL) return COR_ERR_NOMEM;
-    w.data[0] = '\0';
-    w_str(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    bool header = message->header.present && ((flags & COR_ISO_SERIALIZE_WITH_HEADER) != 0 ||
-                                              message->type == COR_ISO_MSG_HEAD_001);
-    if (message->type == COR_ISO_MSG_HEAD_001) {
-        if (!message->header.present) w_fail(&w, COR_ERR_INVALID);
-        w_app_header(&w, message);
-    } else if (header) {
-        w_str(&w, "<Envelope xmlns=\"urn:swift:xsd:envelope\">");
-        w_app_header(&w, message);
-        w_document(&w, message);
-        w_str(&w, "</Envelope>");
-    } else {
-        w_document(&w, message);
-    }
-    w_str(&w, "\n");
+    w_message(&w, message, flags);
     if (w.error != COR_OK) {
         cor_free(w.data);
         return w.error;
     }
     *xml_out = w.data;
+    *xml_size_out = w.size;
+    return COR_OK;
+}
+
+cor_error cor_iso_serialize_to(const cor_iso_message *message, unsigned flags, char *out,
+                               size_t out_capacity, size_t *xml_size_out)
+{
+    COR_ASSERT(message != NULL && xml_size_out != NULL);
+    COR_ASSERT(out != NULL || out_capacity == 0);
+    *xml_size_out = 0;
+    cor_error rc = w_message_check(message);
+    if (rc != COR_OK) return rc;
+    if (out_capacity == 0) return COR_ERR_LIMIT;
+    if (out_capacity > COR_ISO_DOCUMENT_SIZE_BYTES_MAX + 1u) {
+        out_capacity = COR_ISO_DOCUMENT_SIZE_BYTES_MAX + 1u;
+    }
+    writer w = {.data = out, .capacity = out_capacity, .fixed = true};
+    w_message(&w, message, flags);
+    if (w.error != COR_OK) return w.error;
     *xml_size_out = w.size;
     return COR_OK;
 }

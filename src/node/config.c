@@ -308,8 +308,7 @@ static int config_peer_handler(config_parse *parse, const char *section, const c
             return 0;
         }
         if (c->peer_count == COR_WIRE_PEERS_MAX) {
-            snprintf(parse->detail, parse->detail_size, "more than %u peers",
-                     COR_WIRE_PEERS_MAX);
+            snprintf(parse->detail, parse->detail_size, "more than %u peers", COR_WIRE_PEERS_MAX);
             return 0;
         }
         index = (int)c->peer_count++;

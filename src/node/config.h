@@ -29,10 +29,10 @@
 #include "corridor/xborder_wire.h"
 #include "node/node_limits.h"
 
-#define COR_NODE_CONFIG_FILE   "corridor.ini"
-#define COR_NODE_SECRET_FILE   "node.key" /* Ed25519 secret key, mode 0600 */
-#define COR_NODE_PUBLIC_FILE   "node.pub" /* Ed25519 public key, hex */
-#define COR_NODE_NAME_SIZE_MAX 64u
+#define COR_NODE_CONFIG_FILE       "corridor.ini"
+#define COR_NODE_SECRET_FILE       "node.key" /* Ed25519 secret key, mode 0600 */
+#define COR_NODE_PUBLIC_FILE       "node.pub" /* Ed25519 public key, hex */
+#define COR_NODE_NAME_SIZE_MAX     64u
 #define COR_NODE_CONFIG_LINE_MAX   198u /* characters before the newline (inih INI_MAX_LINE) */
 #define COR_NODE_PEER_URL_SIZE_MAX 161u /* 160 characters: fits one configuration line */
 
@@ -45,7 +45,7 @@ typedef struct cor_node_peer_config {
     char bic[12];                          /* BIC8/BIC11; default CRDR + 2 letters + XX */
     char url[COR_NODE_PEER_URL_SIZE_MAX];  /* http(s)://host[:port][/prefix], no final '/' */
     uint8_t public_key[COR_WIRE_PUBLIC_KEY_SIZE];
-    uint32_t key_id; /* default 1 */
+    uint32_t key_id;          /* default 1 */
     cor_u128 payment_max_out; /* 0 = no limit (our currency, leg 1) */
     cor_u128 daily_max_out;
     cor_u128 payment_max_in; /* 0 = no limit (our currency, leg 2) */
@@ -63,7 +63,7 @@ typedef struct cor_node_config {
     uint32_t ledger_accounts_max;
     uint32_t ledger_transfers_max;
     uint64_t snapshot_every_ops;
-    bool     prefault; /* [limits] prefault: commit all tables at start (benchmarks) */
+    bool prefault; /* [limits] prefault: commit all tables at start (benchmarks) */
     uint8_t operator_key_hash[COR_NODE_KEY_HASH_SIZE_BYTES];
     uint32_t node_id; /* 1 .. 2^32-1; load fills the default */
     char bic[12];     /* load fills the default */

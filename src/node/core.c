@@ -16,7 +16,7 @@
 #include "common/assert.h"
 #include "node/log.h"
 
-#define CORE_IDLE_WAIT_MS 50u /* how often an idle core checks for expired transfers */
+#define CORE_IDLE_WAIT_MS       50u /* how often an idle core checks for expired transfers */
 #define CORE_TIMER_COMMAND_SIZE sizeof(cor_node_command_header) /* EXPIRE, TICK: no body */
 
 struct cor_node_core {
@@ -125,7 +125,8 @@ static long core_idle_wait_ns(const cor_node_core *core, uint64_t now)
 {
     long wait = (long)CORE_IDLE_WAIT_MS * 1000000L;
     uint64_t at;
-    if (cor_node_state_xb_timer(core->options.state, &at) && at > now && at - now < (uint64_t)wait) {
+    if (cor_node_state_xb_timer(core->options.state, &at) && at > now &&
+        at - now < (uint64_t)wait) {
         wait = (long)(at - now);
     }
     return wait;

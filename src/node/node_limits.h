@@ -82,7 +82,7 @@ _Static_assert(COR_NODE_JSON_DEPTH_MAX >= 3u, "our documents nest three deep");
 #define COR_NODE_XB_DEADLINE_MAX_NS (300ull * 1000000000ull)
 #define COR_NODE_XB_QUOTE_TTL_NS    (60ull * 1000000000ull)
 /* The origin re-sends an unanswered message after this, doubling up to the cap. */
-#define COR_NODE_XB_RETRY_INITIAL_NS (200ull * 1000000ull)
+#define COR_NODE_XB_RETRY_INITIAL_NS (1000ull * 1000000ull)
 #define COR_NODE_XB_RETRY_MAX_NS     (5ull * 1000000000ull)
 /* Ledger code of every cross-border leg. */
 #define COR_NODE_TRANSFER_CODE_XBORDER 3u

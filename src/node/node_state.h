@@ -298,7 +298,9 @@ typedef struct cor_node_cmd_xb_payment {
     uint8_t reserved[14];
     char debtor_name[COR_NODE_XB_NAME_LENGTH_MAX];
     char creditor_name[COR_NODE_XB_NAME_LENGTH_MAX];
+    uint8_t reserved2[8]; /* zero: the record is 352 bytes, no hidden padding */
 } cor_node_cmd_xb_payment;
+_Static_assert(sizeof(cor_node_cmd_xb_payment) == 352, "no hidden padding in the journal");
 
 typedef struct cor_node_cmd_xb_uetr {
     cor_u128 uetr;

@@ -190,6 +190,9 @@ static bool xb_payments_valid(const uint8_t *body, uint32_t count)
         memcpy(&p, body + (size_t)i * sizeof(p), sizeof(p));
         if (p.debtor_name_length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
         if (p.creditor_name_length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
+        static const uint8_t zero[14];
+        if (memcmp(p.reserved, zero, sizeof(p.reserved)) != 0) return false;
+        if (memcmp(p.reserved2, zero, sizeof(p.reserved2)) != 0) return false;
     }
     return true;
 }
@@ -323,8 +326,8 @@ static void xb_apply_fx(cor_node_state *state, uint64_t timestamp, const uint8_t
                     .peer_node = cmd.peer_node};
     cor_error rc = cor_xb_fx_add(state->xb, &fx);
     if (rc != COR_OK) {
-        xb_fill(result, 1, timestamp, rc == COR_ERR_LIMIT ? COR_NODE_CAPACITY_FULL
-                                                          : COR_NODE_PEER_NOT_FOUND);
+        xb_fill(result, 1, timestamp,
+                rc == COR_ERR_LIMIT ? COR_NODE_CAPACITY_FULL : COR_NODE_PEER_NOT_FOUND);
         return;
     }
     state->fx[slot] = cmd;
@@ -332,8 +335,7 @@ static void xb_apply_fx(cor_node_state *state, uint64_t timestamp, const uint8_t
     xb_fill(result, 1, timestamp, COR_NODE_CREATED);
 }
 
-uint64_t cor_node_state_fx_of(const cor_node_state *state, uint32_t participant,
-                              uint32_t peer_node)
+uint64_t cor_node_state_fx_of(const cor_node_state *state, uint32_t participant, uint32_t peer_node)
 {
     for (uint32_t i = 0; i < state->fx_count; i++) {
         const cor_node_cmd_xb_fx *f = &state->fx[i];
@@ -360,8 +362,9 @@ static void xb_apply_rate(cor_node_state *state, uint64_t timestamp,
     if (caller == NULL) return;
     cor_xb_rate rate;
     memcpy(&rate, body, sizeof(rate));
-    uint64_t fx_id =
-        rate.peer_node <= UINT32_MAX ? cor_node_state_fx_of(state, caller->id, (uint32_t)rate.peer_node) : 0;
+    uint64_t fx_id = rate.peer_node <= UINT32_MAX
+                         ? cor_node_state_fx_of(state, caller->id, (uint32_t)rate.peer_node)
+                         : 0;
     if (fx_id == 0) {
         xb_fill(result, 1, timestamp, COR_NODE_NOT_FX_PROVIDER);
         return;
@@ -386,9 +389,8 @@ static void xb_apply_quotes(cor_node_state *state, uint64_t timestamp,
         request.requester = caller->id;
         uint32_t count = 0;
         uint32_t reason = COR_XB_OK;
-        cor_error rc =
-            cor_xb_quote_issue(state->xb, timestamp, &request, state->scratch_quotes,
-                               COR_NODE_XB_QUOTES_PER_ANSWER_MAX, &count, &reason);
+        cor_error rc = cor_xb_quote_issue(state->xb, timestamp, &request, state->scratch_quotes,
+                                          COR_NODE_XB_QUOTES_PER_ANSWER_MAX, &count, &reason);
         COR_ASSERT(rc == COR_OK);
         if (count == 0) {
             xb_result(&results[i], timestamp, reason == COR_XB_OK ? COR_XB_NO_RATE : reason);
@@ -607,7 +609,8 @@ void cor__node_xb_apply(cor_node_state *state, uint64_t timestamp, const cor_nod
         return;
     case COR_NODE_CMD_XB_TICK: {
         uint32_t room = COR_NODE_XB_OUTBOX_MAX - cor_xb_outbox_count(state->xb);
-        uint32_t handled = cor_xb_tick(state->xb, timestamp, room < XB_TICK_LIMIT ? room : XB_TICK_LIMIT);
+        uint32_t handled =
+            cor_xb_tick(state->xb, timestamp, room < XB_TICK_LIMIT ? room : XB_TICK_LIMIT);
         results[0] =
             (cor_node_result){.timestamp = timestamp, .value = handled, .code = COR_NODE_OK};
         return;

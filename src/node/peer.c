@@ -49,6 +49,7 @@ struct cor_node_sender {
     atomic_uint_fast64_t unroutable;
     uint32_t queue_max;
     cor_node_encode_fn encode;
+    cor_node_encode_batch_fn encode_batch;
     void *encode_context;
     uint32_t link_count;
     sender_link *links; /* link_count */
@@ -107,15 +108,21 @@ static void link_log(sender_link *link, cor_log_level level, const char *message
         link->log_suppressed++;
         return;
     }
+    /* The detail may be a peer's answer: keep the log line one line of plain fields. */
+    char safe[200];
+    size_t length = 0;
+    for (const char *p = detail; *p != '\0' && length + 1 < sizeof(safe); p++) {
+        unsigned char c = (unsigned char)*p;
+        safe[length++] = c == '"' ? '\'' : (c < 0x20 || c >= 0x7f) ? '.' : (char)c;
+    }
+    safe[length] = '\0';
     cor_log(level, message, "peer=%s url=%s envelopes=%u suppressed=%llu detail=\"%s\"",
-            link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed,
-            detail);
+            link->peer.name, link->url, envelopes, (unsigned long long)link->log_suppressed, safe);
     link->last_log_ns = now;
     link->log_suppressed = 0;
 }
 
-static void link_record(sender_link *link, bool ok, bool up, uint32_t envelopes,
-                        const char *error)
+static void link_record(sender_link *link, bool ok, bool up, uint32_t envelopes, const char *error)
 {
     pthread_mutex_lock(&link->lock);
     link->stats.up = up;
@@ -229,26 +236,79 @@ static void link_post(sender_link *link, size_t size, uint32_t envelopes)
     link_log(link, COR_LOG_WARN, "peer unreachable, messages dropped", error, envelopes);
 }
 
-/* Encodes batch[0..count) into bodies and posts each. */
+/* Whether b may share a batch envelope with a (cor_wire_encode_batch: one type, and for
+ * camt.029 one outcome). Messages of a link all go to one addressee. */
+static bool link_same_kind(const cor_xb_message *a, const cor_xb_message *b)
+{
+    if (a->type != b->type || a->to_node != b->to_node) return false;
+    return a->type != COR_XB_CAMT029 || a->cancel_status == b->cancel_status;
+}
+
+/* Encodes batch[0..count) as batch envelopes, runs of one kind each, into bodies and posts
+ * each body; a run that does not fit the body's room goes first into a fresh body. */
+static void link_send_batches(sender_link *link, uint32_t count)
+{
+    cor_node_sender *sender = link->sender;
+    size_t size = 0;
+    uint32_t messages = 0;
+    uint32_t i = 0;
+    while (i < count && !link_stopping(link)) {
+        uint32_t run = 1;
+        while (i + run < count && run < COR_WIRE_BATCH_MAX &&
+               link_same_kind(&link->batch[i], &link->batch[i + run])) {
+            run++;
+        }
+        size_t written = 0;
+        cor_error rc = sender->encode_batch(sender->encode_context, link->wire, &link->batch[i],
+                                            run, link->body + size,
+                                            COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
+        if (rc == COR_ERR_LIMIT && size > 0) { /* the body is full: send it, then retry */
+            link_post(link, size, messages);
+            size = 0;
+            messages = 0;
+            continue;
+        }
+        if (rc != COR_OK || written == 0) {
+            link_count_failed(link, run);
+            link_log(link, COR_LOG_ERROR, "cannot encode messages for a peer", cor_error_name(rc),
+                     run);
+            i += run;
+            continue;
+        }
+        size += written;
+        messages += run;
+        i += run;
+    }
+    if (messages > 0 && !link_stopping(link)) link_post(link, size, messages);
+}
+
+/* Encodes batch[0..count) into bodies and posts each. An envelope that does not fit what is
+ * left of the body (COR_ERR_LIMIT) sends the body so far and goes first into the next one. */
 static void link_send(sender_link *link, uint32_t count)
 {
+    if (link->sender->encode_batch != NULL) {
+        link_send_batches(link, count);
+        return;
+    }
     cor_node_sender *sender = link->sender;
     size_t size = 0;
     uint32_t envelopes = 0;
     for (uint32_t i = 0; i < count && !link_stopping(link); i++) {
-        if (COR_NODE_PEER_BODY_SIZE_MAX - size < COR_WIRE_SIZE_BYTES_MAX) {
+        size_t written = 0;
+        cor_error rc =
+            sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body + size,
+                           COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
+        if (rc == COR_ERR_LIMIT && envelopes > 0) {
             link_post(link, size, envelopes);
             size = 0;
             envelopes = 0;
+            rc = sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body,
+                                COR_NODE_PEER_BODY_SIZE_MAX, &written);
         }
-        size_t written = 0;
-        cor_error rc = sender->encode(sender->encode_context, link->wire, &link->batch[i],
-                                      link->body + size, COR_NODE_PEER_BODY_SIZE_MAX - size,
-                                      &written);
         if (rc != COR_OK || written == 0 || written > COR_NODE_PEER_BODY_SIZE_MAX - size) {
             link_count_failed(link, 1);
-            link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer",
-                     cor_error_name(rc), 1);
+            link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer", cor_error_name(rc),
+                     1);
             continue;
         }
         size += written;
@@ -271,7 +331,7 @@ static void *link_main(void *argument)
             return NULL;
         }
         uint32_t count = link->queue_count < COR_NODE_PEER_BATCH_MAX ? link->queue_count
-                                                                      : COR_NODE_PEER_BATCH_MAX;
+                                                                     : COR_NODE_PEER_BATCH_MAX;
         for (uint32_t i = 0; i < count; i++) {
             link->batch[i] = link->queue[link->queue_head];
             link->queue_head = link->queue_head + 1 == queue_max ? 0 : link->queue_head + 1;
@@ -399,6 +459,7 @@ cor_error cor_node_sender_open(const cor_node_sender_options *options, cor_node_
     atomic_init(&sender->unroutable, 0);
     sender->queue_max = options->queue_messages_max;
     sender->encode = options->encode != NULL ? options->encode : sender_default_encode;
+    sender->encode_batch = options->encode_batch;
     sender->encode_context = options->encode_context;
     cor_error rc = COR_OK;
     if (config->peer_count > 0) {

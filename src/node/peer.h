@@ -35,12 +35,12 @@
 #include "corridor/xborder_wire.h"
 #include "node/config.h"
 
-#define COR_NODE_PEER_BATCH_MAX      4096u              /* envelopes per request */
+#define COR_NODE_PEER_BATCH_MAX      4096u                /* envelopes per request */
 #define COR_NODE_PEER_BODY_SIZE_MAX  (8u * 1024u * 1024u) /* bytes per request */
-#define COR_NODE_PEER_RETRIES        8u                 /* 10 ms .. 1.28 s: 2.55 s in all */
-#define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull        /* 10 ms */
-#define COR_NODE_PEER_RETRY_MAX_NS   2000000000ull      /* 2 s */
-#define COR_NODE_PEER_QUEUE_MAX      (1u << 20)         /* queue_messages_max at most */
+#define COR_NODE_PEER_RETRIES        8u                   /* 10 ms .. 1.28 s: 2.55 s in all */
+#define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull          /* 10 ms */
+#define COR_NODE_PEER_RETRY_MAX_NS   2000000000ull        /* 2 s */
+#define COR_NODE_PEER_QUEUE_MAX      (1u << 20)           /* queue_messages_max at most */
 #define COR_NODE_PEER_PATH           "/v1/peer/messages"
 _Static_assert(COR_NODE_PEER_BODY_SIZE_MAX >= COR_WIRE_SIZE_BYTES_MAX,
                "a request body holds the largest envelope");
@@ -50,10 +50,20 @@ typedef cor_error (*cor_node_encode_fn)(void *context, const cor_wire *wire,
                                         const cor_xb_message *message, uint8_t *out,
                                         size_t out_size_max, size_t *size_out);
 
+/* Writes one batch envelope for messages[0 .. count) (one type, one addressee; see
+ * cor_wire_encode_batch for the contract). */
+typedef cor_error (*cor_node_encode_batch_fn)(void *context, const cor_wire *wire,
+                                              const cor_xb_message *messages, uint32_t count,
+                                              uint8_t *out, size_t out_size_max,
+                                              size_t *size_out);
+
 typedef struct cor_node_sender_options {
     const cor_node_config *config; /* self + peers; copied at open */
     const uint8_t *secret_key;     /* 64-byte Ed25519 sk (node.key); copied at open */
-    cor_node_encode_fn encode;     /* NULL: cor_wire_encode */
+    cor_node_encode_fn encode;     /* NULL: cor_wire_encode (used when encode_batch is NULL) */
+    /* When set, runs of queued messages of one kind (up to COR_WIRE_BATCH_MAX) go out as one
+     * signed batch envelope: one signature and one ISO document for the run. */
+    cor_node_encode_batch_fn encode_batch;
     void *encode_context;          /* borrowed until close; encode runs on link threads */
     uint32_t queue_messages_max;   /* per peer, 1 .. COR_NODE_PEER_QUEUE_MAX, e.g. 65536 */
 } cor_node_sender_options;
@@ -80,12 +90,12 @@ void cor_node_sender_enqueue(cor_node_sender *sender, const cor_xb_message *mess
                              uint32_t count);
 
 typedef struct cor_node_link_stats {
-    uint64_t sent;    /* envelopes the peer acknowledged (2xx) */
-    uint64_t failed;  /* envelopes given up: retries exhausted, 4xx, or encode refused */
-    uint64_t dropped; /* envelopes refused at enqueue: queue full */
-    uint64_t batches; /* requests acknowledged (2xx) */
-    uint32_t queued;  /* envelopes waiting now */
-    bool up;          /* the last request reached the peer and got an answer below 500 */
+    uint64_t sent;          /* envelopes the peer acknowledged (2xx) */
+    uint64_t failed;        /* envelopes given up: retries exhausted, 4xx, or encode refused */
+    uint64_t dropped;       /* envelopes refused at enqueue: queue full */
+    uint64_t batches;       /* requests acknowledged (2xx) */
+    uint32_t queued;        /* envelopes waiting now */
+    bool up;                /* the last request reached the peer and got an answer below 500 */
     uint64_t last_ok_ns;    /* CLOCK_REALTIME of the last 2xx; 0 never */
     uint64_t last_error_ns; /* CLOCK_REALTIME of the last failure; 0 never */
     char last_error[128];   /* e.g. "http 503", "Couldn't connect to server"; "" none */

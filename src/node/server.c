@@ -540,6 +540,30 @@ static cor_error server_encode(void *context, const cor_wire *wire, const cor_xb
                                    size_out);
 }
 
+/* A run of messages as one batch envelope, each with its payment's names. */
+static cor_error server_encode_batch(void *context, const cor_wire *wire,
+                                     const cor_xb_message *messages, uint32_t count, uint8_t *out,
+                                     size_t out_size_max, size_t *size_out)
+{
+    cor_node_server *server = context;
+    cor_xb_message_type type = messages[0].type;
+    cor_wire_parties *parties = NULL;
+    if (type == COR_XB_PACS008 || type == COR_XB_PACS004 || type == COR_XB_CAMT056) {
+        parties = cor_calloc(count, sizeof(*parties));
+        if (parties == NULL) return COR_ERR_NOMEM;
+        pthread_rwlock_rdlock(&server->state_lock);
+        for (uint32_t i = 0; i < count; i++) {
+            (void)cor_node_state_xb_names(server->state, messages[i].uetr, parties[i].debtor_name,
+                                          parties[i].creditor_name);
+        }
+        pthread_rwlock_unlock(&server->state_lock);
+    }
+    cor_error rc =
+        cor_wire_encode_batch(wire, messages, parties, count, out, out_size_max, size_out);
+    cor_free(parties);
+    return rc;
+}
+
 static void server_outbox(void *context, const cor_xb_message *messages, uint32_t count)
 {
     cor_node_server *server = context;
@@ -574,6 +598,7 @@ static cor_error server_corridor_open(cor_node_server *server, char *detail, siz
     cor_node_sender_options sender_options = {.config = &server->config,
                                               .secret_key = server->secret_key,
                                               .encode = server_encode,
+                                              .encode_batch = server_encode_batch,
                                               .encode_context = server,
                                               .queue_messages_max = COR_NODE_XB_OUTBOX_MAX * 4u};
     rc = cor_node_sender_open(&sender_options, &server->sender);
@@ -645,9 +670,8 @@ static cor_error server_peers_apply(cor_node_server *server, char *detail, size_
     }
     for (uint32_t i = 0; i < count; i++) {
         const cor_node_peer_config *p = &server->config.peers[i];
-        cor_node_command_header h = {.type = COR_NODE_CMD_XB_PEER,
-                                     .event_count = 1,
-                                     .body_size_bytes = sizeof(cor_xb_peer)};
+        cor_node_command_header h = {
+            .type = COR_NODE_CMD_XB_PEER, .event_count = 1, .body_size_bytes = sizeof(cor_xb_peer)};
         cor_xb_peer peer = {.node_id = p->node_id,
                             .ledger = p->currency_numeric,
                             .payment_max_out = p->payment_max_out,

@@ -269,8 +269,8 @@ static bool xb_json_text(json_t *object, const char *name, bool required, size_t
         return false;
     }
     if (json_string_length(value) > max) {
-        cor_node_fault_set(fault, 400, "string_too_long", name, "%s is longer than %zu bytes",
-                           name, max);
+        cor_node_fault_set(fault, 400, "string_too_long", name, "%s is longer than %zu bytes", name,
+                           max);
         return false;
     }
     *out = json_string_value(value);
@@ -285,7 +285,8 @@ static bool xb_json_known(json_t *object, const char *const *known, cor_node_fau
     }
     const char *key;
     json_t *value;
-    json_object_foreach(object, key, value) {
+    json_object_foreach(object, key, value)
+    {
         bool found = false;
         for (size_t i = 0; known[i] != NULL && !found; i++)
             found = strcmp(known[i], key) == 0;
@@ -362,7 +363,8 @@ static enum MHD_Result route_peers(http_request *request)
     for (uint32_t i = 0; i < server->config.peer_count; i++) {
         const cor_node_peer_config *p = &server->config.peers[i];
         cor_node_link_stats link = {0};
-        bool known = server->sender != NULL && cor_node_sender_link(server->sender, p->node_id, &link);
+        bool known =
+            server->sender != NULL && cor_node_sender_link(server->sender, p->node_id, &link);
         cor_nbuf_printf(&out, "%s{\"name\":", i ? "," : "");
         cor_nbuf_json_string(&out, p->name, strlen(p->name));
         cor_nbuf_printf(&out, ",\"node_id\":\"%u\",\"currency\":\"%s\",\"bic\":\"%s\",\"url\":",
@@ -382,7 +384,8 @@ static enum MHD_Result route_peers(http_request *request)
                         known && link.up ? "true" : "false", (unsigned long long)link.sent,
                         (unsigned long long)link.failed, (unsigned long long)link.dropped,
                         link.queued);
-        cor_nbuf_json_string(&out, link.last_error, strnlen(link.last_error, sizeof(link.last_error)));
+        cor_nbuf_json_string(&out, link.last_error,
+                             strnlen(link.last_error, sizeof(link.last_error)));
         cor_nbuf_str(&out, "}}");
     }
     cor_nbuf_str(&out, "]}");
@@ -466,8 +469,8 @@ static enum MHD_Result route_rate_publish(http_request *request)
     enum MHD_Result result = MHD_NO;
     json_t *json = xb_json(request, &result);
     if (json == NULL) return result;
-    static const char *const known[] = {"peer",       "rate_num",   "rate_den",    "spread_ppm",
-                                        "fee",        "amount_min", "amount_max",  "valid_for_s",
+    static const char *const known[] = {"peer",       "rate_num",    "rate_den",   "spread_ppm",
+                                        "fee",        "amount_min",  "amount_max", "valid_for_s",
                                         "valid_from", "valid_until", NULL};
     cor_node_fault fault = {0};
     cor_xb_rate rate = {0};
@@ -493,7 +496,8 @@ static enum MHD_Result route_rate_publish(http_request *request)
     if (!has_window) {
         if (valid_for == 0) valid_for = 3600;
         if (valid_for > 86400) {
-            return xb_fault(request, 400, "invalid_value", "valid_for_s", "valid_for_s is 1 .. 86400");
+            return xb_fault(request, 400, "invalid_value", "valid_for_s",
+                            "valid_for_s is 1 .. 86400");
         }
         rate.valid_from = now;
         rate.valid_until = now + valid_for * 1000000000ull;
@@ -643,7 +647,8 @@ static void render_quote(cor_nbuf *out, const cor_node_server *server, const cor
     cor_nbuf_json_u128(out, q->id);
     cor_nbuf_printf(out, ",\"fx_id\":\"%llu\",\"peer\":", (unsigned long long)q->fx_id);
     cor_nbuf_json_string(out, peer, strlen(peer));
-    cor_nbuf_printf(out, ",\"fixed\":\"%s\",\"source_currency\":\"%s\",\"destination_currency\":\"%s\"",
+    cor_nbuf_printf(out,
+                    ",\"fixed\":\"%s\",\"source_currency\":\"%s\",\"destination_currency\":\"%s\"",
                     q->fixed == COR_XB_FIXED_SOURCE ? "source" : "destination",
                     server->config.currency, xb_currency_of(server, q->dest_ledger));
     cor_nbuf_str(out, ",\"source_amount\":");
@@ -734,9 +739,9 @@ static const char *xb_state_name(uint32_t state)
 static const char *xb_step_name(uint32_t step)
 {
     static const char *const names[] = {
-        "",          "reserved", "cancel_requested", "received",
-        "settled",   "refused",  "decision_known",   "posted",
-        "voided",    "conflict", "returned",         "held",
+        "",        "reserved", "cancel_requested", "received",
+        "settled", "refused",  "decision_known",   "posted",
+        "voided",  "conflict", "returned",         "held",
     };
     return step < sizeof(names) / sizeof(names[0]) ? names[step] : "unknown";
 }
@@ -752,15 +757,14 @@ static bool xb_name_valid(const char *text)
 
 static bool decode_xb_payment(json_t *json, cor_node_cmd_xb_payment *out, cor_node_fault *fault)
 {
-    static const char *const known[] = {"uetr", "quote_id", "creditor", "debtor_name",
-                                        "creditor_name", NULL};
+    static const char *const known[] = {"uetr",        "quote_id",      "creditor",
+                                        "debtor_name", "creditor_name", NULL};
     memset(out, 0, sizeof(*out));
     const char *uetr = NULL;
     const char *debtor_name = NULL;
     const char *creditor_name = NULL;
     uint64_t creditor = 0;
-    if (!xb_json_known(json, known, fault) ||
-        !xb_json_text(json, "uetr", true, 36, &uetr, fault) ||
+    if (!xb_json_known(json, known, fault) || !xb_json_text(json, "uetr", true, 36, &uetr, fault) ||
         !xb_json_u128(json, "quote_id", true, &out->quote_id, fault) ||
         !xb_json_u64(json, "creditor", true, &creditor, fault) ||
         !xb_json_text(json, "debtor_name", false, COR_NODE_XB_NAME_LENGTH_MAX, &debtor_name,
@@ -781,7 +785,8 @@ static bool decode_xb_payment(json_t *json, cor_node_cmd_xb_payment *out, cor_no
     out->creditor_account = cor_node_settlement_id((uint32_t)creditor);
     if ((debtor_name && !xb_name_valid(debtor_name)) ||
         (creditor_name && !xb_name_valid(creditor_name))) {
-        cor_node_fault_set(fault, 400, "invalid_value", debtor_name ? "debtor_name" : "creditor_name",
+        cor_node_fault_set(fault, 400, "invalid_value",
+                           debtor_name ? "debtor_name" : "creditor_name",
                            "names may not contain control characters");
         return false;
     }
@@ -1009,12 +1014,11 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     http_xb *xb = xb_state(request);
     if (xb == NULL) return xb_nomem(request);
     xb->uetr = uetr;
-    bool operator = request->who.role == HTTP_ROLE_OPERATOR;
+    bool operator= request->who.role == HTTP_ROLE_OPERATOR;
     if (strcmp(action, "release") == 0 || strcmp(action, "reject") == 0) {
         if (!operator) return http_respond_error(request, 403, "forbidden", "operator only");
         cor_node_cmd_xb_hold cmd = {
-            .uetr = uetr,
-            .action = action[2] == 'l' ? COR_NODE_XB_RELEASE : COR_NODE_XB_REJECT};
+            .uetr = uetr, .action = action[2] == 'l' ? COR_NODE_XB_RELEASE : COR_NODE_XB_REJECT};
         return xb_submit_one(request, COR_NODE_CMD_XB_HOLD, &cmd, sizeof(cmd), XB_RENDER_ACTION);
     }
     if (request->who.role != HTTP_ROLE_PARTICIPANT) {
@@ -1024,7 +1028,8 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
         cor_node_cmd_xb_uetr cmd = {.uetr = uetr};
         return xb_submit_one(request, COR_NODE_CMD_XB_CANCEL, &cmd, sizeof(cmd), XB_RENDER_ACTION);
     }
-    /* return: {"uetr": the return's own UETR, "quote_id": …, "reason": "customer"|"after_cancel"} */
+    /* return: {"uetr": the return's own UETR, "quote_id": …, "reason": "customer"|"after_cancel"}
+     */
     enum MHD_Result result = MHD_NO;
     json_t *json = xb_json(request, &result);
     if (json == NULL) return result;
@@ -1116,11 +1121,11 @@ static enum MHD_Result route_stats(http_request *request)
     cor_nbuf out;
     cor_nbuf_init(&out, 4096);
     cor_nbuf_printf(&out,
-                    "{\"payments\":%u,\"open\":%u,\"quotes_live\":%u,\"seen\":%u,"
+                    "{\"payments\":%u,\"open\":%u,\"quotes_issued\":\"%llu\",\"seen\":%u,"
                     "\"messages_sent\":\"%llu\",\"refusals\":\"%llu\",\"conflicts\":\"%llu\"}",
-                    stats.payments_count, stats.open_count, stats.quotes_live, stats.seen_count,
-                    (unsigned long long)stats.messages_sent, (unsigned long long)stats.refusals,
-                    (unsigned long long)stats.conflicts);
+                    stats.payments_count, stats.open_count, (unsigned long long)stats.quotes_issued,
+                    stats.seen_count, (unsigned long long)stats.messages_sent,
+                    (unsigned long long)stats.refusals, (unsigned long long)stats.conflicts);
     return http_respond_json(request, 200, &out);
 }
 
@@ -1150,8 +1155,9 @@ static bool reconcile_list_one(void *context, const cor_xb_payment *p)
     if (l->count++ > 0) cor_nbuf_str(l->out, ",");
     cor_nbuf_str(l->out, "{\"uetr\":");
     xb_render_uetr(l->out, m->uetr);
-    cor_nbuf_printf(l->out, ",\"from_node\":\"%u\",\"to_node\":\"%u\",\"source_amount\":",
-                    m->from_node, m->to_node);
+    cor_nbuf_printf(l->out,
+                    ",\"from_node\":\"%u\",\"to_node\":\"%u\",\"source_amount\":", m->from_node,
+                    m->to_node);
     cor_nbuf_json_u128(l->out, m->amount_source);
     cor_nbuf_str(l->out, ",\"destination_amount\":");
     cor_nbuf_json_u128(l->out, m->amount_dest);
@@ -1198,9 +1204,9 @@ static enum MHD_Result route_reconcile(http_request *request)
     cor_xb_reconcile_summary(xb, fx_id, peer->node_id, self, from, until, &in_summary);
     cor_nbuf_printf(&out, "{\"node\":");
     cor_nbuf_json_string(&out, server->config.name, strlen(server->config.name));
-    cor_nbuf_printf(&out, ",\"fx_id\":\"%llu\",\"from\":\"%llu\",\"until\":\"%llu\",\"directions\":[",
-                    (unsigned long long)fx_id, (unsigned long long)from,
-                    (unsigned long long)until);
+    cor_nbuf_printf(&out,
+                    ",\"fx_id\":\"%llu\",\"from\":\"%llu\",\"until\":\"%llu\",\"directions\":[",
+                    (unsigned long long)fx_id, (unsigned long long)from, (unsigned long long)until);
     const cor_xb_reconcile *summaries[2] = {&out_summary, &in_summary};
     uint32_t froms[2] = {self, peer->node_id};
     uint32_t tos[2] = {peer->node_id, self};
@@ -1213,7 +1219,8 @@ static enum MHD_Result route_reconcile(http_request *request)
         cor_nbuf_json_string(&out, a, strlen(a));
         cor_nbuf_str(&out, ",\"to\":");
         cor_nbuf_json_string(&out, b, strlen(b));
-        cor_nbuf_printf(&out, ",\"count\":\"%llu\",\"source_amount\":", (unsigned long long)s->count);
+        cor_nbuf_printf(&out,
+                        ",\"count\":\"%llu\",\"source_amount\":", (unsigned long long)s->count);
         cor_nbuf_json_u128(&out, s->amount_source);
         cor_nbuf_str(&out, ",\"destination_amount\":");
         cor_nbuf_json_u128(&out, s->amount_dest);
@@ -1221,8 +1228,12 @@ static enum MHD_Result route_reconcile(http_request *request)
     }
     cor_nbuf_str(&out, "]");
     if (detail != NULL && strcmp(detail, "true") == 0) {
-        reconcile_list list = {.out = &out, .fx_id = fx_id, .a = self, .b = peer->node_id,
-                               .from = from, .until = until};
+        reconcile_list list = {.out = &out,
+                               .fx_id = fx_id,
+                               .a = self,
+                               .b = peer->node_id,
+                               .from = from,
+                               .until = until};
         cor_nbuf_str(&out, ",\"payments\":[");
         cor_xb_payments_each(xb, reconcile_list_one, &list);
         cor_nbuf_printf(&out, "],\"truncated\":%s", list.truncated ? "true" : "false");
@@ -1277,7 +1288,8 @@ static enum MHD_Result route_watchlist_put(http_request *request)
     uint32_t count = cor_screening_count(server->screening);
     if (rc == COR_OK) server->watchlist_loaded_at = xb_now_ns();
     pthread_rwlock_unlock(&server->screening_lock);
-    if (rc == COR_OK) rc = watchlist_persist(server, request->body ? request->body : "", request->body_size);
+    if (rc == COR_OK)
+        rc = watchlist_persist(server, request->body ? request->body : "", request->body_size);
     pthread_mutex_unlock(&server->watchlist_write_lock);
     if (rc == COR_ERR_IO) {
         return http_respond_error(request, 500, "io_error",
@@ -1410,7 +1422,8 @@ static void wire_code_text(uint32_t code, char *out, size_t size)
 
 /* Screens a new payment's parties at this (beneficiary) node: the end customers named in
  * the message and the creditor bank (our participant). True on a hit. */
-static bool xb_screen(cor_node_server *server, const cor_xb_message *m, const cor_wire_parties *parties)
+static bool xb_screen(cor_node_server *server, const cor_xb_message *m,
+                      const cor_wire_parties *parties)
 {
     if (m->type != COR_XB_PACS008 && m->type != COR_XB_PACS004) return false;
     char creditor_bank_name[COR_NODE_NAME_LENGTH_MAX + 1] = "";
@@ -1476,9 +1489,13 @@ static enum MHD_Result route_peer_messages(http_request *request)
     if (envelopes > COR_NODE_BATCH_EVENTS_MAX) {
         return xb_fault(request, 413, "too_many_events", "", "at most 8,189 envelopes per request");
     }
-    size_t payload = (size_t)envelopes * sizeof(cor_node_cmd_xb_receive);
-    cor_node_cmd_xb_receive *commands = cor_calloc(envelopes, sizeof(*commands));
-    if (commands == NULL || !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
+    /* A batch envelope carries up to COR_WIRE_BATCH_MAX messages; one request's messages
+     * are one command of at most a batch's events. */
+    const uint32_t capacity = COR_NODE_BATCH_EVENTS_MAX;
+    size_t payload = (size_t)capacity * sizeof(cor_node_cmd_xb_receive);
+    cor_node_cmd_xb_receive *commands = cor_calloc(capacity, sizeof(*commands));
+    if (commands == NULL ||
+        !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
         cor_free(commands);
         return xb_nomem(request);
     }
@@ -1491,6 +1508,15 @@ static enum MHD_Result route_peer_messages(http_request *request)
     uint64_t now = xb_now_ns();
     uint32_t accepted = 0;
     size_t at = 0;
+    cor_xb_message *messages = cor_calloc(COR_WIRE_BATCH_MAX, sizeof(*messages));
+    cor_wire_parties *parties = cor_calloc(COR_WIRE_BATCH_MAX, sizeof(*parties));
+    if (messages == NULL || parties == NULL) {
+        wire_give(server, slot);
+        cor_free(messages);
+        cor_free(parties);
+        cor_free(commands);
+        return xb_nomem(request);
+    }
     for (uint32_t i = 0; i < envelopes; i++) {
         size_t total = size - at;
         if (total >= COR_WIRE_HEADER_SIZE_BYTES) {
@@ -1499,12 +1525,16 @@ static enum MHD_Result route_peer_messages(http_request *request)
             size_t want = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
             if (want < total) total = want;
         }
-        cor_xb_message message;
-        cor_wire_parties parties;
+        uint32_t count = 0;
         cor_wire_refusal refusal;
-        cor_error rc =
-            cor_wire_decode_parties(wire, now, bytes + at, total, &message, &parties, &refusal);
+        cor_error rc = cor_wire_decode_batch(wire, now, bytes + at, total, messages, parties,
+                                             COR_WIRE_BATCH_MAX, &count, &refusal);
         at += total;
+        if (rc == COR_OK && count > capacity - accepted) {
+            refused_add(xb, i, 413, "too_many_events", "FF01",
+                        "more messages in one request than a batch holds");
+            continue;
+        }
         if (rc != COR_OK) {
             char code[48];
             wire_code_text(refusal.code, code, sizeof(code));
@@ -1513,10 +1543,14 @@ static enum MHD_Result route_peer_messages(http_request *request)
                         refusal.iso, refusal.text);
             continue;
         }
-        cor_node_cmd_xb_receive *cmd = &commands[accepted++];
-        cmd->message = message;
-        cmd->flags = xb_screen(server, &message, &parties) ? COR_XB_RECEIVE_HOLD : 0;
+        for (uint32_t m = 0; m < count; m++) {
+            cor_node_cmd_xb_receive *cmd = &commands[accepted++];
+            cmd->message = messages[m];
+            cmd->flags = xb_screen(server, &messages[m], &parties[m]) ? COR_XB_RECEIVE_HOLD : 0;
+        }
     }
+    cor_free(messages);
+    cor_free(parties);
     wire_give(server, slot);
     xb->envelopes = envelopes;
     xb->count = accepted;
@@ -1547,11 +1581,14 @@ static enum MHD_Result finish_peer(http_request *request)
         core_refused++;
         char code[48];
         xb_reason_code(reason, code, sizeof(code));
-        refused_add(xb, i, reason == COR_XB_REPLAY ? 409 : reason == COR_XB_BUSY ? 503 : 400, code,
-                    cor_xb_reason_iso(reason), cor_xb_reason_text(reason));
+        refused_add(xb, i,
+                    reason == COR_XB_REPLAY ? 409
+                    : reason == COR_XB_BUSY ? 503
+                                            : 400,
+                    code, cor_xb_reason_iso(reason), cor_xb_reason_text(reason));
     }
     uint32_t accepted = xb->count - core_refused;
-    if (xb->envelopes == 1 && xb->refused_count == 1) {
+    if (accepted == 0 && xb->refused_count == 1) { /* one thing sent, refused: say so plainly */
         const xb_refused *r = &xb->refused[0];
         cor_nbuf out;
         cor_nbuf_init(&out, 1024);
@@ -1563,8 +1600,8 @@ static enum MHD_Result finish_peer(http_request *request)
     cor_nbuf out;
     cor_nbuf_init(&out, 64u * 1024u);
     cor_nbuf_printf(&out, "{\"accepted\":%u,\"refused\":[", accepted);
-    uint32_t listed = xb->refused_count < XB_REFUSED_LISTED_MAX ? xb->refused_count
-                                                                 : XB_REFUSED_LISTED_MAX;
+    uint32_t listed =
+        xb->refused_count < XB_REFUSED_LISTED_MAX ? xb->refused_count : XB_REFUSED_LISTED_MAX;
     for (uint32_t i = 0; i < listed; i++) {
         const xb_refused *r = &xb->refused[i];
         cor_nbuf_printf(&out, "%s{\"index\":%u,\"error\":", i ? "," : "", r->index);
@@ -1573,6 +1610,68 @@ static enum MHD_Result finish_peer(http_request *request)
     }
     cor_nbuf_printf(&out, "],\"refused_count\":%u}", xb->refused_count);
     return http_respond_json(request, 202, &out);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Metrics                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+static void metric_head(cor_nbuf *out, const char *name, const char *type, const char *help)
+{
+    cor_nbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void http_xb_metrics(cor_node_server *server, cor_nbuf *out)
+{
+    cor_xb_stats stats;
+    pthread_rwlock_rdlock(&server->state_lock);
+    cor_xb_stats_get(cor_node_state_xb(server->state), &stats);
+    pthread_rwlock_unlock(&server->state_lock);
+    pthread_rwlock_rdlock(&server->screening_lock);
+    uint32_t entries = cor_screening_count(server->screening);
+    pthread_rwlock_unlock(&server->screening_lock);
+    metric_head(out, "corridor_xborder_payments", "gauge",
+                "Cross-border payments this node keeps (both roles).");
+    cor_nbuf_printf(out, "corridor_xborder_payments %u\n", stats.payments_count);
+    metric_head(out, "corridor_xborder_open", "gauge",
+                "Cross-border payments not final: forwarded (origin) or held (beneficiary).");
+    cor_nbuf_printf(out, "corridor_xborder_open %u\n", stats.open_count);
+    metric_head(out, "corridor_xborder_messages_total", "counter",
+                "Protocol messages queued for peers.");
+    cor_nbuf_printf(out, "corridor_xborder_messages_total %llu\n",
+                    (unsigned long long)stats.messages_sent);
+    metric_head(out, "corridor_xborder_refusals_total", "counter",
+                "Peer messages refused by the protocol's envelope checks (replay, stale, ...).");
+    cor_nbuf_printf(out, "corridor_xborder_refusals_total %llu\n",
+                    (unsigned long long)stats.refusals);
+    metric_head(out, "corridor_xborder_conflicts_total", "counter",
+                "Answers contradicting a final state; anything above 0 is an alarm.");
+    cor_nbuf_printf(out, "corridor_xborder_conflicts_total %llu\n",
+                    (unsigned long long)stats.conflicts);
+    metric_head(out, "corridor_watchlist_entries", "gauge", "Entries of the loaded watch list.");
+    cor_nbuf_printf(out, "corridor_watchlist_entries %u\n", entries);
+    static const char *const names[] = {"corridor_peer_up", "corridor_peer_sent_total",
+                                        "corridor_peer_failed_total", "corridor_peer_dropped_total",
+                                        "corridor_peer_queue_depth"};
+    static const char *const types[] = {"gauge", "counter", "counter", "counter", "gauge"};
+    static const char *const helps[] = {
+        "1 when the last request to the peer got an answer below 500.",
+        "Messages the peer acknowledged.",
+        "Messages given up (retries exhausted, refused, or not encodable).",
+        "Messages dropped because the peer's queue was full.",
+        "Messages waiting for the peer."};
+    for (int m = 0; m < 5; m++) {
+        metric_head(out, names[m], types[m], helps[m]);
+        for (uint32_t i = 0; i < server->config.peer_count; i++) {
+            const cor_node_peer_config *p = &server->config.peers[i];
+            cor_node_link_stats link = {0};
+            (void)cor_node_sender_link(server->sender, p->node_id, &link);
+            uint64_t values[] = {link.up ? 1u : 0u, link.sent, link.failed, link.dropped,
+                                 link.queued};
+            cor_nbuf_printf(out, "%s{peer=\"%s\"} %llu\n", names[m], p->name,
+                            (unsigned long long)values[m]);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1602,7 +1701,8 @@ enum MHD_Result http_xb_finish(http_request *request)
 
 cor_route http_xb_identify(const http_path *p)
 {
-    if (p->count == 3 && seg_is(p, 1, "corridor") && seg_is(p, 2, "peers")) return COR_ROUTE_XB_PEERS;
+    if (p->count == 3 && seg_is(p, 1, "corridor") && seg_is(p, 2, "peers"))
+        return COR_ROUTE_XB_PEERS;
     if (p->count == 3 && seg_is(p, 1, "corridor") && seg_is(p, 2, "fx")) return COR_ROUTE_XB_FX;
     if (p->count == 3 && seg_is(p, 1, "fx") && seg_is(p, 2, "rates")) return COR_ROUTE_FX_RATES;
     if (p->count == 3 && seg_is(p, 1, "fx") && seg_is(p, 2, "quotes")) return COR_ROUTE_FX_QUOTES;
@@ -1612,7 +1712,8 @@ cor_route http_xb_identify(const http_path *p)
     if (p->count == 3 && seg_is(p, 1, "screening") && seg_is(p, 2, "watchlist")) {
         return COR_ROUTE_WATCHLIST;
     }
-    if (p->count == 4 && seg_is(p, 1, "payments") && seg_is(p, 3, "track")) return COR_ROUTE_XB_TRACK;
+    if (p->count == 4 && seg_is(p, 1, "payments") && seg_is(p, 3, "track"))
+        return COR_ROUTE_XB_TRACK;
     if (!seg_is(p, 1, "xborder")) return COR_ROUTE_UNKNOWN;
     if (p->count == 3 && seg_is(p, 2, "payments")) return COR_ROUTE_XB_PAYMENTS;
     if (p->count == 3 && seg_is(p, 2, "holds")) return COR_ROUTE_XB_HOLDS;

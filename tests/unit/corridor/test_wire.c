@@ -956,3 +956,332 @@ Test(corridor_wire, bad_names_inside_a_valid_signature_are_refused)
     cor_wire_parties back;
     cr_assert_eq(decode_parties_at(size, &got, &back), COR_WIRE_SIGNATURE);
 }
+
+/* ---- batches ------------------------------------------------------------------------------ */
+
+static cor_xb_message batch[COR_WIRE_BATCH_MAX + 1], batch_got[COR_WIRE_BATCH_MAX];
+static cor_wire_parties batch_names[COR_WIRE_BATCH_MAX + 1], batch_names_got[COR_WIRE_BATCH_MAX];
+static char batch_xml[COR_WIRE_SIZE_BYTES_MAX + 1];
+static uint64_t batch_now = 2 * NS;
+
+/* n pacs.008 from RU to IR, each its own payment, built on a real one; names when asked. */
+static void batch_instructions(const cor_xb_message *base, uint32_t n, bool names)
+{
+    static const char *const debtors[] = {"Ivan Petrov", "Ольга Смирнова", "", "A&B <Ltd>"};
+    static const char *const creditors[] = {"محمد رضا شجریان", "Pars Trading", "Reza", ""};
+    for (uint32_t i = 0; i < n; i++) {
+        batch[i] = *base;
+        batch[i].msg_id = base->msg_id + 1000u * (i + 1);
+        batch[i].uetr = base->uetr + i;
+        batch[i].amount_source = base->amount_source + i;
+        batch[i].created_at = base->created_at + i;
+        batch_names[i] = names ? parties_of(debtors[i % 4], creditors[i % 4]) : parties_of("", "");
+    }
+}
+
+/* n pacs.002 from IR to RU answering them, ACSC and RJCT AM09 in turn. */
+static void batch_answers(const cor_xb_message *base, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        cor_xb_message m = *base;
+        m.type = COR_XB_PACS002;
+        m.from_node = 2;
+        m.to_node = 1;
+        m.orig_msg_id = base->msg_id + 1000u * (i + 1);
+        m.msg_id = base->msg_id + 7000000u + i;
+        m.uetr = base->uetr + i;
+        m.status = i % 2 == 0 ? COR_XB_STATUS_ACSC : COR_XB_STATUS_RJCT;
+        m.reason = i % 2 == 0 ? COR_XB_OK : COR_XB_AMOUNT_MISMATCH;
+        m.decided_at = base->created_at;
+        batch[i] = m;
+        batch_names[i] = parties_of("", "");
+    }
+}
+
+static size_t encode_batch(uint32_t n, bool names)
+{
+    size_t size = 0;
+    cor_error rc = cor_wire_encode_batch(wires[batch[0].from_node - 1], batch,
+                                         names ? batch_names : NULL, n, envelope,
+                                         sizeof(envelope), &size);
+    cr_assert_eq(rc, COR_OK, "encode batch of %u: %s", n, cor_error_name(rc));
+    return size;
+}
+
+/* Decodes envelope[0..size) at node `to` (0-based); the refusal code, text into text. */
+static uint32_t decode_batch_at(uint32_t to, size_t size, uint32_t max, uint32_t *count,
+                                char *text)
+{
+    cor_wire_refusal refusal;
+    cor_error rc = cor_wire_decode_batch(wires[to], batch_now, envelope, size, batch_got,
+                                         batch_names_got, max, count, &refusal);
+    cr_assert_eq(rc == COR_OK, refusal.code == COR_WIRE_OK, "%s", refusal.text);
+    if (text != NULL) snprintf(text, 200, "%s", refusal.text);
+    if (rc != COR_OK) {
+        cr_assert_eq(*count, 0);
+        cr_assert_neq(refusal.text[0], '\0');
+        static const cor_xb_message zero;
+        cr_assert(memcmp(&batch_got[0], &zero, sizeof(zero)) == 0, "refused: nothing out");
+        cr_assert_eq(batch_names_got[0].debtor_name[0], '\0');
+    }
+    return refusal.code;
+}
+
+/* Replaces the body of a batch envelope with xml and signs it (version 2) as node n. */
+static size_t with_batch_body(uint32_t n, const char *xml, size_t xml_size)
+{
+    cr_assert_leq(xml_size, sizeof(envelope) - COR_WIRE_HEADER_SIZE_BYTES - 64);
+    memmove(envelope + COR_WIRE_HEADER_SIZE_BYTES, xml, xml_size);
+    for (int i = 0; i < 4; i++)
+        envelope[68 + i] = (uint8_t)(xml_size >> (8 * (3 - i)));
+    uint8_t form[COR_WIRE_HEADER_SIZE_BYTES + crypto_generichash_BYTES_MAX];
+    memcpy(form, envelope, COR_WIRE_HEADER_SIZE_BYTES);
+    crypto_generichash(form + COR_WIRE_HEADER_SIZE_BYTES, crypto_generichash_BYTES_MAX,
+                       envelope + COR_WIRE_HEADER_SIZE_BYTES, xml_size, NULL, 0);
+    size_t size = COR_WIRE_HEADER_SIZE_BYTES + xml_size + COR_WIRE_SIGNATURE_SIZE;
+    crypto_sign_detached(envelope + size - COR_WIRE_SIGNATURE_SIZE, NULL, form, sizeof(form),
+                         secret_keys[n]);
+    return size;
+}
+
+/* The n-th (0-based) occurrence of needle in text, or NULL. */
+static char *nth(char *text, const char *needle, uint32_t n)
+{
+    char *at = strstr(text, needle);
+    for (uint32_t i = 0; i < n && at != NULL; i++)
+        at = strstr(at + 1, needle);
+    return at;
+}
+
+Test(corridor_wire, batches_round_trip_named_instructions_and_mixed_answers)
+{
+    cor_xb_message base = sample();
+    cor_test_iso_require_data();
+    char error[512] = "", text[200];
+    uint32_t count = 0;
+    /* 100 pacs.008 with names, RU -> IR */
+    batch_instructions(&base, 100, true);
+    size_t size = encode_batch(100, true);
+    size_t xml_size = body_of(size, batch_xml, sizeof(batch_xml));
+    cr_assert_eq(cor_test_iso_xsd_validate(batch_xml, xml_size, error, sizeof(error)), 2, "%s",
+                 error);
+    record_xsd_check(batch_xml, xml_size);
+    cr_assert(strstr(batch_xml, "<NbOfTxs>100</NbOfTxs>") != NULL);
+    cr_assert_not_null(nth(batch_xml, "<CdtTrfTxInf>", 99));
+    cr_assert_not_null(nth(batch_xml, "<SplmtryData>", 99));
+    cr_assert_null(nth(batch_xml, "<SplmtryData>", 100));
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_OK, "%s",
+                 text);
+    cr_assert_eq(count, 100);
+    cr_assert(memcmp(batch_got, batch, 100 * sizeof(batch[0])) == 0);
+    cr_assert(memcmp(batch_names_got, batch_names, 100 * sizeof(batch_names[0])) == 0);
+    /* each message goes on to the core as if it had come alone */
+    uint32_t reason = 0;
+    cr_assert_eq(cor_xb_receive(world.nodes[1].xb, 2 * NS, &batch_got[0], &reason), COR_OK);
+    /* fewer slots than messages, or the single-message decode: refused as oversized */
+    cr_assert_eq(decode_batch_at(1, size, 99, &count, text), COR_WIRE_OVERSIZED);
+    cor_xb_message one;
+    cr_assert_eq(decode_at(1, 2 * NS, size, &one), COR_WIRE_OVERSIZED);
+    /* a valid document written differently (CDATA in a record) goes through the full path */
+    memcpy(batch_xml, envelope + COR_WIRE_HEADER_SIZE_BYTES, xml_size);
+    batch_xml[xml_size] = '\0';
+    cr_assert(replace(batch_xml, sizeof(batch_xml), "<Tp>1</Tp>", "<Tp><![CDATA[1]]></Tp>"));
+    size = with_batch_body(0, batch_xml, strlen(batch_xml));
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_OK, "%s",
+                 text);
+    cr_assert_eq(count, 100);
+    cr_assert(memcmp(batch_got, batch, 100 * sizeof(batch[0])) == 0);
+    cr_assert(memcmp(batch_names_got, batch_names, 100 * sizeof(batch_names[0])) == 0);
+
+    /* 64 pacs.002, ACSC and RJCT mixed, IR -> RU, without names (NULL parties out too) */
+    batch_answers(&base, 64);
+    size = encode_batch(64, false);
+    xml_size = body_of(size, batch_xml, sizeof(batch_xml));
+    cr_assert_eq(cor_test_iso_xsd_validate(batch_xml, xml_size, error, sizeof(error)), 2, "%s",
+                 error);
+    cr_assert(strstr(batch_xml, "<TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AM09</Cd>") != NULL);
+    cor_wire_refusal refusal;
+    cr_assert_eq(cor_wire_decode_batch(wires[0], 2 * NS, envelope, size, batch_got, NULL,
+                                       COR_WIRE_BATCH_MAX, &count, &refusal),
+                 COR_OK, "%s", refusal.text);
+    cr_assert_eq(count, 64);
+    cr_assert(memcmp(batch_got, batch, 64 * sizeof(batch[0])) == 0);
+
+    /* a batch of one is the single-message envelope, and decode_batch reads that too */
+    batch_instructions(&base, 1, true);
+    size = encode_batch(1, true);
+    uint8_t single[8192];
+    size_t single_size = encode_parties(&batch[0], &batch_names[0]);
+    memcpy(single, envelope, single_size);
+    size = encode_batch(1, true);
+    cr_assert_eq(size, single_size);
+    cr_assert(memcmp(single, envelope, size) == 0);
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_OK);
+    cr_assert_eq(count, 1);
+    cr_assert(memcmp(&batch_got[0], &batch[0], sizeof(batch[0])) == 0);
+}
+
+Test(corridor_wire, batch_encode_refuses_mixed_or_over_the_limit)
+{
+    cor_xb_message base = sample();
+    size_t size = 99;
+    batch_instructions(&base, COR_WIRE_BATCH_MAX + 1, false);
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 0, envelope, sizeof(envelope),
+                                       &size),
+                 COR_ERR_LIMIT);
+    cr_assert_eq(size, 0);
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, COR_WIRE_BATCH_MAX + 1, envelope,
+                                       sizeof(envelope), &size),
+                 COR_ERR_LIMIT);
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, 5000, &size),
+                 COR_ERR_LIMIT);
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, NULL, 5000, &size),
+                 COR_ERR_INVALID);
+    batch[5].type = COR_XB_CAMT056; /* mixed types */
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
+                                       &size),
+                 COR_ERR_INVALID);
+    batch_instructions(&base, 10, false);
+    batch[7].to_node = 3; /* RU knows CN too: two addressees */
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
+                                       &size),
+                 COR_ERR_INVALID);
+    batch_instructions(&base, 10, false);
+    batch[8].from_node = 2; /* not all ours */
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
+                                       &size),
+                 COR_ERR_INVALID);
+    batch_instructions(&base, 10, true);
+    batch_names[9].creditor_name[3] = '\x01'; /* one bad name refuses the batch */
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, batch_names, 10, envelope,
+                                       sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    /* names on answers; camt.029 outcomes mixed in one document */
+    batch_answers(&base, 4);
+    batch_names[2] = parties_of("Someone", "");
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, batch_names, 4, envelope,
+                                       sizeof(envelope), &size),
+                 COR_ERR_INVALID);
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope),
+                                       &size),
+                 COR_OK);
+    for (uint32_t i = 0; i < 4; i++) {
+        batch[i].type = COR_XB_CAMT029;
+        batch[i].cancel_status = COR_XB_CANCEL_CNCL;
+    }
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope),
+                                       &size),
+                 COR_OK);
+    batch[3].cancel_status = COR_XB_CANCEL_RJCR;
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope),
+                                       &size),
+                 COR_ERR_INVALID);
+    cr_assert_eq(size, 0);
+}
+
+Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
+{
+    cor_xb_message base = sample();
+    batch_instructions(&base, 20, true);
+    size_t size = encode_batch(20, true);
+    static char good[COR_WIRE_SIZE_BYTES_MAX];
+    size_t xml_size = body_of(size, good, sizeof(good));
+    char text[200];
+    uint32_t count = 0;
+    struct {
+        const char *element;
+        uint32_t index;
+        size_t offset; /* from the element's start */
+        const char *insert;
+        uint32_t code;
+    } cases[] = {
+        {"<IntrBkSttlmAmt", 5, 0, "", COR_WIRE_MISMATCH},   /* amount changed below */
+        {"<AmtSrc>", 7, 8, "1", COR_WIRE_MISMATCH},         /* record disagrees with InstdAmt */
+        {"<Fr>1<", 3, 4, "9", COR_WIRE_MISMATCH},           /* record from another node */
+        {"<FxId>", 9, 6, "x", COR_WIRE_RECORD},             /* not a number */
+        {"<Dbtr><Nm>", 4, 10, "&#x9;", COR_WIRE_XML},       /* a control character in a name */
+        {"<UETR>", 11, 6, "0", COR_WIRE_XML},               /* the codec refuses it */
+        {"<Tp>", 13, 4, "2", COR_WIRE_MISMATCH},            /* a pacs.002 in a pacs.008 batch */
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        memcpy(batch_xml, good, xml_size + 1);
+        char *at = nth(batch_xml, cases[c].element, cases[c].index);
+        cr_assert_not_null(at, "case %zu", c);
+        if (c == 0) {
+            char *digit = strchr(at, '>') + 1;
+            *digit = *digit == '9' ? '1' : (char)(*digit + 1);
+        } else {
+            at += cases[c].offset;
+            size_t insert = strlen(cases[c].insert);
+            memmove(at + insert, at, strlen(at) + 1);
+            memcpy(at, cases[c].insert, insert);
+        }
+        size = with_batch_body(0, batch_xml, strlen(batch_xml));
+        uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);
+        cr_assert_eq(code, cases[c].code, "case %zu: %s %s", c, cor_wire_code_name(code), text);
+        char expected[32];
+        snprintf(expected, sizeof(expected), "message %u:", (unsigned)cases[c].index);
+        cr_assert(strstr(text, expected) != NULL, "case %zu: '%s'", c, text);
+    }
+    /* any flipped byte of the body without the key: the signature */
+    memcpy(batch_xml, good, xml_size + 1);
+    size = with_batch_body(0, batch_xml, xml_size);
+    for (size_t i = COR_WIRE_HEADER_SIZE_BYTES; i < size; i += 997) {
+        envelope[i] ^= 0x10;
+        cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, NULL),
+                     COR_WIRE_SIGNATURE, "byte %zu", i);
+        envelope[i] ^= 0x10;
+    }
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, NULL), COR_WIRE_OK);
+    /* a version 1 envelope carries one message: two records in one are refused */
+    envelope[5] = 1;
+    size_t signed_size = size - COR_WIRE_SIGNATURE_SIZE;
+    crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size, secret_keys[0]);
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_RECORD,
+                 "%s", text);
+    /* a message older than the replay window refuses its batch, named */
+    batch_instructions(&base, 20, true);
+    for (uint32_t i = 0; i < 20; i++)
+        batch[i].created_at = 1000 * NS + i;
+    batch[3].created_at = 1000 * NS - WINDOW - 1;
+    size = encode_batch(20, true);
+    batch_now = 1000 * NS + 100;
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_STALE);
+    cr_assert(strstr(text, "message 3:") != NULL, "%s", text);
+    batch_now = 2 * NS;
+    /* the envelope's id must be the batch's */
+    batch_instructions(&base, 20, true);
+    size = encode_batch(20, true);
+    envelope[50] ^= 1;
+    memcpy(batch_xml, envelope + COR_WIRE_HEADER_SIZE_BYTES,
+           size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE);
+    size = with_batch_body(0, batch_xml, size - COR_WIRE_HEADER_SIZE_BYTES - 64);
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_MISMATCH);
+}
+
+Test(corridor_wire, the_largest_batch_with_the_longest_names_fits)
+{
+    cor_xb_message base = sample();
+    batch_instructions(&base, COR_WIRE_BATCH_MAX, false);
+    for (uint32_t i = 0; i < COR_WIRE_BATCH_MAX; i++) {
+        batch[i].amount_source = (cor_u128)999999999999999999u; /* 18 digits, the ISO most */
+        batch[i].amount_dest = (cor_u128)999999999999999999u;
+        batch[i].fee_source = COR_U128_MAX;
+        batch[i].rate_num = UINT64_MAX;
+        batch[i].deadline = UINT64_MAX;
+        memset(batch_names[i].debtor_name, '&', COR_WIRE_PARTY_NAME_SIZE_MAX); /* &amp; each */
+        memset(batch_names[i].creditor_name, '<', COR_WIRE_PARTY_NAME_SIZE_MAX);
+        batch_names[i].debtor_name[COR_WIRE_PARTY_NAME_SIZE_MAX] = '\0';
+        batch_names[i].creditor_name[COR_WIRE_PARTY_NAME_SIZE_MAX] = '\0';
+    }
+    size_t size = encode_batch(COR_WIRE_BATCH_MAX, true);
+    cr_assert_leq(size, COR_WIRE_SIZE_BYTES_MAX);
+    uint32_t count = 0;
+    char text[200];
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_OK, "%s",
+                 text);
+    cr_assert_eq(count, COR_WIRE_BATCH_MAX);
+    cr_assert(memcmp(batch_got, batch, COR_WIRE_BATCH_MAX * sizeof(batch[0])) == 0);
+    cr_assert(memcmp(batch_names_got, batch_names, COR_WIRE_BATCH_MAX * sizeof(batch_names[0])) ==
+              0);
+}

@@ -145,9 +145,11 @@ Test(node_peer_config, each_refusal_names_its_line)
 {
     /* Keys refused while parsing: the key's own line. */
     refused("[peer IR]\ncurrency = IRR\npublic_key = " KEY1 "0\n", 9, "public_key");
-    refused("[peer IR]\npublic_key = 0B3FCD8B172562C14060B6B110323E96385DAC44C1CFADA98C1DD02BF5F03C30\n",
+    refused("[peer IR]\npublic_key = "
+            "0B3FCD8B172562C14060B6B110323E96385DAC44C1CFADA98C1DD02BF5F03C30\n",
             8, "public_key");
-    refused("[peer IR]\npublic_key = zz3fcd8b172562c14060b6b110323e96385dac44c1cfada98c1dd02bf5f03c30\n",
+    refused("[peer IR]\npublic_key = "
+            "zz3fcd8b172562c14060b6b110323e96385dac44c1cfada98c1dd02bf5f03c30\n",
             8, "public_key");
     refused("[peer IR]\ncurrency = IRR\ncolour = blue\n", 9, "unknown key");
     refused("[peer IR]\ncurrency = IRR\ncurrency = IRR\n", 9, "duplicate key");
@@ -187,8 +189,7 @@ Test(node_peer_config, each_refusal_names_its_line)
     refused(PEER_IR "[peer CN]\nbic = CRDRIRXX\ncurrency = CNY\nurl = http://h\npublic_key = " KEY2
                     "\n",
             11, "bic CRDRIRXX is also [peer IR]");
-    refused("[peer RU]\ncurrency = IRR\nurl = http://h\npublic_key = " KEY1 "\n", 7,
-            "own name");
+    refused("[peer RU]\ncurrency = IRR\nurl = http://h\npublic_key = " KEY1 "\n", 7, "own name");
     refused("[peer IR]\nbic = CRDRRUXX\ncurrency = IRR\nurl = http://h\npublic_key = " KEY1 "\n", 7,
             "own bic");
 
@@ -321,20 +322,22 @@ Test(node_peer_config, cli_init_add_list_replace_remove)
 {
     static char out[16384];
     const char *bin = cor_test_bin();
-    cr_assert_eq(run(out, sizeof(out), "%s init --data %s/ru --currency RUB --node-name RU 2>&1",
-                     bin, dir),
-                 0, "%s", out);
+    cr_assert_eq(
+        run(out, sizeof(out), "%s init --data %s/ru --currency RUB --node-name RU 2>&1", bin, dir),
+        0, "%s", out);
     cr_assert_eq(run(out, sizeof(out),
                      "%s init --data %s/ir --currency IRR --node-name IR --node-id 98 "
                      "--bic MELIIRTHXXX 2>&1",
                      bin, dir),
                  0, "%s", out);
-    cr_assert_eq(run(out, sizeof(out), "%s init --data %s/x --currency IRR --node-name X "
-                                       "--bic NOTABIC 2>&1",
+    cr_assert_eq(run(out, sizeof(out),
+                     "%s init --data %s/x --currency IRR --node-name X "
+                     "--bic NOTABIC 2>&1",
                      bin, dir),
                  2, "%s", out);
-    cr_assert_eq(run(out, sizeof(out), "%s init --data %s/x --currency IRR --node-name X "
-                                       "--node-id 0 2>&1",
+    cr_assert_eq(run(out, sizeof(out),
+                     "%s init --data %s/x --currency IRR --node-name X "
+                     "--node-id 0 2>&1",
                      bin, dir),
                  2, "%s", out);
     char ru[300], ir[300];
@@ -362,8 +365,7 @@ Test(node_peer_config, cli_init_add_list_replace_remove)
     read_file(pub, key_hex, sizeof(key_hex));
     key_hex[64] = '\0';
 
-    cr_assert_eq(run(out, sizeof(out), "%s peer list --data %s/ru --json", bin, dir), 0, "%s",
-                 out);
+    cr_assert_eq(run(out, sizeof(out), "%s peer list --data %s/ru --json", bin, dir), 0, "%s", out);
     json_error_t error;
     json_t *list = json_loads(out, 0, &error);
     cr_assert_not_null(list, "%s: %s", error.text, out);
@@ -405,9 +407,9 @@ Test(node_peer_config, cli_init_add_list_replace_remove)
     static char before[8192], after[8192];
     read_file(ru, before, sizeof(before));
     static const char *const bad[] = {
-        "--name IR2 --currency IRR --url http://h --public-key " KEY1 " --node-id 98",  /* dup id */
+        "--name IR2 --currency IRR --url http://h --public-key " KEY1 " --node-id 98", /* dup id */
         "--name IR2 --currency IRR --url http://h --public-key " KEY1 " --bic MELIIRTHXXX",
-        "--name RU2 --currency RUB --url http://h --public-key " KEY1,    /* our own node id */
+        "--name RU2 --currency RUB --url http://h --public-key " KEY1, /* our own node id */
         "--name RU --currency IRR --url http://h --public-key " KEY1 " --node-id 5", /* own name */
         "--name 'a b' --currency IRR --url http://h --public-key " KEY1,
         "--name X --currency XYZ --url http://h --public-key " KEY1,
@@ -421,13 +423,14 @@ Test(node_peer_config, cli_init_add_list_replace_remove)
         "--name X --currency IRR --url http://h --public-key " KEY1 " --url http://g",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        cr_assert_eq(run(out, sizeof(out), "%s peer add --data %s/ru %s 2>&1", bin, dir, bad[i]),
-                     2, "exit 2 for: %s\n%s", bad[i], out);
+        cr_assert_eq(run(out, sizeof(out), "%s peer add --data %s/ru %s 2>&1", bin, dir, bad[i]), 2,
+                     "exit 2 for: %s\n%s", bad[i], out);
         read_file(ru, after, sizeof(after));
         cr_assert_str_eq(before, after, "changed by: %s", bad[i]);
     }
-    cr_assert_eq(run(out, sizeof(out), "%s peer add --data %s/nope --name X --currency IRR "
-                                       "--url http://h --public-key " KEY1 " 2>&1",
+    cr_assert_eq(run(out, sizeof(out),
+                     "%s peer add --data %s/nope --name X --currency IRR "
+                     "--url http://h --public-key " KEY1 " 2>&1",
                      bin, dir),
                  3, "%s", out);
     cr_assert_eq(run(out, sizeof(out), "%s peer remove --data %s/ru --name ZZ 2>&1", bin, dir), 3);
@@ -435,8 +438,8 @@ Test(node_peer_config, cli_init_add_list_replace_remove)
     cr_assert_eq(run(out, sizeof(out), "%s peer list 2>&1", bin), 2);
 
     /* remove */
-    cr_assert_eq(run(out, sizeof(out), "%s peer remove --data %s/ru --name IR", bin, dir), 0,
-                 "%s", out);
+    cr_assert_eq(run(out, sizeof(out), "%s peer remove --data %s/ru --name IR", bin, dir), 0, "%s",
+                 out);
     cr_assert_eq(cor_node_config_load(ru, &config, detail, sizeof(detail)), COR_OK, "%s", detail);
     cr_assert_eq(config.peer_count, 1);
     cr_assert_str_eq(config.peers[0].name, "CN");
