@@ -19,6 +19,8 @@ static const cli_command cli_commands[] = {
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
     {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
     {"pay", cor_cli_pay, "send a file of pacs.008 documents to a node, write the pacs.002s"},
+    {"reconcile", cor_cli_reconcile, "compare two nodes' records of an FX provider's payments"},
+    {"track", cor_cli_track, "a cross-border payment's steps on both nodes, by time"},
 };
 
 static void cli_usage(FILE *out)
