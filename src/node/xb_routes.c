@@ -54,6 +54,7 @@ struct http_xb {
     cor_xb_rate rate;
     cor_u128 *uetrs; /* [count]: the payments of a payments request */
     /* peer route */
+    uint32_t *envelope_of; /* [count]: body index of the envelope each accepted message came in */
     uint32_t envelopes;
     uint32_t refused_count;
     xb_refused refused[XB_REFUSED_LISTED_MAX];
@@ -63,6 +64,7 @@ void http_xb_free(http_xb *xb)
 {
     if (xb == NULL) return;
     cor_free(xb->uetrs);
+    cor_free(xb->envelope_of);
     cor_free(xb);
 }
 
@@ -1033,15 +1035,40 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     enum MHD_Result result = MHD_NO;
     json_t *json = xb_json(request, &result);
     if (json == NULL) return result;
-    static const char *const known[] = {"uetr", "quote_id", "reason", NULL};
+    static const char *const known[] = {"uetr",        "quote_id",      "reason",
+                                        "debtor_name", "creditor_name", NULL};
     cor_node_fault fault = {0};
+    cor_node_cmd_xb_return full;
+    memset(&full, 0, sizeof(full));
     cor_xb_return_request cmd = {.original_uetr = uetr};
     const char *own = NULL;
     const char *reason = NULL;
+    const char *debtor_name = NULL;
+    const char *creditor_name = NULL;
     bool ok = xb_json_known(json, known, &fault) &&
               xb_json_text(json, "uetr", true, 36, &own, &fault) &&
               xb_json_u128(json, "quote_id", true, &cmd.quote_id, &fault) &&
-              xb_json_text(json, "reason", false, 16, &reason, &fault);
+              xb_json_text(json, "reason", false, 16, &reason, &fault) &&
+              xb_json_text(json, "debtor_name", false, COR_NODE_XB_NAME_LENGTH_MAX, &debtor_name,
+                           &fault) &&
+              xb_json_text(json, "creditor_name", false, COR_NODE_XB_NAME_LENGTH_MAX,
+                           &creditor_name, &fault);
+    if (ok && ((debtor_name && !xb_name_valid(debtor_name)) ||
+               (creditor_name && !xb_name_valid(creditor_name)))) {
+        cor_node_fault_set(&fault, 400, "invalid_value",
+                           debtor_name && !xb_name_valid(debtor_name) ? "debtor_name"
+                                                                      : "creditor_name",
+                           "names are UTF-8 without control characters");
+        ok = false;
+    }
+    if (ok && debtor_name != NULL) {
+        full.debtor_name_length = (uint8_t)strlen(debtor_name);
+        memcpy(full.debtor_name, debtor_name, full.debtor_name_length);
+    }
+    if (ok && creditor_name != NULL) {
+        full.creditor_name_length = (uint8_t)strlen(creditor_name);
+        memcpy(full.creditor_name, creditor_name, full.creditor_name_length);
+    }
     if (ok && !xb_uetr_parse(own, &cmd.uetr)) {
         cor_node_fault_set(&fault, 400, "invalid_value", "uetr", "uetr must be a UUID version 4");
         ok = false;
@@ -1059,7 +1086,8 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     json_decref(json);
     if (!ok) return http_respond_fault(request, &fault);
     xb->uetr = cmd.uetr; /* answer with the return */
-    return xb_submit_one(request, COR_NODE_CMD_XB_RETURN, &cmd, sizeof(cmd), XB_RENDER_ACTION);
+    full.request = cmd;
+    return xb_submit_one(request, COR_NODE_CMD_XB_RETURN, &full, sizeof(full), XB_RENDER_ACTION);
 }
 
 static enum MHD_Result finish_action(http_request *request, const cor_node_result *r)
@@ -1494,7 +1522,8 @@ static enum MHD_Result route_peer_messages(http_request *request)
     const uint32_t capacity = COR_NODE_BATCH_EVENTS_MAX;
     size_t payload = (size_t)capacity * sizeof(cor_node_cmd_xb_receive);
     cor_node_cmd_xb_receive *commands = cor_calloc(capacity, sizeof(*commands));
-    if (commands == NULL ||
+    xb->envelope_of = cor_calloc(capacity, sizeof(uint32_t));
+    if (commands == NULL || xb->envelope_of == NULL ||
         !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
         cor_free(commands);
         return xb_nomem(request);
@@ -1544,6 +1573,7 @@ static enum MHD_Result route_peer_messages(http_request *request)
             continue;
         }
         for (uint32_t m = 0; m < count; m++) {
+            xb->envelope_of[accepted] = i;
             cor_node_cmd_xb_receive *cmd = &commands[accepted++];
             cmd->message = messages[m];
             cmd->flags = xb_screen(server, &messages[m], &parties[m]) ? COR_XB_RECEIVE_HOLD : 0;
@@ -1581,7 +1611,7 @@ static enum MHD_Result finish_peer(http_request *request)
         core_refused++;
         char code[48];
         xb_reason_code(reason, code, sizeof(code));
-        refused_add(xb, i,
+        refused_add(xb, xb->envelope_of[i],
                     reason == COR_XB_REPLAY ? 409
                     : reason == COR_XB_BUSY ? 503
                                             : 400,
