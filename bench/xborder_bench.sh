@@ -14,10 +14,10 @@
 # Stops both nodes by PID. Needs curl and a C compiler.
 #
 #   sh bench/xborder_bench.sh [build/corridor]
-#   COR_XB_COUNT=20000 COR_XB_RUNS=3 COR_XB_PHASES="batch both latency" sh bench/xborder_bench.sh
+#   COR_XB_COUNT=100000 COR_XB_RUNS=3 COR_XB_PHASES="batch both latency" sh bench/xborder_bench.sh
 set -eu
 BIN=${1:-build/corridor}
-COUNT=${COR_XB_COUNT:-20000}
+COUNT=${COR_XB_COUNT:-100000}
 BATCH=${COR_XB_BATCH:-4096}
 INFLIGHT=${COR_XB_INFLIGHT:-4}
 RUNS=${COR_XB_RUNS:-3}

@@ -348,18 +348,20 @@ static void slot_start(slot *s, direction *d, enum kind kind, size_t first, size
     curl_multi_add_handle(multi, s->curl);
 }
 
-/* Next marker of one item's answer in an array answer: {"quotes":[ or {"error": */
+/* Next marker of one item's answer in an array answer: {"quotes":[ or {"error":. The error
+ * marker is looked for only before the next quotes marker, so a long answer is read once. */
 static const char *next_result(const char *p, bool *ok)
 {
     const char *q = strstr(p, "{\"quotes\":[");
-    const char *e = strstr(p, "{\"error\":");
-    if (q == NULL && e == NULL) return NULL;
-    if (q != NULL && (e == NULL || q < e)) {
-        *ok = true;
-        return q + 11;
+    size_t span = q != NULL ? (size_t)(q - p) : strlen(p);
+    const char *e = memmem(p, span, "{\"error\":", 9);
+    if (e != NULL) {
+        *ok = false;
+        return e + 9;
     }
-    *ok = false;
-    return e + 9;
+    if (q == NULL) return NULL;
+    *ok = true;
+    return q + 11;
 }
 
 static void quotes_done(slot *s, long status)
