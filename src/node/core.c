@@ -36,7 +36,7 @@ struct cor_node_core {
     cor_node_result *results; /* [COR_NODE_BATCH_EVENTS_MAX] */
     cor_node_job **taken;     /* [COR_NODE_QUEUE_COMMANDS_MAX] */
     uint64_t last_timestamp;
-    uint64_t last_tick_ns; /* CLOCK_REALTIME of the last batch that carried a TICK */
+    uint64_t last_tick_ns; /* CLOCK_REALTIME of the last batch with a TICK (or of open) */
     uint64_t ops_since_snapshot;
 };
 
@@ -332,6 +332,7 @@ cor_error cor_node_core_open(const cor_node_core_options *options, cor_node_core
     core->batch = cor_alloc(COR_NODE_BATCH_PAYLOAD_SIZE_BYTES_MAX);
     core->results = cor_calloc(COR_NODE_BATCH_EVENTS_MAX, sizeof(cor_node_result));
     core->last_timestamp = cor_ledger_timestamp(cor_node_state_ledger(options->state));
+    core->last_tick_ns = core_now_ns(); /* the deferral's bound counts from the start too */
     pthread_mutex_init(&core->mutex, NULL);
     pthread_condattr_t attributes;
     pthread_condattr_init(&attributes);
