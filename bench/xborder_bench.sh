@@ -121,7 +121,7 @@ done
 for n in RU IR; do
     url=$([ $n = RU ] && echo "$RU" || echo "$IR")
     op=$([ $n = RU ] && echo "$OP_RU" || echo "$OP_IR")
-    echo "metrics $n: $(curl -sf -H "Authorization: Bearer $op" "$url/metrics" | grep -E '^corridor_(batch_events|journal_fsync_duration_seconds)_(sum|count)' | tr '\n' ' ')"
+    echo "metrics $n: $(curl -sf -H "Authorization: Bearer $op" "$url/metrics" | grep -E '^corridor_(batch_events_(sum|count)|journal_fsync_duration_seconds_(sum|count|bucket))' | tr '\n' ' ')"
     echo "peers $n: $(curl -sf -H "Authorization: Bearer $op" "$url/v1/corridor/peers" | sed 's/.*"link"://')"
 done
 grep -h -E '"level":"(warn|error)"|WARN|ERROR' "$DIR/RU.log" "$DIR/IR.log" | head -n 5 || true
