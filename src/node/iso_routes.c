@@ -12,7 +12,11 @@
  * and the pacs.002 is rendered from the core's results once the batch is durable. Status
  * requests, cancellation requests and the camt reports only read the state.
  *
- * How a pacs.008 transaction maps onto a payment: node/iso_payments.h.
+ * How a pacs.008 transaction maps onto a payment: node/iso_payments.h. A transaction that
+ * names an FX quote (InstrForNxtAgt/InstrInf "/QUOTE/<id>") is cross-border: it becomes an
+ * event of the XB_PAYMENTS command the JSON route POST /v1/xborder/payments builds, placed
+ * after the domestic PAYMENTS command in the same payload, and its pacs.002 status is ACSP
+ * (leg 1 reserved, the beneficiary node decides) or what the payment's record says by then.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -42,6 +46,11 @@ struct http_iso {
     uint32_t *event_tx;          /* command event -> transaction index */
     const char **node_reason;    /* per transaction: a refusal decided before the core */
     const char **node_info;      /* its AddtlInf */
+    /* Cross-border transactions (pacs.008 naming a quote): the XB_PAYMENTS command that
+     * follows the PAYMENTS command in the same payload, so its results come after. */
+    cor_node_cmd_xb_payment *xb_payments; /* [xb_count] */
+    uint32_t *xb_event_tx;                /* [xb_count]: event -> transaction index */
+    uint32_t xb_count;
     char msg_id[ISO_ID_SIZE];
     char created[ISO_TIME_SIZE];
 };
@@ -120,6 +129,8 @@ void http_iso_free(http_iso *iso)
     cor_free(iso->event_tx);
     cor_free((void *)iso->node_reason);
     cor_free((void *)iso->node_info);
+    cor_free(iso->xb_payments);
+    cor_free(iso->xb_event_tx);
     cor_free(iso);
 }
 
@@ -324,6 +335,58 @@ static bool iso_alloc_answer(http_iso *iso, uint32_t count)
            iso->node_info != NULL;
 }
 
+/* A cross-border payment's record as a transaction status: ACSP while the beneficiary node
+ * has not decided (FORWARDED at the origin), PDNG while on hold there, ACSC once committed,
+ * RJCT with the protocol reason's ISO code once rejected. */
+static void iso_xb_status(const cor_xb_payment *p, cor_iso_related_tx *tx)
+{
+    tx->reason = NULL;
+    tx->additional_info = NULL;
+    switch (p->state) {
+    case COR_XB_STATE_COMMITTED:
+        tx->status = "ACSC";
+        return;
+    case COR_XB_STATE_REJECTED:
+        tx->status = "RJCT";
+        tx->reason = cor_xb_reason_iso(p->reason);
+        tx->additional_info = cor_xb_reason_text(p->reason);
+        return;
+    case COR_XB_STATE_HELD:
+        tx->status = "PDNG";
+        return;
+    default:
+        tx->status = "ACSP";
+        return;
+    }
+}
+
+/* The cross-border events' results (after the domestic ones) into the answer. */
+static void iso_xb_statuses(http_request *request)
+{
+    cor_node_server *server = request->server;
+    http_iso *iso = request->iso;
+    if (iso->xb_count == 0) return;
+    pthread_rwlock_rdlock(&server->state_lock);
+    const cor_xb *xb = cor_node_state_xb(server->state);
+    for (uint32_t k = 0; k < iso->xb_count; k++) {
+        const cor_node_result *r = &request->results[request->payments_count + k];
+        cor_iso_related_tx *tx = &iso->related[iso->xb_event_tx[k]];
+        cor_xb_payment p;
+        if ((r->code == COR_NODE_CREATED || r->code == COR_NODE_EXISTS) &&
+            cor_xb_payment_lookup(xb, iso->xb_payments[k].uetr, &p)) {
+            iso_xb_status(&p, tx);
+        } else if (r->code == COR_NODE_XB_REFUSED) {
+            tx->status = "RJCT";
+            tx->reason = cor_xb_reason_iso(r->ledger);
+            tx->additional_info = cor_xb_reason_text(r->ledger);
+        } else {
+            tx->status = "RJCT";
+            iso_reason_of(r->code, &tx->reason, &tx->additional_info);
+        }
+    }
+    pthread_rwlock_unlock(&server->state_lock);
+}
+
 /* Renders the pacs.002 for a pacs.008 (results NULL when nothing went to the core). */
 static enum MHD_Result iso_payments_answer(http_request *request)
 {
@@ -369,6 +432,7 @@ static enum MHD_Result iso_payments_answer(http_request *request)
             iso_reason_of(code, &tx->reason, &tx->additional_info);
         }
     }
+    iso_xb_statuses(request);
     report.group.group_status = cor_iso_group_status_of(iso->related, m->tx_count);
     return iso_answer(request, 200, &report, m->header.present);
 }
@@ -382,7 +446,7 @@ static bool iso_unrecorded(const cor_node_result *r)
 
 enum MHD_Result http_iso_finish_payments(http_request *request)
 {
-    for (uint32_t e = 0; e < request->payments_count; e++) {
+    for (uint32_t e = 0; e < request->payments_count + request->iso->xb_count; e++) {
         const cor_node_result *r = &request->results[e];
         if (!iso_unrecorded(r)) continue;
         char message[160];
@@ -397,6 +461,56 @@ enum MHD_Result http_iso_finish_payments(http_request *request)
     return iso_payments_answer(request);
 }
 
+/* ISO 4217 exponent of the currency whose numeric code (ledger id) is ledger, among this
+ * node's and its peers'; -1 when none is. */
+static int iso_exponent_of(const cor_node_server *server, uint32_t ledger)
+{
+    if (ledger == server->config.currency_numeric) {
+        return cor_iso_currency_exponent(server->config.currency);
+    }
+    for (uint32_t i = 0; i < server->config.peer_count; i++) {
+        if (server->config.peers[i].currency_numeric == ledger) {
+            return cor_iso_currency_exponent(server->config.peers[i].currency);
+        }
+    }
+    return -1;
+}
+
+/* Checks the mapped cross-border transactions against their quotes (read lock: quotes
+ * never change once issued, so what is checked here still holds when the core applies the
+ * command; expiry and reuse are the core's to decide). Refused ones get their reason; the
+ * others are kept, in order, as iso->xb_count events. */
+static void iso_xb_quotes(http_request *request, uint32_t mapped)
+{
+    cor_node_server *server = request->server;
+    http_iso *iso = request->iso;
+    const cor_iso_message *m = &iso->message;
+    int source_exponent = cor_iso_currency_exponent(server->config.currency);
+    uint32_t kept = 0;
+    pthread_rwlock_rdlock(&server->state_lock);
+    const cor_xb *xb = cor_node_state_xb(server->state);
+    for (uint32_t k = 0; k < mapped; k++) {
+        uint32_t i = iso->xb_event_tx[k];
+        cor_xb_quote quote;
+        bool found = cor_xb_quote_lookup(xb, iso->xb_payments[k].quote_id, &quote);
+        int dest_exponent = found ? iso_exponent_of(server, quote.dest_ledger) : -1;
+        const char *info = NULL;
+        const char *reason =
+            cor_node_iso_xb_quote_check(&m->transfers[i], found ? &quote : NULL,
+                                        request->who.participant, source_exponent, dest_exponent,
+                                        &info);
+        if (reason != NULL) {
+            iso->node_reason[i] = reason;
+            iso->node_info[i] = info;
+            continue;
+        }
+        iso->xb_payments[kept] = iso->xb_payments[k];
+        iso->xb_event_tx[kept++] = i;
+    }
+    pthread_rwlock_unlock(&server->state_lock);
+    iso->xb_count = kept;
+}
+
 static enum MHD_Result iso_pacs008(http_request *request)
 {
     cor_node_server *server = request->server;
@@ -407,19 +521,24 @@ static enum MHD_Result iso_pacs008(http_request *request)
         return iso_error(request, 403, "forbidden", "only participants send payments", "", NULL);
     }
     request->payments = cor_calloc(m->tx_count, sizeof(cor_node_payment_in));
+    iso->xb_payments = cor_calloc(m->tx_count, sizeof(cor_node_cmd_xb_payment));
+    iso->xb_event_tx = cor_calloc(m->tx_count, sizeof(uint32_t));
     cor_node_bic_entry *bics = NULL;
     uint32_t bic_count = 0;
     pthread_rwlock_rdlock(&server->state_lock);
     bool table = cor_node_bic_table(server->state, &bics, &bic_count);
     pthread_rwlock_unlock(&server->state_lock);
-    if (!iso_alloc_answer(iso, m->tx_count) || request->payments == NULL || !table) {
+    if (!iso_alloc_answer(iso, m->tx_count) || request->payments == NULL ||
+        iso->xb_payments == NULL || iso->xb_event_tx == NULL || !table) {
         cor_free(bics);
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
     cor_node_iso_mapping mapping = {.payments = request->payments,
                                     .event_tx = iso->event_tx,
                                     .reason = iso->node_reason,
-                                    .info = iso->node_info};
+                                    .info = iso->node_info,
+                                    .xb_payments = iso->xb_payments,
+                                    .xb_event_tx = iso->xb_event_tx};
     bool allowed =
         cor_node_iso_map_payments(m, own_bic, server->config.currency, bics, bic_count, &mapping);
     cor_free(bics);
@@ -428,13 +547,27 @@ static enum MHD_Result iso_pacs008(http_request *request)
                          "the debtor agent (and the AppHdr sender) must be the caller's BIC",
                          mapping.forbidden_field, "DS0H");
     }
+    if (mapping.xb_events > COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX) {
+        return iso_error(request, 413, "too_many_events",
+                         "at most 4,096 cross-border transactions in one pacs.008",
+                         "CdtTrfTxInf", "FF01");
+    }
+    iso_xb_quotes(request, mapping.xb_events);
     uint32_t count = mapping.events;
     request->payments_count = count;
-    if (count == 0) return iso_payments_answer(request);
+    if (count == 0 && iso->xb_count == 0) return iso_payments_answer(request);
 
     size_t body_max = (size_t)count * COR_NODE_PAYMENT_ENCODED_SIZE_MAX;
-    if (!http_payload_reserve(request, sizeof(cor_node_command_header) + body_max + 16u)) {
+    size_t xb_size = (size_t)iso->xb_count * sizeof(cor_node_cmd_xb_payment);
+    if (!http_payload_reserve(request, 2u * (sizeof(cor_node_command_header) + 16u) + body_max +
+                                           xb_size)) {
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
+    }
+    if (count == 0) {
+        http_payload_add(request, COR_NODE_CMD_XB_PAYMENTS, iso->xb_count, iso->xb_payments,
+                         xb_size);
+        request->pending = HTTP_PENDING_ISO_PAYMENTS;
+        return http_submit(request, iso->xb_count);
     }
     uint8_t *body = request->payload + sizeof(cor_node_command_header);
     size_t size = 0;
@@ -449,8 +582,12 @@ static enum MHD_Result iso_pacs008(http_request *request)
     size_t padded = (size + 15u) & ~(size_t)15u;
     memset(body + size, 0, padded - size);
     request->payload_size = sizeof(header) + padded;
+    if (iso->xb_count > 0) {
+        http_payload_add(request, COR_NODE_CMD_XB_PAYMENTS, iso->xb_count, iso->xb_payments,
+                         xb_size);
+    }
     request->pending = HTTP_PENDING_ISO_PAYMENTS;
-    return http_submit(request, count);
+    return http_submit(request, count + iso->xb_count);
 }
 
 /* The caller's payment a pacs.028 / camt.056 transaction names; NULL when none.
@@ -463,7 +600,26 @@ static const cor_node_payment *iso_original(cor_node_server *server, uint32_t de
     return cor_node_state_payment(server->state, debtor, id);
 }
 
-/* pacs.028: the recorded outcome of each named payment, as a pacs.002. */
+/* The cross-border payment a pacs.028 transaction names by OrgnlUETR, when the caller may
+ * see it: the origin's requester or the beneficiary's creditor bank. Under the read lock. */
+static bool iso_xb_original(cor_node_server *server, const http_principal *who,
+                            const cor_iso_related_tx *tx, cor_xb_payment *out)
+{
+    uint8_t bytes[16];
+    if (tx->original_uetr == NULL ||
+        !cor_node_uetr_parse(tx->original_uetr, strlen(tx->original_uetr), bytes)) {
+        return false;
+    }
+    cor_u128 uetr = 0;
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        uetr = (uetr << 8) | bytes[i];
+    if (!cor_xb_payment_lookup(cor_node_state_xb(server->state), uetr, out)) return false;
+    if (out->role == COR_XB_ROLE_ORIGIN) return out->requester == who->participant;
+    return out->instruction.creditor_account == cor_node_settlement_id(who->participant);
+}
+
+/* pacs.028: the recorded outcome of each named payment (domestic or cross-border), as a
+ * pacs.002. */
 static enum MHD_Result iso_pacs028(http_request *request)
 {
     cor_node_server *server = request->server;
@@ -492,6 +648,11 @@ static enum MHD_Result iso_pacs028(http_request *request)
         *a = related_answer(q, "RJCT");
         if (q->reject_reason != NULL) {
             a->reason = q->reject_reason;
+            continue;
+        }
+        cor_xb_payment xp;
+        if (iso_xb_original(server, &request->who, q, &xp)) {
+            iso_xb_status(&xp, a);
             continue;
         }
         const cor_node_payment *p = iso_original(server, request->who.participant, q);

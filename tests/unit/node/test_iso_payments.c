@@ -88,8 +88,14 @@ Test(node_iso_payments, mapping_rules)
     cor_node_payment_in payments[6];
     uint32_t event_tx[6];
     const char *reason[6], *info[6];
-    cor_node_iso_mapping out = {
-        .payments = payments, .event_tx = event_tx, .reason = reason, .info = info};
+    cor_node_cmd_xb_payment xb_payments[6];
+    uint32_t xb_event_tx[6];
+    cor_node_iso_mapping out = {.payments = payments,
+                                .event_tx = event_tx,
+                                .reason = reason,
+                                .info = info,
+                                .xb_payments = xb_payments,
+                                .xb_event_tx = xb_event_tx};
     cr_assert(cor_node_iso_map_payments(&m, OWN, "RUB", bics, 2, &out));
     cr_assert_eq(out.events, 2);
     cr_assert_eq(event_tx[0], 0);
