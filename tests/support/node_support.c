@@ -42,6 +42,12 @@ static void sleep_ms(unsigned ms)
 
 void cor_test_node_init(cor_test_node *node)
 {
+    cor_test_node_create(node, "RUB", "test");
+    cor_test_node_start(node);
+}
+
+void cor_test_node_create(cor_test_node *node, const char *currency, const char *name)
+{
     memset(node, 0, sizeof(*node));
     snprintf(node->dir, sizeof(node->dir), "/tmp/cor-node-XXXXXX");
     cr_assert(mkdtemp(node->dir) != NULL);
@@ -49,9 +55,9 @@ void cor_test_node_init(cor_test_node *node)
     snprintf(node->base_url, sizeof(node->base_url), "http://127.0.0.1:%u", node->port);
     char command[512];
     snprintf(command, sizeof(command),
-             "%s init --data %s/n --currency RUB --node-name test "
+             "%s init --data %s/n --currency %s --node-name %s "
              "--port %u",
-             cor_test_bin(), node->dir, node->port);
+             cor_test_bin(), node->dir, currency, name, node->port);
     FILE *out = popen(command, "r");
     cr_assert(out != NULL);
     char line[120];
@@ -63,7 +69,6 @@ void cor_test_node_init(cor_test_node *node)
     }
     cr_assert_eq(pclose(out), 0, "corridor init failed");
     cr_assert(node->operator_key[0] != '\0');
-    cor_test_node_start(node);
 }
 
 void cor_test_node_start(cor_test_node *node)

@@ -30,6 +30,9 @@ const char *cor_test_bin(void);
 
 /* Runs `corridor init` in a new temporary directory and starts `serve`; asserts success. */
 void cor_test_node_init(cor_test_node *node);
+/* Runs `corridor init` for a node of currency (ISO 4217) named name in a new temporary
+ * directory, without starting it (so peers can be added first); asserts success. */
+void cor_test_node_create(cor_test_node *node, const char *currency, const char *name);
 /* Starts serve on node->dir and waits (bounded) until /healthz answers. */
 void cor_test_node_start(cor_test_node *node);
 /* Sends signal to the node and waits (bounded) for it; returns the exit status (or -signal). */
