@@ -3,8 +3,10 @@
  * onto payment commands (src/node/iso_payments.c), as POST /v1/iso20022 does. Whatever the
  * input, the mapping must either refuse (debtor agent not the caller) or produce payments
  * the core's decoder accepts: ids and amounts not zero, texts within their limits, the
- * currency the node's, one event per transaction that was not refused. The first bytes also
- * go through the statement date parser.
+ * currency the node's, one event per transaction that was not refused. Cross-border
+ * transactions (InstrInf "/QUOTE/<id>") become XB_PAYMENTS events with a valid UETR, a quote
+ * id, a creditor account and names within bounds, and go through the quote check. The first
+ * bytes also go through the statement date parser.
  */
 #include <stddef.h>
 #include <stdint.h>
