@@ -90,8 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         COR_ASSERT(strcmp(tx->settlement_amount.currency, "RUB") == 0);
         /* The quote check is pure too: a quote of exactly this amount passes unless the
          * rate disagrees, and the rate comparison never fails on overflow silently. */
-        cor_xb_quote quote = {.requester = 1, .rate_num = 485, .rate_den = 1,
-                              .spread_ppm = 2000, .amount_source = tx->settlement_amount.amount_minor};
+        cor_xb_quote quote = {.requester = 1,
+                              .rate_num = 485,
+                              .rate_den = 1,
+                              .spread_ppm = 2000,
+                              .amount_source = tx->settlement_amount.amount_minor};
         const char *info = NULL;
         const char *reason = cor_node_iso_xb_quote_check(tx, &quote, 1, 2, 2, &info);
         COR_ASSERT(reason == NULL || (strcmp(reason, "AM09") == 0 && tx->exchange_rate != NULL));

@@ -149,12 +149,14 @@ typedef struct cor_iso_credit_transfer {
     cor_iso_agent creditor_agent;     /* CdtrAgt, required in pacs.008 */
     cor_iso_party creditor;           /* Cdtr, required */
     cor_iso_account creditor_account; /* CdtrAcct, optional */
-    const char *instruction_for_next_agent; /* InstrInf of the first InstrForNxtAgt that has
-                                             * one, Max140Text, optional (written as one
-                                             * InstrForNxtAgt; its Cd is not modelled) */
-    const char *purpose;              /* Purp/Cd, optional */
-    const char *remittance;           /* RmtInf/Ustrd (first), Max140Text, optional */
-    const char *reject_reason;        /* result: NULL accepted, else the ISO reason code */
+
+    /* InstrInf of the first InstrForNxtAgt that has one, Max140Text, optional (written as one
+     * InstrForNxtAgt; its Cd is not modelled). corridor's node reads "/QUOTE/<id>" here. */
+    const char *instruction_for_next_agent;
+
+    const char *purpose;       /* Purp/Cd, optional */
+    const char *remittance;    /* RmtInf/Ustrd (first), Max140Text, optional */
+    const char *reject_reason; /* result: NULL accepted, else the ISO reason code */
 } cor_iso_credit_transfer;
 
 /*

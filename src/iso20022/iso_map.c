@@ -746,7 +746,8 @@ static void map_credit_transfer(map_ctx *ctx, uint32_t node, bool customer,
          next != NONE && tx->instruction_for_next_agent == NULL;
          next = map_next(ctx, next, "InstrForNxtAgt")) {
         if (map_child(ctx, next, "InstrInf") == NONE) continue;
-        tx->instruction_for_next_agent = map_checked(ctx, map_text(ctx, next, "InstrInf", 140, true));
+        tx->instruction_for_next_agent =
+            map_checked(ctx, map_text(ctx, next, "InstrInf", 140, true));
         if (tx->instruction_for_next_agent == NULL) break; /* the finding is recorded */
     }
     tx->purpose = map_text(ctx, map_child(ctx, node, "Purp"), "Cd", 4, false);

@@ -138,7 +138,8 @@ static const char *xb_map(const cor_iso_credit_transfer *tx, const char *currenc
                           cor_node_cmd_xb_payment *out, const char **info)
 {
     *out = (cor_node_cmd_xb_payment){0};
-    const char *quote_text = tx->instruction_for_next_agent + sizeof(COR_NODE_ISO_QUOTE_PREFIX) - 1u;
+    const char *quote_text =
+        tx->instruction_for_next_agent + sizeof(COR_NODE_ISO_QUOTE_PREFIX) - 1u;
     uint32_t creditor = 0;
     if (strcmp(tx->settlement_amount.currency, currency) != 0) {
         *info = "a cross-border IntrBkSttlmAmt is in this node's currency (the quote's source)";
@@ -217,7 +218,8 @@ bool cor_node_iso_rate_matches(const char *text, uint64_t num, uint64_t den, uin
      * is |rate d - n 10^fraction| <= d. Every factor is bounded, but check anyway. */
     cor_u128 n = 0, d = 0, left = 0, right = 0;
     unsigned up = source_exponent > dest_exponent ? (unsigned)(source_exponent - dest_exponent) : 0;
-    unsigned down = dest_exponent > source_exponent ? (unsigned)(dest_exponent - source_exponent) : 0;
+    unsigned down =
+        dest_exponent > source_exponent ? (unsigned)(dest_exponent - source_exponent) : 0;
     if (!mul_u128((cor_u128)num * (1000000u - spread_ppm), pow10_u128(up), &n) ||
         !mul_u128((cor_u128)den * 1000000u, pow10_u128(down), &d) || !mul_u128(rate, d, &left) ||
         !mul_u128(n, pow10_u128(fraction), &right)) {
@@ -229,8 +231,7 @@ bool cor_node_iso_rate_matches(const char *text, uint64_t num, uint64_t den, uin
 
 const char *cor_node_iso_xb_quote_check(const cor_iso_credit_transfer *tx,
                                         const cor_xb_quote *quote, uint64_t caller,
-                                        int source_exponent, int dest_exponent,
-                                        const char **info)
+                                        int source_exponent, int dest_exponent, const char **info)
 {
     if (quote == NULL || quote->requester != caller) {
         *info = "the quote is unknown, expired and forgotten, or not the caller's";

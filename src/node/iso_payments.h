@@ -64,10 +64,10 @@ cor_u128 cor_node_iso_payment_id(const char *uetr, const char *transaction_id);
 /* What cor_node_iso_map_payments produces; arrays are the caller's, of message->tx_count
  * elements each (at least 1). */
 typedef struct cor_node_iso_mapping {
-    cor_node_payment_in *payments; /* [events]: the PAYMENTS command's events */
-    uint32_t *event_tx;            /* [events]: event -> transaction index */
-    const char **reason;           /* [tx]: a refusal decided here (static string) or NULL */
-    const char **info;             /* [tx]: its AddtlInf (static string) */
+    cor_node_payment_in *payments;        /* [events]: the PAYMENTS command's events */
+    uint32_t *event_tx;                   /* [events]: event -> transaction index */
+    const char **reason;                  /* [tx]: a refusal decided here (static string) or NULL */
+    const char **info;                    /* [tx]: its AddtlInf (static string) */
     cor_node_cmd_xb_payment *xb_payments; /* [xb_events]: the XB_PAYMENTS command's events */
     uint32_t *xb_event_tx;                /* [xb_events]: event -> transaction index */
     uint32_t events;                      /* out */
@@ -107,8 +107,7 @@ bool cor_node_iso_map_payments(const cor_iso_message *message,
  */
 const char *cor_node_iso_xb_quote_check(const cor_iso_credit_transfer *tx,
                                         const cor_xb_quote *quote, uint64_t caller,
-                                        int source_exponent, int dest_exponent,
-                                        const char **info);
+                                        int source_exponent, int dest_exponent, const char **info);
 
 /*
  * Whether the XchgRate text (a BaseOneRate decimal: digits with at most one '.') is within

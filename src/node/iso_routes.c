@@ -495,10 +495,9 @@ static void iso_xb_quotes(http_request *request, uint32_t mapped)
         bool found = cor_xb_quote_lookup(xb, iso->xb_payments[k].quote_id, &quote);
         int dest_exponent = found ? iso_exponent_of(server, quote.dest_ledger) : -1;
         const char *info = NULL;
-        const char *reason =
-            cor_node_iso_xb_quote_check(&m->transfers[i], found ? &quote : NULL,
-                                        request->who.participant, source_exponent, dest_exponent,
-                                        &info);
+        const char *reason = cor_node_iso_xb_quote_check(&m->transfers[i], found ? &quote : NULL,
+                                                         request->who.participant, source_exponent,
+                                                         dest_exponent, &info);
         if (reason != NULL) {
             iso->node_reason[i] = reason;
             iso->node_info[i] = info;
@@ -549,8 +548,8 @@ static enum MHD_Result iso_pacs008(http_request *request)
     }
     if (mapping.xb_events > COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX) {
         return iso_error(request, 413, "too_many_events",
-                         "at most 4,096 cross-border transactions in one pacs.008",
-                         "CdtTrfTxInf", "FF01");
+                         "at most 4,096 cross-border transactions in one pacs.008", "CdtTrfTxInf",
+                         "FF01");
     }
     iso_xb_quotes(request, mapping.xb_events);
     uint32_t count = mapping.events;
@@ -559,8 +558,8 @@ static enum MHD_Result iso_pacs008(http_request *request)
 
     size_t body_max = (size_t)count * COR_NODE_PAYMENT_ENCODED_SIZE_MAX;
     size_t xb_size = (size_t)iso->xb_count * sizeof(cor_node_cmd_xb_payment);
-    if (!http_payload_reserve(request, 2u * (sizeof(cor_node_command_header) + 16u) + body_max +
-                                           xb_size)) {
+    if (!http_payload_reserve(request,
+                              2u * (sizeof(cor_node_command_header) + 16u) + body_max + xb_size)) {
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
     if (count == 0) {

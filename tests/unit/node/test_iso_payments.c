@@ -150,14 +150,14 @@ Test(node_iso_payments, cross_border_mapping)
     cor_node_bic_entry bics[1] = {{.participant = 2}};
     cor_node_bic_normal("BBBBRUMM", bics[0].bic);
     cor_iso_credit_transfer txs[9] = {
-        xb_tx("/QUOTE/42", XB_UETR, "RUB", "7"),    /* mapped */
-        xb_tx("/QUOTE/42", NULL, "RUB", "7"),       /* CH21 */
-        xb_tx("/QUOTE/42", XB_UETR, "IRR", "7"),    /* CURR */
-        xb_tx("/QUOTE/0", XB_UETR, "RUB", "7"),     /* FF01 */
-        xb_tx("/QUOTE/4x", XB_UETR, "RUB", "7"),    /* FF01 */
-        xb_tx("/QUOTE/42", XB_UETR, "RUB", NULL),   /* AC03 */
-        xb_tx("/QUOTE/42", XB_UETR, "RUB", "0"),    /* AC03 */
-        xb_tx("/QUOTE/42", XB_UETR, "RUB", "7"),    /* FF01: control character in a name */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", "7"),      /* mapped */
+        xb_tx("/QUOTE/42", NULL, "RUB", "7"),         /* CH21 */
+        xb_tx("/QUOTE/42", XB_UETR, "IRR", "7"),      /* CURR */
+        xb_tx("/QUOTE/0", XB_UETR, "RUB", "7"),       /* FF01 */
+        xb_tx("/QUOTE/4x", XB_UETR, "RUB", "7"),      /* FF01 */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", NULL),     /* AC03 */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", "0"),      /* AC03 */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", "7"),      /* FF01: control character in a name */
         xb_tx("/PHOB/+98 21 1234", NULL, "RUB", "7"), /* not a quote: domestic, RC04 (BIC) */
     };
     txs[7].creditor.name = "Ali\tRezaei";
@@ -190,8 +190,8 @@ Test(node_iso_payments, cross_border_mapping)
     cr_assert_eq(xb[0].debtor_name_length, 11);
     cr_assert(memcmp(xb[0].debtor_name, "Ivan Petrov", 11) == 0);
     cr_assert_eq(xb[0].creditor_name_length, 10);
-    const char *expected[9] = {NULL, "CH21", "CURR", "FF01", "FF01", "AC03", "AC03", "FF01",
-                               "RC04"};
+    const char *expected[9] = {NULL,   "CH21", "CURR", "FF01", "FF01",
+                               "AC03", "AC03", "FF01", "RC04"};
     for (uint32_t i = 0; i < 9; i++) {
         if (expected[i] == NULL) {
             cr_assert_null(reason[i], "tx %u: %s", i, reason[i]);
@@ -222,13 +222,13 @@ Test(node_iso_payments, cross_border_mapping)
 Test(node_iso_payments, exchange_rate_within_its_last_digit)
 {
     /* 485 * 0.998 = 484.03 destination minor units per source minor unit. */
-    static const char *const near[] = {"484.03", "484.02", "484.04", "484.0", "484",
-                                       "484.030000", "484.1", "485"};
+    static const char *const near[] = {"484.03", "484.02",     "484.04", "484.0",
+                                       "484",    "484.030000", "484.1",  "485"};
     for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++)
         cr_assert(cor_node_iso_rate_matches(near[i], 485, 1, 2000, 2, 2), "%s", near[i]);
-    static const char *const far[] = {"484.05", "484.01", "484.2", "486", "482", "484.032",
-                                      "-484.03", "+484.03", "4.8403e2", "", ".", "484..0",
-                                      "123456789012"};
+    static const char *const far[] = {"484.05",  "484.01",  "484.2",       "486",      "482",
+                                      "484.032", "-484.03", "+484.03",     "4.8403e2", "",
+                                      ".",       "484..0",  "123456789012"};
     for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++)
         cr_assert_not(cor_node_iso_rate_matches(far[i], 485, 1, 2000, 2, 2), "%s", far[i]);
     /* Major units: 1 JPY (no decimals) buys 0.63 RUB (two): 63 RUB minor units per JPY. */

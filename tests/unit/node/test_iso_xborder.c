@@ -25,9 +25,9 @@ static cor_iso_parser *parser;
 static char key_a[128], key_c[128], key_f[128], key_b[128];
 static unsigned bank_a, bank_c, fx_ru, bank_b, fx_ir;
 
-#define BIC_A "BANKRUMM"
-#define BIC_C "CCCCRUMM"
-#define BIC_B "BANKIRTH"
+#define BIC_A   "BANKRUMM"
+#define BIC_C   "CCCCRUMM"
+#define BIC_B   "BANKIRTH"
 #define FUNDS_A 100000000ll /* RUB 1,000,000.00 */
 
 static void run(const char *format, ...)
@@ -204,8 +204,8 @@ static void assert_tx(const cor_iso_message *m, uint32_t i, const char *status, 
     if (reason == NULL) {
         cr_assert_null(tx->reason, "tx %u: %s", i, tx->reason);
     } else {
-        cr_assert(tx->reason != NULL && strcmp(tx->reason, reason) == 0, "tx %u: %s != %s (%s)",
-                  i, tx->reason ? tx->reason : "(none)", reason,
+        cr_assert(tx->reason != NULL && strcmp(tx->reason, reason) == 0, "tx %u: %s != %s (%s)", i,
+                  tx->reason ? tx->reason : "(none)", reason,
                   tx->additional_info ? tx->additional_info : "");
     }
 }
@@ -431,9 +431,9 @@ Test(iso_xborder, refusals_carry_their_iso_reason_and_move_nothing)
     snprintf(unknown, sizeof(unknown), "%s", q.id);
     unknown[strlen(unknown) - 1] = unknown[strlen(unknown) - 1] == '9' ? '0' : '9';
     tx_spec specs[8] = {
-        {.uetr = UETR_1, .quote_id = unknown, .amount = q.source},             /* AM09 */
-        {.uetr = UETR_2, .quote_id = q.id, .amount = q.source - 1},           /* AM09 */
-        {.quote_id = q.id, .amount = q.source},                               /* CH21 */
+        {.uetr = UETR_1, .quote_id = unknown, .amount = q.source},                    /* AM09 */
+        {.uetr = UETR_2, .quote_id = q.id, .amount = q.source - 1},                   /* AM09 */
+        {.quote_id = q.id, .amount = q.source},                                       /* CH21 */
         {.uetr = UETR_4, .quote_id = q.id, .amount = q.source, .creditor_id = "B-1"}, /* AC03 */
         {.uetr = UETR_5, .quote_id = q.id, .amount = q.source, .currency = "IRR"},    /* CURR */
         {.uetr = UETR_6, .quote_id = q.id, .amount = q.source, .rate = "484.05"},     /* AM09 */
@@ -459,7 +459,9 @@ Test(iso_xborder, refusals_carry_their_iso_reason_and_move_nothing)
 
     /* An IBAN, a zero and an out-of-range id are not a participant of the peer (AC03). */
     tx_spec accounts[3] = {
-        {.uetr = UETR_1, .quote_id = q.id, .amount = q.source,
+        {.uetr = UETR_1,
+         .quote_id = q.id,
+         .amount = q.source,
          .creditor_iban = "DE89370400440532013000"},
         {.uetr = UETR_2, .quote_id = q.id, .amount = q.source, .creditor_id = "0"},
         {.uetr = UETR_3, .quote_id = q.id, .amount = q.source, .creditor_id = "4294967296"},
@@ -485,8 +487,8 @@ Test(iso_xborder, refusals_carry_their_iso_reason_and_move_nothing)
     /* A creditor that is no participant of the peer: node IR rejects it (AC03 is the
      * protocol's CREDITOR_ACCOUNT), and node RU voids leg 1; pacs.028 says so. */
     quote q2 = quote_for(key_a, "300000");
-    tx_spec stranger = {.uetr = UETR_4, .quote_id = q2.id, .amount = q2.source,
-                        .creditor_id = "999"};
+    tx_spec stranger = {
+        .uetr = UETR_4, .quote_id = q2.id, .amount = q2.source, .creditor_id = "999"};
     xml = pacs008("MSG-6", &stranger, 1);
     send_pacs008(xml, &m);
     cor_iso_free(xml);
@@ -504,8 +506,7 @@ Test(iso_xborder, refusals_carry_their_iso_reason_and_move_nothing)
 
 Test(iso_xborder, batch_and_mixed_with_domestic)
 {
-    quote q[3] = {quote_for(key_a, "10000"), quote_for(key_a, "20000"),
-                  quote_for(key_a, "30000")};
+    quote q[3] = {quote_for(key_a, "10000"), quote_for(key_a, "20000"), quote_for(key_a, "30000")};
     /* Three cross-border transactions and two domestic ones (to Bank C) in one document,
      * interleaved: one pacs.002 answers each in order. */
     tx_spec specs[5] = {
