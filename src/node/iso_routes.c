@@ -714,9 +714,20 @@ static enum MHD_Result iso_camt056(http_request *request)
         cor_iso_related_tx *a = &iso->related[i];
         *a = related_answer(q, "RJCR");
         const cor_node_payment *p = iso_original(server, request->who.participant, q);
+        cor_xb_payment xp;
         if (q->reject_reason != NULL) {
             a->reason = q->reject_reason;
             a->additional_info = "the cancellation request is invalid";
+        } else if (iso_xb_original(server, &request->who, q, &xp)) {
+            /* Cross-border: the protocol's cancellation is a command of its own route. */
+            a->reason = "NARR";
+            a->additional_info = "cross-border: POST /v1/xborder/payments/{uetr}/cancel";
+            if (xp.state == COR_XB_STATE_COMMITTED) {
+                a->reason = "PTNA";
+                a->additional_info = "settled on both nodes; ask the creditor agent to return it";
+            } else if (xp.state == COR_XB_STATE_REJECTED) {
+                a->additional_info = "the payment was rejected; nothing was settled";
+            }
         } else if (p == NULL) {
             a->reason = "NOOR";
             a->additional_info = "no payment of the caller has this UETR or TxId";

@@ -184,14 +184,20 @@ static long post_xml(const cor_test_node *node, const char *key, const char *xml
 }
 
 /* Checks an XML answer against the schema, then parses it as a pacs.002 into m. */
+static void answer_parse_as(const cor_test_response *r, cor_iso_msg_type type, cor_iso_message *m);
 static void answer_parse(const cor_test_response *r, cor_iso_message *m)
+{
+    answer_parse_as(r, COR_ISO_MSG_PACS_002, m);
+}
+
+static void answer_parse_as(const cor_test_response *r, cor_iso_msg_type type, cor_iso_message *m)
 {
     char error[512] = "";
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_geq(cor_test_iso_xsd_validate(r->body, r->size, error, sizeof(error)), 1,
                   "answer not schema-valid: %s\n%s", error, r->body);
     cr_assert_eq(cor_iso_parse(parser, r->body, r->size, m), COR_OK, "%s", r->body);
-    cr_assert_eq(m->type, COR_ISO_MSG_PACS_002, "%s", r->body);
+    cr_assert_eq(m->type, type, "%s", r->body);
     cr_assert_eq(m->finding_total, 0, "%s", m->findings[0].text);
 }
 
@@ -346,6 +352,34 @@ static void status_request(const cor_test_node *node, const char *key, const cha
     cor_test_response_free(&r);
 }
 
+/* A camt.056 from Bank A asking to cancel the payment with this UETR; the camt.029 into m. */
+static void cancel_request(const char *uetr, cor_iso_message *m)
+{
+    cor_iso_related_tx tx = {.original_msg_id = "MSG-1",
+                             .original_msg_name = "pacs.008.001.08",
+                             .original_uetr = uetr,
+                             .original_end_to_end_id = "E2E",
+                             .reason = "CUST"};
+    cor_iso_message request;
+    cor_iso_message_init(&request);
+    request.type = COR_ISO_MSG_CAMT_056;
+    request.group.msg_id = "CXL-1";
+    request.group.created = "2026-11-29T11:00:00Z";
+    request.group.instructing_agent = (cor_iso_agent){.bic = BIC_A};
+    request.group.instructed_agent = (cor_iso_agent){.bic = "CRDRRUXX"};
+    request.related = &tx;
+    request.tx_count = 1;
+    char *xml = NULL;
+    size_t size = 0;
+    cr_assert_eq(cor_iso_serialize(&request, 0, &xml, &size), COR_OK);
+    cor_test_response r;
+    post_xml(&ru, key_a, xml, &r);
+    cor_iso_free(xml);
+    cor_iso_message_init(m);
+    answer_parse_as(&r, COR_ISO_MSG_CAMT_029, m);
+    cor_test_response_free(&r);
+}
+
 #define UETR_1 "5c0a5f4e-7a4b-4d52-9a3e-1f2b3c4d5e01"
 #define UETR_2 "5c0a5f4e-7a4b-4d52-9a3e-1f2b3c4d5e02"
 #define UETR_3 "5c0a5f4e-7a4b-4d52-9a3e-1f2b3c4d5e03"
@@ -401,6 +435,11 @@ Test(iso_xborder, accepted_then_committed_on_both_nodes)
     cor_iso_message_release(&m);
     status_request(&ru, key_c, uetrs, 1, &m);
     assert_tx(&m, 0, "RJCT", "AG09");
+    cor_iso_message_release(&m);
+
+    /* camt.056 for it: settled with finality on both nodes, so refused (PTNA). */
+    cancel_request(UETR_1, &m);
+    assert_tx(&m, 0, "RJCR", "PTNA");
     cor_iso_message_release(&m);
 
     /* The same document again: the same payment, answered with its outcome; nothing moves
@@ -502,6 +541,10 @@ Test(iso_xborder, refusals_carry_their_iso_reason_and_move_nothing)
     cr_assert_str_eq(m.group.group_status, "PART");
     cor_iso_message_release(&m);
     cr_assert_eq(cor_test_net(&ru, bank_a), FUNDS_A - q.source);
+    cancel_request(UETR_4, &m);
+    assert_tx(&m, 0, "RJCR", "NARR");
+    cr_assert_str_eq(m.related[0].additional_info, "the payment was rejected; nothing was settled");
+    cor_iso_message_release(&m);
 }
 
 Test(iso_xborder, batch_and_mixed_with_domestic)
