@@ -5,6 +5,7 @@
 #   make test T=ledger_create     run one test suite (Criterion --filter 'T/*')
 #   make SANITIZE=address,undefined test   the same tests under ASan and UBSan
 #   make bench                    build the benchmarks (they are corridor subcommands)
+#   make demo                     build and run the two-country demo until Ctrl-C
 #   make fuzz                     build the libFuzzer harnesses with clang
 #   make fuzz-ci                  build them and run each one for a short time
 #   make check                    house rules (line length, banned functions, FIXME)
@@ -112,8 +113,12 @@ check:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-demo: $(BIN)
-	$(BIN) demo
+# The README's main command: installs missing packages, builds, runs the two-country demo
+# until Ctrl-C (DEMO_FLAGS passes options, e.g. DEMO_FLAGS='--duration 30 --rate 200').
+DEMO_FLAGS ?=
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	$(BIN) demo $(DEMO_FLAGS)
 
 clean:
 	rm -rf build

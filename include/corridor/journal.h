@@ -157,7 +157,8 @@ typedef struct cor_journal_stats {
  * Takes an exclusive lock on the journal file (flock) unless READ_ONLY.
  *
  * Errors: COR_ERR_INVALID (bad options), COR_ERR_NOT_FOUND (no journal and no CREATE),
- * COR_ERR_BUSY (another process holds the directory), COR_ERR_VERSION (unknown journal or
+ * COR_ERR_BUSY (another process still holds the directory after a 1 s wait, which lets the
+ * snapshot child of a process killed a moment ago die first), COR_ERR_VERSION (unknown journal or
  * snapshot format version), COR_ERR_CORRUPT (damage before the tail; a snapshot that does not
  * match the journal; a gap), COR_ERR_LIMIT (a record larger than payload_size_bytes_max),
  * COR_ERR_IO, COR_ERR_NOMEM, or the first non-OK return of a callback.
@@ -203,6 +204,9 @@ void cor_journal_close(cor_journal *journal);
  * applying. The core pauses only for fork() (page-table copy; figures in docs/JOURNAL.md).
  * The serializer runs in the child, so it must not take locks that other threads of the
  * parent may hold (no cor_alloc/malloc, no stdio): the ledger's serializer qualifies.
+ * The child is killed when the thread that started it ends (Linux PR_SET_PDEATHSIG), so a
+ * crashed parent leaves no child holding the journal's lock; that thread must therefore
+ * reap it (poll/wait, or close the journal) before it exits, as the node's core thread does.
  * Errors: COR_ERR_BUSY (a snapshot is still running), COR_ERR_INVALID (READ_ONLY, poisoned,
  * or no op appended yet: the empty state needs no snapshot), COR_ERR_IO (fork failed).
  *

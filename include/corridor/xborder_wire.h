@@ -2,16 +2,18 @@
  * corridor: the peer wire format between two corridor nodes.
  *
  * Every protocol message of the cross-border core (cor_xb_message, include/corridor/xborder.h)
- * travels between nodes as one signed envelope around one ISO 20022 document:
+ * travels between nodes in a signed envelope around one ISO 20022 document, alone or in a
+ * batch of up to COR_WIRE_BATCH_MAX messages of one type (one transaction each):
  *
  *   envelope header (72 bytes, big-endian: magic, version, sender and recipient node names,
  *   key id, message id, timestamp, body size) | body: head.001 AppHdr + Document in a
- *   urn:swift:xsd:envelope wrapper | Ed25519 signature (64 bytes) over everything before it.
+ *   urn:swift:xsd:envelope wrapper | Ed25519 signature (64 bytes) over everything before it
+ *   (a batch, version 2: over the header and BLAKE2b-512 of the body).
  *
- * The Document is the message's ISO 20022 form (pacs.008, pacs.002, pacs.028, camt.056,
- * camt.029, pacs.004), written by the iso20022 codec, plus one SplmtryData block carrying the
- * exact corridor record (rate integers, quote id, FX provider, deadline, node ids, ...) that
- * ISO elements cannot hold exactly. docs/PROTOCOL.md ("Wire format") has the layout, the
+ * The Document is the messages' ISO 20022 form (pacs.008, pacs.002, pacs.028, camt.056,
+ * camt.029, pacs.004), written by the iso20022 codec, plus one SplmtryData block per message
+ * carrying the exact corridor record (rate integers, quote id, FX provider, deadline, node ids,
+ * ...) that ISO elements cannot hold exactly. docs/PROTOCOL.md ("Wire format") has the layout, the
  * element mapping and every check.
  *
  * The module is pure: no sockets, no clock (decode takes the caller's time for the replay
@@ -32,21 +34,21 @@
 #include "corridor/error.h"
 #include "corridor/xborder.h"
 
-#define COR_WIRE_NAME_SIZE_MAX       16u /* node name, ASCII [A-Za-z0-9._-], 1..16 chars */
-#define COR_WIRE_HEADER_SIZE_BYTES   72u
-#define COR_WIRE_SIGNATURE_SIZE      64u /* Ed25519 */
-#define COR_WIRE_PUBLIC_KEY_SIZE     32u
-#define COR_WIRE_SECRET_KEY_SIZE     64u           /* libsodium's secret key (seed + public key) */
+#define COR_WIRE_NAME_SIZE_MAX     16u /* node name, ASCII [A-Za-z0-9._-], 1..16 chars */
+#define COR_WIRE_HEADER_SIZE_BYTES 72u
+#define COR_WIRE_SIGNATURE_SIZE    64u /* Ed25519 */
+#define COR_WIRE_PUBLIC_KEY_SIZE   32u
+#define COR_WIRE_SECRET_KEY_SIZE   64u /* libsodium's secret key (seed + public key) */
 /* A batch of COR_WIRE_BATCH_MAX messages with the longest names, all escaped, stays under
  * 4 MiB (tests/unit/corridor/test_wire.c builds it); a single message is about 2-4 KB. */
 #define COR_WIRE_BODY_SIZE_BYTES_MAX (6u * 1024u * 1024u)
 #define COR_WIRE_SIZE_BYTES_MAX                                                                    \
     (COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_BODY_SIZE_BYTES_MAX + COR_WIRE_SIGNATURE_SIZE)
-#define COR_WIRE_PEERS_MAX     64u /* peers one node knows */
-#define COR_WIRE_PEER_KEYS_MAX 4u  /* keys accepted per peer at one time (rotation) */
-#define COR_WIRE_LEDGERS_MAX   (COR_WIRE_PEERS_MAX + 1u)
-#define COR_WIRE_BATCH_MAX     1024u /* messages in one batch envelope */
-#define COR_WIRE_PARTY_NAME_SIZE_MAX 140u /* ISO Max140Text, bytes of UTF-8 */
+#define COR_WIRE_PEERS_MAX           64u /* peers one node knows */
+#define COR_WIRE_PEER_KEYS_MAX       4u  /* keys accepted per peer at one time (rotation) */
+#define COR_WIRE_LEDGERS_MAX         (COR_WIRE_PEERS_MAX + 1u)
+#define COR_WIRE_BATCH_MAX           1024u /* messages in one batch envelope */
+#define COR_WIRE_PARTY_NAME_SIZE_MAX 140u  /* ISO Max140Text, bytes of UTF-8 */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Refusals: every reason decode can refuse bytes for, with its ISO 20022 code.              */
@@ -173,7 +175,9 @@ cor_error cor_wire_encode(const cor_wire *wire, const cor_xb_message *message, u
  * fields disagreeing), or COR_ERR_NOMEM (the codec could not allocate; refusal->code stays
  * COR_WIRE_OK: nothing is wrong with the bytes, try again). COR_ERR_INVALID for NULL
  * arguments. Nothing is verified after a failed check, and no XML is parsed before the
- * signature verified. A refusal changes nothing in the cor_wire.
+ * signature verified. A refusal changes nothing in the cor_wire but its working memory
+ * (kept between calls, grown on first use: COR_ERR_NOMEM when that fails). A batch of two
+ * or more messages is refused as COR_WIRE_OVERSIZED: use cor_wire_decode_batch.
  */
 cor_error cor_wire_decode(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
                           cor_xb_message *message_out, cor_wire_refusal *refusal);
@@ -208,9 +212,9 @@ cor_error cor_wire_decode_parties(cor_wire *wire, uint64_t now_ns, const uint8_t
  * parties is NULL (no names) or count elements. camt.029 batches carry one outcome (the
  * group's Sts/Conf): mixed cancellation statuses go in separate envelopes.
  * Errors: as cor_wire_encode_parties for any message (mixed types or addressees, a
- * camt.029 batch with mixed outcomes: COR_ERR_INVALID), COR_ERR_LIMIT (count 0 or above
- * COR_WIRE_BATCH_MAX, body above COR_WIRE_BODY_SIZE_BYTES_MAX, or out_size_max too small),
- * COR_ERR_NOMEM. *size_out is 0 on failure.
+ * camt.029 batch with mixed outcomes, two pacs.008 with one UETR: COR_ERR_INVALID), COR_ERR_LIMIT
+ * (count 0 or above COR_WIRE_BATCH_MAX, body above COR_WIRE_BODY_SIZE_BYTES_MAX, or out_size_max
+ * too small), COR_ERR_NOMEM. *size_out is 0 on failure.
  */
 cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *messages,
                                 const cor_wire_parties *parties, uint32_t count, uint8_t *out,
@@ -221,14 +225,16 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
  * cor_wire_decode applies to every message (replay window on each message's created_at);
  * the batch is accepted whole or refused whole, and refusal->text names the index of the
  * first message at fault ("message 17: ..."). On COR_OK messages_out[0 .. *count_out) are
- * ready for cor_xb_receive in order (and parties_out, when not NULL, has as many names).
- * On refusal *count_out is 0 and messages_out / parties_out are zeroed up to messages_max.
+ * ready for cor_xb_receive in order (and parties_out, when not NULL, has as many names;
+ * elements after those are left as they were).
+ * On refusal *count_out is 0 and messages_out / parties_out are zeroed up to messages_max
+ * (at most COR_WIRE_BATCH_MAX elements: decode never writes beyond those).
  * More messages than messages_max: COR_WIRE_OVERSIZED (COR_ERR_LIMIT). Other errors as
  * cor_wire_decode.
  */
-cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
-                                size_t size, cor_xb_message *messages_out,
-                                cor_wire_parties *parties_out, uint32_t messages_max,
-                                uint32_t *count_out, cor_wire_refusal *refusal);
+cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
+                                cor_xb_message *messages_out, cor_wire_parties *parties_out,
+                                uint32_t messages_max, uint32_t *count_out,
+                                cor_wire_refusal *refusal);
 
 #endif

@@ -166,8 +166,11 @@ static bool bench_wire_batch(cor_wire *ru, cor_wire *ir, uint32_t type, uint32_t
     static uint8_t envelope[COR_WIRE_SIZE_BYTES_MAX];
     static cor_xb_message messages[COR_WIRE_BATCH_MAX], got[COR_WIRE_BATCH_MAX];
     static cor_wire_parties parties[COR_WIRE_BATCH_MAX], names[COR_WIRE_BATCH_MAX];
-    static const char *const debtors[] = {"Ivan Petrovich Sidorov", "Ольга Николаевна Смирнова",
-                                          "OOO Romashka & Partners"};
+    static const char *const debtors[] = {
+        "Ivan Petrovich Sidorov",
+        "Ольга Николаевна Смирнова",
+        "OOO Romashka & Partners",
+    };
     static const char *const creditors[] = {"محمد رضا شجریان", "Pars Trading Co.",
                                             "شرکت بازرگانی پارس"};
     uint64_t now = 1800000000ull * 1000000000ull;
@@ -181,8 +184,7 @@ static bool bench_wire_batch(cor_wire *ru, cor_wire *ir, uint32_t type, uint32_t
         }
         memset(&parties[i], 0, sizeof(parties[i]));
         if (type == COR_XB_PACS008) {
-            snprintf(parties[i].debtor_name, sizeof(parties[i].debtor_name), "%s",
-                     debtors[i % 3]);
+            snprintf(parties[i].debtor_name, sizeof(parties[i].debtor_name), "%s", debtors[i % 3]);
             snprintf(parties[i].creditor_name, sizeof(parties[i].creditor_name), "%s",
                      creditors[i % 3]);
         }
@@ -201,8 +203,8 @@ static bool bench_wire_batch(cor_wire *ru, cor_wire *ir, uint32_t type, uint32_t
     cor_wire_refusal refusal;
     uint32_t count = 0;
     for (uint64_t r = 0; r < rounds; r++) {
-        if (cor_wire_decode_batch(ir, now, envelope, bytes, got, names, COR_WIRE_BATCH_MAX,
-                                  &count, &refusal) != COR_OK) {
+        if (cor_wire_decode_batch(ir, now, envelope, bytes, got, names, COR_WIRE_BATCH_MAX, &count,
+                                  &refusal) != COR_OK) {
             fprintf(stderr, "corridor: batch of %u refused: %s\n", (unsigned)size, refusal.text);
             return false;
         }
@@ -278,8 +280,8 @@ int cor_bench_wire(int argc, char **argv)
     static const uint32_t batch_types[2] = {COR_XB_PACS008, COR_XB_PACS002};
     for (uint32_t t = 0; status == 0 && t < 2; t++) {
         for (uint32_t b = 0; status == 0 && b < BENCH_WIRE_BATCHES; b++) {
-            uint64_t total = count * 4u > bench_wire_batch_sizes[b] ? count * 4u
-                                                                    : bench_wire_batch_sizes[b];
+            uint64_t total =
+                count * 4u > bench_wire_batch_sizes[b] ? count * 4u : bench_wire_batch_sizes[b];
             if (!bench_wire_batch(ru, ir, batch_types[t], bench_wire_batch_sizes[b], total,
                                   &batches[t * BENCH_WIRE_BATCHES + b])) {
                 status = 3;

@@ -11,6 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
+    {"demo", cor_cli_demo, "run a two-country network with traffic and check its invariants"},
     {"bench", cor_cli_bench, "run a benchmark (ledger, journal, iso20022, xborder, wire)"},
     {"init", cor_cli_init, "create a node's data directory"},
     {"peer", cor_cli_peer, "add, list or remove the peer nodes of a node's configuration"},
@@ -18,6 +19,8 @@ static const cli_command cli_commands[] = {
     {"serve", cor_cli_serve, "recover a node and serve its HTTP API"},
     {"verify", cor_cli_verify, "check a data directory: checksums, hash chain, replay"},
     {"pay", cor_cli_pay, "send a file of pacs.008 documents to a node, write the pacs.002s"},
+    {"reconcile", cor_cli_reconcile, "compare two nodes' records of an FX provider's payments"},
+    {"track", cor_cli_track, "a cross-border payment's steps on both nodes, by time"},
 };
 
 static void cli_usage(FILE *out)

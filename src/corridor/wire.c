@@ -1,19 +1,27 @@
 /*
  * The peer wire format (include/corridor/xborder_wire.h, docs/PROTOCOL.md "Wire format").
  *
- * encode: cor_xb_message -> ISO 20022 view (iso20022 codec structs) -> XML with AppHdr in a
- * SWIFT envelope -> the exact corridor record inserted as the Document's last SplmtryData ->
- * binary envelope header + XML + Ed25519 signature over both.
+ * encode: cor_xb_message[s] -> ISO 20022 view (iso20022 codec structs, one transaction per
+ * message, names in Dbtr/Cdtr or OrgnlTxRef) -> XML with AppHdr in a SWIFT envelope,
+ * written into the caller's buffer -> one corridor record per message inserted before the
+ * message element's end tag -> binary envelope header + XML + Ed25519 signature (over the
+ * bytes for one message, over the header and BLAKE2b-512 of the body for a batch).
  *
  * decode, in order, each step only after the previous passed: sizes, header fields, sender
- * and recipient, key id, signature, replay window; then the hardened codec parses and
- * validates the XML; then a second libxml2 pass (over bytes the codec has already accepted:
- * no DTD, no entities, bounded) reads the corridor record; finally the ISO view rebuilt from
- * the record must equal the ISO view parsed, field by field, so the human-readable ISO
- * fields and the exact record can never disagree.
+ * and recipient, key id, signature, replay window. Then the fast path: a strict scanner
+ * reads the records in the one form encode writes them and the names from their elements,
+ * the checks on the records run, and the ISO document serialized again from them must
+ * equal the bytes received around the records; such a body is what encode writes, so
+ * nothing else needs checking. Otherwise the full path: the hardened codec parses and
+ * validates the XML, a second libxml2 pass (over bytes the codec has already accepted: no
+ * DTD, no entities, bounded) reads the records, and the ISO view rebuilt from the records
+ * must equal the ISO view parsed, field by field, so the human-readable ISO fields and the
+ * exact records can never disagree; this path accepts other writers' valid layouts and says
+ * why anything is refused.
  *
- * Tuned for one message of about 4 KB at a time; the only allocations per call are the
- * codec's serializer buffer and libxml2's tree for the record pass.
+ * A cor_wire keeps its working memory (views, the document buffer, names) between calls,
+ * grown to the largest batch seen, so a call allocates nothing in the steady state apart
+ * from libxml2's tree on the full path.
  */
 #include "corridor/xborder_wire.h"
 
@@ -28,13 +36,13 @@
 #include "common/assert.h"
 #include "corridor/iso20022.h"
 
-#define WIRE_MAGIC                 "CXW1"
-#define WIRE_VERSION_SINGLE        1u /* one message, Ed25519 over header and body */
-#define WIRE_VERSION_BATCH         2u /* a batch, Ed25519 over header and BLAKE2b(body) */
-#define WIRE_RECORD_NS             "urn:corridor:xborder:1"
-#define WIRE_RECORD_PLACE          "corridor.xborder"
+#define WIRE_MAGIC          "CXW1"
+#define WIRE_VERSION_SINGLE 1u /* one message, Ed25519 over header and body */
+#define WIRE_VERSION_BATCH  2u /* a batch, Ed25519 over header and BLAKE2b(body) */
+#define WIRE_RECORD_NS      "urn:corridor:xborder:1"
+#define WIRE_RECORD_PLACE   "corridor.xborder"
 #define WIRE_RECORD_OPEN                                                                           \
-    "<SplmtryData><PlcAndNm>" WIRE_RECORD_PLACE "</PlcAndNm><Envlp><Xb xmlns=\"" WIRE_RECORD_NS  \
+    "<SplmtryData><PlcAndNm>" WIRE_RECORD_PLACE "</PlcAndNm><Envlp><Xb xmlns=\"" WIRE_RECORD_NS    \
     "\">"
 #define WIRE_RECORD_CLOSE          "</Xb></Envlp></SplmtryData>"
 #define WIRE_RECORD_SIZE_BYTES_MAX 4096u /* 27 fields of at most 39 digits, tags included */
@@ -48,6 +56,7 @@ _Static_assert(COR_WIRE_PUBLIC_KEY_SIZE == crypto_sign_PUBLICKEYBYTES, "ed25519 
 
 typedef struct wire_view wire_view;
 static void wire_view_free(wire_view *view);
+static wire_view *wire_view_new(void);
 
 struct cor_wire {
     cor_wire_node self;
@@ -58,12 +67,15 @@ struct cor_wire {
     uint64_t replay_window_ns;
     uint64_t clock_skew_ns;
     cor_iso_parser *parser;
-    cor_iso_message parsed;            /* reused across decodes */
+    cor_iso_message parsed; /* reused across decodes */
     /* Decode's working memory, allocated when first needed and kept. */
     cor_wire_parties *scratch_parties; /* COR_WIRE_BATCH_MAX names */
-    wire_view *scratch_view;           /* room for COR_WIRE_BATCH_MAX messages */
-    char *scratch_body;                /* the body as encode would write it */
+    wire_view *scratch_view;           /* decode's view, arrays grown as needed */
+    char *scratch_body;                /* the document as encode would write it */
     size_t scratch_body_capacity;
+    /* Encode's view: the cor_wire is const for encode, this memory is not (one thread uses a
+     * cor_wire at a time). Allocated at open, its arrays grown as needed and kept. */
+    wire_view *encode_view;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -178,10 +190,21 @@ cor_error cor_wire_open(const cor_wire_options *options, cor_wire **wire_out)
 
     cor_wire *wire = cor_calloc(1, sizeof(*wire));
     if (wire == NULL) return COR_ERR_NOMEM;
-    cor_iso_parser_options parser_options = {
-        .document_size_bytes_max = COR_WIRE_BODY_SIZE_BYTES_MAX, .tx_count_max = COR_WIRE_BATCH_MAX};
+    wire->encode_view = wire_view_new();
+    wire->scratch_view = wire_view_new();
+    if (wire->encode_view == NULL || wire->scratch_view == NULL) {
+        cor_free(wire->encode_view);
+        cor_free(wire->scratch_view);
+        cor_free(wire);
+        return COR_ERR_NOMEM;
+    }
+    cor_iso_parser_options parser_options = {.document_size_bytes_max =
+                                                 COR_WIRE_BODY_SIZE_BYTES_MAX,
+                                             .tx_count_max = COR_WIRE_BATCH_MAX};
     cor_error rc = cor_iso_parser_open(&parser_options, &wire->parser);
     if (rc != COR_OK) {
+        cor_free(wire->encode_view);
+        cor_free(wire->scratch_view);
         cor_free(wire);
         return rc;
     }
@@ -205,6 +228,8 @@ void cor_wire_close(cor_wire *wire)
     cor_free(wire->scratch_parties);
     if (wire->scratch_view != NULL) wire_view_free(wire->scratch_view);
     cor_free(wire->scratch_view);
+    if (wire->encode_view != NULL) wire_view_free(wire->encode_view);
+    cor_free(wire->encode_view);
     cor_free(wire->scratch_body);
     cor_iso_parser_close(wire->parser);
     sodium_memzero(wire->self_secret_key, sizeof(wire->self_secret_key));
@@ -240,9 +265,12 @@ static const char *wire_currency_of(const cor_wire *wire, uint32_t ledger)
 static void wire_hex(cor_u128 value, char out[WIRE_HEX_SIZE])
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 31; i >= 0; i--) {
-        out[i] = digits[(unsigned)(value & 0xfu)];
-        value >>= 4;
+    uint64_t high = (uint64_t)(value >> 64), low = (uint64_t)value;
+    for (int i = 15; i >= 0; i--) {
+        out[i] = digits[high & 0xfu];
+        out[16 + i] = digits[low & 0xfu];
+        high >>= 4;
+        low >>= 4;
     }
     out[32] = '\0';
 }
@@ -261,6 +289,26 @@ static void wire_uuid(cor_u128 value, char out[WIRE_UUID_SIZE])
     out[23] = '-';
     memcpy(out + 24, hex + 20, 12);
     out[36] = '\0';
+}
+
+/* 32 lowercase hex digits at text (no NUL needed). */
+static bool wire_hex_parse_32(const char *text, cor_u128 *out)
+{
+    uint64_t half[2] = {0, 0};
+    for (size_t i = 0; i < 32; i++) {
+        char c = text[i];
+        unsigned digit;
+        if (c >= '0' && c <= '9') {
+            digit = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            digit = (unsigned)(c - 'a' + 10);
+        } else {
+            return false;
+        }
+        half[i / 16] = (half[i / 16] << 4) | digit;
+    }
+    *out = ((cor_u128)half[0] << 64) | half[1];
+    return true;
 }
 
 static bool wire_hex_parse(const char *text, cor_u128 *out)
@@ -422,6 +470,20 @@ static cor_error wire_view_alloc(wire_view *view, uint32_t count)
     }
     view->capacity = count;
     return COR_OK;
+}
+
+/* An empty view (no arrays yet), or NULL. */
+static wire_view *wire_view_new(void)
+{
+    return cor_calloc(1, sizeof(wire_view));
+}
+
+/* Makes view (allocated or zeroed) hold at least count messages, keeping larger arrays. */
+static cor_error wire_view_reserve(wire_view *view, uint32_t count)
+{
+    if (view->capacity >= count) return COR_OK;
+    wire_view_free(view);
+    return wire_view_alloc(view, count);
 }
 
 static const char *const wire_status_codes[] = {NULL, "ACSC", "RJCT", "PDNG"};
@@ -588,8 +650,7 @@ static bool wire_view_build(const cor_wire *wire, const cor_xb_message *messages
         COR_ASSERT(m->type == first->type && m->from_node == first->from_node &&
                    m->to_node == first->to_node);
         const char *debtor_name = NULL, *creditor_name = NULL;
-        if (!wire_party_names(parties != NULL ? &parties[i] : NULL, &debtor_name,
-                              &creditor_name)) {
+        if (!wire_party_names(parties != NULL ? &parties[i] : NULL, &debtor_name, &creditor_name)) {
             return false;
         }
         bool named = debtor_name != NULL || creditor_name != NULL;
@@ -727,39 +788,43 @@ static size_t wire_decimal(cor_u128 value, char *out)
     return length;
 }
 
-static void wire_append(char *out, size_t out_size, size_t *used, const char *text, size_t size)
-{
-    COR_ASSERT(size < out_size - *used);
-    memcpy(out + *used, text, size);
-    *used += size;
-}
+_Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >= sizeof(WIRE_RECORD_OPEN) + sizeof(WIRE_RECORD_CLOSE) +
+                                                 27u * (2u * 12u + 5u + 39u),
+               "a record of 27 fields with names of at most 12 characters fits");
 
-/* Writes the SplmtryData block; returns its size (it always fits the buffer). */
+/* Writes the SplmtryData block; returns its size (out has WIRE_RECORD_SIZE_BYTES_MAX). */
 static size_t wire_record_write(const cor_xb_message *m, char *out, size_t out_size)
 {
-    size_t used = 0;
-    wire_append(out, out_size, &used, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
+    COR_ASSERT(out_size >= WIRE_RECORD_SIZE_BYTES_MAX);
+    char *p = out;
+    memcpy(p, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
+    p += sizeof(WIRE_RECORD_OPEN) - 1;
     for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
         const wire_field *field = &wire_fields[i];
+        COR_DEBUG_ASSERT(field->name_length <= 12);
         cor_u128 value = wire_field_get(m, field);
-        char text[COR_U128_DECIMAL_SIZE_MAX];
-        size_t length = 32;
-        if (field->kind == WIRE_HEX128) {
-            wire_hex(value, text);
-        } else {
-            length = wire_decimal(value, text);
-        }
         size_t name = field->name_length;
-        wire_append(out, out_size, &used, "<", 1);
-        wire_append(out, out_size, &used, field->name, name);
-        wire_append(out, out_size, &used, ">", 1);
-        wire_append(out, out_size, &used, text, length);
-        wire_append(out, out_size, &used, "</", 2);
-        wire_append(out, out_size, &used, field->name, name);
-        wire_append(out, out_size, &used, ">", 1);
+        *p++ = '<';
+        memcpy(p, field->name, name);
+        p += name;
+        *p++ = '>';
+        if (field->kind == WIRE_HEX128) {
+            char text[WIRE_HEX_SIZE];
+            wire_hex(value, text);
+            memcpy(p, text, 32);
+            p += 32;
+        } else {
+            p += wire_decimal(value, p);
+        }
+        *p++ = '<';
+        *p++ = '/';
+        memcpy(p, field->name, name);
+        p += name;
+        *p++ = '>';
     }
-    wire_append(out, out_size, &used, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1);
-    return used;
+    memcpy(p, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1);
+    p += sizeof(WIRE_RECORD_CLOSE) - 1;
+    return (size_t)(p - out);
 }
 
 static bool wire_xml_is(const xmlNode *node, const char *name, const char *ns)
@@ -883,9 +948,10 @@ static cor_error wire_records_in(xmlDoc *doc, cor_xb_message *m, uint32_t max, u
             return COR_ERR_XML_INVALID;
         }
         if (*count == max) {
-            return wire_refuse(refusal, COR_WIRE_OVERSIZED,
-                               "more than %u messages in the envelope", (unsigned)max);
+            return wire_refuse(refusal, COR_WIRE_OVERSIZED, "more than %u messages in the envelope",
+                               (unsigned)max);
         }
+        memset(&m[*count], 0, sizeof(m[*count]));
         cor_error rc = wire_record_fields(record, &m[*count], refusal);
         if (rc != COR_OK) {
             wire_refusal_at(refusal, *count);
@@ -908,8 +974,8 @@ static void wire_xml_silent(void *context, xmlErrorPtr error)
     (void)error;
 }
 
-static cor_error wire_record_read(const char *xml, size_t xml_size, cor_xb_message *m,
-                                  uint32_t max, uint32_t *count, cor_wire_refusal *refusal)
+static cor_error wire_record_read(const char *xml, size_t xml_size, cor_xb_message *m, uint32_t max,
+                                  uint32_t *count, cor_wire_refusal *refusal)
 {
     /* libxml2 reports some errors (encoding conversion) through the thread's structured
      * error handler rather than the parser context: keep them off stderr for this pass. */
@@ -1045,8 +1111,7 @@ static size_t wire_signed_form(const uint8_t *envelope, size_t signed_size, uint
     return sizeof(out->bytes);
 }
 
-static void wire_sign(const cor_wire *wire, uint8_t *envelope, size_t signed_size,
-                      uint32_t version)
+static void wire_sign(const cor_wire *wire, uint8_t *envelope, size_t signed_size, uint32_t version)
 {
     if (version == WIRE_VERSION_SINGLE) {
         crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size,
@@ -1118,6 +1183,31 @@ static size_t wire_insert_point(const char *xml, size_t xml_size, uint32_t type)
     return SIZE_MAX;
 }
 
+/* The index of the first pacs.008 whose UETR an earlier one in messages[0..count) has, or
+ * UINT32_MAX (the codec refuses such a document: DUPL). An open-addressing set of
+ * 2 * COR_WIRE_BATCH_MAX slots (32 KB, on the stack). */
+static uint32_t wire_duplicate_uetr(const cor_xb_message *messages, uint32_t count)
+{
+    if (messages[0].type != COR_XB_PACS008 || count < 2) return UINT32_MAX;
+    enum { SLOTS = 2 * COR_WIRE_BATCH_MAX };
+    cor_u128 slots[SLOTS];
+    bool used[SLOTS];
+    memset(used, 0, sizeof(used));
+    for (uint32_t i = 0; i < count; i++) {
+        cor_u128 uetr = messages[i].uetr;
+        uint64_t mix = (uint64_t)uetr ^ (uint64_t)(uetr >> 64);
+        mix *= 0x9e3779b97f4a7c15ull;
+        size_t at = (size_t)(mix >> 53) & (SLOTS - 1u);
+        while (used[at]) {
+            if (slots[at] == uetr) return i;
+            at = (at + 1u) & (SLOTS - 1u);
+        }
+        used[at] = true;
+        slots[at] = uetr;
+    }
+    return UINT32_MAX;
+}
+
 /*
  * Writes the body of messages[0..count) (one type, one sender, one addressee) into out
  * (capacity bytes, a NUL included): the codec's document with one corridor SplmtryData per
@@ -1126,9 +1216,9 @@ static size_t wire_insert_point(const char *xml, size_t xml_size, uint32_t type)
  * COR_ERR_LIMIT when out is too small.
  */
 static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *messages,
-                                 const cor_wire_parties *parties, uint32_t count,
-                                 cor_u128 msg_id, uint64_t created_at, wire_view *view, char *out,
-                                 size_t capacity, size_t *size_out, uint32_t *bad)
+                                 const cor_wire_parties *parties, uint32_t count, cor_u128 msg_id,
+                                 uint64_t created_at, wire_view *view, char *out, size_t capacity,
+                                 size_t *size_out, uint32_t *bad)
 {
     *size_out = 0;
     if (!wire_view_build(wire, messages, parties, count, msg_id, created_at, view, bad)) {
@@ -1147,7 +1237,7 @@ static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *mes
     memcpy(tail, out + at, tail_size);
     size_t used = at;
     for (uint32_t i = 0; i < count; i++) {
-        if (capacity - used > WIRE_RECORD_SIZE_BYTES_MAX) {
+        if (capacity - used >= WIRE_RECORD_SIZE_BYTES_MAX) {
             used += wire_record_write(&messages[i], out + used, capacity - used);
             continue;
         }
@@ -1204,6 +1294,7 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
             return COR_ERR_INVALID;
         }
     }
+    if (wire_duplicate_uetr(messages, count) != UINT32_MAX) return COR_ERR_INVALID;
     size_t overhead = COR_WIRE_HEADER_SIZE_BYTES + COR_WIRE_SIGNATURE_SIZE;
     /* The body and the codec's NUL (which the signature then overwrites). */
     size_t room = out_size_max > overhead ? out_size_max - overhead + 1u : 0;
@@ -1212,23 +1303,21 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
                           .key_id = wire->self_key_id,
                           .msg_id = wire_batch_id(messages, count),
                           .timestamp = wire_batch_time(messages, count)};
-    wire_view view;
-    cor_error rc = wire_view_alloc(&view, count);
+    wire_view *view = wire->encode_view;
+    cor_error rc = wire_view_reserve(view, count);
     if (rc != COR_OK) return rc;
     uint32_t bad = 0;
     size_t body_size = 0;
     if (room == 0) {
         /* still INVALID for a message the view cannot hold */
-        rc = wire_view_build(wire, messages, parties, count, header.msg_id, header.timestamp,
-                             &view, &bad)
+        rc = wire_view_build(wire, messages, parties, count, header.msg_id, header.timestamp, view,
+                             &bad)
                  ? COR_ERR_LIMIT
                  : COR_ERR_INVALID;
     } else {
-        rc = wire_body_write(wire, messages, parties, count, header.msg_id, header.timestamp,
-                             &view, (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size,
-                             &bad);
+        rc = wire_body_write(wire, messages, parties, count, header.msg_id, header.timestamp, view,
+                             (char *)out + COR_WIRE_HEADER_SIZE_BYTES, room, &body_size, &bad);
     }
-    wire_view_free(&view);
     if (rc != COR_OK) return rc;
     header.body_size = (uint32_t)body_size;
     memcpy(header.sender, wire->self.name, sizeof(header.sender));
@@ -1258,9 +1347,9 @@ cor_error cor_wire_encode(const cor_wire *wire, const cor_xb_message *message, u
 /* Decode                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-static cor_error wire_authenticate(const cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
-                                   size_t size, const wire_header *header,
-                                   const cor_wire_node **peer_out, cor_wire_refusal *refusal)
+static cor_error wire_authenticate(const cor_wire *wire, const uint8_t *bytes, size_t size,
+                                   const wire_header *header, const cor_wire_node **peer_out,
+                                   cor_wire_refusal *refusal)
 {
     const cor_wire_node *peer = wire_peer_by_name(wire, header->sender);
     if (peer == NULL) {
@@ -1283,7 +1372,6 @@ static cor_error wire_authenticate(const cor_wire *wire, uint64_t now_ns, const 
         return wire_refuse(refusal, COR_WIRE_SIGNATURE, "signature of '%s' key %u invalid",
                            peer->name, (unsigned)key->key_id);
     }
-    (void)now_ns;
     *peer_out = peer;
     return COR_OK;
 }
@@ -1451,7 +1539,8 @@ static const char *wire_iso_differs(const cor_iso_message *expected, const cor_i
 /*
  * The checks on the records that need no XML: one type, from the sender to us, the
  * envelope's id and time, every message inside the replay window, and the names valid and
- * carried only by the kinds that carry them. parties may be NULL (no names read).
+ * carried only by the kinds that carry them. parties NULL: the names are not checked here
+ * (the fast path leaves them to wire_view_build, which refuses what is not valid).
  */
 static cor_error wire_check_records(const cor_wire *wire, uint64_t now_ns,
                                     const wire_header *header, const cor_wire_node *peer,
@@ -1468,10 +1557,9 @@ static cor_error wire_check_records(const cor_wire *wire, uint64_t now_ns,
             rc = wire_refuse(refusal, COR_WIRE_MISMATCH, "type %u in a batch of type %u",
                              (unsigned)m[i].type, (unsigned)m[0].type);
         } else if (m[i].from_node != peer->node_id || m[i].to_node != wire->self.node_id) {
-            rc = wire_refuse(refusal, COR_WIRE_MISMATCH,
-                             "record names nodes %u -> %u, envelope '%s' -> '%s'",
-                             (unsigned)m[i].from_node, (unsigned)m[i].to_node, peer->name,
-                             wire->self.name);
+            rc = wire_refuse(
+                refusal, COR_WIRE_MISMATCH, "record names nodes %u -> %u, envelope '%s' -> '%s'",
+                (unsigned)m[i].from_node, (unsigned)m[i].to_node, peer->name, wire->self.name);
         } else if (parties != NULL && (!cor_wire_party_name_valid(parties[i].debtor_name) ||
                                        !cor_wire_party_name_valid(parties[i].creditor_name))) {
             rc = wire_refuse(refusal, COR_WIRE_XML,
@@ -1506,14 +1594,16 @@ static void wire_parsed_names(const cor_iso_message *parsed, uint32_t i, const c
     memset(out, 0, sizeof(*out));
     const char *debtor = NULL, *creditor = NULL;
     char debtor_hex[WIRE_HEX_SIZE], creditor_hex[WIRE_HEX_SIZE];
-    if (parsed->transfers != NULL) {
+    /* By type: the codec may keep the other kind's array from an earlier parse. */
+    if (parsed->type == COR_ISO_MSG_PACS_008 && parsed->transfers != NULL) {
         wire_hex(m->debtor_account, debtor_hex);
         wire_hex(m->creditor_account, creditor_hex);
         debtor = parsed->transfers[i].debtor.name;
         creditor = parsed->transfers[i].creditor.name;
         if (debtor != NULL && strcmp(debtor, debtor_hex) == 0) debtor = NULL;
         if (creditor != NULL && strcmp(creditor, creditor_hex) == 0) creditor = NULL;
-    } else if (parsed->related != NULL) {
+    } else if ((parsed->type == COR_ISO_MSG_PACS_004 || parsed->type == COR_ISO_MSG_CAMT_056) &&
+               parsed->related != NULL) {
         debtor = parsed->related[i].debtor_name;
         creditor = parsed->related[i].creditor_name;
     }
@@ -1533,8 +1623,8 @@ static void wire_parsed_names(const cor_iso_message *parsed, uint32_t i, const c
  */
 static cor_error wire_decode_full(cor_wire *wire, uint64_t now_ns, const wire_header *header,
                                   const cor_wire_node *peer, const char *xml,
-                                  cor_xb_message *messages, cor_wire_parties *parties,
-                                  uint32_t max, uint32_t *count_out, cor_wire_refusal *refusal)
+                                  cor_xb_message *messages, cor_wire_parties *parties, uint32_t max,
+                                  uint32_t *count_out, cor_wire_refusal *refusal)
 {
     cor_error rc = wire_parse(wire, xml, header->body_size, refusal);
     if (rc != COR_OK) return rc;
@@ -1575,7 +1665,6 @@ static cor_error wire_decode_full(cor_wire *wire, uint64_t now_ns, const wire_he
 }
 
 /* ---- the fast path: bytes exactly as encode writes them ----------------------------------- */
-
 
 static bool wire_at(const char *p, const char *end, const char *text, size_t length)
 {
@@ -1636,10 +1725,7 @@ static const char *wire_fast_record(const char *p, const char *end, cor_xb_messa
         cor_u128 value = 0;
         bool ok;
         if (field->kind == WIRE_HEX128) {
-            char text[41];
-            memcpy(text, digits, length);
-            text[length] = '\0';
-            ok = wire_hex_parse(text, &value);
+            ok = length == 32 && wire_hex_parse_32(digits, &value);
         } else {
             ok = wire_decimal_parse_n(digits, length, maxima[field->kind], &value);
         }
@@ -1662,7 +1748,8 @@ static bool wire_fast_name(const char **p, const char *end, const char *open,
     static const struct {
         const char *entity;
         char c;
-    } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    } entities[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
     memset(out, 0, COR_WIRE_PARTY_NAME_SIZE_MAX + 1);
     const char *at = wire_find(*p, end, open);
     if (at == NULL) return true;
@@ -1737,24 +1824,24 @@ static bool wire_fast_names(const char *xml, const char *end, const cor_xb_messa
  * decode then runs and says why (or accepts a valid document written differently).
  */
 static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header *header,
-                             const cor_wire_node *peer, const char *xml,
-                             cor_xb_message *messages, cor_wire_parties *parties, uint32_t max,
-                             uint32_t *count_out)
+                             const cor_wire_node *peer, const char *xml, cor_xb_message *messages,
+                             cor_wire_parties *parties, uint32_t max, uint32_t *count_out)
 {
     const char *end = xml + header->body_size;
     const char *first = wire_find(xml, end, WIRE_RECORD_OPEN);
     if (first == NULL) return false;
     uint32_t count = 0;
-    for (const char *p = first; wire_at(p, end, "<SplmtryData>", 13);) {
+    const char *records_end = first;
+    while (wire_at(records_end, end, "<SplmtryData>", 13)) {
         if (count == max) return false;
-        p = wire_fast_record(p, end, &messages[count]);
-        if (p == NULL) return false;
+        records_end = wire_fast_record(records_end, end, &messages[count]);
+        if (records_end == NULL) return false;
         count++;
     }
     if (!wire_fast_names(xml, first, messages, count, parties)) return false;
+    if (wire_duplicate_uetr(messages, count) != UINT32_MAX) return false;
     cor_wire_refusal ignored;
-    if (wire_check_records(wire, now_ns, header, peer, messages, parties, count, &ignored) !=
-        COR_OK) {
+    if (wire_check_records(wire, now_ns, header, peer, messages, NULL, count, &ignored) != COR_OK) {
         return false;
     }
     size_t capacity = (size_t)header->body_size + 1u;
@@ -1765,21 +1852,24 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
         wire->scratch_body = bigger;
         wire->scratch_body_capacity = capacity;
     }
-    if (wire->scratch_view == NULL) {
-        wire_view *view = cor_calloc(1, sizeof(*view));
-        if (view == NULL) return false;
-        if (wire_view_alloc(view, COR_WIRE_BATCH_MAX) != COR_OK) {
-            cor_free(view);
-            return false;
-        }
-        wire->scratch_view = view;
-    }
+    if (wire_view_reserve(wire->scratch_view, count) != COR_OK) return false;
+    /* The records were read in their only canonical form, so they are what encode writes
+     * for their values: compare the document around them. */
     uint32_t bad = 0;
+    if (!wire_view_build(wire, messages, parties, count, header->msg_id, header->timestamp,
+                         wire->scratch_view, &bad)) {
+        return false;
+    }
     size_t size = 0;
-    cor_error rc = wire_body_write(wire, messages, parties, count, header->msg_id,
-                                   header->timestamp, wire->scratch_view, wire->scratch_body,
-                                   capacity, &size, &bad);
-    if (rc != COR_OK || size != header->body_size || memcmp(wire->scratch_body, xml, size) != 0) {
+    if (cor_iso_serialize_to(&wire->scratch_view->message, COR_ISO_SERIALIZE_WITH_HEADER,
+                             wire->scratch_body, capacity, &size) != COR_OK) {
+        return false;
+    }
+    size_t at = wire_insert_point(wire->scratch_body, size, messages[0].type);
+    size_t records = (size_t)(records_end - first);
+    if (at != (size_t)(first - xml) || size + records != header->body_size ||
+        memcmp(wire->scratch_body, xml, at) != 0 ||
+        memcmp(wire->scratch_body + at, records_end, size - at) != 0) {
         return false;
     }
     *count_out = count;
@@ -1788,10 +1878,22 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
 
 /* ---- public decode ------------------------------------------------------------------------ */
 
-cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
-                                size_t size, cor_xb_message *messages_out,
-                                cor_wire_parties *parties_out, uint32_t messages_max,
-                                uint32_t *count_out, cor_wire_refusal *refusal)
+/* Zeroes what a refused decode leaves: messages and names up to max. */
+static void wire_outputs_clear(cor_xb_message *messages, cor_wire_parties *parties, uint32_t max)
+{
+    memset(messages, 0, max * sizeof(*messages));
+    if (parties != NULL) memset(parties, 0, max * sizeof(*parties));
+}
+
+static cor_error wire_decode_into(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                  size_t size, cor_xb_message *messages_out,
+                                  cor_wire_parties *parties_out, uint32_t max, uint32_t *count_out,
+                                  cor_wire_refusal *refusal);
+
+cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes, size_t size,
+                                cor_xb_message *messages_out, cor_wire_parties *parties_out,
+                                uint32_t messages_max, uint32_t *count_out,
+                                cor_wire_refusal *refusal)
 {
     if (wire == NULL || messages_out == NULL || count_out == NULL || refusal == NULL ||
         messages_max == 0) {
@@ -1800,15 +1902,30 @@ cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *
     uint32_t max = messages_max < COR_WIRE_BATCH_MAX ? messages_max : COR_WIRE_BATCH_MAX;
     *count_out = 0;
     memset(refusal, 0, sizeof(*refusal));
-    memset(messages_out, 0, max * sizeof(*messages_out));
-    if (parties_out != NULL) memset(parties_out, 0, max * sizeof(*parties_out));
-    if (bytes == NULL && size != 0) return COR_ERR_INVALID;
+    if (bytes == NULL && size != 0) {
+        wire_outputs_clear(messages_out, parties_out, max);
+        return COR_ERR_INVALID;
+    }
+    cor_error rc = wire_decode_into(wire, now_ns, bytes, size, messages_out, parties_out, max,
+                                    count_out, refusal);
+    if (rc != COR_OK) {
+        *count_out = 0;
+        wire_outputs_clear(messages_out, parties_out, max);
+    }
+    return rc;
+}
 
+/* cor_wire_decode_batch once the arguments are checked; on failure the caller clears. */
+static cor_error wire_decode_into(cor_wire *wire, uint64_t now_ns, const uint8_t *bytes,
+                                  size_t size, cor_xb_message *messages_out,
+                                  cor_wire_parties *parties_out, uint32_t max, uint32_t *count_out,
+                                  cor_wire_refusal *refusal)
+{
     wire_header header;
     cor_error rc = wire_header_read(bytes, size, &header, refusal);
     if (rc != COR_OK) return rc;
     const cor_wire_node *peer = NULL;
-    rc = wire_authenticate(wire, now_ns, bytes, size, &header, &peer, refusal);
+    rc = wire_authenticate(wire, bytes, size, &header, &peer, refusal);
     if (rc == COR_OK) rc = wire_fresh(wire, now_ns, header.timestamp, refusal);
     if (rc != COR_OK) return rc;
 
@@ -1825,14 +1942,10 @@ cor_error cor_wire_decode_batch(cor_wire *wire, uint64_t now_ns, const uint8_t *
     const char *xml = (const char *)bytes + COR_WIRE_HEADER_SIZE_BYTES;
     uint32_t count = 0;
     if (!wire_decode_fast(wire, now_ns, &header, peer, xml, messages_out, parties, max, &count)) {
-        rc = wire_decode_full(wire, now_ns, &header, peer, xml, messages_out, parties, max,
-                              &count, refusal);
+        rc = wire_decode_full(wire, now_ns, &header, peer, xml, messages_out, parties, max, &count,
+                              refusal);
     }
-    if (rc != COR_OK) {
-        memset(messages_out, 0, max * sizeof(*messages_out));
-        if (parties_out != NULL) memset(parties_out, 0, max * sizeof(*parties_out));
-        return rc;
-    }
+    if (rc != COR_OK) return rc;
     *count_out = count;
     return COR_OK;
 }

@@ -14,10 +14,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -25,6 +28,9 @@
 #include "common/alloc.h"
 #include "common/assert.h"
 #include "journal/journal_internal.h"
+
+/* How long open waits for a busy lock to be released (see journal_open_file). */
+#define JOURNAL_LOCK_WAIT_MS 1000u
 
 struct cor_journal {
     char dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
@@ -528,7 +534,17 @@ static cor_error journal_open_file(cor_journal *journal)
         return cor__journal_problem(&journal->reporter, rc, "cannot open journal '%s/%s': %s",
                                     journal->dir, JOURNAL_FILE_NAME, strerror(errno));
     }
-    if (!read_only && flock(journal->fd, LOCK_EX | LOCK_NB) != 0) {
+    /* A snapshot child of a process that was just killed dies asynchronously (its
+     * PR_SET_PDEATHSIG is delivered, then its memory is torn down) and holds the lock until
+     * then, so a busy lock is retried for a short, bounded while before it counts. */
+    int locked = read_only ? 0 : flock(journal->fd, LOCK_EX | LOCK_NB);
+    for (uint32_t wait = 0; locked != 0 && errno == EWOULDBLOCK && wait < JOURNAL_LOCK_WAIT_MS;
+         wait += 10u) {
+        struct timespec pause = {.tv_nsec = 10000000L};
+        nanosleep(&pause, NULL);
+        locked = flock(journal->fd, LOCK_EX | LOCK_NB);
+    }
+    if (locked != 0) {
         cor_error rc = errno == EWOULDBLOCK ? COR_ERR_BUSY : COR_ERR_IO;
         return cor__journal_problem(&journal->reporter, rc, "cannot lock journal '%s/%s': %s",
                                     journal->dir, JOURNAL_FILE_NAME,
@@ -758,9 +774,16 @@ cor_error cor_journal_snapshot_start(cor_journal *journal, cor_journal_serialize
     if (rc != COR_OK) return rc;
     cor_journal_snapshot_info info;
     journal_snapshot_info(journal, &info);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return COR_ERR_IO;
     if (pid == 0) {
+        /* The child dies with the thread that started it. Without this, a parent killed
+         * (SIGKILL, a crash) mid-snapshot leaves the child running with the journal's fd,
+         * hence its flock, and a restart fails "another process has it open" until the
+         * child finishes. The unfinished snapshot is removed at the next open. A parent
+         * already gone before prctl took effect is caught by getppid. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
         /* The child: only the serializer, write(2) and BLAKE2b run here; no locks. */
         rc = cor__journal_snapshot_write(journal->dir_fd, &info, journal->last_record_offset,
                                          journal->stats.events_total, journal->snapshot_buffer,

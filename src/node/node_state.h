@@ -217,7 +217,7 @@ typedef enum cor_node_command_type {
                                     * consecutive), or XB_REFUSED */
     COR_NODE_CMD_XB_PAYMENTS = 15, /* bank; event_count cor_node_cmd_xb_payment */
     COR_NODE_CMD_XB_CANCEL = 16,   /* bank; body: cor_node_cmd_xb_uetr */
-    COR_NODE_CMD_XB_RETURN = 17,   /* bank; body: cor_xb_return_request */
+    COR_NODE_CMD_XB_RETURN = 17,   /* bank; body: cor_node_cmd_xb_return */
     COR_NODE_CMD_XB_RECEIVE = 18,  /* peer (key 0); event_count cor_node_cmd_xb_receive;
                                     * result: code OK, ledger = the envelope/answer reason */
     COR_NODE_CMD_XB_HOLD = 19,     /* operator; body: cor_node_cmd_xb_hold */
@@ -298,7 +298,23 @@ typedef struct cor_node_cmd_xb_payment {
     uint8_t reserved[14];
     char debtor_name[COR_NODE_XB_NAME_LENGTH_MAX];
     char creditor_name[COR_NODE_XB_NAME_LENGTH_MAX];
+    uint8_t reserved2[8]; /* zero: the record is 352 bytes, no hidden padding */
 } cor_node_cmd_xb_payment;
+_Static_assert(sizeof(cor_node_cmd_xb_payment) == 352, "no hidden padding in the journal");
+
+/* A return as the bank that was paid submits it, with the end customers' names (the
+ * return's debtor: the original creditor's customer; its creditor: the original debtor's),
+ * screened at the original's origin like any instruction. */
+typedef struct cor_node_cmd_xb_return {
+    cor_xb_return_request request;
+    uint8_t debtor_name_length;
+    uint8_t creditor_name_length;
+    uint8_t reserved[14];
+    char debtor_name[COR_NODE_XB_NAME_LENGTH_MAX];
+    char creditor_name[COR_NODE_XB_NAME_LENGTH_MAX];
+    uint8_t reserved2[8];
+} cor_node_cmd_xb_return;
+_Static_assert(sizeof(cor_node_cmd_xb_return) == 368, "no hidden padding in the journal");
 
 typedef struct cor_node_cmd_xb_uetr {
     cor_u128 uetr;

@@ -149,19 +149,21 @@ static uint64_t xb_names_slot(const cor_node_state *state, cor_u128 uetr)
     COR_UNREACHABLE(); /* at most half full */
 }
 
-static void xb_names_add(cor_node_state *state, const cor_node_cmd_xb_payment *p)
+/* Records the names a new origin payment (or return) was submitted with. */
+static void xb_names_add(cor_node_state *state, cor_u128 uetr, uint8_t debtor_length,
+                         const char *debtor, uint8_t creditor_length, const char *creditor)
 {
-    if (p->debtor_name_length == 0 && p->creditor_name_length == 0) return;
-    uint64_t slot = xb_names_slot(state, p->uetr);
+    if (debtor_length == 0 && creditor_length == 0) return;
+    uint64_t slot = xb_names_slot(state, uetr);
     if (state->names_slots[slot] != 0) return;
     COR_ASSERT(state->names_count < state->options.xb_payments_max);
     node_xb_names *n = &state->names[state->names_count];
     memset(n, 0, sizeof(*n));
-    n->uetr = p->uetr;
-    n->debtor_length = p->debtor_name_length;
-    n->creditor_length = p->creditor_name_length;
-    memcpy(n->debtor, p->debtor_name, p->debtor_name_length);
-    memcpy(n->creditor, p->creditor_name, p->creditor_name_length);
+    n->uetr = uetr;
+    n->debtor_length = debtor_length;
+    n->creditor_length = creditor_length;
+    memcpy(n->debtor, debtor, debtor_length);
+    memcpy(n->creditor, creditor, creditor_length);
     state->names_count++;
     state->names_slots[slot] = state->names_count;
 }
@@ -190,6 +192,9 @@ static bool xb_payments_valid(const uint8_t *body, uint32_t count)
         memcpy(&p, body + (size_t)i * sizeof(p), sizeof(p));
         if (p.debtor_name_length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
         if (p.creditor_name_length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
+        static const uint8_t zero[14];
+        if (memcmp(p.reserved, zero, sizeof(p.reserved)) != 0) return false;
+        if (memcmp(p.reserved2, zero, sizeof(p.reserved2)) != 0) return false;
     }
     return true;
 }
@@ -220,9 +225,18 @@ bool cor__node_xb_command_valid(const cor_node_command_header *h, const uint8_t 
     case COR_NODE_CMD_XB_CANCEL:
         one = sizeof(cor_node_cmd_xb_uetr);
         break;
-    case COR_NODE_CMD_XB_RETURN:
-        one = sizeof(cor_xb_return_request);
-        break;
+    case COR_NODE_CMD_XB_RETURN: {
+        if (h->event_count != 1 || h->body_size_bytes != sizeof(cor_node_cmd_xb_return)) {
+            return false;
+        }
+        cor_node_cmd_xb_return r;
+        memcpy(&r, body, sizeof(r));
+        static const uint8_t zero[14];
+        return r.debtor_name_length <= COR_NODE_XB_NAME_LENGTH_MAX &&
+               r.creditor_name_length <= COR_NODE_XB_NAME_LENGTH_MAX &&
+               memcmp(r.reserved, zero, sizeof(r.reserved)) == 0 &&
+               memcmp(r.reserved2, zero, sizeof(r.reserved2)) == 0;
+    }
     case COR_NODE_CMD_XB_RECEIVE:
         one = sizeof(cor_node_cmd_xb_receive);
         many = true;
@@ -457,7 +471,8 @@ static void xb_apply_payment(cor_node_state *state, uint64_t timestamp,
     }
     result->code = COR_NODE_CREATED;
     xb_participant_count(caller, timestamp, quote.amount_source);
-    xb_names_add(state, cmd);
+    xb_names_add(state, cmd->uetr, cmd->debtor_name_length, cmd->debtor_name,
+                 cmd->creditor_name_length, cmd->creditor_name);
 }
 
 static void xb_apply_payments(cor_node_state *state, uint64_t timestamp,
@@ -493,8 +508,9 @@ static void xb_apply_return(cor_node_state *state, uint64_t timestamp,
 {
     const cor_node_participant *caller = xb_caller(state, timestamp, h, result);
     if (caller == NULL) return;
-    cor_xb_return_request request;
-    memcpy(&request, body, sizeof(request));
+    cor_node_cmd_xb_return cmd;
+    memcpy(&cmd, body, sizeof(cmd));
+    cor_xb_return_request request = cmd.request;
     request.requester = caller->id;
     /* Only the bank the original paid may send it back. */
     cor_xb_payment original;
@@ -505,10 +521,17 @@ static void xb_apply_return(cor_node_state *state, uint64_t timestamp,
         return;
     }
     uint32_t reason = COR_XB_OK;
+    cor_xb_payment existing;
+    bool known = cor_xb_payment_lookup(state->xb, request.uetr, &existing);
     cor_error rc = cor_xb_return_initiate(state->xb, timestamp, &request, &reason);
     if (rc != COR_OK) reason = COR_XB_FORMAT;
     xb_result(result, timestamp, reason);
-    if (reason == COR_XB_OK) result->code = COR_NODE_CREATED;
+    if (reason != COR_XB_OK) return;
+    result->code = known ? COR_NODE_EXISTS : COR_NODE_CREATED;
+    if (!known) {
+        xb_names_add(state, request.uetr, cmd.debtor_name_length, cmd.debtor_name,
+                     cmd.creditor_name_length, cmd.creditor_name);
+    }
 }
 
 static void xb_apply_receive(cor_node_state *state, uint64_t timestamp,

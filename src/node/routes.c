@@ -415,6 +415,7 @@ static enum MHD_Result route_metrics(http_request *request)
     cor_nbuf body;
     cor_nbuf_init(&body, 1u << 20);
     cor_metrics_render(&server->metrics, &rendered, &body);
+    http_xb_metrics(server, &body);
     if (!cor_nbuf_ok(&body)) {
         cor_nbuf_release(&body);
         return http_respond_error(request, 500, "internal", "metrics too large");

@@ -189,6 +189,8 @@ cor_route http_xb_identify(const http_path *path); /* COR_ROUTE_UNKNOWN when not
 unsigned http_xb_roles(cor_route route, const char *method);
 enum MHD_Result http_xb_dispatch(http_request *request, const http_path *path, bool get);
 enum MHD_Result http_xb_finish(http_request *request);
+/* Appends the corridor's Prometheus metrics (GET /metrics). */
+void http_xb_metrics(cor_node_server *server, cor_nbuf *out);
 /* Loads DIR/watchlist.csv (if any) into server->screening at start. */
 cor_error http_xb_watchlist_restore(cor_node_server *server);
 

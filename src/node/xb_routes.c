@@ -54,6 +54,7 @@ struct http_xb {
     cor_xb_rate rate;
     cor_u128 *uetrs; /* [count]: the payments of a payments request */
     /* peer route */
+    uint32_t *envelope_of; /* [count]: body index of the envelope each accepted message came in */
     uint32_t envelopes;
     uint32_t refused_count;
     xb_refused refused[XB_REFUSED_LISTED_MAX];
@@ -63,6 +64,7 @@ void http_xb_free(http_xb *xb)
 {
     if (xb == NULL) return;
     cor_free(xb->uetrs);
+    cor_free(xb->envelope_of);
     cor_free(xb);
 }
 
@@ -1033,15 +1035,40 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     enum MHD_Result result = MHD_NO;
     json_t *json = xb_json(request, &result);
     if (json == NULL) return result;
-    static const char *const known[] = {"uetr", "quote_id", "reason", NULL};
+    static const char *const known[] = {"uetr",        "quote_id",      "reason",
+                                        "debtor_name", "creditor_name", NULL};
     cor_node_fault fault = {0};
+    cor_node_cmd_xb_return full;
+    memset(&full, 0, sizeof(full));
     cor_xb_return_request cmd = {.original_uetr = uetr};
     const char *own = NULL;
     const char *reason = NULL;
+    const char *debtor_name = NULL;
+    const char *creditor_name = NULL;
     bool ok = xb_json_known(json, known, &fault) &&
               xb_json_text(json, "uetr", true, 36, &own, &fault) &&
               xb_json_u128(json, "quote_id", true, &cmd.quote_id, &fault) &&
-              xb_json_text(json, "reason", false, 16, &reason, &fault);
+              xb_json_text(json, "reason", false, 16, &reason, &fault) &&
+              xb_json_text(json, "debtor_name", false, COR_NODE_XB_NAME_LENGTH_MAX, &debtor_name,
+                           &fault) &&
+              xb_json_text(json, "creditor_name", false, COR_NODE_XB_NAME_LENGTH_MAX,
+                           &creditor_name, &fault);
+    if (ok && ((debtor_name && !xb_name_valid(debtor_name)) ||
+               (creditor_name && !xb_name_valid(creditor_name)))) {
+        cor_node_fault_set(&fault, 400, "invalid_value",
+                           debtor_name && !xb_name_valid(debtor_name) ? "debtor_name"
+                                                                      : "creditor_name",
+                           "names are UTF-8 without control characters");
+        ok = false;
+    }
+    if (ok && debtor_name != NULL) {
+        full.debtor_name_length = (uint8_t)strlen(debtor_name);
+        memcpy(full.debtor_name, debtor_name, full.debtor_name_length);
+    }
+    if (ok && creditor_name != NULL) {
+        full.creditor_name_length = (uint8_t)strlen(creditor_name);
+        memcpy(full.creditor_name, creditor_name, full.creditor_name_length);
+    }
     if (ok && !xb_uetr_parse(own, &cmd.uetr)) {
         cor_node_fault_set(&fault, 400, "invalid_value", "uetr", "uetr must be a UUID version 4");
         ok = false;
@@ -1059,7 +1086,8 @@ static enum MHD_Result route_xb_action(http_request *request, const char *text, 
     json_decref(json);
     if (!ok) return http_respond_fault(request, &fault);
     xb->uetr = cmd.uetr; /* answer with the return */
-    return xb_submit_one(request, COR_NODE_CMD_XB_RETURN, &cmd, sizeof(cmd), XB_RENDER_ACTION);
+    full.request = cmd;
+    return xb_submit_one(request, COR_NODE_CMD_XB_RETURN, &full, sizeof(full), XB_RENDER_ACTION);
 }
 
 static enum MHD_Result finish_action(http_request *request, const cor_node_result *r)
@@ -1494,7 +1522,8 @@ static enum MHD_Result route_peer_messages(http_request *request)
     const uint32_t capacity = COR_NODE_BATCH_EVENTS_MAX;
     size_t payload = (size_t)capacity * sizeof(cor_node_cmd_xb_receive);
     cor_node_cmd_xb_receive *commands = cor_calloc(capacity, sizeof(*commands));
-    if (commands == NULL ||
+    xb->envelope_of = cor_calloc(capacity, sizeof(uint32_t));
+    if (commands == NULL || xb->envelope_of == NULL ||
         !http_payload_reserve(request, sizeof(cor_node_command_header) + payload + 16)) {
         cor_free(commands);
         return xb_nomem(request);
@@ -1544,6 +1573,7 @@ static enum MHD_Result route_peer_messages(http_request *request)
             continue;
         }
         for (uint32_t m = 0; m < count; m++) {
+            xb->envelope_of[accepted] = i;
             cor_node_cmd_xb_receive *cmd = &commands[accepted++];
             cmd->message = messages[m];
             cmd->flags = xb_screen(server, &messages[m], &parties[m]) ? COR_XB_RECEIVE_HOLD : 0;
@@ -1581,7 +1611,7 @@ static enum MHD_Result finish_peer(http_request *request)
         core_refused++;
         char code[48];
         xb_reason_code(reason, code, sizeof(code));
-        refused_add(xb, i,
+        refused_add(xb, xb->envelope_of[i],
                     reason == COR_XB_REPLAY ? 409
                     : reason == COR_XB_BUSY ? 503
                                             : 400,
@@ -1610,6 +1640,68 @@ static enum MHD_Result finish_peer(http_request *request)
     }
     cor_nbuf_printf(&out, "],\"refused_count\":%u}", xb->refused_count);
     return http_respond_json(request, 202, &out);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Metrics                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+static void metric_head(cor_nbuf *out, const char *name, const char *type, const char *help)
+{
+    cor_nbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void http_xb_metrics(cor_node_server *server, cor_nbuf *out)
+{
+    cor_xb_stats stats;
+    pthread_rwlock_rdlock(&server->state_lock);
+    cor_xb_stats_get(cor_node_state_xb(server->state), &stats);
+    pthread_rwlock_unlock(&server->state_lock);
+    pthread_rwlock_rdlock(&server->screening_lock);
+    uint32_t entries = cor_screening_count(server->screening);
+    pthread_rwlock_unlock(&server->screening_lock);
+    metric_head(out, "corridor_xborder_payments", "gauge",
+                "Cross-border payments this node keeps (both roles).");
+    cor_nbuf_printf(out, "corridor_xborder_payments %u\n", stats.payments_count);
+    metric_head(out, "corridor_xborder_open", "gauge",
+                "Cross-border payments not final: forwarded (origin) or held (beneficiary).");
+    cor_nbuf_printf(out, "corridor_xborder_open %u\n", stats.open_count);
+    metric_head(out, "corridor_xborder_messages_total", "counter",
+                "Protocol messages queued for peers.");
+    cor_nbuf_printf(out, "corridor_xborder_messages_total %llu\n",
+                    (unsigned long long)stats.messages_sent);
+    metric_head(out, "corridor_xborder_refusals_total", "counter",
+                "Peer messages refused by the protocol's envelope checks (replay, stale, ...).");
+    cor_nbuf_printf(out, "corridor_xborder_refusals_total %llu\n",
+                    (unsigned long long)stats.refusals);
+    metric_head(out, "corridor_xborder_conflicts_total", "counter",
+                "Answers contradicting a final state; anything above 0 is an alarm.");
+    cor_nbuf_printf(out, "corridor_xborder_conflicts_total %llu\n",
+                    (unsigned long long)stats.conflicts);
+    metric_head(out, "corridor_watchlist_entries", "gauge", "Entries of the loaded watch list.");
+    cor_nbuf_printf(out, "corridor_watchlist_entries %u\n", entries);
+    static const char *const names[] = {"corridor_peer_up", "corridor_peer_sent_total",
+                                        "corridor_peer_failed_total", "corridor_peer_dropped_total",
+                                        "corridor_peer_queue_depth"};
+    static const char *const types[] = {"gauge", "counter", "counter", "counter", "gauge"};
+    static const char *const helps[] = {
+        "1 when the last request to the peer got an answer below 500.",
+        "Messages the peer acknowledged.",
+        "Messages given up (retries exhausted, refused, or not encodable).",
+        "Messages dropped because the peer's queue was full.",
+        "Messages waiting for the peer."};
+    for (int m = 0; m < 5; m++) {
+        metric_head(out, names[m], types[m], helps[m]);
+        for (uint32_t i = 0; i < server->config.peer_count; i++) {
+            const cor_node_peer_config *p = &server->config.peers[i];
+            cor_node_link_stats link = {0};
+            (void)cor_node_sender_link(server->sender, p->node_id, &link);
+            uint64_t values[] = {link.up ? 1u : 0u, link.sent, link.failed, link.dropped,
+                                 link.queued};
+            cor_nbuf_printf(out, "%s{peer=\"%s\"} %llu\n", names[m], p->name,
+                            (unsigned long long)values[m]);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -30,8 +30,8 @@ const char *cor_test_bin(void);
 
 /* Runs `corridor init` in a new temporary directory and starts `serve`; asserts success. */
 void cor_test_node_init(cor_test_node *node);
-/* Runs `corridor init` for a node of currency (ISO 4217) named name in a new temporary
- * directory, without starting it (so peers can be added first); asserts success. */
+/* Only the `corridor init` part (data in node->dir/n, node name and currency given, a free
+ * port chosen): the node is not started (cor_test_node_start). */
 void cor_test_node_create(cor_test_node *node, const char *currency, const char *name);
 /* Starts serve on node->dir and waits (bounded) until /healthz answers. */
 void cor_test_node_start(cor_test_node *node);
@@ -45,6 +45,10 @@ void cor_test_node_cleanup(cor_test_node *node);
 /* One HTTP request; key may be NULL (no Authorization), body may be NULL. */
 void cor_test_http(const cor_test_node *node, const char *method, const char *path, const char *key,
                    const char *body, cor_test_response *out);
+/* The same with a raw body of size bytes (may hold NULs) and a chosen Content-Type. */
+void cor_test_http_bytes(const cor_test_node *node, const char *method, const char *path,
+                         const char *key, const char *content_type, const void *body, size_t size,
+                         cor_test_response *out);
 void cor_test_response_free(cor_test_response *response);
 
 /* Convenience: string field of the response JSON (NULL when absent). */

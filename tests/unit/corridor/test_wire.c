@@ -760,7 +760,8 @@ Test(corridor_wire, open_survives_every_allocation_failure)
     cr_assert(opened);
 }
 
-/* ---- end customers' names --------------------------------------------------------------------- */
+/* ---- end customers' names ---------------------------------------------------------------------
+ */
 
 static cor_wire_parties parties_of(const char *debtor, const char *creditor)
 {
@@ -774,9 +775,8 @@ static cor_wire_parties parties_of(const char *debtor, const char *creditor)
 static size_t encode_parties(const cor_xb_message *m, const cor_wire_parties *parties)
 {
     size_t size = 0;
-    cor_error rc =
-        cor_wire_encode_parties(wires[m->from_node - 1], m, parties, envelope, sizeof(envelope),
-                                &size);
+    cor_error rc = cor_wire_encode_parties(wires[m->from_node - 1], m, parties, envelope,
+                                           sizeof(envelope), &size);
     cr_assert_eq(rc, COR_OK, "encode type %u: %s", m->type, cor_error_name(rc));
     return size;
 }
@@ -846,6 +846,20 @@ Test(corridor_wire, party_names_round_trip_in_their_iso_elements)
             /* the plain decode reads the same message and ignores the names */
             cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_OK);
             cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
+            /* the full path (the codec's parse; CDATA in the record leaves the fast path)
+             * reads the same names from the same elements */
+            char tp[16], cdata[40];
+            snprintf(tp, sizeof(tp), "<Tp>%u</Tp>", (unsigned)kinds[k]);
+            snprintf(cdata, sizeof(cdata), "<Tp><![CDATA[%u]]></Tp>", (unsigned)kinds[k]);
+            cr_assert(replace(xml, sizeof(xml), tp, cdata));
+            size = with_body(0, xml, strlen(xml));
+            memset(&back, 0x55, sizeof(back));
+            uint32_t code = decode_parties_at(size, &got, &back);
+            cr_assert_eq(code, COR_WIRE_OK, "kind %u names %zu: %s", kinds[k], n,
+                         cor_wire_code_name(code));
+            cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
+            cr_assert_str_eq(back.debtor_name, names[n][0]);
+            cr_assert_str_eq(back.creditor_name, names[n][1]);
         }
     }
     /* escaped on the wire */
@@ -880,25 +894,26 @@ Test(corridor_wire, party_names_are_bounded_and_checked_on_encode)
     /* 141 bytes: no terminator inside the field */
     memset(parties.creditor_name, 'a', sizeof(parties.creditor_name));
     size_t out_size = 99;
-    cr_assert_eq(cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope),
-                                         &out_size),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope), &out_size),
+        COR_ERR_INVALID);
     cr_assert_eq(out_size, 0);
     static const char *const bad[] = {
-        "\xff",         "caf\xc3",      "\xc0\xaf",         "a\tb",         "a\nb",
-        "del\x7f",      "c1 \xc2\x85",  "\xed\xa0\x80",     "\xf4\x90\x80\x80", "\xef\xbf\xbe",
-        "\xe0\x80\xaf", "\xf8\x88\x80\x80\x80",
+        "\xff",         "caf\xc3",      "\xc0\xaf",
+        "a\tb",         "a\nb",         "del\x7f",
+        "c1 \xc2\x85",  "\xed\xa0\x80", "\xf4\x90\x80\x80",
+        "\xef\xbf\xbe", "\xe0\x80\xaf", "\xf8\x88\x80\x80\x80",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         parties = parties_of("Good Name", bad[i]);
         cr_assert_not(cor_wire_party_name_valid(bad[i]), "case %zu", i);
-        cr_assert_eq(cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope),
-                                             &out_size),
-                     COR_ERR_INVALID, "case %zu", i);
+        cr_assert_eq(
+            cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope), &out_size),
+            COR_ERR_INVALID, "case %zu", i);
         parties = parties_of(bad[i], "");
-        cr_assert_eq(cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope),
-                                             &out_size),
-                     COR_ERR_INVALID, "case %zu", i);
+        cr_assert_eq(
+            cor_wire_encode_parties(wires[0], &m, &parties, envelope, sizeof(envelope), &out_size),
+            COR_ERR_INVALID, "case %zu", i);
     }
     cr_assert(cor_wire_party_name_valid(""));
     cr_assert(cor_wire_party_name_valid("Ана-Мария O'Neil"));
@@ -908,12 +923,12 @@ Test(corridor_wire, party_names_are_bounded_and_checked_on_encode)
     cor_xb_message status = m;
     status.type = COR_XB_PACS028;
     status.orig_msg_id = 5;
-    cr_assert_eq(cor_wire_encode_parties(wires[0], &status, &parties, envelope, sizeof(envelope),
-                                         &out_size),
-                 COR_ERR_INVALID);
-    cr_assert_eq(cor_wire_encode_parties(wires[0], &status, NULL, envelope, sizeof(envelope),
-                                         &out_size),
-                 COR_OK);
+    cr_assert_eq(
+        cor_wire_encode_parties(wires[0], &status, &parties, envelope, sizeof(envelope), &out_size),
+        COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_encode_parties(wires[0], &status, NULL, envelope, sizeof(envelope), &out_size),
+        COR_OK);
 }
 
 Test(corridor_wire, bad_names_inside_a_valid_signature_are_refused)
@@ -924,19 +939,19 @@ Test(corridor_wire, bad_names_inside_a_valid_signature_are_refused)
     char good[16384], xml[16384];
     body_of(size, good, sizeof(good));
     char long_cyrillic[400] = "<Nm>";
-    for (int i = 0; i < 75; i++)
-        strcat(long_cyrillic, "Ж"); /* 75 characters, 150 bytes */
+    for (size_t i = 0; i < 75; i++)
+        memcpy(long_cyrillic + 4 + 2 * i, "Ж", 3); /* 75 characters, 150 bytes, then NUL */
     struct {
         const char *from, *to;
         uint32_t code;
     } cases[] = {
-        {"<Nm>Ivan", "<Nm>\xff\xfeIvan", COR_WIRE_XML},   /* not UTF-8 */
-        {"<Nm>Ivan", "<Nm>\xc0\xafIvan", COR_WIRE_XML},   /* overlong */
-        {"<Nm>Ivan", "<Nm>I\tvan", COR_WIRE_XML},         /* a control character */
-        {"<Nm>Ivan", "<Nm>I&#x85;van", COR_WIRE_XML},     /* C1 control, legal in XML */
-        {"<Nm>Ivan", "<Nm>I&#1;van", COR_WIRE_XML},       /* not XML 1.0 at all */
-        {"<Nm>Ivan", long_cyrillic, COR_WIRE_XML},        /* 140 characters but > 140 bytes */
-        {"<Nm>Ivan", "<Nm>I&#x412;van", COR_WIRE_OK},     /* a character reference: fine */
+        {"<Nm>Ivan", "<Nm>\xff\xfeIvan", COR_WIRE_XML}, /* not UTF-8 */
+        {"<Nm>Ivan", "<Nm>\xc0\xafIvan", COR_WIRE_XML}, /* overlong */
+        {"<Nm>Ivan", "<Nm>I\tvan", COR_WIRE_XML},       /* a control character */
+        {"<Nm>Ivan", "<Nm>I&#x85;van", COR_WIRE_XML},   /* C1 control, legal in XML */
+        {"<Nm>Ivan", "<Nm>I&#1;van", COR_WIRE_XML},     /* not XML 1.0 at all */
+        {"<Nm>Ivan", long_cyrillic, COR_WIRE_XML},      /* 140 characters but > 140 bytes */
+        {"<Nm>Ivan", "<Nm>I&#x412;van", COR_WIRE_OK},   /* a character reference: fine */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         memcpy(xml, good, sizeof(xml));
@@ -967,8 +982,18 @@ static uint64_t batch_now = 2 * NS;
 /* n pacs.008 from RU to IR, each its own payment, built on a real one; names when asked. */
 static void batch_instructions(const cor_xb_message *base, uint32_t n, bool names)
 {
-    static const char *const debtors[] = {"Ivan Petrov", "Ольга Смирнова", "", "A&B <Ltd>"};
-    static const char *const creditors[] = {"محمد رضا شجریان", "Pars Trading", "Reza", ""};
+    static const char *const debtors[] = {
+        "Ivan Petrov",
+        "Ольга Смирнова",
+        "",
+        "A&B <Ltd>",
+    };
+    static const char *const creditors[] = {
+        "محمد رضا شجریان",
+        "Pars Trading",
+        "Reza",
+        "",
+    };
     for (uint32_t i = 0; i < n; i++) {
         batch[i] = *base;
         batch[i].msg_id = base->msg_id + 1000u * (i + 1);
@@ -1001,16 +1026,15 @@ static void batch_answers(const cor_xb_message *base, uint32_t n)
 static size_t encode_batch(uint32_t n, bool names)
 {
     size_t size = 0;
-    cor_error rc = cor_wire_encode_batch(wires[batch[0].from_node - 1], batch,
-                                         names ? batch_names : NULL, n, envelope,
-                                         sizeof(envelope), &size);
+    cor_error rc =
+        cor_wire_encode_batch(wires[batch[0].from_node - 1], batch, names ? batch_names : NULL, n,
+                              envelope, sizeof(envelope), &size);
     cr_assert_eq(rc, COR_OK, "encode batch of %u: %s", n, cor_error_name(rc));
     return size;
 }
 
 /* Decodes envelope[0..size) at node `to` (0-based); the refusal code, text into text. */
-static uint32_t decode_batch_at(uint32_t to, size_t size, uint32_t max, uint32_t *count,
-                                char *text)
+static uint32_t decode_batch_at(uint32_t to, size_t size, uint32_t max, uint32_t *count, char *text)
 {
     cor_wire_refusal refusal;
     cor_error rc = cor_wire_decode_batch(wires[to], batch_now, envelope, size, batch_got,
@@ -1126,8 +1150,7 @@ Test(corridor_wire, batch_encode_refuses_mixed_or_over_the_limit)
     cor_xb_message base = sample();
     size_t size = 99;
     batch_instructions(&base, COR_WIRE_BATCH_MAX + 1, false);
-    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 0, envelope, sizeof(envelope),
-                                       &size),
+    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 0, envelope, sizeof(envelope), &size),
                  COR_ERR_LIMIT);
     cr_assert_eq(size, 0);
     cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, COR_WIRE_BATCH_MAX + 1, envelope,
@@ -1137,44 +1160,58 @@ Test(corridor_wire, batch_encode_refuses_mixed_or_over_the_limit)
                  COR_ERR_LIMIT);
     cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, NULL, 5000, &size),
                  COR_ERR_INVALID);
+    cor_wire_refusal refusal;
+    uint32_t count = 7;
+    cr_assert_eq(cor_wire_decode_batch(wires[1], 2 * NS, envelope, 100, batch_got, NULL, 0, &count,
+                                       &refusal),
+                 COR_ERR_INVALID); /* no room at all */
+    cr_assert_eq(
+        cor_wire_decode_batch(wires[1], 2 * NS, envelope, 100, NULL, NULL, 4, &count, &refusal),
+        COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_decode_batch(wires[1], 2 * NS, NULL, 100, batch_got, NULL, 4, &count, &refusal),
+        COR_ERR_INVALID);
+    cr_assert_eq(count, 0);
     batch[5].type = COR_XB_CAMT056; /* mixed types */
-    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
-                                       &size),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope), &size),
+        COR_ERR_INVALID);
     batch_instructions(&base, 10, false);
     batch[7].to_node = 3; /* RU knows CN too: two addressees */
-    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
-                                       &size),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope), &size),
+        COR_ERR_INVALID);
     batch_instructions(&base, 10, false);
     batch[8].from_node = 2; /* not all ours */
-    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope),
-                                       &size),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope), &size),
+        COR_ERR_INVALID);
+    batch_instructions(&base, 10, false);
+    batch[6].uetr = batch[2].uetr; /* one payment twice: the codec would refuse it (DUPL) */
+    cr_assert_eq(
+        cor_wire_encode_batch(wires[0], batch, NULL, 10, envelope, sizeof(envelope), &size),
+        COR_ERR_INVALID);
     batch_instructions(&base, 10, true);
     batch_names[9].creditor_name[3] = '\x01'; /* one bad name refuses the batch */
-    cr_assert_eq(cor_wire_encode_batch(wires[0], batch, batch_names, 10, envelope,
-                                       sizeof(envelope), &size),
-                 COR_ERR_INVALID);
+    cr_assert_eq(
+        cor_wire_encode_batch(wires[0], batch, batch_names, 10, envelope, sizeof(envelope), &size),
+        COR_ERR_INVALID);
     /* names on answers; camt.029 outcomes mixed in one document */
     batch_answers(&base, 4);
     batch_names[2] = parties_of("Someone", "");
-    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, batch_names, 4, envelope,
-                                       sizeof(envelope), &size),
-                 COR_ERR_INVALID);
-    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope),
-                                       &size),
+    cr_assert_eq(
+        cor_wire_encode_batch(wires[1], batch, batch_names, 4, envelope, sizeof(envelope), &size),
+        COR_ERR_INVALID);
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope), &size),
                  COR_OK);
     for (uint32_t i = 0; i < 4; i++) {
         batch[i].type = COR_XB_CAMT029;
         batch[i].cancel_status = COR_XB_CANCEL_CNCL;
     }
-    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope),
-                                       &size),
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope), &size),
                  COR_OK);
     batch[3].cancel_status = COR_XB_CANCEL_RJCR;
-    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope),
-                                       &size),
+    cr_assert_eq(cor_wire_encode_batch(wires[1], batch, NULL, 4, envelope, sizeof(envelope), &size),
                  COR_ERR_INVALID);
     cr_assert_eq(size, 0);
 }
@@ -1195,13 +1232,13 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
         const char *insert;
         uint32_t code;
     } cases[] = {
-        {"<IntrBkSttlmAmt", 5, 0, "", COR_WIRE_MISMATCH},   /* amount changed below */
-        {"<AmtSrc>", 7, 8, "1", COR_WIRE_MISMATCH},         /* record disagrees with InstdAmt */
-        {"<Fr>1<", 3, 4, "9", COR_WIRE_MISMATCH},           /* record from another node */
-        {"<FxId>", 9, 6, "x", COR_WIRE_RECORD},             /* not a number */
-        {"<Dbtr><Nm>", 4, 10, "&#x9;", COR_WIRE_XML},       /* a control character in a name */
-        {"<UETR>", 11, 6, "0", COR_WIRE_XML},               /* the codec refuses it */
-        {"<Tp>", 13, 4, "2", COR_WIRE_MISMATCH},            /* a pacs.002 in a pacs.008 batch */
+        {"<IntrBkSttlmAmt", 5, 0, "", COR_WIRE_MISMATCH}, /* amount changed below */
+        {"<AmtSrc>", 7, 8, "1", COR_WIRE_MISMATCH},       /* record disagrees with InstdAmt */
+        {"<Fr>1<", 3, 4, "9", COR_WIRE_MISMATCH},         /* record from another node */
+        {"<FxId>", 9, 6, "x", COR_WIRE_RECORD},           /* not a number */
+        {"<Dbtr><Nm>", 4, 10, "&#x9;", COR_WIRE_XML},     /* a control character in a name */
+        {"<UETR>", 11, 6, "0", COR_WIRE_XML},             /* the codec refuses it */
+        {"<Tp>", 13, 4, "2", COR_WIRE_MISMATCH},          /* a pacs.002 in a pacs.008 batch */
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         memcpy(batch_xml, good, xml_size + 1);
@@ -1223,13 +1260,28 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
         snprintf(expected, sizeof(expected), "message %u:", (unsigned)cases[c].index);
         cr_assert(strstr(text, expected) != NULL, "case %zu: '%s'", c, text);
     }
+    /* one payment twice in a signed batch: the codec's DUPL, named */
+    memcpy(batch_xml, good, xml_size + 1);
+    {
+        char *second = nth(batch_xml, "<UETR>", 12), *third = nth(batch_xml, "<UETR>", 13);
+        cr_assert(second != NULL && third != NULL);
+        memcpy(third, second, 6 + 36);
+        char *record = nth(batch_xml, "<UETR>", 20 + 12); /* the records' UETRs follow */
+        char *record_next = nth(batch_xml, "<UETR>", 20 + 13);
+        cr_assert(record != NULL && record_next != NULL);
+        memcpy(record_next, record, 6 + 32);
+        size = with_batch_body(0, batch_xml, xml_size);
+        uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);
+        cr_assert_eq(code, COR_WIRE_XML, "%s %s", cor_wire_code_name(code), text);
+        cr_assert(strstr(text, "message 13:") != NULL, "%s", text);
+    }
     /* any flipped byte of the body without the key: the signature */
     memcpy(batch_xml, good, xml_size + 1);
     size = with_batch_body(0, batch_xml, xml_size);
     for (size_t i = COR_WIRE_HEADER_SIZE_BYTES; i < size; i += 997) {
         envelope[i] ^= 0x10;
-        cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, NULL),
-                     COR_WIRE_SIGNATURE, "byte %zu", i);
+        cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, NULL), COR_WIRE_SIGNATURE,
+                     "byte %zu", i);
         envelope[i] ^= 0x10;
     }
     cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, NULL), COR_WIRE_OK);
@@ -1237,8 +1289,8 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
     envelope[5] = 1;
     size_t signed_size = size - COR_WIRE_SIGNATURE_SIZE;
     crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size, secret_keys[0]);
-    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_RECORD,
-                 "%s", text);
+    cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_RECORD, "%s",
+                 text);
     /* a message older than the replay window refuses its batch, named */
     batch_instructions(&base, 20, true);
     for (uint32_t i = 0; i < 20; i++)

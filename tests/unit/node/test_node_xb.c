@@ -414,10 +414,10 @@ Test(node_xb, node_rules_around_the_legs)
     /* Nobody but the bank that was paid may return a payment. */
     q = quote(&ir, 1, RU, 1000);
     memset(p, 0, sizeof(*p));
-    cor_xb_return_request ret = {.uetr = uetr_of(6),
-                                 .original_uetr = uetr_of(1),
-                                 .quote_id = q,
-                                 .reason = COR_XB_RETURN_CUSTOMER};
+    cor_node_cmd_xb_return ret = {.request = {.uetr = uetr_of(6),
+                                              .original_uetr = uetr_of(1),
+                                              .quote_id = q,
+                                              .reason = COR_XB_RETURN_CUSTOMER}};
     add(p, COR_NODE_CMD_XB_RETURN, 1, 1, 1, &ret, sizeof(ret));
     apply(&ir, &ru, p);
     cr_assert_eq(ir.results[0].code, COR_NODE_XB_REFUSED);
