@@ -51,6 +51,9 @@ struct http_iso {
     cor_node_cmd_xb_payment *xb_payments; /* [xb_count] */
     uint32_t *xb_event_tx;                /* [xb_count]: event -> transaction index */
     uint32_t xb_count;
+    /* A camt.056's cross-border cancellations: one XB_CANCEL command per event, events in
+     * the order of xb_event_tx (which then maps events to transactions). */
+    cor_u128 *cancel_uetrs; /* [xb_count] */
     char msg_id[ISO_ID_SIZE];
     char created[ISO_TIME_SIZE];
 };
@@ -131,6 +134,7 @@ void http_iso_free(http_iso *iso)
     cor_free((void *)iso->node_info);
     cor_free(iso->xb_payments);
     cor_free(iso->xb_event_tx);
+    cor_free(iso->cancel_uetrs);
     cor_free(iso);
 }
 
@@ -437,6 +441,92 @@ static enum MHD_Result iso_payments_answer(http_request *request)
     return iso_answer(request, 200, &report, m->header.present);
 }
 
+/* The cancellation status of a cross-border payment named by a camt.056, from its record:
+ * pending while the origin waits for the beneficiary (the camt.056 travels there), accepted
+ * once rejected because of it, else refused with why. */
+static void iso_xb_cancel_status(const cor_xb_payment *p, cor_iso_related_tx *tx)
+{
+    tx->status = "RJCR";
+    tx->reason = "NARR";
+    tx->additional_info = NULL;
+    if (p->role != COR_XB_ROLE_ORIGIN) {
+        tx->additional_info = "only the debtor agent cancels a cross-border payment";
+    } else if (p->state == COR_XB_STATE_FORWARDED) {
+        tx->status = "PDCR";
+        tx->reason = NULL;
+    } else if (p->state == COR_XB_STATE_COMMITTED) {
+        tx->reason = "PTNA";
+        tx->additional_info = "settled on both nodes; ask the creditor agent to return it";
+    } else if (p->reason == COR_XB_CANCELLED) {
+        tx->status = "ACCR";
+        tx->reason = NULL;
+    } else {
+        tx->additional_info = "the payment was rejected; nothing was settled";
+    }
+}
+
+/* camt.029 Sts/Conf for its transactions: their common outcome (RJCR, CNCL for ACCR,
+ * PDCR), PDCR while any is pending, else PECR (some cancelled, some refused). */
+static const char *iso_cancel_confirmation(const cor_iso_related_tx *related, uint32_t count)
+{
+    uint32_t accepted = 0, rejected = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (strcmp(related[i].status, "PDCR") == 0) return "PDCR";
+        accepted += strcmp(related[i].status, "ACCR") == 0;
+        rejected += strcmp(related[i].status, "RJCR") == 0;
+    }
+    if (rejected == count) return "RJCR";
+    return accepted == count ? "CNCL" : "PECR";
+}
+
+/* Renders the camt.029 answering a camt.056 from iso->related (after any cancellations
+ * went through the core: their results first update the statuses). */
+static enum MHD_Result iso_camt029_answer(http_request *request)
+{
+    cor_node_server *server = request->server;
+    http_iso *iso = request->iso;
+    const cor_iso_message *m = &iso->message;
+    if (iso->xb_count > 0) {
+        pthread_rwlock_rdlock(&server->state_lock);
+        const cor_xb *xb = cor_node_state_xb(server->state);
+        for (uint32_t k = 0; k < iso->xb_count; k++) {
+            const cor_node_result *r = &request->results[k];
+            cor_iso_related_tx *tx = &iso->related[iso->xb_event_tx[k]];
+            cor_xb_payment p;
+            bool known = cor_xb_payment_lookup(xb, iso->cancel_uetrs[k], &p);
+            bool settled = r->code == COR_NODE_XB_REFUSED && r->ledger == COR_XB_ALREADY_FINAL;
+            if (known && (r->code == COR_NODE_OK || settled)) {
+                iso_xb_cancel_status(&p, tx);
+            } else {
+                tx->status = "RJCR";
+                tx->reason = r->code == COR_NODE_XB_REFUSED && r->ledger == COR_XB_PAYMENT_UNKNOWN
+                                 ? "NOOR"
+                                 : "NARR";
+                tx->additional_info = r->code == COR_NODE_XB_REFUSED ? cor_xb_reason_text(r->ledger)
+                                                                     : cor_node_code_name(r->code);
+            }
+        }
+        pthread_rwlock_unlock(&server->state_lock);
+    }
+    cor_iso_message answer;
+    cor_iso_message_init(&answer);
+    answer.type = COR_ISO_MSG_CAMT_029;
+    answer.group.msg_id = iso->msg_id;
+    answer.group.created = iso->created;
+    answer.group.instructed_agent = m->group.instructing_agent;
+    answer.related = iso->related;
+    answer.tx_count = m->tx_count;
+    answer.group.group_status = iso_cancel_confirmation(iso->related, m->tx_count);
+    if (m->header.present) {
+        answer.header = (cor_iso_app_header){.present = true,
+                                             .from = m->header.to,
+                                             .to = m->header.from,
+                                             .business_msg_id = iso->msg_id,
+                                             .created = iso->created};
+    }
+    return iso_answer(request, 200, &answer, m->header.present);
+}
+
 /* Codes that are not a decision about a payment: nothing was recorded for that event. */
 static bool iso_unrecorded(const cor_node_result *r)
 {
@@ -458,6 +548,7 @@ enum MHD_Result http_iso_finish_payments(http_request *request)
         return iso_error(request, cor_node_code_http(r->code), cor_node_code_name(r->code), message,
                          "", reason);
     }
+    if (request->iso->message.type == COR_ISO_MSG_CAMT_056) return iso_camt029_answer(request);
     return iso_payments_answer(request);
 }
 
@@ -698,16 +789,13 @@ static enum MHD_Result iso_camt056(http_request *request)
         return iso_error(request, 403, "forbidden", "the assigner must be the caller",
                          "Assgnmt/Assgnr", "DS0H");
     }
-    if (!iso_alloc_answer(iso, m->tx_count)) {
+    iso->xb_event_tx = cor_calloc(m->tx_count > 0 ? m->tx_count : 1, sizeof(uint32_t));
+    iso->cancel_uetrs = cor_calloc(m->tx_count > 0 ? m->tx_count : 1, sizeof(cor_u128));
+    if (!iso_alloc_answer(iso, m->tx_count) || iso->xb_event_tx == NULL ||
+        iso->cancel_uetrs == NULL) {
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
-    cor_iso_message answer;
-    cor_iso_message_init(&answer);
     iso_new_ids(server, iso->msg_id, iso->created);
-    answer.type = COR_ISO_MSG_CAMT_029;
-    answer.group.msg_id = iso->msg_id;
-    answer.group.created = iso->created;
-    answer.group.instructed_agent = m->group.instructing_agent;
     pthread_rwlock_rdlock(&server->state_lock);
     for (uint32_t i = 0; i < m->tx_count; i++) {
         const cor_iso_related_tx *q = &m->related[i];
@@ -719,14 +807,13 @@ static enum MHD_Result iso_camt056(http_request *request)
             a->reason = q->reject_reason;
             a->additional_info = "the cancellation request is invalid";
         } else if (iso_xb_original(server, &request->who, q, &xp)) {
-            /* Cross-border: the protocol's cancellation is a command of its own route. */
-            a->reason = "NARR";
-            a->additional_info = "cross-border: POST /v1/xborder/payments/{uetr}/cancel";
-            if (xp.state == COR_XB_STATE_COMMITTED) {
-                a->reason = "PTNA";
-                a->additional_info = "settled on both nodes; ask the creditor agent to return it";
-            } else if (xp.state == COR_XB_STATE_REJECTED) {
-                a->additional_info = "the payment was rejected; nothing was settled";
+            /* Cross-border: while the beneficiary has not decided, the cancellation is the
+             * protocol's (XB_CANCEL: the origin sends camt.056 to the beneficiary node). */
+            iso_xb_cancel_status(&xp, a);
+            if (xp.role == COR_XB_ROLE_ORIGIN && xp.state == COR_XB_STATE_FORWARDED &&
+                !xp.cancel_requested) {
+                iso->xb_event_tx[iso->xb_count] = i;
+                iso->cancel_uetrs[iso->xb_count++] = xp.instruction.uetr;
             }
         } else if (p == NULL) {
             a->reason = "NOOR";
@@ -740,17 +827,18 @@ static enum MHD_Result iso_camt056(http_request *request)
         }
     }
     pthread_rwlock_unlock(&server->state_lock);
-    answer.related = iso->related;
-    answer.tx_count = m->tx_count;
-    answer.group.group_status = "RJCR";
-    if (m->header.present) {
-        answer.header = (cor_iso_app_header){.present = true,
-                                             .from = m->header.to,
-                                             .to = m->header.from,
-                                             .business_msg_id = iso->msg_id,
-                                             .created = iso->created};
+    if (iso->xb_count == 0) return iso_camt029_answer(request);
+    size_t one = sizeof(cor_node_command_header) + ((sizeof(cor_node_cmd_xb_uetr) + 15u) & ~15u);
+    if (!http_payload_reserve(request, (size_t)iso->xb_count * one)) {
+        return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
-    return iso_answer(request, 200, &answer, m->header.present);
+    for (uint32_t k = 0; k < iso->xb_count; k++) {
+        cor_node_cmd_xb_uetr cmd = {.uetr = iso->cancel_uetrs[k]};
+        http_payload_add(request, COR_NODE_CMD_XB_CANCEL, 1, &cmd, sizeof(cmd));
+    }
+    request->payments_count = 0;
+    request->pending = HTTP_PENDING_ISO_PAYMENTS;
+    return http_submit(request, iso->xb_count);
 }
 
 enum MHD_Result http_iso_post(http_request *request)

@@ -5,11 +5,13 @@
  * pacs.028 says ACSC; every refusal (unknown or foreign quote, amount or rate not the
  * quote's, missing UETR, bad creditor account, wrong currency, a used quote) is a RJCT with
  * its ISO reason and moves nothing; a batch of several, and domestic and cross-border
- * transactions mixed in one document. Every XML answer is validated against the official
- * schema and parsed back with the codec.
+ * transactions mixed in one document; camt.056 cancelling one the beneficiary has not
+ * decided (its node is stopped meanwhile), and refusing settled ones. Every XML answer is validated
+ * against the official schema and parsed back with the codec.
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -599,4 +601,46 @@ Test(iso_xborder, batch_and_mixed_with_domestic)
     cor_iso_message_release(&m);
     cr_assert_eq(cor_test_net(&ru, bank_a), FUNDS_A - source - 1000);
     cr_assert_eq(cor_test_net(&ir, bank_b), dest);
+}
+
+Test(iso_xborder, camt056_cancels_what_the_beneficiary_has_not_decided)
+{
+    quote q = quote_for(key_a, "50000");
+    /* Node IR is away: the instruction waits in RU's outbox, undecided. */
+    cr_assert_eq(cor_test_node_signal(&ir, SIGTERM), 0);
+    tx_spec spec = {.uetr = UETR_6, .quote_id = q.id, .amount = q.source};
+    char *xml = pacs008("MSG-9", &spec, 1);
+    cor_iso_message m;
+    send_pacs008(xml, &m);
+    cor_iso_free(xml);
+    assert_tx(&m, 0, "ACSP", NULL);
+    cor_iso_message_release(&m);
+
+    /* camt.056: the cancellation is requested (the protocol's camt.056 to IR), pending. */
+    cancel_request(UETR_6, &m);
+    assert_tx(&m, 0, "PDCR", NULL);
+    cr_assert_str_eq(m.group.group_status, "PDCR");
+    cor_iso_message_release(&m);
+    cancel_request(UETR_6, &m); /* asked again: still pending, nothing new */
+    assert_tx(&m, 0, "PDCR", NULL);
+    cor_iso_message_release(&m);
+
+    /* IR comes back. The instruction queued before the cancellation may reach it first
+     * (then it settles and the cancellation is refused) or not (then IR rejects it because
+     * of the cancellation and RU voids leg 1): either way both nodes agree, and every later
+     * answer says which. */
+    cor_test_node_start(&ir);
+    const char *state = final_state(&ru, key_a, UETR_6);
+    bool cancelled = strcmp(state, "rejected") == 0;
+    cr_assert_str_eq(final_state(&ir, key_b, UETR_6), state);
+    const char *uetrs[1] = {UETR_6};
+    status_request(&ru, key_a, uetrs, 1, &m);
+    assert_tx(&m, 0, cancelled ? "RJCT" : "ACSC", cancelled ? "CUST" : NULL);
+    cor_iso_message_release(&m);
+    cancel_request(UETR_6, &m);
+    assert_tx(&m, 0, cancelled ? "ACCR" : "RJCR", cancelled ? NULL : "PTNA");
+    cr_assert_str_eq(m.group.group_status, cancelled ? "CNCL" : "RJCR");
+    cor_iso_message_release(&m);
+    cr_assert_eq(cor_test_net(&ru, bank_a), FUNDS_A - (cancelled ? 0 : q.source));
+    cr_assert_eq(cor_test_net(&ir, bank_b), cancelled ? 0 : q.dest);
 }
