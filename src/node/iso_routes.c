@@ -17,6 +17,8 @@
  * event of the XB_PAYMENTS command the JSON route POST /v1/xborder/payments builds, placed
  * after the domestic PAYMENTS command in the same payload, and its pacs.002 status is ACSP
  * (leg 1 reserved, the beneficiary node decides) or what the payment's record says by then.
+ * pacs.028 and camt.056 naming a cross-border UETR answer from its record; a camt.056 for
+ * one the beneficiary has not decided becomes the protocol's XB_CANCEL command.
  */
 #include <sodium.h>
 #include <stdio.h>
