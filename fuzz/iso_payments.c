@@ -3,8 +3,10 @@
  * onto payment commands (src/node/iso_payments.c), as POST /v1/iso20022 does. Whatever the
  * input, the mapping must either refuse (debtor agent not the caller) or produce payments
  * the core's decoder accepts: ids and amounts not zero, texts within their limits, the
- * currency the node's, one event per transaction that was not refused. The first bytes also
- * go through the statement date parser.
+ * currency the node's, one event per transaction that was not refused. Cross-border
+ * transactions (InstrInf "/QUOTE/<id>") become XB_PAYMENTS events with a valid UETR, a quote
+ * id, a creditor account and names within bounds, and go through the quote check. The first
+ * bytes also go through the statement date parser.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,8 @@ static cor_node_payment_in payments[COR_NODE_BATCH_EVENTS_MAX];
 static uint32_t event_tx[COR_NODE_BATCH_EVENTS_MAX];
 static const char *reasons[COR_NODE_BATCH_EVENTS_MAX];
 static const char *infos[COR_NODE_BATCH_EVENTS_MAX];
+static cor_node_cmd_xb_payment xb_payments[COR_NODE_BATCH_EVENTS_MAX];
+static uint32_t xb_event_tx[COR_NODE_BATCH_EVENTS_MAX];
 static uint8_t payload[sizeof(cor_node_command_header) +
                        COR_NODE_BATCH_EVENTS_MAX * COR_NODE_PAYMENT_ENCODED_SIZE_MAX + 16];
 
@@ -55,8 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     COR_ASSERT(cor_node_bic_normal("BBBBRUMMXXX", bics[1].bic));
     COR_ASSERT(cor_node_bic_normal("BANKRUMMXXX", bics[2].bic));
     cor_node_bic_sort(bics, 3);
-    cor_node_iso_mapping mapping = {
-        .payments = payments, .event_tx = event_tx, .reason = reasons, .info = infos};
+    cor_node_iso_mapping mapping = {.payments = payments,
+                                    .event_tx = event_tx,
+                                    .reason = reasons,
+                                    .info = infos,
+                                    .xb_payments = xb_payments,
+                                    .xb_event_tx = xb_event_tx};
     /* The caller is whoever the first transaction names, so most inputs get mapped. */
     char own[COR_NODE_BIC_NORMAL_SIZE];
     if (message.tx_count == 0 || !cor_node_bic_normal(message.transfers[0].debtor_agent.bic, own)) {
@@ -69,7 +77,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t refused = 0;
     for (uint32_t i = 0; i < message.tx_count; i++)
         refused += message.transfers[i].reject_reason != NULL || reasons[i] != NULL;
-    COR_ASSERT(mapping.events + refused == message.tx_count);
+    COR_ASSERT(mapping.events + mapping.xb_events + refused == message.tx_count);
+    for (uint32_t k = 0; k < mapping.xb_events; k++) {
+        const cor_node_cmd_xb_payment *xb = &xb_payments[k];
+        const cor_iso_credit_transfer *tx = &message.transfers[xb_event_tx[k]];
+        COR_ASSERT(k == 0 || xb_event_tx[k] > xb_event_tx[k - 1]);
+        COR_ASSERT(cor_node_iso_is_xborder(tx) && reasons[xb_event_tx[k]] == NULL);
+        COR_ASSERT(cor_xb_uetr_valid(xb->uetr) && xb->quote_id != 0);
+        COR_ASSERT(xb->creditor_account > cor_node_settlement_id(0));
+        COR_ASSERT(xb->debtor_name_length <= COR_NODE_XB_NAME_LENGTH_MAX);
+        COR_ASSERT(xb->creditor_name_length <= COR_NODE_XB_NAME_LENGTH_MAX);
+        COR_ASSERT(strcmp(tx->settlement_amount.currency, "RUB") == 0);
+        /* The quote check is pure too: a quote of exactly this amount passes unless the
+         * rate disagrees, and the rate comparison never fails on overflow silently. */
+        cor_xb_quote quote = {.requester = 1,
+                              .rate_num = 485,
+                              .rate_den = 1,
+                              .spread_ppm = 2000,
+                              .amount_source = tx->settlement_amount.amount_minor};
+        const char *info = NULL;
+        const char *reason = cor_node_iso_xb_quote_check(tx, &quote, 1, 2, 2, &info);
+        COR_ASSERT(reason == NULL || (strcmp(reason, "AM09") == 0 && tx->exchange_rate != NULL));
+        COR_ASSERT(cor_node_iso_xb_quote_check(tx, NULL, 1, 2, 2, &info) != NULL);
+    }
     size_t body = 0;
     for (uint32_t e = 0; e < mapping.events; e++) {
         const cor_node_payment_in *in = &payments[e];

@@ -137,6 +137,8 @@ typedef struct cor_iso_credit_transfer {
     cor_iso_amount settlement_amount; /* IntrBkSttlmAmt, required, > 0 */
     const char *settlement_date;      /* IntrBkSttlmDt, optional */
     cor_iso_amount instructed_amount; /* InstdAmt, pacs.008 only (must be unset for .009) */
+    const char *exchange_rate;        /* XchgRate as written (BaseOneRate: a decimal of at
+                                       * most 11 digits, 10 after the point), pacs.008 only */
     const char *charge_bearer;        /* ChrgBr: DEBT CRED SHAR SLEV; pacs.008 requires it,
                                        * pacs.009 has none (must be NULL) */
     cor_iso_agent instructing_agent;  /* InstgAgt, optional */
@@ -147,9 +149,14 @@ typedef struct cor_iso_credit_transfer {
     cor_iso_agent creditor_agent;     /* CdtrAgt, required in pacs.008 */
     cor_iso_party creditor;           /* Cdtr, required */
     cor_iso_account creditor_account; /* CdtrAcct, optional */
-    const char *purpose;              /* Purp/Cd, optional */
-    const char *remittance;           /* RmtInf/Ustrd (first), Max140Text, optional */
-    const char *reject_reason;        /* result: NULL accepted, else the ISO reason code */
+
+    /* InstrInf of the first InstrForNxtAgt that has one, Max140Text, optional (written as one
+     * InstrForNxtAgt; its Cd is not modelled). corridor's node reads "/QUOTE/<id>" here. */
+    const char *instruction_for_next_agent;
+
+    const char *purpose;       /* Purp/Cd, optional */
+    const char *remittance;    /* RmtInf/Ustrd (first), Max140Text, optional */
+    const char *reject_reason; /* result: NULL accepted, else the ISO reason code */
 } cor_iso_credit_transfer;
 
 /*

@@ -730,6 +730,8 @@ static void map_credit_transfer(map_ctx *ctx, uint32_t node, bool customer,
     tx->settlement_date = map_date(ctx, node, "IntrBkSttlmDt", false);
     if (customer) {
         map_amount(ctx, node, "InstdAmt", false, &tx->instructed_amount);
+        /* Left unchecked: the schema pass checks it as a BaseOneRate decimal. */
+        tx->exchange_rate = map_text(ctx, node, "XchgRate", 64, false);
         tx->charge_bearer = map_code(ctx, node, "ChrgBr", true, map_charge_bearers);
     }
     map_agent(ctx, node, "InstgAgt", false, &tx->instructing_agent);
@@ -740,6 +742,14 @@ static void map_credit_transfer(map_ctx *ctx, uint32_t node, bool customer,
     map_agent(ctx, node, "CdtrAgt", customer, &tx->creditor_agent);
     map_party(ctx, node, "Cdtr", !customer, "RR03", &tx->creditor);
     map_account(ctx, node, "CdtrAcct", "AC03", &tx->creditor_account);
+    for (uint32_t next = map_child(ctx, node, "InstrForNxtAgt");
+         next != NONE && tx->instruction_for_next_agent == NULL;
+         next = map_next(ctx, next, "InstrForNxtAgt")) {
+        if (map_child(ctx, next, "InstrInf") == NONE) continue;
+        tx->instruction_for_next_agent =
+            map_checked(ctx, map_text(ctx, next, "InstrInf", 140, true));
+        if (tx->instruction_for_next_agent == NULL) break; /* the finding is recorded */
+    }
     tx->purpose = map_text(ctx, map_child(ctx, node, "Purp"), "Cd", 4, false);
     tx->remittance = map_text(ctx, map_child(ctx, node, "RmtInf"), "Ustrd", 140, false);
 }

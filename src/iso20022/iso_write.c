@@ -412,8 +412,18 @@ static void w_credit_transfer(writer *w, const cor_iso_credit_transfer *tx, bool
     w_checked(w, "IntrBkSttlmDt", tx->settlement_date, cor_iso_date_valid);
     if (customer) {
         w_amount(w, "InstdAmt", &tx->instructed_amount, false);
+        static const cor__iso_type base_one_rate = {.kind = COR_ISO_SCHEMA_SIMPLE,
+                                                    .text = COR_ISO_TEXT_DECIMAL,
+                                                    .digits_total = 11,
+                                                    .digits_fraction = 10};
+        if (tx->exchange_rate != NULL &&
+            cor__iso_text_check(&base_one_rate, tx->exchange_rate) != NULL) {
+            w_fail(w, COR_ERR_INVALID);
+        }
+        w_text_limited(w, "XchgRate", tx->exchange_rate, 64, false);
         w_enumerated(w, "ChrgBr", tx->charge_bearer, "DEBT|CRED|SHAR|SLEV", true);
-    } else if (tx->charge_bearer != NULL || tx->instructed_amount.currency[0] != '\0') {
+    } else if (tx->charge_bearer != NULL || tx->instructed_amount.currency[0] != '\0' ||
+               tx->exchange_rate != NULL) {
         w_fail(w, COR_ERR_INVALID); /* pacs.009 carries neither; refuse rather than drop */
     }
     w_agent(w, "InstgAgt", &tx->instructing_agent, false);
@@ -424,6 +434,11 @@ static void w_credit_transfer(writer *w, const cor_iso_credit_transfer *tx, bool
     w_agent(w, "CdtrAgt", &tx->creditor_agent, customer);
     w_party(w, "Cdtr", &tx->creditor, !customer);
     w_account(w, "CdtrAcct", &tx->creditor_account);
+    if (tx->instruction_for_next_agent != NULL) {
+        w_open(w, "InstrForNxtAgt");
+        w_text_limited(w, "InstrInf", tx->instruction_for_next_agent, 140, true);
+        w_close(w, "InstrForNxtAgt");
+    }
     if (tx->purpose != NULL) {
         w_open(w, "Purp");
         w_text_limited(w, "Cd", tx->purpose, 4, true);

@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/assert.h"
+#include "node/request.h"
 
 bool cor_node_bic_normal(const char *bic, char out[COR_NODE_BIC_NORMAL_SIZE])
 {
@@ -102,6 +103,153 @@ static bool agent_is(const cor_iso_agent *agent, const char bic[COR_NODE_BIC_NOR
     return cor_node_bic_normal(agent->bic, normal) && strcmp(normal, bic) == 0;
 }
 
+/* ---- cross-border transactions ---------------------------------------------------------- */
+
+bool cor_node_iso_is_xborder(const cor_iso_credit_transfer *tx)
+{
+    const char *text = tx->instruction_for_next_agent;
+    return text != NULL &&
+           strncmp(text, COR_NODE_ISO_QUOTE_PREFIX, sizeof(COR_NODE_ISO_QUOTE_PREFIX) - 1u) == 0;
+}
+
+/* Whether a party name may travel: at most the protocol's bytes, no control characters. */
+static bool xb_name_fits(const char *name)
+{
+    if (name == NULL) return true;
+    size_t length = strlen(name);
+    if (length > COR_NODE_XB_NAME_LENGTH_MAX) return false;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20u || c == 0x7fu) return false;
+    }
+    return true;
+}
+
+static void xb_name_copy(const char *name, char *out, uint8_t *length_out)
+{
+    size_t length = name != NULL ? strlen(name) : 0;
+    COR_ASSERT(length <= COR_NODE_XB_NAME_LENGTH_MAX);
+    if (length > 0) memcpy(out, name, length);
+    *length_out = (uint8_t)length;
+}
+
+/* Maps one cross-border transaction into *out; NULL, or the refusal's reason and info. */
+static const char *xb_map(const cor_iso_credit_transfer *tx, const char *currency,
+                          cor_node_cmd_xb_payment *out, const char **info)
+{
+    *out = (cor_node_cmd_xb_payment){0};
+    const char *quote_text =
+        tx->instruction_for_next_agent + sizeof(COR_NODE_ISO_QUOTE_PREFIX) - 1u;
+    uint32_t creditor = 0;
+    if (strcmp(tx->settlement_amount.currency, currency) != 0) {
+        *info = "a cross-border IntrBkSttlmAmt is in this node's currency (the quote's source)";
+        return "CURR";
+    }
+    if (tx->uetr == NULL || !cor_iso_uetr_valid(tx->uetr)) {
+        *info = "a cross-border transaction needs PmtId/UETR";
+        return "CH21";
+    }
+    if (!cor_node_parse_u128(quote_text, &out->quote_id) || out->quote_id == 0) {
+        *info = "InstrForNxtAgt/InstrInf must be /QUOTE/ and the quote id in decimal";
+        return "FF01";
+    }
+    if (tx->creditor_account.other_id == NULL ||
+        !cor_node_parse_u32(tx->creditor_account.other_id, &creditor) || creditor == 0) {
+        *info = "CdtrAcct/Id/Othr/Id must be the creditor bank's participant id on the peer node";
+        return "AC03";
+    }
+    if (!xb_name_fits(tx->debtor.name) || !xb_name_fits(tx->creditor.name)) {
+        *info = "Dbtr/Nm and Cdtr/Nm travel as at most 140 bytes without control characters";
+        return "FF01";
+    }
+    if (tx->settlement_amount.amount_minor == 0) {
+        *info = "amount equal to zero"; /* the codec refuses zero; kept as a guard */
+        return "AM01";
+    }
+    uint8_t bytes[16];
+    uetr_bytes(tx->uetr, bytes);
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        out->uetr = (out->uetr << 8) | bytes[i];
+    out->creditor_account = cor_node_settlement_id(creditor);
+    xb_name_copy(tx->debtor.name, out->debtor_name, &out->debtor_name_length);
+    xb_name_copy(tx->creditor.name, out->creditor_name, &out->creditor_name_length);
+    return NULL;
+}
+
+/* a * b, false on overflow. */
+static bool mul_u128(cor_u128 a, cor_u128 b, cor_u128 *out)
+{
+    if (a != 0 && b > COR_U128_MAX / a) return false;
+    *out = a * b;
+    return true;
+}
+
+static cor_u128 pow10_u128(unsigned exponent)
+{
+    cor_u128 value = 1;
+    for (unsigned i = 0; i < exponent; i++)
+        value *= 10u;
+    return value;
+}
+
+bool cor_node_iso_rate_matches(const char *text, uint64_t num, uint64_t den, uint32_t spread_ppm,
+                               int source_exponent, int dest_exponent)
+{
+    if (text == NULL || num == 0 || den == 0 || spread_ppm >= 1000000u) return false;
+    if (source_exponent < 0 || source_exponent > 4 || dest_exponent < 0 || dest_exponent > 4) {
+        return false;
+    }
+    /* The text as rate / 10^fraction: at most 11 digits (BaseOneRate), one optional '.'. */
+    cor_u128 rate = 0;
+    unsigned digits = 0, fraction = 0;
+    bool point = false;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (*p < '0' || *p > '9' || ++digits > 11u) return false;
+        rate = rate * 10u + (cor_u128)(*p - '0');
+        fraction += point;
+    }
+    if (digits == 0) return false;
+    /* Customer rate in major units: n / d with n = num (1e6 - spread) 10^max(0, es - ed)
+     * and d = den 1e6 10^max(0, ed - es). |rate / 10^fraction - n / d| <= 1 / 10^fraction
+     * is |rate d - n 10^fraction| <= d. Every factor is bounded, but check anyway. */
+    cor_u128 n = 0, d = 0, left = 0, right = 0;
+    unsigned up = source_exponent > dest_exponent ? (unsigned)(source_exponent - dest_exponent) : 0;
+    unsigned down =
+        dest_exponent > source_exponent ? (unsigned)(dest_exponent - source_exponent) : 0;
+    if (!mul_u128((cor_u128)num * (1000000u - spread_ppm), pow10_u128(up), &n) ||
+        !mul_u128((cor_u128)den * 1000000u, pow10_u128(down), &d) || !mul_u128(rate, d, &left) ||
+        !mul_u128(n, pow10_u128(fraction), &right)) {
+        return false;
+    }
+    cor_u128 difference = left > right ? left - right : right - left;
+    return difference <= d;
+}
+
+const char *cor_node_iso_xb_quote_check(const cor_iso_credit_transfer *tx,
+                                        const cor_xb_quote *quote, uint64_t caller,
+                                        int source_exponent, int dest_exponent, const char **info)
+{
+    if (quote == NULL || quote->requester != caller) {
+        *info = "the quote is unknown, expired and forgotten, or not the caller's";
+        return "AM09";
+    }
+    if (tx->settlement_amount.amount_minor != quote->amount_source) {
+        *info = "IntrBkSttlmAmt is not the quote's source amount (fee included)";
+        return "AM09";
+    }
+    if (tx->exchange_rate != NULL &&
+        !cor_node_iso_rate_matches(tx->exchange_rate, quote->rate_num, quote->rate_den,
+                                   quote->spread_ppm, source_exponent, dest_exponent)) {
+        *info = "XchgRate is not the quote's customer rate (destination units per source unit)";
+        return "AM09";
+    }
+    return NULL;
+}
+
 bool cor_node_iso_map_payments(const cor_iso_message *m,
                                const char own_bic[COR_NODE_BIC_NORMAL_SIZE], const char *currency,
                                const cor_node_bic_entry *bics, uint32_t bic_count,
@@ -109,7 +257,9 @@ bool cor_node_iso_map_payments(const cor_iso_message *m,
 {
     COR_ASSERT(m->type == COR_ISO_MSG_PACS_008);
     COR_ASSERT(m->tx_count <= COR_NODE_PAYMENTS_PER_REQUEST_MAX);
+    COR_ASSERT(out->xb_payments != NULL && out->xb_event_tx != NULL);
     out->events = 0;
+    out->xb_events = 0;
     out->forbidden_field[0] = '\0';
     if (m->header.present && m->header.from.bic != NULL && !agent_is(&m->header.from, own_bic)) {
         snprintf(out->forbidden_field, sizeof(out->forbidden_field), "AppHdr/Fr");
@@ -129,6 +279,12 @@ bool cor_node_iso_map_payments(const cor_iso_message *m,
         out->reason[i] = NULL;
         out->info[i] = NULL;
         if (tx->reject_reason != NULL) continue;
+        if (cor_node_iso_is_xborder(tx)) {
+            cor_node_cmd_xb_payment *xb = &out->xb_payments[out->xb_events];
+            out->reason[i] = xb_map(tx, currency, xb, &out->info[i]);
+            if (out->reason[i] == NULL) out->xb_event_tx[out->xb_events++] = i;
+            continue;
+        }
         cor_node_bic_entry key = {0};
         cor_node_payment_in *in = &out->payments[out->events];
         *in = (cor_node_payment_in){0};

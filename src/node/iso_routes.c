@@ -12,7 +12,13 @@
  * and the pacs.002 is rendered from the core's results once the batch is durable. Status
  * requests, cancellation requests and the camt reports only read the state.
  *
- * How a pacs.008 transaction maps onto a payment: node/iso_payments.h.
+ * How a pacs.008 transaction maps onto a payment: node/iso_payments.h. A transaction that
+ * names an FX quote (InstrForNxtAgt/InstrInf "/QUOTE/<id>") is cross-border: it becomes an
+ * event of the XB_PAYMENTS command the JSON route POST /v1/xborder/payments builds, placed
+ * after the domestic PAYMENTS command in the same payload, and its pacs.002 status is ACSP
+ * (leg 1 reserved, the beneficiary node decides) or what the payment's record says by then.
+ * pacs.028 and camt.056 naming a cross-border UETR answer from its record; a camt.056 for
+ * one the beneficiary has not decided becomes the protocol's XB_CANCEL command.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -42,6 +48,14 @@ struct http_iso {
     uint32_t *event_tx;          /* command event -> transaction index */
     const char **node_reason;    /* per transaction: a refusal decided before the core */
     const char **node_info;      /* its AddtlInf */
+    /* Cross-border transactions (pacs.008 naming a quote): the XB_PAYMENTS command that
+     * follows the PAYMENTS command in the same payload, so its results come after. */
+    cor_node_cmd_xb_payment *xb_payments; /* [xb_count] */
+    uint32_t *xb_event_tx;                /* [xb_count]: event -> transaction index */
+    uint32_t xb_count;
+    /* A camt.056's cross-border cancellations: one XB_CANCEL command per event, events in
+     * the order of xb_event_tx (which then maps events to transactions). */
+    cor_u128 *cancel_uetrs; /* [xb_count] */
     char msg_id[ISO_ID_SIZE];
     char created[ISO_TIME_SIZE];
 };
@@ -120,6 +134,9 @@ void http_iso_free(http_iso *iso)
     cor_free(iso->event_tx);
     cor_free((void *)iso->node_reason);
     cor_free((void *)iso->node_info);
+    cor_free(iso->xb_payments);
+    cor_free(iso->xb_event_tx);
+    cor_free(iso->cancel_uetrs);
     cor_free(iso);
 }
 
@@ -324,6 +341,58 @@ static bool iso_alloc_answer(http_iso *iso, uint32_t count)
            iso->node_info != NULL;
 }
 
+/* A cross-border payment's record as a transaction status: ACSP while the beneficiary node
+ * has not decided (FORWARDED at the origin), PDNG while on hold there, ACSC once committed,
+ * RJCT with the protocol reason's ISO code once rejected. */
+static void iso_xb_status(const cor_xb_payment *p, cor_iso_related_tx *tx)
+{
+    tx->reason = NULL;
+    tx->additional_info = NULL;
+    switch (p->state) {
+    case COR_XB_STATE_COMMITTED:
+        tx->status = "ACSC";
+        return;
+    case COR_XB_STATE_REJECTED:
+        tx->status = "RJCT";
+        tx->reason = cor_xb_reason_iso(p->reason);
+        tx->additional_info = cor_xb_reason_text(p->reason);
+        return;
+    case COR_XB_STATE_HELD:
+        tx->status = "PDNG";
+        return;
+    default:
+        tx->status = "ACSP";
+        return;
+    }
+}
+
+/* The cross-border events' results (after the domestic ones) into the answer. */
+static void iso_xb_statuses(http_request *request)
+{
+    cor_node_server *server = request->server;
+    http_iso *iso = request->iso;
+    if (iso->xb_count == 0) return;
+    pthread_rwlock_rdlock(&server->state_lock);
+    const cor_xb *xb = cor_node_state_xb(server->state);
+    for (uint32_t k = 0; k < iso->xb_count; k++) {
+        const cor_node_result *r = &request->results[request->payments_count + k];
+        cor_iso_related_tx *tx = &iso->related[iso->xb_event_tx[k]];
+        cor_xb_payment p;
+        if ((r->code == COR_NODE_CREATED || r->code == COR_NODE_EXISTS) &&
+            cor_xb_payment_lookup(xb, iso->xb_payments[k].uetr, &p)) {
+            iso_xb_status(&p, tx);
+        } else if (r->code == COR_NODE_XB_REFUSED) {
+            tx->status = "RJCT";
+            tx->reason = cor_xb_reason_iso(r->ledger);
+            tx->additional_info = cor_xb_reason_text(r->ledger);
+        } else {
+            tx->status = "RJCT";
+            iso_reason_of(r->code, &tx->reason, &tx->additional_info);
+        }
+    }
+    pthread_rwlock_unlock(&server->state_lock);
+}
+
 /* Renders the pacs.002 for a pacs.008 (results NULL when nothing went to the core). */
 static enum MHD_Result iso_payments_answer(http_request *request)
 {
@@ -369,8 +438,95 @@ static enum MHD_Result iso_payments_answer(http_request *request)
             iso_reason_of(code, &tx->reason, &tx->additional_info);
         }
     }
+    iso_xb_statuses(request);
     report.group.group_status = cor_iso_group_status_of(iso->related, m->tx_count);
     return iso_answer(request, 200, &report, m->header.present);
+}
+
+/* The cancellation status of a cross-border payment named by a camt.056, from its record:
+ * pending while the origin waits for the beneficiary (the camt.056 travels there), accepted
+ * once rejected because of it, else refused with why. */
+static void iso_xb_cancel_status(const cor_xb_payment *p, cor_iso_related_tx *tx)
+{
+    tx->status = "RJCR";
+    tx->reason = "NARR";
+    tx->additional_info = NULL;
+    if (p->role != COR_XB_ROLE_ORIGIN) {
+        tx->additional_info = "only the debtor agent cancels a cross-border payment";
+    } else if (p->state == COR_XB_STATE_FORWARDED) {
+        tx->status = "PDCR";
+        tx->reason = NULL;
+    } else if (p->state == COR_XB_STATE_COMMITTED) {
+        tx->reason = "PTNA";
+        tx->additional_info = "settled on both nodes; ask the creditor agent to return it";
+    } else if (p->reason == COR_XB_CANCELLED) {
+        tx->status = "ACCR";
+        tx->reason = NULL;
+    } else {
+        tx->additional_info = "the payment was rejected; nothing was settled";
+    }
+}
+
+/* camt.029 Sts/Conf for its transactions: their common outcome (RJCR, CNCL for ACCR,
+ * PDCR), PDCR while any is pending, else PECR (some cancelled, some refused). */
+static const char *iso_cancel_confirmation(const cor_iso_related_tx *related, uint32_t count)
+{
+    uint32_t accepted = 0, rejected = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (strcmp(related[i].status, "PDCR") == 0) return "PDCR";
+        accepted += strcmp(related[i].status, "ACCR") == 0;
+        rejected += strcmp(related[i].status, "RJCR") == 0;
+    }
+    if (rejected == count) return "RJCR";
+    return accepted == count ? "CNCL" : "PECR";
+}
+
+/* Renders the camt.029 answering a camt.056 from iso->related (after any cancellations
+ * went through the core: their results first update the statuses). */
+static enum MHD_Result iso_camt029_answer(http_request *request)
+{
+    cor_node_server *server = request->server;
+    http_iso *iso = request->iso;
+    const cor_iso_message *m = &iso->message;
+    if (iso->xb_count > 0) {
+        pthread_rwlock_rdlock(&server->state_lock);
+        const cor_xb *xb = cor_node_state_xb(server->state);
+        for (uint32_t k = 0; k < iso->xb_count; k++) {
+            const cor_node_result *r = &request->results[k];
+            cor_iso_related_tx *tx = &iso->related[iso->xb_event_tx[k]];
+            cor_xb_payment p;
+            bool known = cor_xb_payment_lookup(xb, iso->cancel_uetrs[k], &p);
+            bool settled = r->code == COR_NODE_XB_REFUSED && r->ledger == COR_XB_ALREADY_FINAL;
+            if (known && (r->code == COR_NODE_OK || settled)) {
+                iso_xb_cancel_status(&p, tx);
+            } else {
+                tx->status = "RJCR";
+                tx->reason = r->code == COR_NODE_XB_REFUSED && r->ledger == COR_XB_PAYMENT_UNKNOWN
+                                 ? "NOOR"
+                                 : "NARR";
+                tx->additional_info = r->code == COR_NODE_XB_REFUSED ? cor_xb_reason_text(r->ledger)
+                                                                     : cor_node_code_name(r->code);
+            }
+        }
+        pthread_rwlock_unlock(&server->state_lock);
+    }
+    cor_iso_message answer;
+    cor_iso_message_init(&answer);
+    answer.type = COR_ISO_MSG_CAMT_029;
+    answer.group.msg_id = iso->msg_id;
+    answer.group.created = iso->created;
+    answer.group.instructed_agent = m->group.instructing_agent;
+    answer.related = iso->related;
+    answer.tx_count = m->tx_count;
+    answer.group.group_status = iso_cancel_confirmation(iso->related, m->tx_count);
+    if (m->header.present) {
+        answer.header = (cor_iso_app_header){.present = true,
+                                             .from = m->header.to,
+                                             .to = m->header.from,
+                                             .business_msg_id = iso->msg_id,
+                                             .created = iso->created};
+    }
+    return iso_answer(request, 200, &answer, m->header.present);
 }
 
 /* Codes that are not a decision about a payment: nothing was recorded for that event. */
@@ -382,7 +538,7 @@ static bool iso_unrecorded(const cor_node_result *r)
 
 enum MHD_Result http_iso_finish_payments(http_request *request)
 {
-    for (uint32_t e = 0; e < request->payments_count; e++) {
+    for (uint32_t e = 0; e < request->payments_count + request->iso->xb_count; e++) {
         const cor_node_result *r = &request->results[e];
         if (!iso_unrecorded(r)) continue;
         char message[160];
@@ -394,7 +550,57 @@ enum MHD_Result http_iso_finish_payments(http_request *request)
         return iso_error(request, cor_node_code_http(r->code), cor_node_code_name(r->code), message,
                          "", reason);
     }
+    if (request->iso->message.type == COR_ISO_MSG_CAMT_056) return iso_camt029_answer(request);
     return iso_payments_answer(request);
+}
+
+/* ISO 4217 exponent of the currency whose numeric code (ledger id) is ledger, among this
+ * node's and its peers'; -1 when none is. */
+static int iso_exponent_of(const cor_node_server *server, uint32_t ledger)
+{
+    if (ledger == server->config.currency_numeric) {
+        return cor_iso_currency_exponent(server->config.currency);
+    }
+    for (uint32_t i = 0; i < server->config.peer_count; i++) {
+        if (server->config.peers[i].currency_numeric == ledger) {
+            return cor_iso_currency_exponent(server->config.peers[i].currency);
+        }
+    }
+    return -1;
+}
+
+/* Checks the mapped cross-border transactions against their quotes (read lock: quotes
+ * never change once issued, so what is checked here still holds when the core applies the
+ * command; expiry and reuse are the core's to decide). Refused ones get their reason; the
+ * others are kept, in order, as iso->xb_count events. */
+static void iso_xb_quotes(http_request *request, uint32_t mapped)
+{
+    cor_node_server *server = request->server;
+    http_iso *iso = request->iso;
+    const cor_iso_message *m = &iso->message;
+    int source_exponent = cor_iso_currency_exponent(server->config.currency);
+    uint32_t kept = 0;
+    pthread_rwlock_rdlock(&server->state_lock);
+    const cor_xb *xb = cor_node_state_xb(server->state);
+    for (uint32_t k = 0; k < mapped; k++) {
+        uint32_t i = iso->xb_event_tx[k];
+        cor_xb_quote quote;
+        bool found = cor_xb_quote_lookup(xb, iso->xb_payments[k].quote_id, &quote);
+        int dest_exponent = found ? iso_exponent_of(server, quote.dest_ledger) : -1;
+        const char *info = NULL;
+        const char *reason = cor_node_iso_xb_quote_check(&m->transfers[i], found ? &quote : NULL,
+                                                         request->who.participant, source_exponent,
+                                                         dest_exponent, &info);
+        if (reason != NULL) {
+            iso->node_reason[i] = reason;
+            iso->node_info[i] = info;
+            continue;
+        }
+        iso->xb_payments[kept] = iso->xb_payments[k];
+        iso->xb_event_tx[kept++] = i;
+    }
+    pthread_rwlock_unlock(&server->state_lock);
+    iso->xb_count = kept;
 }
 
 static enum MHD_Result iso_pacs008(http_request *request)
@@ -407,19 +613,24 @@ static enum MHD_Result iso_pacs008(http_request *request)
         return iso_error(request, 403, "forbidden", "only participants send payments", "", NULL);
     }
     request->payments = cor_calloc(m->tx_count, sizeof(cor_node_payment_in));
+    iso->xb_payments = cor_calloc(m->tx_count, sizeof(cor_node_cmd_xb_payment));
+    iso->xb_event_tx = cor_calloc(m->tx_count, sizeof(uint32_t));
     cor_node_bic_entry *bics = NULL;
     uint32_t bic_count = 0;
     pthread_rwlock_rdlock(&server->state_lock);
     bool table = cor_node_bic_table(server->state, &bics, &bic_count);
     pthread_rwlock_unlock(&server->state_lock);
-    if (!iso_alloc_answer(iso, m->tx_count) || request->payments == NULL || !table) {
+    if (!iso_alloc_answer(iso, m->tx_count) || request->payments == NULL ||
+        iso->xb_payments == NULL || iso->xb_event_tx == NULL || !table) {
         cor_free(bics);
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
     cor_node_iso_mapping mapping = {.payments = request->payments,
                                     .event_tx = iso->event_tx,
                                     .reason = iso->node_reason,
-                                    .info = iso->node_info};
+                                    .info = iso->node_info,
+                                    .xb_payments = iso->xb_payments,
+                                    .xb_event_tx = iso->xb_event_tx};
     bool allowed =
         cor_node_iso_map_payments(m, own_bic, server->config.currency, bics, bic_count, &mapping);
     cor_free(bics);
@@ -428,13 +639,27 @@ static enum MHD_Result iso_pacs008(http_request *request)
                          "the debtor agent (and the AppHdr sender) must be the caller's BIC",
                          mapping.forbidden_field, "DS0H");
     }
+    if (mapping.xb_events > COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX) {
+        return iso_error(request, 413, "too_many_events",
+                         "at most 4,096 cross-border transactions in one pacs.008", "CdtTrfTxInf",
+                         "FF01");
+    }
+    iso_xb_quotes(request, mapping.xb_events);
     uint32_t count = mapping.events;
     request->payments_count = count;
-    if (count == 0) return iso_payments_answer(request);
+    if (count == 0 && iso->xb_count == 0) return iso_payments_answer(request);
 
     size_t body_max = (size_t)count * COR_NODE_PAYMENT_ENCODED_SIZE_MAX;
-    if (!http_payload_reserve(request, sizeof(cor_node_command_header) + body_max + 16u)) {
+    size_t xb_size = (size_t)iso->xb_count * sizeof(cor_node_cmd_xb_payment);
+    if (!http_payload_reserve(request,
+                              2u * (sizeof(cor_node_command_header) + 16u) + body_max + xb_size)) {
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
+    }
+    if (count == 0) {
+        http_payload_add(request, COR_NODE_CMD_XB_PAYMENTS, iso->xb_count, iso->xb_payments,
+                         xb_size);
+        request->pending = HTTP_PENDING_ISO_PAYMENTS;
+        return http_submit(request, iso->xb_count);
     }
     uint8_t *body = request->payload + sizeof(cor_node_command_header);
     size_t size = 0;
@@ -449,8 +674,12 @@ static enum MHD_Result iso_pacs008(http_request *request)
     size_t padded = (size + 15u) & ~(size_t)15u;
     memset(body + size, 0, padded - size);
     request->payload_size = sizeof(header) + padded;
+    if (iso->xb_count > 0) {
+        http_payload_add(request, COR_NODE_CMD_XB_PAYMENTS, iso->xb_count, iso->xb_payments,
+                         xb_size);
+    }
     request->pending = HTTP_PENDING_ISO_PAYMENTS;
-    return http_submit(request, count);
+    return http_submit(request, count + iso->xb_count);
 }
 
 /* The caller's payment a pacs.028 / camt.056 transaction names; NULL when none.
@@ -463,7 +692,26 @@ static const cor_node_payment *iso_original(cor_node_server *server, uint32_t de
     return cor_node_state_payment(server->state, debtor, id);
 }
 
-/* pacs.028: the recorded outcome of each named payment, as a pacs.002. */
+/* The cross-border payment a pacs.028 transaction names by OrgnlUETR, when the caller may
+ * see it: the origin's requester or the beneficiary's creditor bank. Under the read lock. */
+static bool iso_xb_original(cor_node_server *server, const http_principal *who,
+                            const cor_iso_related_tx *tx, cor_xb_payment *out)
+{
+    uint8_t bytes[16];
+    if (tx->original_uetr == NULL ||
+        !cor_node_uetr_parse(tx->original_uetr, strlen(tx->original_uetr), bytes)) {
+        return false;
+    }
+    cor_u128 uetr = 0;
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        uetr = (uetr << 8) | bytes[i];
+    if (!cor_xb_payment_lookup(cor_node_state_xb(server->state), uetr, out)) return false;
+    if (out->role == COR_XB_ROLE_ORIGIN) return out->requester == who->participant;
+    return out->instruction.creditor_account == cor_node_settlement_id(who->participant);
+}
+
+/* pacs.028: the recorded outcome of each named payment (domestic or cross-border), as a
+ * pacs.002. */
 static enum MHD_Result iso_pacs028(http_request *request)
 {
     cor_node_server *server = request->server;
@@ -492,6 +740,11 @@ static enum MHD_Result iso_pacs028(http_request *request)
         *a = related_answer(q, "RJCT");
         if (q->reject_reason != NULL) {
             a->reason = q->reject_reason;
+            continue;
+        }
+        cor_xb_payment xp;
+        if (iso_xb_original(server, &request->who, q, &xp)) {
+            iso_xb_status(&xp, a);
             continue;
         }
         const cor_node_payment *p = iso_original(server, request->who.participant, q);
@@ -538,25 +791,32 @@ static enum MHD_Result iso_camt056(http_request *request)
         return iso_error(request, 403, "forbidden", "the assigner must be the caller",
                          "Assgnmt/Assgnr", "DS0H");
     }
-    if (!iso_alloc_answer(iso, m->tx_count)) {
+    iso->xb_event_tx = cor_calloc(m->tx_count > 0 ? m->tx_count : 1, sizeof(uint32_t));
+    iso->cancel_uetrs = cor_calloc(m->tx_count > 0 ? m->tx_count : 1, sizeof(cor_u128));
+    if (!iso_alloc_answer(iso, m->tx_count) || iso->xb_event_tx == NULL ||
+        iso->cancel_uetrs == NULL) {
         return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
-    cor_iso_message answer;
-    cor_iso_message_init(&answer);
     iso_new_ids(server, iso->msg_id, iso->created);
-    answer.type = COR_ISO_MSG_CAMT_029;
-    answer.group.msg_id = iso->msg_id;
-    answer.group.created = iso->created;
-    answer.group.instructed_agent = m->group.instructing_agent;
     pthread_rwlock_rdlock(&server->state_lock);
     for (uint32_t i = 0; i < m->tx_count; i++) {
         const cor_iso_related_tx *q = &m->related[i];
         cor_iso_related_tx *a = &iso->related[i];
         *a = related_answer(q, "RJCR");
         const cor_node_payment *p = iso_original(server, request->who.participant, q);
+        cor_xb_payment xp;
         if (q->reject_reason != NULL) {
             a->reason = q->reject_reason;
             a->additional_info = "the cancellation request is invalid";
+        } else if (iso_xb_original(server, &request->who, q, &xp)) {
+            /* Cross-border: while the beneficiary has not decided, the cancellation is the
+             * protocol's (XB_CANCEL: the origin sends camt.056 to the beneficiary node). */
+            iso_xb_cancel_status(&xp, a);
+            if (xp.role == COR_XB_ROLE_ORIGIN && xp.state == COR_XB_STATE_FORWARDED &&
+                !xp.cancel_requested) {
+                iso->xb_event_tx[iso->xb_count] = i;
+                iso->cancel_uetrs[iso->xb_count++] = xp.instruction.uetr;
+            }
         } else if (p == NULL) {
             a->reason = "NOOR";
             a->additional_info = "no payment of the caller has this UETR or TxId";
@@ -569,17 +829,18 @@ static enum MHD_Result iso_camt056(http_request *request)
         }
     }
     pthread_rwlock_unlock(&server->state_lock);
-    answer.related = iso->related;
-    answer.tx_count = m->tx_count;
-    answer.group.group_status = "RJCR";
-    if (m->header.present) {
-        answer.header = (cor_iso_app_header){.present = true,
-                                             .from = m->header.to,
-                                             .to = m->header.from,
-                                             .business_msg_id = iso->msg_id,
-                                             .created = iso->created};
+    if (iso->xb_count == 0) return iso_camt029_answer(request);
+    size_t one = sizeof(cor_node_command_header) + ((sizeof(cor_node_cmd_xb_uetr) + 15u) & ~15u);
+    if (!http_payload_reserve(request, (size_t)iso->xb_count * one)) {
+        return iso_error(request, 503, "busy", "out of memory, try again later", "", NULL);
     }
-    return iso_answer(request, 200, &answer, m->header.present);
+    for (uint32_t k = 0; k < iso->xb_count; k++) {
+        cor_node_cmd_xb_uetr cmd = {.uetr = iso->cancel_uetrs[k]};
+        http_payload_add(request, COR_NODE_CMD_XB_CANCEL, 1, &cmd, sizeof(cmd));
+    }
+    request->payments_count = 0;
+    request->pending = HTTP_PENDING_ISO_PAYMENTS;
+    return http_submit(request, iso->xb_count);
 }
 
 enum MHD_Result http_iso_post(http_request *request)

@@ -180,6 +180,8 @@ static void iso_transfer(iso_diff *d, const cor_iso_credit_transfer *a,
     iso_agent(d, "CdtrAgt", &a->creditor_agent, &b->creditor_agent);
     iso_party(d, "Cdtr", &a->creditor, &b->creditor);
     iso_account(d, "CdtrAcct", &a->creditor_account, &b->creditor_account);
+    iso_text(d, "XchgRate", a->exchange_rate, b->exchange_rate);
+    iso_text(d, "InstrForNxtAgt", a->instruction_for_next_agent, b->instruction_for_next_agent);
     iso_text(d, "Purp", a->purpose, b->purpose);
     iso_text(d, "Ustrd", a->remittance, b->remittance);
 }

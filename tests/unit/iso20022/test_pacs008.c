@@ -46,6 +46,8 @@ static void p008_build(cor_iso_message *m, cor_iso_credit_transfer *txs, uint32_
         tx->creditor = (cor_iso_party){.name = "Кредитор", .lei = "5493001KJTIIGC8Y1R12"};
         tx->creditor_account.other_id = "IR-ACC-1";
         tx->remittance = "invoice 42";
+        tx->exchange_rate = i % 4 == 2 ? "4.8403" : NULL;
+        tx->instruction_for_next_agent = i % 3 ? NULL : "/QUOTE/7922816251426433759354395033";
     }
     m->tx_count = count;
     m->transfers = txs;
@@ -75,6 +77,9 @@ Test(iso20022_pacs008, generated_batch_round_trips_and_validates)
     cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID, "ChrgBr on pacs.009");
     for (uint32_t i = 0; i < P008_TX_COUNT; i++)
         txs[i].charge_bearer = NULL;
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID, "XchgRate on pacs.009");
+    for (uint32_t i = 0; i < P008_TX_COUNT; i++)
+        txs[i].exchange_rate = NULL;
     cr_assert(cor_test_iso_roundtrip(parser, &m, error, sizeof(error)), "%s", error);
     cor_iso_parser_close(parser);
 }
@@ -142,6 +147,10 @@ Test(iso20022_pacs008, each_transaction_gets_its_own_reason)
     cr_assert_eq(parsed.rejected_tx_count, 5);
     cr_assert_eq(parsed.transfers[0].settlement_amount.amount_minor, 100);
     cr_assert_str_eq(parsed.transfers[0].debtor.name, "Debtor <&> \"Co\"");
+    cr_assert_str_eq(parsed.transfers[0].instruction_for_next_agent,
+                     "/QUOTE/7922816251426433759354395033");
+    cr_assert_null(parsed.transfers[1].instruction_for_next_agent);
+    cr_assert_null(parsed.transfers[0].exchange_rate);
     free(xml);
     cor_iso_message_release(&parsed);
     cor_iso_parser_close(parser);
@@ -238,6 +247,25 @@ Test(iso20022_pacs008, serializer_refuses_invalid_values)
     m.group.settlement_method = "CLRG";
     txs[0].creditor_account.other_id = "12345678901234567890123456789012345"; /* 35 > 34 */
     cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    txs[0].creditor_account.other_id = "7";
+    /* XchgRate is a BaseOneRate (11 digits, 10 after the point); InstrInf a Max140Text. */
+    const char *bad_rates[] = {"1.2.3", "123456789012", "0.12345678901", "1e3", "", " 1"};
+    for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++) {
+        txs[0].exchange_rate = bad_rates[i];
+        cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID, "rate %zu", i);
+    }
+    txs[0].exchange_rate = "12345678901";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_OK);
+    cor_iso_free(xml);
+    static char long_instruction[160];
+    memset(long_instruction, 'y', 141);
+    txs[0].instruction_for_next_agent = long_instruction; /* 141 characters */
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    txs[0].instruction_for_next_agent = "";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
+    txs[0].instruction_for_next_agent = "/QUOTE/1";
+    cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_OK);
+    cor_iso_free(xml);
     m.type = COR_ISO_MSG_NONE;
     cr_assert_eq(cor_iso_serialize(&m, 0, &xml, &size), COR_ERR_INVALID);
 }

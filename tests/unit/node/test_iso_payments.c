@@ -88,8 +88,14 @@ Test(node_iso_payments, mapping_rules)
     cor_node_payment_in payments[6];
     uint32_t event_tx[6];
     const char *reason[6], *info[6];
-    cor_node_iso_mapping out = {
-        .payments = payments, .event_tx = event_tx, .reason = reason, .info = info};
+    cor_node_cmd_xb_payment xb_payments[6];
+    uint32_t xb_event_tx[6];
+    cor_node_iso_mapping out = {.payments = payments,
+                                .event_tx = event_tx,
+                                .reason = reason,
+                                .info = info,
+                                .xb_payments = xb_payments,
+                                .xb_event_tx = xb_event_tx};
     cr_assert(cor_node_iso_map_payments(&m, OWN, "RUB", bics, 2, &out));
     cr_assert_eq(out.events, 2);
     cr_assert_eq(event_tx[0], 0);
@@ -121,4 +127,123 @@ Test(node_iso_payments, mapping_rules)
     m.header.from.bic = "AAAARUMM";
     txs[0].debtor_agent.bic = NULL;
     cr_assert_not(cor_node_iso_map_payments(&m, OWN, "RUB", bics, 2, &out));
+}
+
+/* ---- cross-border transactions ---------------------------------------------------------- */
+
+#define XB_UETR "8a562c67-ca16-48ba-b074-65581be6f001"
+
+static cor_iso_credit_transfer xb_tx(const char *instruction, const char *uetr,
+                                     const char *currency, const char *creditor)
+{
+    cor_iso_credit_transfer tx = map_tx("AAAARUMM", "BANKIRTH", currency, NULL);
+    tx.uetr = uetr;
+    tx.instruction_for_next_agent = instruction;
+    tx.creditor_account.other_id = creditor;
+    tx.debtor.name = "Ivan Petrov";
+    tx.creditor.name = "Ali Rezaei";
+    return tx;
+}
+
+Test(node_iso_payments, cross_border_mapping)
+{
+    cor_node_bic_entry bics[1] = {{.participant = 2}};
+    cor_node_bic_normal("BBBBRUMM", bics[0].bic);
+    cor_iso_credit_transfer txs[9] = {
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", "7"),      /* mapped */
+        xb_tx("/QUOTE/42", NULL, "RUB", "7"),         /* CH21 */
+        xb_tx("/QUOTE/42", XB_UETR, "IRR", "7"),      /* CURR */
+        xb_tx("/QUOTE/0", XB_UETR, "RUB", "7"),       /* FF01 */
+        xb_tx("/QUOTE/4x", XB_UETR, "RUB", "7"),      /* FF01 */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", NULL),     /* AC03 */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", "0"),      /* AC03 */
+        xb_tx("/QUOTE/42", XB_UETR, "RUB", "7"),      /* FF01: control character in a name */
+        xb_tx("/PHOB/+98 21 1234", NULL, "RUB", "7"), /* not a quote: domestic, RC04 (BIC) */
+    };
+    txs[7].creditor.name = "Ali\tRezaei";
+    txs[8].creditor_agent.bic = NULL;
+    txs[8].transaction_id = "T9";
+    cr_assert(cor_node_iso_is_xborder(&txs[0]));
+    cr_assert_not(cor_node_iso_is_xborder(&txs[8]));
+    cor_iso_message m;
+    cor_iso_message_init(&m);
+    m.type = COR_ISO_MSG_PACS_008;
+    m.transfers = txs;
+    m.tx_count = 9;
+    cor_node_payment_in payments[9];
+    uint32_t event_tx[9], xb_event_tx[9];
+    const char *reason[9], *info[9];
+    cor_node_cmd_xb_payment xb[9];
+    cor_node_iso_mapping out = {.payments = payments,
+                                .event_tx = event_tx,
+                                .reason = reason,
+                                .info = info,
+                                .xb_payments = xb,
+                                .xb_event_tx = xb_event_tx};
+    cr_assert(cor_node_iso_map_payments(&m, OWN, "RUB", bics, 1, &out));
+    cr_assert_eq(out.events, 0);
+    cr_assert_eq(out.xb_events, 1);
+    cr_assert_eq(xb_event_tx[0], 0);
+    cr_assert(xb[0].quote_id == 42);
+    cr_assert(xb[0].uetr == (((cor_u128)0x8a562c67ca1648baull << 64) | 0xb07465581be6f001ull));
+    cr_assert(xb[0].creditor_account == cor_node_settlement_id(7));
+    cr_assert_eq(xb[0].debtor_name_length, 11);
+    cr_assert(memcmp(xb[0].debtor_name, "Ivan Petrov", 11) == 0);
+    cr_assert_eq(xb[0].creditor_name_length, 10);
+    const char *expected[9] = {NULL,   "CH21", "CURR", "FF01", "FF01",
+                               "AC03", "AC03", "FF01", "RC04"};
+    for (uint32_t i = 0; i < 9; i++) {
+        if (expected[i] == NULL) {
+            cr_assert_null(reason[i], "tx %u: %s", i, reason[i]);
+        } else {
+            cr_assert(reason[i] != NULL && strcmp(reason[i], expected[i]) == 0, "tx %u: %s", i,
+                      reason[i] ? reason[i] : "(none)");
+            cr_assert_not_null(info[i]);
+        }
+    }
+
+    /* The quote's checks: whose it is, its source amount, and an XchgRate if given. */
+    cor_xb_quote quote = {
+        .requester = 1, .amount_source = 100, .rate_num = 485, .rate_den = 1, .spread_ppm = 2000};
+    const char *text = NULL;
+    cr_assert_null(cor_node_iso_xb_quote_check(&txs[0], &quote, 1, 2, 2, &text));
+    cr_assert_str_eq(cor_node_iso_xb_quote_check(&txs[0], NULL, 1, 2, 2, &text), "AM09");
+    cr_assert_str_eq(cor_node_iso_xb_quote_check(&txs[0], &quote, 3, 2, 2, &text), "AM09");
+    quote.amount_source = 101;
+    cr_assert_str_eq(cor_node_iso_xb_quote_check(&txs[0], &quote, 1, 2, 2, &text), "AM09");
+    quote.amount_source = 100;
+    txs[0].exchange_rate = "484.03";
+    cr_assert_null(cor_node_iso_xb_quote_check(&txs[0], &quote, 1, 2, 2, &text));
+    txs[0].exchange_rate = "484.2";
+    cr_assert_str_eq(cor_node_iso_xb_quote_check(&txs[0], &quote, 1, 2, 2, &text), "AM09");
+    cr_assert_str_eq(cor_node_iso_xb_quote_check(&txs[0], &quote, 1, 2, -1, &text), "AM09");
+}
+
+Test(node_iso_payments, exchange_rate_within_its_last_digit)
+{
+    /* 485 * 0.998 = 484.03 destination minor units per source minor unit. */
+    static const char *const near[] = {"484.03", "484.02",     "484.04", "484.0",
+                                       "484",    "484.030000", "484.1",  "485"};
+    for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++)
+        cr_assert(cor_node_iso_rate_matches(near[i], 485, 1, 2000, 2, 2), "%s", near[i]);
+    static const char *const far[] = {"484.05",  "484.01",  "484.2",       "486",      "482",
+                                      "484.032", "-484.03", "+484.03",     "4.8403e2", "",
+                                      ".",       "484..0",  "123456789012"};
+    for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++)
+        cr_assert_not(cor_node_iso_rate_matches(far[i], 485, 1, 2000, 2, 2), "%s", far[i]);
+    /* Major units: 1 JPY (no decimals) buys 0.63 RUB (two): 63 RUB minor units per JPY. */
+    cr_assert(cor_node_iso_rate_matches("0.63", 63, 1, 0, 0, 2));
+    cr_assert_not(cor_node_iso_rate_matches("63", 63, 1, 0, 0, 2));
+    /* 1 RUB buys 1.6 JPY: 16 JPY per 1,000 RUB minor units (den 1000, 2 decimals -> 0). */
+    cr_assert(cor_node_iso_rate_matches("1.6", 16, 1000, 0, 2, 0));
+    cr_assert_not(cor_node_iso_rate_matches("0.016", 16, 1000, 0, 2, 0));
+    /* Out of range arguments never match. */
+    cr_assert_not(cor_node_iso_rate_matches("1", 0, 1, 0, 2, 2));
+    cr_assert_not(cor_node_iso_rate_matches("1", 1, 0, 0, 2, 2));
+    cr_assert_not(cor_node_iso_rate_matches("1", 1, 1, 1000000, 2, 2));
+    cr_assert_not(cor_node_iso_rate_matches("1", 1, 1, 0, 5, 2));
+    cr_assert_not(cor_node_iso_rate_matches(NULL, 1, 1, 0, 2, 2));
+    /* The largest operands stay exact (no overflow). */
+    cr_assert(cor_node_iso_rate_matches("1", UINT64_MAX, UINT64_MAX, 0, 4, 4));
+    cr_assert(cor_node_iso_rate_matches("99999999999", UINT64_MAX, 1, 0, 0, 4) == false);
 }
