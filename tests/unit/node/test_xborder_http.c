@@ -119,11 +119,15 @@ static void track_text(const cor_test_xb_side *side, const char *key, const char
     cor_test_response_free(&r);
 }
 
+/* One suite-level timeout: Criterion's per-test timeouts leak a runner allocation that
+ * LeakSanitizer reports at exit when tests run in parallel. */
+TestSuite(xborder_http, .timeout = 180);
+
 /* ---------------------------------------------------------------------------------------- */
 /* 1. Happy path both ways                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-Test(xborder_http, happy_path_both_ways, .fini = net_stop, .timeout = 120)
+Test(xborder_http, happy_path_both_ways, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_test_xb_snapshot ru0, ir0, ru1, ir1;
@@ -282,7 +286,7 @@ static void patch_limits(const cor_test_xb_side *side, unsigned participant, con
     cor_test_response_free(&r);
 }
 
-Test(xborder_http, refusals_at_origin, .fini = net_stop, .timeout = 120)
+Test(xborder_http, refusals_at_origin, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_test_xb_quote_info q, other, used;
@@ -415,7 +419,7 @@ Test(xborder_http, refusals_at_origin, .fini = net_stop, .timeout = 120)
 /* 2b. Rejections by the beneficiary node (leg 1 voided on the origin)                        */
 /* ---------------------------------------------------------------------------------------- */
 
-Test(xborder_http, rejections_by_beneficiary, .fini = net_stop, .timeout = 120)
+Test(xborder_http, rejections_by_beneficiary, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_test_xb_snapshot ru0, ir0, ru1, ir1;
@@ -459,7 +463,7 @@ Test(xborder_http, rejections_by_beneficiary, .fini = net_stop, .timeout = 120)
 /* 2c. Corridor limits from `corridor peer add` (applied at restart)                           */
 /* ---------------------------------------------------------------------------------------- */
 
-Test(xborder_http, corridor_limits, .fini = net_stop, .timeout = 120)
+Test(xborder_http, corridor_limits, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_test_xb_quote_info q;
@@ -611,7 +615,7 @@ static void hold_action(const cor_test_xb_side *side, const char *key, const cha
     cor_test_http(&side->node, "POST", path, key, NULL, r);
 }
 
-Test(xborder_http, screening_holds, .fini = net_stop, .timeout = 120)
+Test(xborder_http, screening_holds, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     load_watchlist(&net.ir);
@@ -742,7 +746,7 @@ Test(xborder_http, screening_holds, .fini = net_stop, .timeout = 120)
 /* 4. Cancellation of a held payment, and a return                                           */
 /* ---------------------------------------------------------------------------------------- */
 
-Test(xborder_http, cancel_and_return, .fini = net_stop, .timeout = 120)
+Test(xborder_http, cancel_and_return, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     load_watchlist(&net.ir);
@@ -943,7 +947,7 @@ static void accepted(const void *bytes, size_t size, const char *what)
     cor_test_response_free(&r);
 }
 
-Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
+Test(xborder_http, bad_peer_input, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_wire *ru = cor_test_xb_wire_open(&net.ru, &net.ir, NULL, NULL);
@@ -1383,7 +1387,7 @@ Test(xborder_http, bad_peer_input, .fini = net_stop, .timeout = 120)
 /* 6. A peer down, restarts with payments open                                               */
 /* ---------------------------------------------------------------------------------------- */
 
-Test(xborder_http, peer_down_and_restarts, .fini = net_stop, .timeout = 120)
+Test(xborder_http, peer_down_and_restarts, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_test_xb_snapshot ru0, ir0, ru1, ir1;
@@ -1452,7 +1456,7 @@ static void patch_status(const cor_test_xb_side *side, unsigned participant, con
     patch_limits(side, participant, body);
 }
 
-Test(xborder_http, cancel_offline_and_participants, .fini = net_stop, .timeout = 120)
+Test(xborder_http, cancel_offline_and_participants, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     cor_test_xb_snapshot ru0, ir0, ru1, ir1;
@@ -1566,7 +1570,7 @@ static void put_watchlist(const cor_test_xb_side *side, const char *csv, unsigne
     cor_test_response_free(&r);
 }
 
-Test(xborder_http, screening_parties_and_returns, .fini = net_stop, .timeout = 120)
+Test(xborder_http, screening_parties_and_returns, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
     /* IR lists a debtor by name and IR's second bank by its BIC. */
