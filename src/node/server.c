@@ -549,12 +549,15 @@ static cor_error server_encode_batch(void *context, const cor_wire *wire,
     cor_xb_message_type type = messages[0].type;
     cor_wire_parties *parties = NULL;
     if (type == COR_XB_PACS008 || type == COR_XB_PACS004 || type == COR_XB_CAMT056) {
-        parties = cor_calloc(count, sizeof(*parties));
+        parties = cor_alloc((size_t)count * sizeof(*parties)); /* each entry written below */
         if (parties == NULL) return COR_ERR_NOMEM;
         pthread_rwlock_rdlock(&server->state_lock);
         for (uint32_t i = 0; i < count; i++) {
-            (void)cor_node_state_xb_names(server->state, messages[i].uetr, parties[i].debtor_name,
-                                          parties[i].creditor_name);
+            if (!cor_node_state_xb_names(server->state, messages[i].uetr, parties[i].debtor_name,
+                                         parties[i].creditor_name)) {
+                parties[i].debtor_name[0] = '\0';
+                parties[i].creditor_name[0] = '\0';
+            }
         }
         pthread_rwlock_unlock(&server->state_lock);
     }
