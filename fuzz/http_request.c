@@ -19,6 +19,26 @@ static cor_transfer transfers[COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX];
 static cor_account accounts[COR_NODE_LEDGER_EVENTS_PER_REQUEST_MAX];
 
 static cor_node_payment_in fast_payments[COR_NODE_PAYMENTS_PER_REQUEST_MAX];
+static cor_node_cmd_xb_payment xb_payments[COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX];
+
+/* The cross-border fast path: whatever it accepts is valid JSON and keeps its promises. */
+static uint32_t check_xb_fast(const uint8_t *data, size_t size)
+{
+    bool array = false;
+    uint32_t count = cor_node_decode_xb_payments_fast((const char *)data, size, xb_payments,
+                                                      COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX, &array);
+    for (uint32_t i = 0; i < count; i++) {
+        const cor_node_cmd_xb_payment *p = &xb_payments[i];
+        COR_ASSERT(cor_xb_uetr_valid(p->uetr));
+        COR_ASSERT(p->creditor_account > COR_NODE_ID_BASE &&
+                   p->creditor_account - COR_NODE_ID_BASE <= UINT32_MAX);
+        COR_ASSERT(p->debtor_name_length <= COR_NODE_XB_NAME_LENGTH_MAX &&
+                   p->creditor_name_length <= COR_NODE_XB_NAME_LENGTH_MAX);
+        for (uint32_t b = 0; b < p->debtor_name_length; b++)
+            COR_ASSERT(p->debtor_name[b] >= 0x20 && p->debtor_name[b] < 0x7f);
+    }
+    return count;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,9 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t fast_count =
         cor_node_decode_payments_fast((const char *)data, size, 643, fast_payments,
                                       COR_NODE_PAYMENTS_PER_REQUEST_MAX, &fast_array);
+    uint32_t xb_count = check_xb_fast(data, size);
     if (!cor_node_json_parse((const char *)data, size, &json, &fault)) {
         COR_ASSERT(fault.http_status >= 400 && fault.code != NULL);
         COR_ASSERT(fast_count == 0); /* the fast path accepts only what the full one does */
+        COR_ASSERT(xb_count == 0);
         return 0;
     }
     bool is_array = false;

@@ -854,3 +854,89 @@ uint32_t cor_node_decode_payments_fast(const char *body, size_t size, uint32_t c
     fast_ws(&c);
     return c.at == c.end ? count : 0;
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* Cross-border payments fast path                                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+enum { XFAST_UETR, XFAST_QUOTE, XFAST_CREDITOR, XFAST_DEBTOR_NAME, XFAST_CREDITOR_NAME, XFAST_FIELDS };
+
+static const char *const xfast_names[XFAST_FIELDS] = {"uetr", "quote_id", "creditor",
+                                                      "debtor_name", "creditor_name"};
+
+/* One flat cross-border payment object of printable ASCII; false for anything else (the
+ * full decoder then decides, with its precise errors). */
+static bool fast_xb_payment(fast_cursor *c, cor_node_cmd_xb_payment *out)
+{
+    const char *text[XFAST_FIELDS] = {0};
+    size_t length[XFAST_FIELDS] = {0};
+    unsigned seen = 0;
+    if (!fast_char(c, '{')) return false;
+    for (unsigned field = 0; field < XFAST_FIELDS + 1; field++) {
+        const char *key, *value;
+        size_t key_length, value_length;
+        if (!fast_string(c, &key, &key_length) || !fast_char(c, ':') ||
+            !fast_string(c, &value, &value_length)) {
+            return false;
+        }
+        unsigned index = 0;
+        while (index < XFAST_FIELDS && (strlen(xfast_names[index]) != key_length ||
+                                        memcmp(xfast_names[index], key, key_length) != 0)) {
+            index++;
+        }
+        if (index == XFAST_FIELDS || (seen & (1u << index)) != 0) return false;
+        seen |= 1u << index;
+        text[index] = value;
+        length[index] = value_length;
+        if (fast_char(c, '}')) break;
+        if (!fast_char(c, ',')) return false;
+    }
+    if ((seen & 7u) != 7u) return false; /* uetr, quote_id, creditor */
+    memset(out, 0, sizeof(*out));
+    uint8_t uetr[16];
+    cor_u128 creditor = 0;
+    if (!cor_node_uetr_parse(text[XFAST_UETR], length[XFAST_UETR], uetr) ||
+        !cor_u128_parse(text[XFAST_QUOTE], length[XFAST_QUOTE], &out->quote_id) ||
+        !cor_u128_parse(text[XFAST_CREDITOR], length[XFAST_CREDITOR], &creditor) ||
+        creditor == 0 || creditor > UINT32_MAX ||
+        length[XFAST_DEBTOR_NAME] > COR_NODE_XB_NAME_LENGTH_MAX ||
+        length[XFAST_CREDITOR_NAME] > COR_NODE_XB_NAME_LENGTH_MAX) {
+        return false;
+    }
+    for (int i = 0; i < 16; i++)
+        out->uetr = (out->uetr << 8) | uetr[i];
+    out->creditor_account = cor_node_settlement_id((uint32_t)creditor);
+    out->debtor_name_length = (uint8_t)length[XFAST_DEBTOR_NAME];
+    out->creditor_name_length = (uint8_t)length[XFAST_CREDITOR_NAME];
+    if (out->debtor_name_length > 0) {
+        memcpy(out->debtor_name, text[XFAST_DEBTOR_NAME], out->debtor_name_length);
+    }
+    if (out->creditor_name_length > 0) {
+        memcpy(out->creditor_name, text[XFAST_CREDITOR_NAME], out->creditor_name_length);
+    }
+    return true;
+}
+
+uint32_t cor_node_decode_xb_payments_fast(const char *body, size_t size,
+                                          cor_node_cmd_xb_payment *out, uint32_t out_max,
+                                          bool *is_array_out)
+{
+    if (size > COR_NODE_BODY_SIZE_BYTES_MAX) return 0;
+    fast_cursor c = {body, body + size};
+    fast_ws(&c);
+    uint32_t count = 0;
+    *is_array_out = c.at < c.end && *c.at == '[';
+    if (!*is_array_out) {
+        if (out_max < 1 || !fast_xb_payment(&c, &out[0])) return 0;
+        count = 1;
+    } else {
+        c.at++;
+        do {
+            if (count == out_max || !fast_xb_payment(&c, &out[count])) return 0;
+            count++;
+        } while (fast_char(&c, ','));
+        if (!fast_char(&c, ']')) return 0;
+    }
+    fast_ws(&c);
+    return c.at == c.end ? count : 0;
+}

@@ -87,6 +87,16 @@ bool cor_node_parse_u32(const char *text, uint32_t *out);
 
 /* Formats a UETR (16 bytes) as the 36-character lowercase UUID text plus NUL. */
 void cor_node_uetr_format(const uint8_t uetr[16], char out[37]);
+/*
+ * POST /v1/xborder/payments without jansson: flat objects of printable ASCII with exactly the
+ * known fields. Returns the count decoded into out, or 0 when the body is anything else (the
+ * caller then runs the full decoder, which gives the precise error); *is_array_out says which
+ * form was sent. A UETR here is a UUID v4 as a big-endian integer.
+ */
+uint32_t cor_node_decode_xb_payments_fast(const char *body, size_t size,
+                                          cor_node_cmd_xb_payment *out, uint32_t out_max,
+                                          bool *is_array_out);
+
 /* A UUID version 4 in its 36-character form; false otherwise. */
 bool cor_node_uetr_parse(const char *text, size_t length, uint8_t out[16]);
 
