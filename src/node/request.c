@@ -859,10 +859,17 @@ uint32_t cor_node_decode_payments_fast(const char *body, size_t size, uint32_t c
 /* Cross-border payments fast path                                                          */
 /* ---------------------------------------------------------------------------------------- */
 
-enum { XFAST_UETR, XFAST_QUOTE, XFAST_CREDITOR, XFAST_DEBTOR_NAME, XFAST_CREDITOR_NAME, XFAST_FIELDS };
+enum {
+    XFAST_UETR,
+    XFAST_QUOTE,
+    XFAST_CREDITOR,
+    XFAST_DEBTOR_NAME,
+    XFAST_CREDITOR_NAME,
+    XFAST_FIELDS
+};
 
-static const char *const xfast_names[XFAST_FIELDS] = {"uetr", "quote_id", "creditor",
-                                                      "debtor_name", "creditor_name"};
+static const char *const xfast_names[XFAST_FIELDS] = {"uetr", "quote_id", "creditor", "debtor_name",
+                                                      "creditor_name"};
 
 /* One flat cross-border payment object of printable ASCII; false for anything else (the
  * full decoder then decides, with its precise errors). */
@@ -897,9 +904,8 @@ static bool fast_xb_payment(fast_cursor *c, cor_node_cmd_xb_payment *out)
     cor_u128 creditor = 0;
     if (!cor_node_uetr_parse(text[XFAST_UETR], length[XFAST_UETR], uetr) ||
         !cor_u128_parse(text[XFAST_QUOTE], length[XFAST_QUOTE], &out->quote_id) ||
-        !cor_u128_parse(text[XFAST_CREDITOR], length[XFAST_CREDITOR], &creditor) ||
-        creditor == 0 || creditor > UINT32_MAX ||
-        length[XFAST_DEBTOR_NAME] > COR_NODE_XB_NAME_LENGTH_MAX ||
+        !cor_u128_parse(text[XFAST_CREDITOR], length[XFAST_CREDITOR], &creditor) || creditor == 0 ||
+        creditor > UINT32_MAX || length[XFAST_DEBTOR_NAME] > COR_NODE_XB_NAME_LENGTH_MAX ||
         length[XFAST_CREDITOR_NAME] > COR_NODE_XB_NAME_LENGTH_MAX) {
         return false;
     }

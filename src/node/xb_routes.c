@@ -838,9 +838,8 @@ static enum MHD_Result route_xb_payments(http_request *request)
     /* Plain bodies (what banks' systems send) skip jansson; anything else, and every error,
      * goes through the full decoder below. */
     bool array = false;
-    uint32_t count =
-        cor_node_decode_xb_payments_fast(request->body, request->body_size, payments,
-                                         COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX, &array);
+    uint32_t count = cor_node_decode_xb_payments_fast(request->body, request->body_size, payments,
+                                                      COR_NODE_XB_PAYMENTS_PER_REQUEST_MAX, &array);
     if (count > 0) {
         enum MHD_Result result = xb_payments_submit(request, payments, count, array);
         cor_free(payments);
@@ -1715,8 +1714,7 @@ void http_xb_metrics(cor_node_server *server, cor_nbuf *out)
         "1 when the last request to the peer got an answer below 500.",
         "Messages the peer acknowledged.",
         "Messages given up (retries exhausted, refused, or not encodable).",
-        "Messages dropped because the peer's queue was full.",
-        "Messages waiting for the peer."};
+        "Messages dropped because the peer's queue was full.", "Messages waiting for the peer."};
     for (int m = 0; m < 5; m++) {
         metric_head(out, names[m], types[m], helps[m]);
         for (uint32_t i = 0; i < server->config.peer_count; i++) {
