@@ -754,6 +754,63 @@ static bool fast_string(fast_cursor *c, const char **text, size_t *length)
     return true;
 }
 
+/* One flat object whose keys are all in names[0 .. count) (each at most once) and whose values
+ * are all fast strings: text/length by name index, seen = the names present. */
+static bool fast_object(fast_cursor *c, const char *const *names, unsigned count, const char **text,
+                        size_t *length, unsigned *seen)
+{
+    if (!fast_char(c, '{')) return false;
+    for (unsigned field = 0; field < count + 1; field++) {
+        const char *key, *value;
+        size_t key_length, value_length;
+        if (!fast_string(c, &key, &key_length) || !fast_char(c, ':') ||
+            !fast_string(c, &value, &value_length)) {
+            return false;
+        }
+        unsigned index = 0;
+        while (index < count &&
+               (strlen(names[index]) != key_length || memcmp(names[index], key, key_length) != 0)) {
+            index++;
+        }
+        if (index == count || (*seen & (1u << index)) != 0) return false;
+        *seen |= 1u << index;
+        text[index] = value;
+        length[index] = value_length;
+        if (fast_char(c, '}')) return true;
+        if (!fast_char(c, ',')) return false;
+    }
+    return false;
+}
+
+/* One object or an array of them, each read by one (into out + i * size); the count, or 0
+ * when anything is off. */
+static uint32_t fast_list(const char *body, size_t body_size, void *out, size_t size,
+                          uint32_t out_max, bool *is_array_out,
+                          bool (*one)(fast_cursor *c, void *item, const void *context),
+                          const void *context)
+{
+    if (body_size > COR_NODE_BODY_SIZE_BYTES_MAX) return 0;
+    fast_cursor c = {body, body + body_size};
+    fast_ws(&c);
+    uint32_t count = 0;
+    *is_array_out = c.at < c.end && *c.at == '[';
+    if (!*is_array_out) {
+        if (out_max < 1 || !one(&c, out, context)) return 0;
+        count = 1;
+    } else {
+        c.at++;
+        do {
+            if (count == out_max || !one(&c, (uint8_t *)out + (size_t)count * size, context)) {
+                return 0;
+            }
+            count++;
+        } while (fast_char(&c, ','));
+        if (!fast_char(&c, ']')) return 0;
+    }
+    fast_ws(&c);
+    return c.at == c.end ? count : 0;
+}
+
 enum {
     FAST_ID,
     FAST_CREDITOR,
@@ -774,26 +831,7 @@ static bool fast_payment(fast_cursor *c, uint32_t currency, cor_node_payment_in 
     const char *text[FAST_FIELDS] = {0};
     size_t length[FAST_FIELDS] = {0};
     unsigned seen = 0;
-    if (!fast_char(c, '{')) return false;
-    for (unsigned field = 0; field < FAST_FIELDS + 1; field++) {
-        const char *key, *value;
-        size_t key_length, value_length;
-        if (!fast_string(c, &key, &key_length) || !fast_char(c, ':') ||
-            !fast_string(c, &value, &value_length)) {
-            return false;
-        }
-        unsigned index = 0;
-        while (index < FAST_FIELDS && (strlen(fast_names[index]) != key_length ||
-                                       memcmp(fast_names[index], key, key_length) != 0)) {
-            index++;
-        }
-        if (index == FAST_FIELDS || (seen & (1u << index)) != 0) return false;
-        seen |= 1u << index;
-        text[index] = value;
-        length[index] = value_length;
-        if (fast_char(c, '}')) break;
-        if (!fast_char(c, ',')) return false;
-    }
+    if (!fast_object(c, fast_names, FAST_FIELDS, text, length, &seen)) return false;
     if ((seen & 15u) != 15u) return false; /* the four required fields */
     memset(out, 0, sizeof(*out));
     cor_u128 creditor;
@@ -831,28 +869,17 @@ uint32_t cor_node_payments_fast_count(const char *body, size_t size)
     return count;
 }
 
+static bool fast_payment_item(fast_cursor *c, void *item, const void *context)
+{
+    return fast_payment(c, *(const uint32_t *)context, item);
+}
+
 uint32_t cor_node_decode_payments_fast(const char *body, size_t size, uint32_t currency,
                                        cor_node_payment_in *out, uint32_t out_max,
                                        bool *is_array_out)
 {
-    if (size > COR_NODE_BODY_SIZE_BYTES_MAX) return 0;
-    fast_cursor c = {body, body + size};
-    fast_ws(&c);
-    uint32_t count = 0;
-    *is_array_out = c.at < c.end && *c.at == '[';
-    if (!*is_array_out) {
-        if (out_max < 1 || !fast_payment(&c, currency, &out[0])) return 0;
-        count = 1;
-    } else {
-        c.at++;
-        do {
-            if (count == out_max || !fast_payment(&c, currency, &out[count])) return 0;
-            count++;
-        } while (fast_char(&c, ','));
-        if (!fast_char(&c, ']')) return 0;
-    }
-    fast_ws(&c);
-    return c.at == c.end ? count : 0;
+    return fast_list(body, size, out, sizeof(*out), out_max, is_array_out, fast_payment_item,
+                     &currency);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -878,26 +905,7 @@ static bool fast_xb_payment(fast_cursor *c, cor_node_cmd_xb_payment *out)
     const char *text[XFAST_FIELDS] = {0};
     size_t length[XFAST_FIELDS] = {0};
     unsigned seen = 0;
-    if (!fast_char(c, '{')) return false;
-    for (unsigned field = 0; field < XFAST_FIELDS + 1; field++) {
-        const char *key, *value;
-        size_t key_length, value_length;
-        if (!fast_string(c, &key, &key_length) || !fast_char(c, ':') ||
-            !fast_string(c, &value, &value_length)) {
-            return false;
-        }
-        unsigned index = 0;
-        while (index < XFAST_FIELDS && (strlen(xfast_names[index]) != key_length ||
-                                        memcmp(xfast_names[index], key, key_length) != 0)) {
-            index++;
-        }
-        if (index == XFAST_FIELDS || (seen & (1u << index)) != 0) return false;
-        seen |= 1u << index;
-        text[index] = value;
-        length[index] = value_length;
-        if (fast_char(c, '}')) break;
-        if (!fast_char(c, ',')) return false;
-    }
+    if (!fast_object(c, xfast_names, XFAST_FIELDS, text, length, &seen)) return false;
     if ((seen & 7u) != 7u) return false; /* uetr, quote_id, creditor */
     memset(out, 0, sizeof(*out));
     uint8_t uetr[16];
@@ -923,26 +931,16 @@ static bool fast_xb_payment(fast_cursor *c, cor_node_cmd_xb_payment *out)
     return true;
 }
 
+static bool fast_xb_payment_item(fast_cursor *c, void *item, const void *context)
+{
+    (void)context;
+    return fast_xb_payment(c, item);
+}
+
 uint32_t cor_node_decode_xb_payments_fast(const char *body, size_t size,
                                           cor_node_cmd_xb_payment *out, uint32_t out_max,
                                           bool *is_array_out)
 {
-    if (size > COR_NODE_BODY_SIZE_BYTES_MAX) return 0;
-    fast_cursor c = {body, body + size};
-    fast_ws(&c);
-    uint32_t count = 0;
-    *is_array_out = c.at < c.end && *c.at == '[';
-    if (!*is_array_out) {
-        if (out_max < 1 || !fast_xb_payment(&c, &out[0])) return 0;
-        count = 1;
-    } else {
-        c.at++;
-        do {
-            if (count == out_max || !fast_xb_payment(&c, &out[count])) return 0;
-            count++;
-        } while (fast_char(&c, ','));
-        if (!fast_char(&c, ']')) return 0;
-    }
-    fast_ws(&c);
-    return c.at == c.end ? count : 0;
+    return fast_list(body, size, out, sizeof(*out), out_max, is_array_out, fast_xb_payment_item,
+                     NULL);
 }

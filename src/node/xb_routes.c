@@ -642,6 +642,20 @@ static enum MHD_Result route_quotes(http_request *request)
     return http_submit(request, (uint32_t)count);
 }
 
+/* The priced part of a quote or a payment: both amounts, the fee and the exact rate. */
+static void render_pricing(cor_nbuf *out, cor_u128 source, cor_u128 dest, cor_u128 fee,
+                           uint64_t rate_num, uint64_t rate_den, uint32_t spread_ppm)
+{
+    cor_nbuf_str(out, ",\"source_amount\":");
+    cor_nbuf_json_u128(out, source);
+    cor_nbuf_str(out, ",\"destination_amount\":");
+    cor_nbuf_json_u128(out, dest);
+    cor_nbuf_str(out, ",\"fee\":");
+    cor_nbuf_json_u128(out, fee);
+    cor_nbuf_printf(out, ",\"rate_num\":\"%llu\",\"rate_den\":\"%llu\",\"spread_ppm\":%u",
+                    (unsigned long long)rate_num, (unsigned long long)rate_den, spread_ppm);
+}
+
 static void render_quote(cor_nbuf *out, const cor_node_server *server, const cor_xb_quote *q)
 {
     const char *peer = xb_node_name(server, q->peer_node);
@@ -653,15 +667,8 @@ static void render_quote(cor_nbuf *out, const cor_node_server *server, const cor
                     ",\"fixed\":\"%s\",\"source_currency\":\"%s\",\"destination_currency\":\"%s\"",
                     q->fixed == COR_XB_FIXED_SOURCE ? "source" : "destination",
                     server->config.currency, xb_currency_of(server, q->dest_ledger));
-    cor_nbuf_str(out, ",\"source_amount\":");
-    cor_nbuf_json_u128(out, q->amount_source);
-    cor_nbuf_str(out, ",\"destination_amount\":");
-    cor_nbuf_json_u128(out, q->amount_dest);
-    cor_nbuf_str(out, ",\"fee\":");
-    cor_nbuf_json_u128(out, q->fee_source);
-    cor_nbuf_printf(out, ",\"rate_num\":\"%llu\",\"rate_den\":\"%llu\",\"spread_ppm\":%u",
-                    (unsigned long long)q->rate_num, (unsigned long long)q->rate_den,
-                    q->spread_ppm);
+    render_pricing(out, q->amount_source, q->amount_dest, q->fee_source, q->rate_num, q->rate_den,
+                   q->spread_ppm);
     cor_nbuf_str(out, ",\"created_at\":");
     xb_render_u64(out, q->created_at);
     cor_nbuf_str(out, ",\"expires_at\":");
@@ -903,17 +910,11 @@ static void render_xb_payment(cor_nbuf *out, const cor_node_server *server, cons
     cor_nbuf_json_u128(out, m->quote_id);
     cor_nbuf_printf(out,
                     ",\"fx_id\":\"%llu\",\"source_currency\":\"%s\","
-                    "\"destination_currency\":\"%s\",\"source_amount\":",
+                    "\"destination_currency\":\"%s\"",
                     (unsigned long long)m->fx_id, xb_currency_of(server, m->source_ledger),
                     xb_currency_of(server, m->dest_ledger));
-    cor_nbuf_json_u128(out, m->amount_source);
-    cor_nbuf_str(out, ",\"destination_amount\":");
-    cor_nbuf_json_u128(out, m->amount_dest);
-    cor_nbuf_str(out, ",\"fee\":");
-    cor_nbuf_json_u128(out, m->fee_source);
-    cor_nbuf_printf(out, ",\"rate_num\":\"%llu\",\"rate_den\":\"%llu\",\"spread_ppm\":%u",
-                    (unsigned long long)m->rate_num, (unsigned long long)m->rate_den,
-                    m->spread_ppm);
+    render_pricing(out, m->amount_source, m->amount_dest, m->fee_source, m->rate_num, m->rate_den,
+                   m->spread_ppm);
     cor_nbuf_str(out, ",\"debtor_account\":");
     cor_nbuf_json_u128(out, m->debtor_account);
     cor_nbuf_str(out, ",\"creditor_account\":");
