@@ -1479,6 +1479,11 @@ static bool xb_screen(cor_node_server *server, const cor_xb_message *m,
                       const cor_wire_parties *parties)
 {
     if (m->type != COR_XB_PACS008 && m->type != COR_XB_PACS004) return false;
+    /* Without a watch list nothing can hit: skip the state lock for every message. */
+    pthread_rwlock_rdlock(&server->screening_lock);
+    bool empty = cor_screening_count(server->screening) == 0;
+    pthread_rwlock_unlock(&server->screening_lock);
+    if (empty) return false;
     char creditor_bank_name[COR_NODE_NAME_LENGTH_MAX + 1] = "";
     char creditor_bic[COR_NODE_BIC_LENGTH_MAX + 1] = "";
     pthread_rwlock_rdlock(&server->state_lock);
