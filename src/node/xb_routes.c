@@ -532,31 +532,44 @@ static enum MHD_Result finish_rate(http_request *request, const cor_node_result 
     return http_respond_json(request, 201, &out);
 }
 
-typedef struct rates_visit {
+/* A JSON list rendered by a visitor of the protocol core's tables. */
+typedef struct xb_list {
     cor_nbuf *out;
     const cor_node_server *server;
     uint32_t count;
-} rates_visit;
+} xb_list;
+
+/* Renders {"<name>":[...]} from each(xb, visit, &list) under the state's read lock. */
+static enum MHD_Result xb_list_respond(http_request *request, const char *name, size_t size_max,
+                                       void (*each)(const cor_xb *xb, void *list))
+{
+    cor_nbuf out;
+    cor_nbuf_init(&out, size_max);
+    cor_nbuf_printf(&out, "{\"%s\":[", name);
+    xb_list list = {.out = &out, .server = request->server};
+    pthread_rwlock_rdlock(&request->server->state_lock);
+    each(cor_node_state_xb(request->server->state), &list);
+    pthread_rwlock_unlock(&request->server->state_lock);
+    cor_nbuf_str(&out, "]}");
+    return http_respond_json(request, 200, &out);
+}
 
 static bool rates_visit_one(void *context, const cor_xb_rate *rate)
 {
-    rates_visit *v = context;
+    xb_list *v = context;
     if (v->count++ > 0) cor_nbuf_str(v->out, ",");
     render_rate(v->out, v->server, rate);
     return true;
 }
 
+static void rates_each(const cor_xb *xb, void *list)
+{
+    cor_xb_rates_each(xb, rates_visit_one, list);
+}
+
 static enum MHD_Result route_rates_list(http_request *request)
 {
-    cor_nbuf out;
-    cor_nbuf_init(&out, 4u << 20);
-    cor_nbuf_str(&out, "{\"rates\":[");
-    rates_visit v = {.out = &out, .server = request->server};
-    pthread_rwlock_rdlock(&request->server->state_lock);
-    cor_xb_rates_each(cor_node_state_xb(request->server->state), rates_visit_one, &v);
-    pthread_rwlock_unlock(&request->server->state_lock);
-    cor_nbuf_str(&out, "]}");
-    return http_respond_json(request, 200, &out);
+    return xb_list_respond(request, "rates", 4u << 20, rates_each);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1136,32 +1149,23 @@ static enum MHD_Result finish_action(http_request *request, const cor_node_resul
 /* Holds, stats, reconciliation                                                             */
 /* ---------------------------------------------------------------------------------------- */
 
-typedef struct holds_visit {
-    cor_nbuf *out;
-    const cor_node_server *server;
-    uint32_t count;
-} holds_visit;
-
 static bool holds_visit_one(void *context, const cor_xb_payment *payment)
 {
-    holds_visit *v = context;
+    xb_list *v = context;
     if (payment->state != COR_XB_STATE_HELD) return true;
     if (v->count++ > 0) cor_nbuf_str(v->out, ",");
     render_xb_payment(v->out, v->server, payment);
     return v->count < XB_HOLDS_MAX;
 }
 
+static void holds_each(const cor_xb *xb, void *list)
+{
+    cor_xb_payments_each(xb, holds_visit_one, list);
+}
+
 static enum MHD_Result route_holds(http_request *request)
 {
-    cor_nbuf out;
-    cor_nbuf_init(&out, 32u << 20);
-    cor_nbuf_str(&out, "{\"holds\":[");
-    holds_visit v = {.out = &out, .server = request->server};
-    pthread_rwlock_rdlock(&request->server->state_lock);
-    cor_xb_payments_each(cor_node_state_xb(request->server->state), holds_visit_one, &v);
-    pthread_rwlock_unlock(&request->server->state_lock);
-    cor_nbuf_str(&out, "]}");
-    return http_respond_json(request, 200, &out);
+    return xb_list_respond(request, "holds", 32u << 20, holds_each);
 }
 
 static enum MHD_Result route_stats(http_request *request)
