@@ -57,7 +57,15 @@ static void expect_error(cor_test_response *r, long status, const char *code, co
     cor_test_response_free(r);
 }
 
-/* Pays and asserts the 202 "forwarded" answer with the quote's amounts. */
+/* The state a 202 answer may show: forwarded, or already final (or held) when the
+ * beneficiary's answer arrived before the answer to the bank was rendered. */
+static bool state_after_submit(const char *state)
+{
+    return state != NULL && (strcmp(state, "forwarded") == 0 || strcmp(state, "committed") == 0 ||
+                             strcmp(state, "rejected") == 0 || strcmp(state, "held") == 0);
+}
+
+/* Pays and asserts the 202 answer with the quote's amounts. */
 static void pay_ok(const cor_test_xb_side *side, unsigned participant, const char *uetr,
                    const cor_test_xb_quote_info *q, unsigned creditor, const char *creditor_name)
 {
@@ -65,7 +73,7 @@ static void pay_ok(const cor_test_xb_side *side, unsigned participant, const cha
     cor_test_xb_pay(side, participant, uetr, q->quote_id, creditor, "Ivan Petrov", creditor_name,
                     &r);
     cr_assert_eq(r.status, 202, "pay on %s: %ld %s", side->name, r.status, r.body);
-    cr_assert_str_eq(cor_test_str(&r, "state"), "forwarded");
+    cr_assert(state_after_submit(cor_test_str(&r, "state")), "%s", r.body);
     cr_assert_eq(strtoll(cor_test_str(&r, "source_amount"), NULL, 10), q->source_amount);
     cr_assert_eq(strtoll(cor_test_str(&r, "destination_amount"), NULL, 10), q->destination_amount);
     cor_test_response_free(&r);
@@ -382,8 +390,9 @@ Test(xborder_http, refusals_at_origin, .fini = net_stop)
     cr_assert_eq(r.status, 200, "array: %ld %s", r.status, r.body);
     json_t *items = json_object_get(r.json, "payments");
     cr_assert_eq(json_array_size(items), 2, "%s", r.body);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "state")),
-                     "forwarded");
+    cr_assert(
+        state_after_submit(json_string_value(json_object_get(json_array_get(items, 0), "state"))),
+        "%s", r.body);
     json_t *second = json_array_get(items, 1);
     cr_assert_str_eq(json_string_value(json_object_get(second, "state")), "error");
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(second, "error"), "code")),
