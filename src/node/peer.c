@@ -259,9 +259,9 @@ static void link_send_batches(sender_link *link, uint32_t count)
             run++;
         }
         size_t written = 0;
-        cor_error rc = sender->encode_batch(sender->encode_context, link->wire, &link->batch[i],
-                                            run, link->body + size,
-                                            COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
+        cor_error rc =
+            sender->encode_batch(sender->encode_context, link->wire, &link->batch[i], run,
+                                 link->body + size, COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
         if (rc == COR_ERR_LIMIT && size > 0) { /* the body is full: send it, then retry */
             link_post(link, size, messages);
             size = 0;
@@ -346,7 +346,7 @@ static void *link_main(void *argument)
 /* Open, enqueue, stats, close                                                              */
 /* ---------------------------------------------------------------------------------------- */
 
-static cor_wire_node sender_self(const cor_node_config *config)
+cor_wire_node cor_node_wire_self(const cor_node_config *config)
 {
     cor_wire_node self;
     memset(&self, 0, sizeof(self));
@@ -359,12 +359,8 @@ static cor_wire_node sender_self(const cor_node_config *config)
     return self;
 }
 
-static cor_error link_open(cor_node_sender *sender, sender_link *link,
-                           const cor_node_sender_options *options, const cor_node_peer_config *peer)
+cor_wire_node cor_node_wire_peer(const cor_node_peer_config *peer)
 {
-    link->sender = sender;
-    link->peer = *peer;
-    snprintf(link->url, sizeof(link->url), "%s%s", peer->url, COR_NODE_PEER_PATH);
     cor_wire_node node;
     memset(&node, 0, sizeof(node));
     snprintf(node.name, sizeof(node.name), "%s", peer->name);
@@ -375,9 +371,19 @@ static cor_error link_open(cor_node_sender *sender, sender_link *link,
     node.key_count = 1;
     node.keys[0].key_id = peer->key_id;
     memcpy(node.keys[0].public_key, peer->public_key, sizeof(node.keys[0].public_key));
+    return node;
+}
+
+static cor_error link_open(cor_node_sender *sender, sender_link *link,
+                           const cor_node_sender_options *options, const cor_node_peer_config *peer)
+{
+    link->sender = sender;
+    link->peer = *peer;
+    snprintf(link->url, sizeof(link->url), "%s%s", peer->url, COR_NODE_PEER_PATH);
+    cor_wire_node node = cor_node_wire_peer(peer);
     cor_wire_options wire_options;
     memset(&wire_options, 0, sizeof(wire_options));
-    wire_options.self = sender_self(options->config);
+    wire_options.self = cor_node_wire_self(options->config);
     wire_options.self_key_id = options->config->key_id;
     memcpy(wire_options.self_secret_key, options->secret_key, COR_WIRE_SECRET_KEY_SIZE);
     wire_options.peers = &node;

@@ -70,6 +70,10 @@ typedef struct cor_node_sender_options {
 
 typedef struct cor_node_sender cor_node_sender; /* opaque */
 
+/* The wire identities the configuration gives: this node (no keys) and one peer (its key). */
+cor_wire_node cor_node_wire_self(const cor_node_config *config);
+cor_wire_node cor_node_wire_peer(const cor_node_peer_config *peer);
+
 /*
  * Builds one cor_wire per peer (self: the configuration's name, BIC, currency, node id,
  * ledger = the currency's numeric code, key id; the peer with its one key), allocates every

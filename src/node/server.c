@@ -495,26 +495,11 @@ static void server_wire_options(const cor_node_server *server, cor_wire_node *pe
 {
     const cor_node_config *c = &server->config;
     memset(out, 0, sizeof(*out));
-    snprintf(out->self.name, sizeof(out->self.name), "%s", c->name);
-    snprintf(out->self.bic, sizeof(out->self.bic), "%s", c->bic);
-    memcpy(out->self.currency, c->currency, sizeof(out->self.currency));
-    out->self.node_id = c->node_id;
-    out->self.ledger = c->currency_numeric;
+    out->self = cor_node_wire_self(c);
     out->self_key_id = c->key_id;
     memcpy(out->self_secret_key, server->secret_key, sizeof(out->self_secret_key));
-    for (uint32_t i = 0; i < c->peer_count; i++) {
-        const cor_node_peer_config *p = &c->peers[i];
-        cor_wire_node *n = &peers[i];
-        memset(n, 0, sizeof(*n));
-        snprintf(n->name, sizeof(n->name), "%s", p->name);
-        snprintf(n->bic, sizeof(n->bic), "%s", p->bic);
-        memcpy(n->currency, p->currency, sizeof(n->currency));
-        n->node_id = p->node_id;
-        n->ledger = p->currency_numeric;
-        n->key_count = 1;
-        n->keys[0].key_id = p->key_id;
-        memcpy(n->keys[0].public_key, p->public_key, sizeof(n->keys[0].public_key));
-    }
+    for (uint32_t i = 0; i < c->peer_count; i++)
+        peers[i] = cor_node_wire_peer(&c->peers[i]);
     out->peers = peers;
     out->peer_count = c->peer_count;
     out->replay_window_ns = COR_NODE_XB_REPLAY_WINDOW_NS;
