@@ -86,16 +86,22 @@ static uint64_t xb_now_ns(void)
 }
 
 /* "refused" codes are the reason names without COR_XB_, lower case. */
-static void xb_reason_code(uint32_t reason, char *out, size_t size)
+/* A code name such as "COR_XB_QUOTE_EXPIRED" as the API's code: without the prefix, lower case. */
+static void xb_code_text(const char *name, const char *prefix, char *out, size_t size)
 {
-    const char *name = cor_xb_reason_name(reason);
-    if (strncmp(name, "COR_XB_", 7) == 0) name += 7;
+    size_t skip = strlen(prefix);
+    if (strncmp(name, prefix, skip) == 0) name += skip;
     size_t i = 0;
     for (; name[i] != '\0' && i + 1 < size; i++) {
         char c = name[i];
         out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
     out[i] = '\0';
+}
+
+static void xb_reason_code(uint32_t reason, char *out, size_t size)
+{
+    xb_code_text(cor_xb_reason_name(reason), "COR_XB_", out, size);
 }
 
 static void xb_render_error(cor_nbuf *out, const char *code, const char *message, const char *iso)
@@ -1467,14 +1473,19 @@ static unsigned wire_status(uint32_t code)
 /* Lower-case wire code name without its prefix: "signature", "stale", ... */
 static void wire_code_text(uint32_t code, char *out, size_t size)
 {
-    const char *name = cor_wire_code_name(code);
-    if (strncmp(name, "COR_WIRE_", 9) == 0) name += 9;
-    size_t i = 0;
-    for (; name[i] != '\0' && i + 1 < size; i++) {
-        char c = name[i];
-        out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    }
-    out[i] = '\0';
+    xb_code_text(cor_wire_code_name(code), "COR_WIRE_", out, size);
+}
+
+/* The length of the envelope starting at bytes (left bytes remain): header + the body size
+ * its header declares (bytes 68..71, big-endian) + signature, capped at left. A short tail
+ * is one (truncated) envelope: decode refuses it with its reason. */
+static size_t envelope_size(const uint8_t *bytes, size_t left)
+{
+    if (left < COR_WIRE_HEADER_SIZE_BYTES) return left;
+    const uint8_t *h = bytes + 68;
+    size_t body = ((size_t)h[0] << 24) | ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
+    size_t total = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
+    return total < left ? total : left;
 }
 
 /* Screens a new payment's parties at this (beneficiary) node: the end customers named in
@@ -1535,17 +1546,8 @@ static enum MHD_Result route_peer_messages(http_request *request)
     size_t size = request->body_size;
     /* Count the envelopes first (each is header | body | signature; body size at 68). */
     uint32_t envelopes = 0;
-    for (size_t at = 0; at < size && envelopes <= COR_NODE_BATCH_EVENTS_MAX;) {
-        if (size - at < COR_WIRE_HEADER_SIZE_BYTES) {
-            envelopes++;
-            break;
-        }
-        const uint8_t *h = bytes + at + 68;
-        size_t body = ((size_t)h[0] << 24) | ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
-        size_t total = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
-        envelopes++;
-        if (total > size - at) break;
-        at += total;
+    for (size_t at = 0; at < size && envelopes <= COR_NODE_BATCH_EVENTS_MAX; envelopes++) {
+        at += envelope_size(bytes + at, size - at);
     }
     if (envelopes == 0) return xb_fault(request, 400, "empty_body", "", "no envelope in the body");
     if (envelopes > COR_NODE_BATCH_EVENTS_MAX) {
@@ -1583,13 +1585,7 @@ static enum MHD_Result route_peer_messages(http_request *request)
         return xb_nomem(request);
     }
     for (uint32_t i = 0; i < envelopes; i++) {
-        size_t total = size - at;
-        if (total >= COR_WIRE_HEADER_SIZE_BYTES) {
-            const uint8_t *h = bytes + at + 68;
-            size_t body = ((size_t)h[0] << 24) | ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
-            size_t want = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
-            if (want < total) total = want;
-        }
+        size_t total = envelope_size(bytes + at, size - at);
         uint32_t count = 0;
         cor_wire_refusal refusal;
         cor_error rc = cor_wire_decode_batch(wire, now, bytes + at, total, messages, parties,
