@@ -99,6 +99,10 @@ static cor_error xb_tables_alloc(cor_node_state *state)
     state->names_slots_mask = slots - 1;
     state->scratch_quotes = cor_calloc(COR_NODE_XB_QUOTES_PER_ANSWER_MAX, sizeof(cor_xb_quote));
     if (!state->names || !state->names_slots || !state->scratch_quotes) return COR_ERR_NOMEM;
+    if (state->options.prefault) { /* as the core's own tables: no first-touch fault later */
+        cor_prefault(state->names, (size_t)max * sizeof(node_xb_names));
+        cor_prefault(state->names_slots, slots * sizeof(uint32_t));
+    }
     return COR_OK;
 }
 
