@@ -39,13 +39,16 @@
 #define WIRE_MAGIC          "CXW1"
 #define WIRE_VERSION_SINGLE 1u /* one message, Ed25519 over header and body */
 #define WIRE_VERSION_BATCH  2u /* a batch, Ed25519 over header and BLAKE2b(body) */
-#define WIRE_RECORD_NS      "urn:corridor:xborder:1"
+#define WIRE_RECORD_NS      "urn:corridor:xborder:2"
 #define WIRE_RECORD_PLACE   "corridor.xborder"
+/* One SplmtryData block per document holds the records, one <R> per message. */
 #define WIRE_RECORD_OPEN                                                                           \
     "<SplmtryData><PlcAndNm>" WIRE_RECORD_PLACE "</PlcAndNm><Envlp><Xb xmlns=\"" WIRE_RECORD_NS    \
     "\">"
 #define WIRE_RECORD_CLOSE          "</Xb></Envlp></SplmtryData>"
-#define WIRE_RECORD_SIZE_BYTES_MAX 4096u /* 27 fields of at most 39 digits, tags included */
+#define WIRE_ROW_OPEN              "<R>"
+#define WIRE_ROW_CLOSE             "</R>"
+#define WIRE_RECORD_SIZE_BYTES_MAX 1152u /* <R>, 27 values of at most 39 characters, </R> */
 
 _Static_assert(COR_WIRE_HEADER_SIZE_BYTES ==
                    4 + 2 + 2 + 2 * COR_WIRE_NAME_SIZE_MAX + 4 + 16 + 8 + 4,
@@ -291,31 +294,25 @@ static void wire_uuid(cor_u128 value, char out[WIRE_UUID_SIZE])
     out[36] = '\0';
 }
 
-/* 32 lowercase hex digits at text (no NUL needed). */
-static bool wire_hex_parse_32(const char *text, cor_u128 *out)
+/* Lowercase hex of value without leading zeros ("0" for zero) into out (at least
+ * WIRE_HEX_SIZE); returns the length. The record's form: the ISO fields keep all 32 digits. */
+static size_t wire_hex_short(cor_u128 value, char *out)
 {
-    uint64_t half[2] = {0, 0};
-    for (size_t i = 0; i < 32; i++) {
-        char c = text[i];
-        unsigned digit;
-        if (c >= '0' && c <= '9') {
-            digit = (unsigned)(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            digit = (unsigned)(c - 'a' + 10);
-        } else {
-            return false;
-        }
-        half[i / 16] = (half[i / 16] << 4) | digit;
-    }
-    *out = ((cor_u128)half[0] << 64) | half[1];
-    return true;
+    char hex[WIRE_HEX_SIZE];
+    wire_hex(value, hex);
+    size_t skip = 0;
+    while (skip < 31 && hex[skip] == '0')
+        skip++;
+    memcpy(out, hex + skip, 32 - skip);
+    return 32 - skip;
 }
 
-static bool wire_hex_parse(const char *text, cor_u128 *out)
+/* The form wire_hex_short writes, length bytes at text (no NUL needed). */
+static bool wire_hex_short_parse(const char *text, size_t length, cor_u128 *out)
 {
-    if (strlen(text) != 32) return false;
+    if (length == 0 || length > 32 || (length > 1 && text[0] == '0')) return false;
     cor_u128 value = 0;
-    for (size_t i = 0; i < 32; i++) {
+    for (size_t i = 0; i < length; i++) {
         char c = text[i];
         unsigned digit;
         if (c >= '0' && c <= '9') {
@@ -327,17 +324,6 @@ static bool wire_hex_parse(const char *text, cor_u128 *out)
         }
         value = (value << 4) | digit;
     }
-    *out = value;
-    return true;
-}
-
-/* Canonical decimal only: no sign, no leading zero (except "0"), no overflow. */
-static bool wire_decimal_parse(const char *text, cor_u128 max, cor_u128 *out)
-{
-    size_t length = strlen(text);
-    if (length == 0 || length > 39 || (length > 1 && text[0] == '0')) return false;
-    cor_u128 value = 0;
-    if (!cor_u128_parse(text, length, &value) || value > max) return false;
     *out = value;
     return true;
 }
@@ -788,43 +774,103 @@ static size_t wire_decimal(cor_u128 value, char *out)
     return length;
 }
 
-_Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >= sizeof(WIRE_RECORD_OPEN) + sizeof(WIRE_RECORD_CLOSE) +
-                                                 27u * (2u * 12u + 5u + 39u),
-               "a record of 27 fields with names of at most 12 characters fits");
+_Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >= sizeof(WIRE_ROW_OPEN) + sizeof(WIRE_ROW_CLOSE) +
+                                                 27u * 40u,
+               "a row of 27 values of at most 39 characters and their separators fits");
 
-/* Writes the SplmtryData block; returns its size (out has WIRE_RECORD_SIZE_BYTES_MAX). */
+/* Writes one <R> row: the 27 values in wire_fields order, one space between them. Returns
+ * its size (out has WIRE_RECORD_SIZE_BYTES_MAX). */
 static size_t wire_record_write(const cor_xb_message *m, char *out, size_t out_size)
 {
     COR_ASSERT(out_size >= WIRE_RECORD_SIZE_BYTES_MAX);
     char *p = out;
-    memcpy(p, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
-    p += sizeof(WIRE_RECORD_OPEN) - 1;
+    memcpy(p, WIRE_ROW_OPEN, sizeof(WIRE_ROW_OPEN) - 1);
+    p += sizeof(WIRE_ROW_OPEN) - 1;
     for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
         const wire_field *field = &wire_fields[i];
-        COR_DEBUG_ASSERT(field->name_length <= 12);
         cor_u128 value = wire_field_get(m, field);
-        size_t name = field->name_length;
-        *p++ = '<';
-        memcpy(p, field->name, name);
-        p += name;
-        *p++ = '>';
-        if (field->kind == WIRE_HEX128) {
-            char text[WIRE_HEX_SIZE];
-            wire_hex(value, text);
-            memcpy(p, text, 32);
-            p += 32;
-        } else {
-            p += wire_decimal(value, p);
-        }
-        *p++ = '<';
-        *p++ = '/';
-        memcpy(p, field->name, name);
-        p += name;
-        *p++ = '>';
+        if (i > 0) *p++ = ' ';
+        p += field->kind == WIRE_HEX128 ? wire_hex_short(value, p) : wire_decimal(value, p);
     }
-    memcpy(p, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1);
-    p += sizeof(WIRE_RECORD_CLOSE) - 1;
+    memcpy(p, WIRE_ROW_CLOSE, sizeof(WIRE_ROW_CLOSE) - 1);
+    p += sizeof(WIRE_ROW_CLOSE) - 1;
+    COR_ASSERT((size_t)(p - out) <= WIRE_RECORD_SIZE_BYTES_MAX);
     return (size_t)(p - out);
+}
+
+/* Canonical decimal of length bytes at text (no NUL needed), at most max. */
+static bool wire_decimal_parse_n(const char *text, size_t length, cor_u128 max, cor_u128 *out)
+{
+    if (length == 0 || length > 39 || (length > 1 && text[0] == '0')) return false;
+    if (length <= 19) { /* fits 64 bits: no 128-bit arithmetic */
+        uint64_t value = 0;
+        for (size_t i = 0; i < length; i++) {
+            if (text[i] < '0' || text[i] > '9') return false;
+            value = value * 10u + (uint64_t)(text[i] - '0');
+        }
+        if (value > max) return false;
+        *out = value;
+        return true;
+    }
+    cor_u128 value = 0;
+    if (!cor_u128_parse(text, length, &value) || value > max) return false;
+    *out = value;
+    return true;
+}
+
+/* Why value i of a row (field) was refused; at_end: the text ended at it. */
+static void wire_record_refuse(cor_wire_refusal *refusal, const wire_field *field, size_t i,
+                               bool last, bool at_end)
+{
+    if (!last && at_end) {
+        wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: %zu values, expected %zu", i + 1,
+                    (size_t)WIRE_FIELD_COUNT);
+    } else if (last && !at_end) {
+        wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: more than %zu values",
+                    (size_t)WIRE_FIELD_COUNT);
+    } else {
+        wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: bad %s value", field->name);
+    }
+}
+
+/*
+ * Reads one row's text, length bytes at text (no NUL needed), into m: exactly the 27 values
+ * in their canonical forms, single spaces between them. On failure, when refusal is not
+ * NULL, says which value is at fault.
+ */
+static bool wire_record_parse(const char *text, size_t length, cor_xb_message *m,
+                              cor_wire_refusal *refusal)
+{
+    static const cor_u128 maxima[] = {
+        [WIRE_HEX128] = COR_U128_MAX,
+        [WIRE_DEC128] = COR_U128_MAX,
+        [WIRE_DEC64] = UINT64_MAX,
+        [WIRE_DEC32] = UINT32_MAX,
+    };
+    memset(m, 0, sizeof(*m));
+    const char *p = text, *end = text + length;
+    for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
+        const wire_field *field = &wire_fields[i];
+        const char *value_end = p;
+        while (value_end < end && *value_end != ' ')
+            value_end++;
+        bool last = i + 1 == WIRE_FIELD_COUNT;
+        size_t size = (size_t)(value_end - p);
+        cor_u128 value = 0;
+        bool ok = last ? value_end == end : value_end < end;
+        if (ok) {
+            ok = field->kind == WIRE_HEX128
+                     ? wire_hex_short_parse(p, size, &value)
+                     : wire_decimal_parse_n(p, size, maxima[field->kind], &value);
+        }
+        if (!ok) {
+            if (refusal != NULL) wire_record_refuse(refusal, field, i, last, value_end == end);
+            return false;
+        }
+        wire_field_set(m, field, value);
+        p = value_end + 1;
+    }
+    return true;
 }
 
 static bool wire_xml_is(const xmlNode *node, const char *name, const char *ns)
@@ -851,36 +897,15 @@ static const char *wire_xml_text(const xmlNode *node)
     return (const char *)child->content;
 }
 
-static cor_error wire_record_fields(xmlNode *record, cor_xb_message *m, cor_wire_refusal *refusal)
+/* One <R> row element of the Xb record into m. */
+static cor_error wire_record_row(xmlNode *row, cor_xb_message *m, cor_wire_refusal *refusal)
 {
-    static const cor_u128 maxima[] = {
-        [WIRE_HEX128] = COR_U128_MAX,
-        [WIRE_DEC128] = COR_U128_MAX,
-        [WIRE_DEC64] = UINT64_MAX,
-        [WIRE_DEC32] = UINT32_MAX,
-    };
-    xmlNode *node = wire_xml_next(record->children);
-    for (size_t i = 0; i < WIRE_FIELD_COUNT; i++, node = wire_xml_next(node->next)) {
-        const wire_field *field = &wire_fields[i];
-        if (!wire_xml_is(node, field->name, WIRE_RECORD_NS)) {
-            return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: expected <%s>",
-                               field->name);
-        }
-        const char *text = wire_xml_text(node);
-        cor_u128 value = 0;
-        bool ok = text != NULL && (field->kind == WIRE_HEX128
-                                       ? wire_hex_parse(text, &value)
-                                       : wire_decimal_parse(text, maxima[field->kind], &value));
-        if (!ok) {
-            return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: bad <%s> value",
-                               field->name);
-        }
-        wire_field_set(m, field, value);
+    COR_ASSERT(wire_xml_is(row, "R", WIRE_RECORD_NS));
+    const char *text = wire_xml_text(row);
+    if (text == NULL) {
+        return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: <R> is not only text");
     }
-    if (node != NULL) {
-        return wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: unexpected <%s>",
-                           (const char *)node->name);
-    }
+    if (!wire_record_parse(text, strlen(text), m, refusal)) return COR_ERR_XML_INVALID;
     return COR_OK;
 }
 
@@ -947,17 +972,30 @@ static cor_error wire_records_in(xmlDoc *doc, cor_xb_message *m, uint32_t max, u
             wire_refusal_at(refusal, *count);
             return COR_ERR_XML_INVALID;
         }
-        if (*count == max) {
-            return wire_refuse(refusal, COR_WIRE_OVERSIZED, "more than %u messages in the envelope",
-                               (unsigned)max);
-        }
-        memset(&m[*count], 0, sizeof(m[*count]));
-        cor_error rc = wire_record_fields(record, &m[*count], refusal);
-        if (rc != COR_OK) {
+        xmlNode *row = wire_xml_next(record->children);
+        if (row == NULL) {
+            wire_refuse(refusal, COR_WIRE_RECORD, "corridor record with no <R>");
             wire_refusal_at(refusal, *count);
-            return rc;
+            return COR_ERR_XML_INVALID;
         }
-        (*count)++;
+        for (; row != NULL; row = wire_xml_next(row->next)) {
+            if (!wire_xml_is(row, "R", WIRE_RECORD_NS)) {
+                wire_refuse(refusal, COR_WIRE_RECORD, "corridor record: <%s> where <R> belongs",
+                            (const char *)row->name);
+                wire_refusal_at(refusal, *count);
+                return COR_ERR_XML_INVALID;
+            }
+            if (*count == max) {
+                return wire_refuse(refusal, COR_WIRE_OVERSIZED,
+                                   "more than %u messages in the envelope", (unsigned)max);
+            }
+            cor_error rc = wire_record_row(row, &m[*count], refusal);
+            if (rc != COR_OK) {
+                wire_refusal_at(refusal, *count);
+                return rc;
+            }
+            (*count)++;
+        }
     }
     if (*count == 0) return wire_refuse(refusal, COR_WIRE_RECORD, "no corridor SplmtryData");
     return COR_OK;
@@ -1236,6 +1274,9 @@ static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *mes
     COR_ASSERT(tail_size < sizeof(tail));
     memcpy(tail, out + at, tail_size);
     size_t used = at;
+    if (sizeof(WIRE_RECORD_OPEN) - 1 >= capacity - used) return COR_ERR_LIMIT;
+    memcpy(out + used, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1);
+    used += sizeof(WIRE_RECORD_OPEN) - 1;
     for (uint32_t i = 0; i < count; i++) {
         if (capacity - used >= WIRE_RECORD_SIZE_BYTES_MAX) {
             used += wire_record_write(&messages[i], out + used, capacity - used);
@@ -1247,7 +1288,10 @@ static cor_error wire_body_write(const cor_wire *wire, const cor_xb_message *mes
         memcpy(out + used, record, record_size);
         used += record_size;
     }
-    if (tail_size >= capacity - used) return COR_ERR_LIMIT;
+    size_t close_size = sizeof(WIRE_RECORD_CLOSE) - 1;
+    if (close_size + tail_size >= capacity - used) return COR_ERR_LIMIT;
+    memcpy(out + used, WIRE_RECORD_CLOSE, close_size);
+    used += close_size;
     memcpy(out + used, tail, tail_size);
     used += tail_size;
     out[used] = '\0';
@@ -1677,67 +1721,17 @@ static const char *wire_find(const char *p, const char *end, const char *needle)
     return memmem(p, (size_t)(end - p), needle, strlen(needle));
 }
 
-/* Canonical decimal of length bytes at text (no NUL needed), at most max. */
-static bool wire_decimal_parse_n(const char *text, size_t length, cor_u128 max, cor_u128 *out)
-{
-    if (length == 0 || length > 39 || (length > 1 && text[0] == '0')) return false;
-    if (length <= 19) { /* fits 64 bits: no 128-bit arithmetic */
-        uint64_t value = 0;
-        for (size_t i = 0; i < length; i++) {
-            if (text[i] < '0' || text[i] > '9') return false;
-            value = value * 10u + (uint64_t)(text[i] - '0');
-        }
-        if (value > max) return false;
-        *out = value;
-        return true;
-    }
-    cor_u128 value = 0;
-    if (!cor_u128_parse(text, length, &value) || value > max) return false;
-    *out = value;
-    return true;
-}
-
-/* One record in exactly the form wire_record_write gives; the end of it, or NULL. */
+/* One <R> row at p in exactly the form wire_record_write gives; the end of it, or NULL. */
 static const char *wire_fast_record(const char *p, const char *end, cor_xb_message *m)
 {
-    static const cor_u128 maxima[] = {
-        [WIRE_HEX128] = COR_U128_MAX,
-        [WIRE_DEC128] = COR_U128_MAX,
-        [WIRE_DEC64] = UINT64_MAX,
-        [WIRE_DEC32] = UINT32_MAX,
-    };
-    if (!wire_at(p, end, WIRE_RECORD_OPEN, sizeof(WIRE_RECORD_OPEN) - 1)) return NULL;
-    p += sizeof(WIRE_RECORD_OPEN) - 1;
-    memset(m, 0, sizeof(*m));
-    for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
-        const wire_field *field = &wire_fields[i];
-        size_t name = field->name_length;
-        if ((size_t)(end - p) < 2 * name + 5 + 1 || p[0] != '<' ||
-            memcmp(p + 1, field->name, name) != 0 || p[1 + name] != '>') {
-            return NULL;
-        }
-        p += name + 2;
-        const char *digits = p;
-        while (p < end && p - digits < 40 && *p != '<')
-            p++;
-        size_t length = (size_t)(p - digits);
-        if (p == end || length > 39) return NULL;
-        cor_u128 value = 0;
-        bool ok;
-        if (field->kind == WIRE_HEX128) {
-            ok = length == 32 && wire_hex_parse_32(digits, &value);
-        } else {
-            ok = wire_decimal_parse_n(digits, length, maxima[field->kind], &value);
-        }
-        if (!ok || (size_t)(end - p) < name + 3 || p[1] != '/' ||
-            memcmp(p + 2, field->name, name) != 0 || p[2 + name] != '>') {
-            return NULL;
-        }
-        p += name + 3;
-        wire_field_set(m, field, value);
-    }
-    if (!wire_at(p, end, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1)) return NULL;
-    return p + sizeof(WIRE_RECORD_CLOSE) - 1;
+    if (!wire_at(p, end, WIRE_ROW_OPEN, sizeof(WIRE_ROW_OPEN) - 1)) return NULL;
+    p += sizeof(WIRE_ROW_OPEN) - 1;
+    size_t room = (size_t)(end - p) < WIRE_RECORD_SIZE_BYTES_MAX ? (size_t)(end - p)
+                                                                 : WIRE_RECORD_SIZE_BYTES_MAX;
+    const char *close = memchr(p, '<', room);
+    if (close == NULL || !wire_record_parse(p, (size_t)(close - p), m, NULL)) return NULL;
+    if (!wire_at(close, end, WIRE_ROW_CLOSE, sizeof(WIRE_ROW_CLOSE) - 1)) return NULL;
+    return close + sizeof(WIRE_ROW_CLOSE) - 1;
 }
 
 /* The text of <open>...</Nm> found in [*p, end), unescaped into out ("" when absent);
@@ -1831,13 +1825,17 @@ static bool wire_decode_fast(cor_wire *wire, uint64_t now_ns, const wire_header 
     const char *first = wire_find(xml, end, WIRE_RECORD_OPEN);
     if (first == NULL) return false;
     uint32_t count = 0;
-    const char *records_end = first;
-    while (wire_at(records_end, end, "<SplmtryData>", 13)) {
+    const char *p = first + sizeof(WIRE_RECORD_OPEN) - 1;
+    while (wire_at(p, end, WIRE_ROW_OPEN, sizeof(WIRE_ROW_OPEN) - 1)) {
         if (count == max) return false;
-        records_end = wire_fast_record(records_end, end, &messages[count]);
-        if (records_end == NULL) return false;
+        p = wire_fast_record(p, end, &messages[count]);
+        if (p == NULL) return false;
         count++;
     }
+    if (count == 0 || !wire_at(p, end, WIRE_RECORD_CLOSE, sizeof(WIRE_RECORD_CLOSE) - 1)) {
+        return false;
+    }
+    const char *records_end = p + sizeof(WIRE_RECORD_CLOSE) - 1;
     if (!wire_fast_names(xml, first, messages, count, parties)) return false;
     if (wire_duplicate_uetr(messages, count) != UINT32_MAX) return false;
     cor_wire_refusal ignored;

@@ -134,7 +134,7 @@ static void xsd_check(const cor_xb_message *m, size_t size)
     record_xsd_check(xml, xml_size);
 }
 
-/* Validates the corridor record (SplmtryData/Envlp/Xb) against docs/xsd/corridor.xborder.1.xsd:
+/* Validates the corridor record (SplmtryData/Envlp/Xb) against docs/xsd/corridor.xborder.2.xsd:
  * the official schemas take any content there, so this is the record's own check. */
 static void record_xsd_check(const char *xml, size_t xml_size)
 {
@@ -153,9 +153,9 @@ static void record_xsd_check(const char *xml, size_t xml_size)
         }
     }
     cr_assert_not_null(record, "no corridor record in the body");
-    xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt("docs/xsd/corridor.xborder.1.xsd");
+    xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt("docs/xsd/corridor.xborder.2.xsd");
     xmlSchemaPtr schema = xmlSchemaParse(parser);
-    cr_assert_not_null(schema, "docs/xsd/corridor.xborder.1.xsd must load (run from the root)");
+    cr_assert_not_null(schema, "docs/xsd/corridor.xborder.2.xsd must load (run from the root)");
     xmlSchemaValidCtxtPtr valid = xmlSchemaNewValidCtxt(schema);
     xmlDocPtr alone = xmlNewDoc((const xmlChar *)"1.0");
     xmlDocSetRootElement(alone, xmlDocCopyNode(record, alone, 1));
@@ -303,6 +303,49 @@ static bool replace(char *text, size_t text_size, const char *from, const char *
     return true;
 }
 
+/* The corridor record's values, in their order on an <R> row (docs/xsd/corridor.xborder.2.xsd). */
+enum {
+    F_TP, F_MSGID, F_ORGNL, F_FR, F_TO, F_CREAT, F_UETR, F_QTID, F_FXID, F_RATENUM, F_RATEDEN,
+    F_SPRD, F_FXD, F_AMTSRC, F_SRCLDGR, F_AMTDST, F_DSTLDGR, F_FEESRC, F_DBTR, F_CDTR, F_DDLN,
+    F_RTROF, F_RTRRSN, F_STS, F_RSN, F_CXLSTS, F_DCDAT
+};
+
+/* Where value `field` of the row-th <R> of xml starts, and its length; NULL when absent. */
+static char *row_value(char *xml, uint32_t row, uint32_t field, size_t *length)
+{
+    char *p = xml;
+    for (uint32_t r = 0; r <= row; r++) {
+        p = strstr(p, "<R>");
+        if (p == NULL) return NULL;
+        p += 3;
+    }
+    for (uint32_t f = 0; f < field; f++) {
+        p = strpbrk(p, " <");
+        if (p == NULL || *p == '<') return NULL;
+        p++;
+    }
+    *length = strcspn(p, " <");
+    return p;
+}
+
+/* Replaces value `field` of the row-th record of xml (room for xml_size) by prefix + text,
+ * or by prefix + the old value when text is NULL; false when absent. */
+static bool set_value(char *xml, size_t xml_size, uint32_t row, uint32_t field,
+                      const char *prefix, const char *text)
+{
+    size_t length = 0;
+    char *at = row_value(xml, row, field, &length);
+    if (at == NULL) return false;
+    char value[256];
+    snprintf(value, sizeof(value), "%s%.*s", prefix, (int)(text == NULL ? length : strlen(text)),
+             text == NULL ? at : text);
+    size_t size = strlen(value);
+    cr_assert_lt(strlen(xml) - length + size, xml_size);
+    memmove(at + size, at + length, strlen(at + length) + 1);
+    memcpy(at, value, size);
+    return true;
+}
+
 /* ---- round trips ---------------------------------------------------------------------------- */
 
 Test(corridor_wire, every_kind_round_trips_between_two_cores)
@@ -387,7 +430,9 @@ Test(corridor_wire, encoding_is_deterministic_and_carries_the_quote)
     cr_assert(memcmp(first, envelope, size) == 0, "same message, same bytes");
     char xml[8192];
     body_of(size, xml, sizeof(xml));
-    cr_assert(strstr(xml, "<RateNum>500</RateNum><RateDen>1</RateDen><SprdPpm>1500</SprdPpm>"));
+    size_t length = 0;
+    const char *rate = row_value(xml, 0, F_RATENUM, &length);
+    cr_assert(rate != NULL && strncmp(rate, "500 1 1500 ", 11) == 0, "%s", xml); /* num den ppm */
     cr_assert(strstr(xml, "<InstdAmt Ccy=\"RUB\">10.00</InstdAmt>"), "%s", xml);
     cr_assert(strstr(xml, "<AppHdr") && strstr(xml, "<BICFI>CORRIRTH</BICFI>"));
 }
@@ -475,7 +520,7 @@ Test(corridor_wire, forged_wrong_key_unknown_sender_and_not_addressee)
     /* forged: the body changed and signed by CN's key under RU's name and key id */
     char xml[8192];
     size_t xml_size = body_of(size, xml, sizeof(xml));
-    cr_assert(replace(xml, sizeof(xml), "<AmtDst>", "<AmtDst>1"));
+    cr_assert(set_value(xml, sizeof(xml), 0, F_AMTDST, "1", NULL));
     size_t forged = with_body(2, xml, xml_size + 1);
     cr_assert_eq(decode_at(1, 2 * NS, forged, &got), COR_WIRE_SIGNATURE);
     /* the same signed by RU verifies, then the record disagrees with the ISO amount */
@@ -607,22 +652,14 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
          "<SplmtryData><Envlp><x xmlns=\"urn:x\"/></Envlp></SplmtryData><SplmtryData>",
          COR_WIRE_RECORD},
         {"<PlcAndNm>corridor.xborder", "<PlcAndNm>corridor.other", COR_WIRE_RECORD},
-        {"urn:corridor:xborder:1", "urn:corridor:xborder:2", COR_WIRE_RECORD},
-        {"<Tp>1</Tp>", "", COR_WIRE_RECORD},
-        {"<Tp>1</Tp>", "<Tp>01</Tp>", COR_WIRE_RECORD},
-        {"<Tp>1</Tp>", "<Tp>4294967296</Tp>", COR_WIRE_RECORD},
-        {"<Tp>1</Tp>", "<Tp>2</Tp>", COR_WIRE_RECORD}, /* a pacs.002 needs a status */
-        {"<Tp>1</Tp>", "<Tp>4</Tp>", COR_WIRE_MISMATCH},
-        {"<Tp>1</Tp>", "<Tp>9</Tp>", COR_WIRE_RECORD},
-        {"<FxId>", "<FxId>x", COR_WIRE_RECORD},
-        {"</DcdAt>", "</DcdAt><Extra>1</Extra>", COR_WIRE_RECORD},
-        {"<DbtrAcct>0", "<DbtrAcct>A", COR_WIRE_RECORD},
-        {"<AmtSrc>1000<", "<AmtSrc>1001<", COR_WIRE_MISMATCH},
-        {"<SrcLdgr>643<", "<SrcLdgr>644<", COR_WIRE_RECORD},
-        {"<SrcLdgr>643<", "<SrcLdgr>364<", COR_WIRE_MISMATCH},
-        {"<Fr>1<", "<Fr>3<", COR_WIRE_MISMATCH},
-        {"<To>2<", "<To>1<", COR_WIRE_MISMATCH},
-        {"<CreAt>", "<CreAt>1", COR_WIRE_MISMATCH},
+        {"urn:corridor:xborder:2", "urn:corridor:xborder:1", COR_WIRE_RECORD}, /* old records */
+        {"<R>", "<R> ", COR_WIRE_RECORD},                 /* an empty first value */
+        {" 0</R>", "</R>", COR_WIRE_RECORD},              /* 26 values */
+        {"</R>", " 1</R>", COR_WIRE_RECORD},              /* 28 values */
+        {"</R>", "</R><R>1</R>", COR_WIRE_OVERSIZED},     /* a second row: two messages */
+        {"<R>", "<Q>", COR_WIRE_XML},                      /* not well-formed */
+        {"</Xb>", "<Q/></Xb>", COR_WIRE_RECORD},          /* not a row */
+        {"<R>", "<R><!-- c -->", COR_WIRE_RECORD},
         /* Dbtr/Nm is the debtor's name now (signed, but in no record): another is accepted */
         {"<Nm>", "<Nm>x", COR_WIRE_OK},
         {"<Othr><Id>", "<Othr><Id>x", COR_WIRE_MISMATCH},
@@ -630,8 +667,7 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
         {"<UETR>", "<UETR>x", COR_WIRE_XML},
         {uetr_hex, "8a562c67-ca16-48ba-b074-65581be6f001", COR_WIRE_MISMATCH},
         {"<ChrgBr>DEBT", "<ChrgBr>SHAR", COR_WIRE_MISMATCH},
-        {"<Tp>1</Tp>", "<Tp><![CDATA[1]]></Tp>", COR_WIRE_OK},
-        {"<Tp>1</Tp>", "<Tp>1<!-- c --></Tp>", COR_WIRE_RECORD},
+        {"<R>", "<R><![CDATA[", COR_WIRE_XML}, /* an unterminated CDATA section */
         {"</Document>", "</Document><AppHdr xmlns=\"urn:x\"/>", COR_WIRE_RECORD},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -641,6 +677,46 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
         cr_assert_eq(code, cases[i].code, "case %zu (%s): %s", i, cases[i].to,
                      cor_wire_code_name(code));
     }
+    /* the record's values: canonical, in range, and saying what the ISO fields say */
+    struct {
+        uint32_t field;
+        const char *prefix, *text; /* text NULL: prefix + the value there */
+        uint32_t code;
+    } values[] = {
+        {F_TP, "", "", COR_WIRE_RECORD},
+        {F_TP, "0", NULL, COR_WIRE_RECORD},
+        {F_TP, "", "4294967296", COR_WIRE_RECORD},
+        {F_TP, "", "2", COR_WIRE_RECORD}, /* a pacs.002 needs a status */
+        {F_TP, "", "4", COR_WIRE_MISMATCH},
+        {F_TP, "", "9", COR_WIRE_RECORD},
+        {F_FXID, "x", NULL, COR_WIRE_RECORD},
+        {F_FXID, "", "-1", COR_WIRE_RECORD},
+        {F_DBTR, "", "A", COR_WIRE_RECORD},              /* upper case */
+        {F_MSGID, "0", NULL, COR_WIRE_RECORD},           /* a leading zero */
+        {F_UETR, "1", NULL, COR_WIRE_RECORD},            /* 33 digits */
+        {F_ORGNL, "", "00", COR_WIRE_RECORD},
+        {F_AMTSRC, "", "1001", COR_WIRE_MISMATCH},
+        {F_SRCLDGR, "", "644", COR_WIRE_RECORD},
+        {F_SRCLDGR, "", "364", COR_WIRE_MISMATCH},
+        {F_FR, "", "3", COR_WIRE_MISMATCH},
+        {F_TO, "", "1", COR_WIRE_MISMATCH},
+        {F_CREAT, "1", NULL, COR_WIRE_MISMATCH},
+        {F_DCDAT, "", "18446744073709551616", COR_WIRE_RECORD}, /* 2^64 in a 64-bit field */
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        memcpy(xml, good, sizeof(xml));
+        cr_assert(set_value(xml, sizeof(xml), 0, values[i].field, values[i].prefix,
+                            values[i].text),
+                  "value case %zu", i);
+        uint32_t code = signed_body(xml);
+        cr_assert_eq(code, values[i].code, "value case %zu (field %u): %s", i,
+                     (unsigned)values[i].field, cor_wire_code_name(code));
+    }
+    /* the same record in a CDATA section is a valid document written differently */
+    memcpy(xml, good, sizeof(xml));
+    cr_assert(replace(xml, sizeof(xml), "<R>", "<R><![CDATA["));
+    cr_assert(replace(xml, sizeof(xml), "</R>", "]]></R>"));
+    cr_assert_eq(signed_body(xml), COR_WIRE_OK);
     /* the envelope's message id and timestamp must be the record's */
     size = encode(&m);
     envelope[59] ^= 1;
@@ -848,10 +924,8 @@ Test(corridor_wire, party_names_round_trip_in_their_iso_elements)
             cr_assert(memcmp(&got, &m, sizeof(m)) == 0);
             /* the full path (the codec's parse; CDATA in the record leaves the fast path)
              * reads the same names from the same elements */
-            char tp[16], cdata[40];
-            snprintf(tp, sizeof(tp), "<Tp>%u</Tp>", (unsigned)kinds[k]);
-            snprintf(cdata, sizeof(cdata), "<Tp><![CDATA[%u]]></Tp>", (unsigned)kinds[k]);
-            cr_assert(replace(xml, sizeof(xml), tp, cdata));
+            cr_assert(replace(xml, sizeof(xml), "<R>", "<R><![CDATA["));
+            cr_assert(replace(xml, sizeof(xml), "</R>", "]]></R>"));
             size = with_body(0, xml, strlen(xml));
             memset(&back, 0x55, sizeof(back));
             uint32_t code = decode_parties_at(size, &got, &back);
@@ -1092,8 +1166,9 @@ Test(corridor_wire, batches_round_trip_named_instructions_and_mixed_answers)
     record_xsd_check(batch_xml, xml_size);
     cr_assert(strstr(batch_xml, "<NbOfTxs>100</NbOfTxs>") != NULL);
     cr_assert_not_null(nth(batch_xml, "<CdtTrfTxInf>", 99));
-    cr_assert_not_null(nth(batch_xml, "<SplmtryData>", 99));
-    cr_assert_null(nth(batch_xml, "<SplmtryData>", 100));
+    cr_assert_null(nth(batch_xml, "<SplmtryData>", 1)); /* one block holds every record */
+    cr_assert_not_null(nth(batch_xml, "<R>", 99));
+    cr_assert_null(nth(batch_xml, "<R>", 100));
     cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_OK, "%s",
                  text);
     cr_assert_eq(count, 100);
@@ -1109,7 +1184,8 @@ Test(corridor_wire, batches_round_trip_named_instructions_and_mixed_answers)
     /* a valid document written differently (CDATA in a record) goes through the full path */
     memcpy(batch_xml, envelope + COR_WIRE_HEADER_SIZE_BYTES, xml_size);
     batch_xml[xml_size] = '\0';
-    cr_assert(replace(batch_xml, sizeof(batch_xml), "<Tp>1</Tp>", "<Tp><![CDATA[1]]></Tp>"));
+    cr_assert(replace(batch_xml, sizeof(batch_xml), "<R>", "<R><![CDATA["));
+    cr_assert(replace(batch_xml, sizeof(batch_xml), "</R>", "]]></R>"));
     size = with_batch_body(0, batch_xml, strlen(batch_xml));
     cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_OK, "%s",
                  text);
@@ -1226,22 +1302,35 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
     char text[200];
     uint32_t count = 0;
     struct {
-        const char *element;
-        uint32_t index;
-        size_t offset; /* from the element's start */
+        const char *element; /* NULL: a record value, prefixed with insert */
+        uint32_t index;      /* the element's or the record's */
+        size_t offset;       /* from the element's start; or the record's value */
         const char *insert;
         uint32_t code;
     } cases[] = {
         {"<IntrBkSttlmAmt", 5, 0, "", COR_WIRE_MISMATCH}, /* amount changed below */
-        {"<AmtSrc>", 7, 8, "1", COR_WIRE_MISMATCH},       /* record disagrees with InstdAmt */
-        {"<Fr>1<", 3, 4, "9", COR_WIRE_MISMATCH},         /* record from another node */
-        {"<FxId>", 9, 6, "x", COR_WIRE_RECORD},           /* not a number */
+        {NULL, 7, F_AMTSRC, "1", COR_WIRE_MISMATCH},      /* record disagrees with InstdAmt */
+        {NULL, 3, F_FR, "9", COR_WIRE_MISMATCH},          /* record from another node */
+        {NULL, 9, F_FXID, "x", COR_WIRE_RECORD},          /* not a number */
         {"<Dbtr><Nm>", 4, 10, "&#x9;", COR_WIRE_XML},     /* a control character in a name */
         {"<UETR>", 11, 6, "0", COR_WIRE_XML},             /* the codec refuses it */
-        {"<Tp>", 13, 4, "2", COR_WIRE_MISMATCH},          /* a pacs.002 in a pacs.008 batch */
+        {NULL, 13, F_TP, "", COR_WIRE_MISMATCH},          /* a pacs.002 in a pacs.008 batch */
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         memcpy(batch_xml, good, xml_size + 1);
+        if (cases[c].element == NULL) {
+            uint32_t field = (uint32_t)cases[c].offset;
+            cr_assert(set_value(batch_xml, sizeof(batch_xml), cases[c].index, field,
+                                cases[c].insert, field == F_TP ? "2" : NULL),
+                      "case %zu", c);
+            size = with_batch_body(0, batch_xml, strlen(batch_xml));
+            uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);
+            cr_assert_eq(code, cases[c].code, "case %zu: %s %s", c, cor_wire_code_name(code), text);
+            char expected[32];
+            snprintf(expected, sizeof(expected), "message %u:", (unsigned)cases[c].index);
+            cr_assert(strstr(text, expected) != NULL, "case %zu: '%s'", c, text);
+            continue;
+        }
         char *at = nth(batch_xml, cases[c].element, cases[c].index);
         cr_assert_not_null(at, "case %zu", c);
         if (c == 0) {
@@ -1266,10 +1355,11 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
         char *second = nth(batch_xml, "<UETR>", 12), *third = nth(batch_xml, "<UETR>", 13);
         cr_assert(second != NULL && third != NULL);
         memcpy(third, second, 6 + 36);
-        char *record = nth(batch_xml, "<UETR>", 20 + 12); /* the records' UETRs follow */
-        char *record_next = nth(batch_xml, "<UETR>", 20 + 13);
-        cr_assert(record != NULL && record_next != NULL);
-        memcpy(record_next, record, 6 + 32);
+        size_t length = 0, next_length = 0;
+        char *record = row_value(batch_xml, 12, F_UETR, &length);
+        char *record_next = row_value(batch_xml, 13, F_UETR, &next_length);
+        cr_assert(record != NULL && record_next != NULL && length == next_length);
+        memcpy(record_next, record, length);
         size = with_batch_body(0, batch_xml, xml_size);
         uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);
         cr_assert_eq(code, COR_WIRE_XML, "%s %s", cor_wire_code_name(code), text);
