@@ -11,9 +11,9 @@
  *   (a batch, version 2: over the header and BLAKE2b-512 of the body).
  *
  * The Document is the messages' ISO 20022 form (pacs.008, pacs.002, pacs.028, camt.056,
- * camt.029, pacs.004), written by the iso20022 codec, plus one SplmtryData block per message
- * carrying the exact corridor record (rate integers, quote id, FX provider, deadline, node ids,
- * ...) that ISO elements cannot hold exactly. docs/PROTOCOL.md ("Wire format") has the layout, the
+ * camt.029, pacs.004), written by the iso20022 codec, plus one SplmtryData block with one
+ * row per message carrying the exact corridor record (rate integers, quote id, FX provider,
+ * deadline, node ids, ...) that ISO elements cannot hold exactly. docs/PROTOCOL.md ("Wire format") has the layout, the
  * element mapping and every check.
  *
  * The module is pure: no sockets, no clock (decode takes the caller's time for the replay

@@ -3,8 +3,8 @@
  *
  * encode: cor_xb_message[s] -> ISO 20022 view (iso20022 codec structs, one transaction per
  * message, names in Dbtr/Cdtr or OrgnlTxRef) -> XML with AppHdr in a SWIFT envelope,
- * written into the caller's buffer -> one corridor record per message inserted before the
- * message element's end tag -> binary envelope header + XML + Ed25519 signature (over the
+ * written into the caller's buffer -> one SplmtryData block inserted before the message
+ * element's end tag, holding one corridor record row per message -> binary envelope header + XML + Ed25519 signature (over the
  * bytes for one message, over the header and BLAKE2b-512 of the body for a batch).
  *
  * decode, in order, each step only after the previous passed: sizes, header fields, sender
