@@ -254,6 +254,7 @@ cor_error cor_xb_open(const cor_xb_options *options, cor_ledger *ledger, cor_xb 
     xb->seen = cor_calloc(o->seen_max, sizeof(xb_seen));
     xb->open_next = cor_calloc(o->payments_max, sizeof(uint32_t));
     xb->open_prev = cor_calloc(o->payments_max, sizeof(uint32_t));
+    xb->timer_floor = UINT64_MAX;
     xb->outbox = cor_calloc(o->outbox_max, sizeof(cor_xb_message));
     if (xb->peers == NULL || xb->fxs == NULL || xb->rates == NULL || xb->quotes == NULL ||
         xb->payments == NULL || xb->seen == NULL || xb->open_next == NULL ||
@@ -382,6 +383,7 @@ void cor__xb_open_push(cor_xb *xb, uint32_t index)
     }
     xb->open_tail = index + 1;
     xb->open_count++;
+    cor__xb_timer_note(xb, xb->payments[index].next_retry_at);
 }
 
 void cor__xb_open_remove(cor_xb *xb, uint32_t index)
@@ -475,15 +477,20 @@ void cor_xb_payments_each(const cor_xb *xb,
 
 bool cor_xb_next_timer(const cor_xb *xb, uint64_t *at_out)
 {
-    bool any = false;
+    if (xb->open_count == 0) return false;
+    COR_DEBUG_ASSERT(xb->timer_floor <= cor__xb_timer_scan(xb));
+    *at_out = xb->timer_floor;
+    return true;
+}
+
+uint64_t cor__xb_timer_scan(const cor_xb *xb)
+{
     uint64_t earliest = UINT64_MAX;
     for (uint32_t next = xb->open_head; next != 0; next = xb->open_next[next - 1]) {
         const cor_xb_payment *p = &xb->payments[next - 1];
         if (p->next_retry_at < earliest) earliest = p->next_retry_at;
-        any = true;
     }
-    if (any) *at_out = earliest;
-    return any;
+    return earliest;
 }
 
 void cor_xb_stats_get(const cor_xb *xb, cor_xb_stats *out)

@@ -100,6 +100,10 @@ struct cor_xb {
     uint32_t open_head; /* index + 1; 0 = empty */
     uint32_t open_tail;
     uint32_t open_count;
+    /* At most the earliest next_retry_at of the open payments (UINT64_MAX: none noted since
+     * the last exact scan). Lowered whenever a timer is set, made exact by cor_xb_tick's
+     * scan; cor_xb_next_timer answers from it instead of walking every open payment. */
+    uint64_t timer_floor;
 
     /* Output (not state). */
     cor_xb_message *outbox;
@@ -108,6 +112,15 @@ struct cor_xb {
 };
 
 /* ---- helpers shared by the source files ------------------------------------------------- */
+
+/* The earliest next_retry_at of the open payments, by walking them (UINT64_MAX: none). */
+uint64_t cor__xb_timer_scan(const cor_xb *xb);
+
+/* Notes that an open payment's timer is at `at` (keeps timer_floor a lower bound). */
+static inline void cor__xb_timer_note(cor_xb *xb, uint64_t at)
+{
+    if (at < xb->timer_floor) xb->timer_floor = at;
+}
 
 xb_peer_entry *cor__xb_peer_find(cor_xb *xb, uint64_t node_id);
 const cor_xb_fx *cor__xb_fx_find(const cor_xb *xb, uint64_t fx_id, uint64_t peer_node);

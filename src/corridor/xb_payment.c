@@ -349,6 +349,7 @@ cor_error cor_xb_payment_cancel(cor_xb *xb, uint64_t timestamp, cor_u128 uetr, u
         cor__xb_send(xb, timestamp, &m);
         p->send_count++;
         p->next_retry_at = timestamp + xb->options.retry_initial_ns;
+        cor__xb_timer_note(xb, p->next_retry_at);
         *reason_out = COR_XB_OK;
     }
     return COR_OK;
@@ -466,6 +467,7 @@ uint32_t cor_xb_tick(cor_xb *xb, uint64_t timestamp, uint32_t limit)
         }
         handled++;
     }
+    xb->timer_floor = cor__xb_timer_scan(xb); /* exact again: one walk per tick */
     return handled;
 }
 

@@ -9,6 +9,7 @@
 #include "../../support/xb_world.h"
 
 #define NS 1000000000ull
+#define MS 1000000ull
 
 static xbw_world world;
 static uint64_t rng = 7;
@@ -479,6 +480,51 @@ Test(corridor_payment, never_voids_alone_then_deadline_ends_it)
     cr_assert_eq(take_answer().status, COR_XB_STATUS_RJCT);
     cr_assert_eq(transfers(1), before);
     check_ledgers();
+}
+
+/* The earliest timer is answered from a lower bound kept as timers are set (no walk of the
+ * open payments per call); a tick makes it exact again, and a payment closing never makes
+ * the answer late. */
+Test(corridor_payment, next_timer_is_a_lower_bound_made_exact_by_a_tick)
+{
+    uint64_t at = 0;
+    cr_assert_not(cor_xb_next_timer(A(), &at)); /* nothing open */
+    cor_u128 uetrs[3];
+    for (uint32_t i = 0; i < 3; i++) {
+        uint64_t ts = 2 * NS + i * MS;
+        cor_xb_quote q = quote(ts, 1000);
+        uetrs[i] = xbw_uetr(&rng);
+        cr_assert_eq(initiate(ts, uetrs[i], &q), COR_XB_OK);
+    }
+    cr_assert(cor_xb_next_timer(A(), &at));
+    cr_assert_eq(at, payment(A(), uetrs[0]).next_retry_at); /* the first one's, exactly */
+    static cor_xb_message out[16];
+    cr_assert_eq(xbw_fsync(&world, 0, out, 16), 3);
+
+    /* B commits the first: the bound may stay at its old timer, never after the others' */
+    cr_assert_eq(receive(B(), 2 * NS + 3 * MS, &out[0]), COR_XB_OK);
+    cor_xb_message answer = take_answer();
+    cr_assert_eq(answer.status, COR_XB_STATUS_ACSC);
+    cr_assert_eq(receive(A(), 2 * NS + 3 * MS, &answer), COR_XB_OK);
+    cr_assert_eq(payment(A(), uetrs[0]).state, COR_XB_STATE_COMMITTED);
+    cr_assert(cor_xb_next_timer(A(), &at));
+    cr_assert_leq(at, payment(A(), uetrs[1]).next_retry_at);
+
+    /* a tick before anything is due re-sends nothing and makes the answer exact */
+    cr_assert_eq(cor_xb_tick(A(), 2 * NS + 4 * MS, 100), 0);
+    cr_assert_eq(xbw_fsync(&world, 0, out, 16), 0);
+    cr_assert(cor_xb_next_timer(A(), &at));
+    cr_assert_eq(at, payment(A(), uetrs[1]).next_retry_at);
+
+    /* at that time the tick re-sends the second, backs it off, and the third is next */
+    cr_assert_eq(cor_xb_tick(A(), at, 100), 1);
+    cr_assert_eq(xbw_fsync(&world, 0, out, 16), 1);
+    cr_assert(out[0].uetr == uetrs[1]);
+    uint64_t second = payment(A(), uetrs[1]).next_retry_at;
+    uint64_t third = payment(A(), uetrs[2]).next_retry_at;
+    cr_assert_gt(second, at);
+    cr_assert(cor_xb_next_timer(A(), &at));
+    cr_assert_eq(at, second < third ? second : third);
 }
 
 Test(corridor_payment, status_request_before_deadline_is_pending)
