@@ -134,8 +134,22 @@ static size_t nbuf_u64_digits(uint64_t value, char *out, size_t width)
 
 /* A u128 as a JSON string. Splits it into base-10^19 chunks (at most two 128-bit divisions)
  * instead of dividing by 10 per digit: node ids near 2^127 have 39 digits. */
+void cor_nbuf_u64(cor_nbuf *buf, uint64_t value)
+{
+    char digits[20];
+    cor_nbuf_append(buf, digits, nbuf_u64_digits(value, digits, 0));
+}
+
 void cor_nbuf_json_u128(cor_nbuf *buf, cor_u128 value)
 {
+    if (value <= UINT64_MAX) { /* most values: no 128-bit division */
+        char digits[22];
+        digits[0] = '"';
+        size_t at = 1 + nbuf_u64_digits((uint64_t)value, digits + 1, 0);
+        digits[at++] = '"';
+        cor_nbuf_append(buf, digits, at);
+        return;
+    }
     const uint64_t chunk = 10000000000000000000ull; /* 10^19 */
     uint64_t parts[3];
     size_t count = 0;

@@ -32,5 +32,7 @@ void cor_nbuf_printf(cor_nbuf *buf, const char *format, ...) __attribute__((form
 void cor_nbuf_json_string(cor_nbuf *buf, const char *text, size_t length);
 /* A u128 as a JSON string: "123". */
 void cor_nbuf_json_u128(cor_nbuf *buf, cor_u128 value);
+/* A u64 as a JSON number: 123 (callers keep it below 2^53 where clients read numbers). */
+void cor_nbuf_u64(cor_nbuf *buf, uint64_t value);
 
 #endif

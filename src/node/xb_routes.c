@@ -185,7 +185,7 @@ static void xb_render_uetr(cor_nbuf *out, cor_u128 uetr)
 
 static void xb_render_u64(cor_nbuf *out, uint64_t value)
 {
-    cor_nbuf_printf(out, "\"%llu\"", (unsigned long long)value);
+    cor_nbuf_json_u128(out, value);
 }
 
 /* The configured peer with this name or node id (decimal); NULL when none. */
@@ -671,8 +671,12 @@ static void render_pricing(cor_nbuf *out, cor_u128 source, cor_u128 dest, cor_u1
     cor_nbuf_json_u128(out, dest);
     cor_nbuf_str(out, ",\"fee\":");
     cor_nbuf_json_u128(out, fee);
-    cor_nbuf_printf(out, ",\"rate_num\":\"%llu\",\"rate_den\":\"%llu\",\"spread_ppm\":%u",
-                    (unsigned long long)rate_num, (unsigned long long)rate_den, spread_ppm);
+    cor_nbuf_str(out, ",\"rate_num\":");
+    cor_nbuf_json_u128(out, rate_num);
+    cor_nbuf_str(out, ",\"rate_den\":");
+    cor_nbuf_json_u128(out, rate_den);
+    cor_nbuf_str(out, ",\"spread_ppm\":");
+    cor_nbuf_u64(out, spread_ppm);
 }
 
 static void render_quote(cor_nbuf *out, const cor_node_server *server, const cor_xb_quote *q)
@@ -680,12 +684,17 @@ static void render_quote(cor_nbuf *out, const cor_node_server *server, const cor
     const char *peer = xb_node_name(server, q->peer_node);
     cor_nbuf_str(out, "{\"quote_id\":");
     cor_nbuf_json_u128(out, q->id);
-    cor_nbuf_printf(out, ",\"fx_id\":\"%llu\",\"peer\":", (unsigned long long)q->fx_id);
+    cor_nbuf_str(out, ",\"fx_id\":");
+    cor_nbuf_json_u128(out, q->fx_id);
+    cor_nbuf_str(out, ",\"peer\":");
     cor_nbuf_json_string(out, peer, strlen(peer));
-    cor_nbuf_printf(out,
-                    ",\"fixed\":\"%s\",\"source_currency\":\"%s\",\"destination_currency\":\"%s\"",
-                    q->fixed == COR_XB_FIXED_SOURCE ? "source" : "destination",
-                    server->config.currency, xb_currency_of(server, q->dest_ledger));
+    cor_nbuf_str(out, q->fixed == COR_XB_FIXED_SOURCE ? ",\"fixed\":\"source\""
+                                                      : ",\"fixed\":\"destination\"");
+    cor_nbuf_str(out, ",\"source_currency\":\"");
+    cor_nbuf_str(out, server->config.currency);
+    cor_nbuf_str(out, "\",\"destination_currency\":\"");
+    cor_nbuf_str(out, xb_currency_of(server, q->dest_ledger));
+    cor_nbuf_str(out, "\"");
     render_pricing(out, q->amount_source, q->amount_dest, q->fee_source, q->rate_num, q->rate_den,
                    q->spread_ppm);
     cor_nbuf_str(out, ",\"created_at\":");
@@ -913,25 +922,34 @@ static void render_xb_payment(cor_nbuf *out, const cor_node_server *server, cons
     const char *peer = xb_node_name(server, peer_node);
     cor_nbuf_str(out, "{\"uetr\":");
     xb_render_uetr(out, m->uetr);
-    cor_nbuf_printf(out, ",\"role\":\"%s\",\"state\":\"%s\",\"type\":\"%s\",\"reason\":",
-                    origin ? "origin" : "beneficiary", xb_state_name(p->state),
-                    m->type == COR_XB_PACS004 ? "return" : "payment");
+    cor_nbuf_str(out, origin ? ",\"role\":\"origin\",\"state\":\""
+                             : ",\"role\":\"beneficiary\",\"state\":\"");
+    cor_nbuf_str(out, xb_state_name(p->state));
+    cor_nbuf_str(out, m->type == COR_XB_PACS004 ? "\",\"type\":\"return\",\"reason\":"
+                                                : "\",\"type\":\"payment\",\"reason\":");
     char code[48] = "";
     if (p->state == COR_XB_STATE_REJECTED || p->state == COR_XB_STATE_HELD) {
         xb_reason_code(p->reason, code, sizeof(code));
     }
     cor_nbuf_json_string(out, code, strlen(code));
     const char *iso = code[0] != '\0' ? cor_xb_reason_iso(p->reason) : "";
-    cor_nbuf_printf(out, ",\"iso\":\"%s\",\"peer\":", iso);
+    cor_nbuf_str(out, ",\"iso\":\"");
+    cor_nbuf_str(out, iso);
+    cor_nbuf_str(out, "\",\"peer\":");
     cor_nbuf_json_string(out, peer, strlen(peer));
-    cor_nbuf_printf(out, ",\"from_node\":\"%u\",\"to_node\":\"%u\",\"quote_id\":", m->from_node,
-                    m->to_node);
+    cor_nbuf_str(out, ",\"from_node\":");
+    cor_nbuf_json_u128(out, m->from_node);
+    cor_nbuf_str(out, ",\"to_node\":");
+    cor_nbuf_json_u128(out, m->to_node);
+    cor_nbuf_str(out, ",\"quote_id\":");
     cor_nbuf_json_u128(out, m->quote_id);
-    cor_nbuf_printf(out,
-                    ",\"fx_id\":\"%llu\",\"source_currency\":\"%s\","
-                    "\"destination_currency\":\"%s\"",
-                    (unsigned long long)m->fx_id, xb_currency_of(server, m->source_ledger),
-                    xb_currency_of(server, m->dest_ledger));
+    cor_nbuf_str(out, ",\"fx_id\":");
+    cor_nbuf_json_u128(out, m->fx_id);
+    cor_nbuf_str(out, ",\"source_currency\":\"");
+    cor_nbuf_str(out, xb_currency_of(server, m->source_ledger));
+    cor_nbuf_str(out, "\",\"destination_currency\":\"");
+    cor_nbuf_str(out, xb_currency_of(server, m->dest_ledger));
+    cor_nbuf_str(out, "\"");
     render_pricing(out, m->amount_source, m->amount_dest, m->fee_source, m->rate_num, m->rate_den,
                    m->spread_ppm);
     cor_nbuf_str(out, ",\"debtor_account\":");
@@ -953,8 +971,10 @@ static void render_xb_payment(cor_nbuf *out, const cor_node_server *server, cons
     xb_render_u64(out, m->deadline);
     cor_nbuf_str(out, ",\"decided_at\":");
     xb_render_u64(out, p->decided_at);
-    cor_nbuf_printf(out, ",\"send_count\":%u,\"cancel_requested\":%s}", p->send_count,
-                    p->cancel_requested ? "true" : "false");
+    cor_nbuf_str(out, ",\"send_count\":");
+    cor_nbuf_u64(out, p->send_count);
+    cor_nbuf_str(out, p->cancel_requested ? ",\"cancel_requested\":true}"
+                                          : ",\"cancel_requested\":false}");
 }
 
 static enum MHD_Result finish_xb_payments(http_request *request)

@@ -1,6 +1,7 @@
 /* The node's response buffer (src/node/buf.c): bounds, JSON escaping, u128 rendering. */
 #include <criterion/criterion.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "node/buf.h"
@@ -27,6 +28,26 @@ Test(node_buf, u128_renders_like_the_reference_formatter)
         size_t length = cor_u128_format(values[i], expected + 1);
         expected[length + 1] = '"';
         expected[length + 2] = '\0';
+        cr_assert(cor_nbuf_ok(&buf));
+        cr_assert_str_eq(buf.data, expected);
+        cor_nbuf_release(&buf);
+    }
+}
+
+Test(node_buf, u64_renders_as_a_bare_number)
+{
+    static const struct {
+        uint64_t value;
+        const char *text;
+    } cases[] = {{0, "0"}, {7, "7"}, {1500, "1500"}, {UINT64_MAX, "18446744073709551615"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cor_nbuf buf;
+        cor_nbuf_init(&buf, 100);
+        cor_nbuf_str(&buf, "[");
+        cor_nbuf_u64(&buf, cases[i].value);
+        cor_nbuf_str(&buf, "]");
+        char expected[32];
+        snprintf(expected, sizeof(expected), "[%s]", cases[i].text);
         cr_assert(cor_nbuf_ok(&buf));
         cr_assert_str_eq(buf.data, expected);
         cor_nbuf_release(&buf);
