@@ -298,13 +298,18 @@ static void wire_uuid(cor_u128 value, char out[WIRE_UUID_SIZE])
  * WIRE_HEX_SIZE); returns the length. The record's form: the ISO fields keep all 32 digits. */
 static size_t wire_hex_short(cor_u128 value, char *out)
 {
-    char hex[WIRE_HEX_SIZE];
-    wire_hex(value, hex);
-    size_t skip = 0;
-    while (skip < 31 && hex[skip] == '0')
-        skip++;
-    memcpy(out, hex + skip, 32 - skip);
-    return 32 - skip;
+    static const char digits[] = "0123456789abcdef";
+    uint64_t high = (uint64_t)(value >> 64), low = (uint64_t)value;
+    unsigned bits = high != 0  ? 128u - (unsigned)__builtin_clzll(high)
+                    : low != 0 ? 64u - (unsigned)__builtin_clzll(low)
+                               : 1u;
+    size_t length = (bits + 3u) / 4u;
+    for (size_t i = length; i-- > 0;) {
+        out[i] = digits[low & 0xfu];
+        low = (low >> 4) | (high << 60);
+        high >>= 4;
+    }
+    return length;
 }
 
 /* The form wire_hex_short writes, length bytes at text (no NUL needed). */
@@ -851,9 +856,8 @@ static bool wire_record_parse(const char *text, size_t length, cor_xb_message *m
     const char *p = text, *end = text + length;
     for (size_t i = 0; i < WIRE_FIELD_COUNT; i++) {
         const wire_field *field = &wire_fields[i];
-        const char *value_end = p;
-        while (value_end < end && *value_end != ' ')
-            value_end++;
+        const char *value_end = p < end ? memchr(p, ' ', (size_t)(end - p)) : NULL;
+        if (value_end == NULL) value_end = end;
         bool last = i + 1 == WIRE_FIELD_COUNT;
         size_t size = (size_t)(value_end - p);
         cor_u128 value = 0;
