@@ -470,6 +470,11 @@ enum cor_xb_receive_flags {
 cor_error cor_xb_receive_flags(cor_xb *xb, uint64_t timestamp, const cor_xb_message *message,
                                uint32_t flags, uint32_t *reason_out);
 
+/* A hint with no effect on state: starts loading the table slots cor_xb_receive looks up
+ * for a message with this id and UETR (replay set, payments by UETR). A caller applying
+ * many messages in a row calls it some messages ahead, so those random reads overlap. */
+void cor_xb_prefetch(const cor_xb *xb, cor_u128 msg_id, cor_u128 uetr);
+
 /*
  * Operator decisions on a HELD payment (node B). Release re-checks the deadline, the
  * incoming limits and the ledger, then commits (reason OK) or rejects with that reason;

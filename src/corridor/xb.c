@@ -107,6 +107,17 @@ static bool map_find_slot(const xb_map *map, cor_u128 key, uint64_t *slot_out)
     return false;
 }
 
+static void map_prefetch(const xb_map *map, cor_u128 key)
+{
+    __builtin_prefetch(&map->slots[map_hash(map, key) & map->mask]);
+}
+
+void cor_xb_prefetch(const cor_xb *xb, cor_u128 msg_id, cor_u128 uetr)
+{
+    map_prefetch(&xb->seen_index, msg_id);
+    map_prefetch(&xb->payments_index, uetr);
+}
+
 bool cor__xb_map_find(const xb_map *map, cor_u128 key, uint32_t *value_out)
 {
     uint64_t slot = 0;

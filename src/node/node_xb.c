@@ -14,6 +14,7 @@
  * the same protocol state; the outbox the core fills during an apply is sent by the core
  * thread after the batch is durable and discarded at the start of the next apply.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -546,7 +547,15 @@ static void xb_apply_receive(cor_node_state *state, uint64_t timestamp,
         xb_fill(results, h->event_count, timestamp, COR_NODE_KEY_REVOKED);
         return;
     }
+    enum { AHEAD = 8 }; /* messages between a prefetch and its use */
     for (uint32_t i = 0; i < h->event_count; i++) {
+        if (i + AHEAD < h->event_count) {
+            const uint8_t *ahead = body + (size_t)(i + AHEAD) * sizeof(cor_node_cmd_xb_receive);
+            cor_u128 msg_id, uetr;
+            memcpy(&msg_id, ahead + offsetof(cor_xb_message, msg_id), sizeof(msg_id));
+            memcpy(&uetr, ahead + offsetof(cor_xb_message, uetr), sizeof(uetr));
+            cor_xb_prefetch(state->xb, msg_id, uetr);
+        }
         cor_node_cmd_xb_receive cmd;
         memcpy(&cmd, body + (size_t)i * sizeof(cmd), sizeof(cmd));
         uint32_t reason = COR_XB_OK;
