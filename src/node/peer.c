@@ -12,31 +12,59 @@
 #include "common/assert.h"
 #include "node/log.h"
 
-#define LINK_ANSWER_SIZE_MAX 512u          /* bytes of a refusal's body kept for the log */
-#define LINK_LOG_INTERVAL_NS 1000000000ull /* one log line per link per second at most */
-#define LINK_POLL_MS         100           /* close notices within this, even mid-request */
+#define LINK_ANSWER_SIZE_MAX 512u                   /* bytes of a refusal's body kept for the log */
+#define LINK_ERROR_SIZE_MAX  (CURL_ERROR_SIZE + 32) /* an error text for stats and the log */
+#define LINK_LOG_INTERVAL_NS 1000000000ull          /* one log line per link per second at most */
+#define LINK_POLL_MS         100 /* close notices within this, even mid-request */
+#define LINK_PUMP_EVERY      64u /* single envelopes encoded between two turns of the transfers */
+
+typedef enum link_request_state {
+    REQUEST_FREE,    /* body unused */
+    REQUEST_READY,   /* body encoded, not started: the link is retrying another request */
+    REQUEST_RUNNING, /* its easy handle is on the link's multi handle */
+    REQUEST_BACKOFF  /* failed, waits until retry_at_ns for its next attempt */
+} link_request_state;
+
+/* One request slot of a link: a body, an easy handle (its own keep-alive connection) and the
+ * answer. The link thread only. */
+typedef struct link_request {
+    struct sender_link *link;
+    CURL *curl;
+    uint8_t *body;        /* COR_NODE_PEER_BODY_SIZE_MAX, allocated at open */
+    size_t size;          /* bytes of body to send */
+    uint32_t envelopes;   /* messages the body carries */
+    uint32_t attempts;    /* attempts started, 1 .. 1 + COR_NODE_PEER_RETRIES */
+    uint64_t delay_ns;    /* the wait before the next retry */
+    uint64_t retry_at_ns; /* CLOCK_MONOTONIC; REQUEST_BACKOFF only */
+    link_request_state state;
+    bool retrying; /* an attempt failed and the body is neither delivered nor dropped yet */
+    char answer[LINK_ANSWER_SIZE_MAX];
+    size_t answer_size;
+} link_request;
 
 typedef struct sender_link {
     struct cor_node_sender *sender;
     cor_node_peer_config peer;
     cor_wire *wire; /* used by this link's thread only */
-    CURL *curl;
     CURLM *multi;
     struct curl_slist *headers;
     char url[COR_NODE_PEER_URL_SIZE_MAX + sizeof(COR_NODE_PEER_PATH)];
 
-    pthread_mutex_t lock; /* guards the queue and stats */
+    pthread_mutex_t lock; /* guards the queue, stats and poll_wake */
     pthread_cond_t wake;
     cor_xb_message *queue; /* ring of queue_max */
     uint32_t queue_head;
     uint32_t queue_count;
     cor_node_link_stats stats; /* queued is filled on read */
+    /* The thread waits in curl_multi_poll with a request slot free: enqueue wakes the multi
+     * handle (once) instead of only the condition variable. */
+    bool poll_wake;
 
     /* Link thread only. */
     cor_xb_message *batch; /* COR_NODE_PEER_BATCH_MAX messages taken from the queue */
-    uint8_t *body;         /* COR_NODE_PEER_BODY_SIZE_MAX */
-    char answer[LINK_ANSWER_SIZE_MAX];
-    size_t answer_size;
+    uint32_t batch_count;  /* taken */
+    uint32_t batch_next;   /* the first not yet encoded */
+    link_request requests[COR_NODE_PEER_INFLIGHT_MAX];
     uint64_t last_log_ns;
     uint64_t log_suppressed;
     pthread_t thread;
@@ -80,13 +108,13 @@ static cor_error sender_default_encode(void *context, const cor_wire *wire,
 
 static size_t link_answer_write(char *data, size_t size, size_t count, void *user)
 {
-    sender_link *link = user;
+    link_request *request = user;
     size_t bytes = size * count;
-    size_t room = sizeof(link->answer) - 1 - link->answer_size;
+    size_t room = sizeof(request->answer) - 1 - request->answer_size;
     size_t keep = bytes < room ? bytes : room;
-    memcpy(link->answer + link->answer_size, data, keep);
-    link->answer_size += keep;
-    link->answer[link->answer_size] = '\0';
+    memcpy(request->answer + request->answer_size, data, keep);
+    request->answer_size += keep;
+    request->answer[request->answer_size] = '\0';
     return bytes;
 }
 
@@ -144,96 +172,152 @@ static void link_count_failed(sender_link *link, uint32_t envelopes)
     pthread_mutex_unlock(&link->lock);
 }
 
-/* One HTTP exchange on the reused handle. Returns the status (0: transport error, with
- * error filled; -1: aborted by close). */
-static long link_perform(sender_link *link, size_t body_size, char *error, size_t error_size)
+static void link_request_free(link_request *request)
 {
-    link->answer_size = 0;
-    link->answer[0] = '\0';
-    curl_easy_setopt(link->curl, CURLOPT_POSTFIELDS, (const char *)link->body);
-    curl_easy_setopt(link->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_size);
-    if (curl_multi_add_handle(link->multi, link->curl) != CURLM_OK) {
-        snprintf(error, error_size, "curl_multi_add_handle failed");
-        return 0;
-    }
-    long status = 0;
-    bool done = false;
-    /* Bounded: the handle's own 5 s timeout ends the transfer; close ends it sooner. */
-    for (;;) {
-        int running = 0;
-        CURLMcode mrc = curl_multi_perform(link->multi, &running);
-        if (mrc != CURLM_OK) {
-            snprintf(error, error_size, "%s", curl_multi_strerror(mrc));
-            break;
-        }
-        int queued = 0;
-        CURLMsg *message;
-        while ((message = curl_multi_info_read(link->multi, &queued)) != NULL) {
-            if (message->msg != CURLMSG_DONE) continue;
-            done = true;
-            if (message->data.result == CURLE_OK) {
-                curl_easy_getinfo(link->curl, CURLINFO_RESPONSE_CODE, &status);
-            } else {
-                snprintf(error, error_size, "%s", curl_easy_strerror(message->data.result));
-            }
-        }
-        if (done || running == 0) break;
-        if (link_stopping(link)) {
-            status = -1;
-            break;
-        }
-        curl_multi_poll(link->multi, NULL, 0, LINK_POLL_MS, NULL);
-    }
-    curl_multi_remove_handle(link->multi, link->curl);
-    if (!done && status == 0 && error[0] == '\0') snprintf(error, error_size, "no answer");
-    return status;
+    request->state = REQUEST_FREE;
+    request->retrying = false;
+    request->size = 0;
+    request->envelopes = 0;
+    request->attempts = 0;
 }
 
-/* Waits delay_ns on the link's condition variable; false when close interrupted it. */
-static bool link_sleep(sender_link *link, uint64_t delay_ns)
+/* Whether some request of the link has failed an attempt and is not settled yet: the peer is
+ * likely down or overloaded, so the link starts nothing new until it settles. */
+static bool link_retrying(const sender_link *link)
 {
-    uint64_t until = sender_now_ns(CLOCK_MONOTONIC) + delay_ns;
-    struct timespec deadline = {.tv_sec = (time_t)(until / 1000000000ull),
-                                .tv_nsec = (long)(until % 1000000000ull)};
-    pthread_mutex_lock(&link->lock);
-    while (!link_stopping(link) && sender_now_ns(CLOCK_MONOTONIC) < until) {
-        pthread_cond_timedwait(&link->wake, &link->lock, &deadline);
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        if (link->requests[i].retrying) return true;
     }
-    pthread_mutex_unlock(&link->lock);
-    return !link_stopping(link);
+    return false;
 }
 
-/* POSTs body[0..size) holding envelopes, retrying transport errors and 5xx. */
-static void link_post(sender_link *link, size_t size, uint32_t envelopes)
+static uint32_t link_running(const sender_link *link)
 {
-    COR_ASSERT(envelopes > 0);
-    COR_ASSERT(size > 0 && size <= COR_NODE_PEER_BODY_SIZE_MAX);
-    uint64_t delay = COR_NODE_PEER_RETRY_FIRST_NS;
-    char error[CURL_ERROR_SIZE + 32];
-    for (uint32_t attempt = 0; attempt <= COR_NODE_PEER_RETRIES; attempt++) {
-        if (attempt > 0) {
-            if (!link_sleep(link, delay)) return;
-            delay = delay * 2 > COR_NODE_PEER_RETRY_MAX_NS ? COR_NODE_PEER_RETRY_MAX_NS : delay * 2;
+    uint32_t running = 0;
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        running += link->requests[i].state == REQUEST_RUNNING;
+    }
+    return running;
+}
+
+/* The outcome of one attempt of request (status 0: transport error, described by error). */
+static void link_settle(sender_link *link, link_request *request, long status, const char *error)
+{
+    COR_ASSERT(request->state == REQUEST_RUNNING);
+    char text[LINK_ERROR_SIZE_MAX];
+    snprintf(text, sizeof(text), "%s", error[0] != '\0' ? error : "no answer");
+    if (status >= 200 && status < 300) {
+        link_record(link, true, true, request->envelopes, "");
+        link_request_free(request);
+        return;
+    }
+    if (status >= 300 && status < 500) {
+        snprintf(text, sizeof(text), "http %ld", status);
+        link_record(link, false, true, request->envelopes, text);
+        link_count_failed(link, request->envelopes);
+        link_log(link, COR_LOG_WARN, "peer refused messages", request->answer, request->envelopes);
+        link_request_free(request);
+        return;
+    }
+    if (status >= 500) snprintf(text, sizeof(text), "http %ld", status);
+    /* Mark the request retrying before the stats show the failure (tests rely on it). */
+    bool give_up = request->attempts > COR_NODE_PEER_RETRIES;
+    if (!give_up) {
+        request->state = REQUEST_BACKOFF;
+        request->retrying = true;
+        request->retry_at_ns = sender_now_ns(CLOCK_MONOTONIC) + request->delay_ns;
+        request->delay_ns = request->delay_ns * 2 > COR_NODE_PEER_RETRY_MAX_NS
+                                ? COR_NODE_PEER_RETRY_MAX_NS
+                                : request->delay_ns * 2;
+    }
+    link_record(link, false, false, request->envelopes, text);
+    if (give_up) {
+        link_count_failed(link, request->envelopes);
+        link_log(link, COR_LOG_WARN, "peer unreachable, messages dropped", text,
+                 request->envelopes);
+        link_request_free(request);
+    }
+}
+
+/* Starts one attempt of request's body on its own easy handle. */
+static void link_start(sender_link *link, link_request *request)
+{
+    COR_ASSERT(request->state == REQUEST_READY || request->state == REQUEST_BACKOFF);
+    COR_ASSERT(request->envelopes > 0);
+    COR_ASSERT(request->size > 0 && request->size <= COR_NODE_PEER_BODY_SIZE_MAX);
+    request->answer_size = 0;
+    request->answer[0] = '\0';
+    request->attempts++;
+    curl_easy_setopt(request->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request->size);
+    curl_easy_setopt(request->curl, CURLOPT_POSTFIELDS, (const char *)request->body);
+    request->state = REQUEST_RUNNING;
+    if (curl_multi_add_handle(link->multi, request->curl) != CURLM_OK) {
+        link_settle(link, request, 0, "curl_multi_add_handle failed");
+    }
+}
+
+/* One turn of the transfers without blocking: moves bytes, settles what finished. */
+static void link_pump(sender_link *link)
+{
+    if (link_running(link) == 0) return;
+    int running = 0;
+    CURLMcode mrc = curl_multi_perform(link->multi, &running);
+    char error[LINK_ERROR_SIZE_MAX];
+    if (mrc != CURLM_OK) {
+        snprintf(error, sizeof(error), "%s", curl_multi_strerror(mrc));
+        for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+            link_request *request = &link->requests[i];
+            if (request->state != REQUEST_RUNNING) continue;
+            curl_multi_remove_handle(link->multi, request->curl);
+            link_settle(link, request, 0, error);
         }
+        return;
+    }
+    int queued = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(link->multi, &queued)) != NULL) {
+        if (message->msg != CURLMSG_DONE) continue;
+        link_request *request = NULL;
+        for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+            if (link->requests[i].curl == message->easy_handle) request = &link->requests[i];
+        }
+        COR_ASSERT(request != NULL && request->state == REQUEST_RUNNING);
+        long status = 0;
         error[0] = '\0';
-        long status = link_perform(link, size, error, sizeof(error));
-        if (status < 0) return; /* closing: the core resends after a restart */
-        if (status >= 200 && status < 300) {
-            link_record(link, true, true, envelopes, "");
-            return;
+        CURLcode result = message->data.result; /* message is invalid after remove_handle */
+        if (result == CURLE_OK) {
+            curl_easy_getinfo(request->curl, CURLINFO_RESPONSE_CODE, &status);
+        } else {
+            snprintf(error, sizeof(error), "%s", curl_easy_strerror(result));
         }
-        if (status >= 300 && status < 500) {
-            snprintf(error, sizeof(error), "http %ld", status);
-            link_record(link, false, true, envelopes, error);
-            link_count_failed(link, envelopes);
-            link_log(link, COR_LOG_WARN, "peer refused messages", link->answer, envelopes);
-            return;
-        }
-        if (status >= 500) snprintf(error, sizeof(error), "http %ld", status);
-        link_record(link, false, false, envelopes, error);
+        curl_multi_remove_handle(link->multi, request->curl);
+        link_settle(link, request, status, error);
     }
-    link_count_failed(link, envelopes);
-    link_log(link, COR_LOG_WARN, "peer unreachable, messages dropped", error, envelopes);
+    if (running > 0) return;
+    /* Nothing runs any more: a request without a DONE message got no answer. */
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        link_request *request = &link->requests[i];
+        if (request->state != REQUEST_RUNNING) continue;
+        curl_multi_remove_handle(link->multi, request->curl);
+        link_settle(link, request, 0, "no answer");
+    }
+}
+
+/* Starts retries that are due, and encoded bodies once no request is retrying. */
+static void link_start_due(sender_link *link)
+{
+    uint64_t now = sender_now_ns(CLOCK_MONOTONIC);
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        link_request *request = &link->requests[i];
+        if (request->state == REQUEST_BACKOFF && request->retry_at_ns <= now) {
+            link_start(link, request);
+        }
+    }
+    if (link_retrying(link)) return;
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        link_request *request = &link->requests[i];
+        if (request->state == REQUEST_READY) link_start(link, request);
+    }
 }
 
 /* Whether b may share a batch envelope with a (cor_wire_encode_batch: one type, and for
@@ -244,102 +328,171 @@ static bool link_same_kind(const cor_xb_message *a, const cor_xb_message *b)
     return a->type != COR_XB_CAMT029 || a->cancel_status == b->cancel_status;
 }
 
-/* Encodes batch[0..count) as batch envelopes, runs of one kind each, into bodies and posts
- * each body; a run that does not fit the body's room goes first into a fresh body. */
-static void link_send_batches(sender_link *link, uint32_t count)
+/* Encodes batch[batch_next ..) as batch envelopes, runs of one kind each, into request's body
+ * until the batch is done or a run does not fit the body's room (it goes first into the next
+ * body). Turns the transfers in flight between runs. Returns the messages encoded. */
+static uint32_t link_fill_batches(sender_link *link, link_request *request)
 {
     cor_node_sender *sender = link->sender;
-    size_t size = 0;
     uint32_t messages = 0;
-    uint32_t i = 0;
-    while (i < count && !link_stopping(link)) {
+    while (link->batch_next < link->batch_count && !link_stopping(link)) {
+        uint32_t i = link->batch_next;
         uint32_t run = 1;
-        while (i + run < count && run < COR_WIRE_BATCH_MAX &&
+        while (i + run < link->batch_count && run < COR_WIRE_BATCH_MAX &&
                link_same_kind(&link->batch[i], &link->batch[i + run])) {
             run++;
         }
         size_t written = 0;
-        cor_error rc =
-            sender->encode_batch(sender->encode_context, link->wire, &link->batch[i], run,
-                                 link->body + size, COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
-        if (rc == COR_ERR_LIMIT && size > 0) { /* the body is full: send it, then retry */
-            link_post(link, size, messages);
-            size = 0;
-            messages = 0;
-            continue;
-        }
+        cor_error rc = sender->encode_batch(sender->encode_context, link->wire, &link->batch[i],
+                                            run, request->body + request->size,
+                                            COR_NODE_PEER_BODY_SIZE_MAX - request->size, &written);
+        if (rc == COR_ERR_LIMIT && request->size > 0) break; /* the body is full */
+        link->batch_next += run;
         if (rc != COR_OK || written == 0) {
             link_count_failed(link, run);
             link_log(link, COR_LOG_ERROR, "cannot encode messages for a peer", cor_error_name(rc),
                      run);
-            i += run;
             continue;
         }
-        size += written;
+        request->size += written;
         messages += run;
-        i += run;
+        link_pump(link);
     }
-    if (messages > 0 && !link_stopping(link)) link_post(link, size, messages);
+    return messages;
 }
 
-/* Encodes batch[0..count) into bodies and posts each. An envelope that does not fit what is
- * left of the body (COR_ERR_LIMIT) sends the body so far and goes first into the next one. */
-static void link_send(sender_link *link, uint32_t count)
+/* As link_fill_batches, one envelope per message. */
+static uint32_t link_fill_single(sender_link *link, link_request *request)
 {
-    if (link->sender->encode_batch != NULL) {
-        link_send_batches(link, count);
-        return;
-    }
     cor_node_sender *sender = link->sender;
-    size_t size = 0;
     uint32_t envelopes = 0;
-    for (uint32_t i = 0; i < count && !link_stopping(link); i++) {
+    while (link->batch_next < link->batch_count && !link_stopping(link)) {
+        size_t room = COR_NODE_PEER_BODY_SIZE_MAX - request->size;
         size_t written = 0;
         cor_error rc =
-            sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body + size,
-                           COR_NODE_PEER_BODY_SIZE_MAX - size, &written);
-        if (rc == COR_ERR_LIMIT && envelopes > 0) {
-            link_post(link, size, envelopes);
-            size = 0;
-            envelopes = 0;
-            rc = sender->encode(sender->encode_context, link->wire, &link->batch[i], link->body,
-                                COR_NODE_PEER_BODY_SIZE_MAX, &written);
-        }
-        if (rc != COR_OK || written == 0 || written > COR_NODE_PEER_BODY_SIZE_MAX - size) {
+            sender->encode(sender->encode_context, link->wire, &link->batch[link->batch_next],
+                           request->body + request->size, room, &written);
+        if (rc == COR_ERR_LIMIT && envelopes > 0) break; /* the body is full */
+        link->batch_next++;
+        if (rc != COR_OK || written == 0 || written > room) {
             link_count_failed(link, 1);
             link_log(link, COR_LOG_ERROR, "cannot encode a message for a peer", cor_error_name(rc),
                      1);
             continue;
         }
-        size += written;
+        request->size += written;
         envelopes++;
+        if (envelopes % LINK_PUMP_EVERY == 0) link_pump(link);
     }
-    if (envelopes > 0 && !link_stopping(link)) link_post(link, size, envelopes);
+    return envelopes;
+}
+
+/* Encodes the next body of the batch into a free request; READY when it holds anything. */
+static void link_fill(sender_link *link, link_request *request)
+{
+    COR_ASSERT(request->state == REQUEST_FREE);
+    link_request_free(request);
+    uint32_t envelopes = link->sender->encode_batch != NULL ? link_fill_batches(link, request)
+                                                            : link_fill_single(link, request);
+    if (envelopes == 0 || link_stopping(link)) {
+        link_request_free(request);
+        return;
+    }
+    request->envelopes = envelopes;
+    request->delay_ns = COR_NODE_PEER_RETRY_FIRST_NS;
+    request->state = REQUEST_READY;
+}
+
+/* Whether the batch holds messages not yet encoded; takes up to COR_NODE_PEER_BATCH_MAX from
+ * the queue when it is done. Never blocks but for the queue's mutex. */
+static bool link_take(sender_link *link)
+{
+    if (link->batch_next < link->batch_count) return true;
+    uint32_t queue_max = link->sender->queue_max;
+    pthread_mutex_lock(&link->lock);
+    uint32_t count =
+        link->queue_count < COR_NODE_PEER_BATCH_MAX ? link->queue_count : COR_NODE_PEER_BATCH_MAX;
+    for (uint32_t i = 0; i < count; i++) {
+        link->batch[i] = link->queue[link->queue_head];
+        link->queue_head = link->queue_head + 1 == queue_max ? 0 : link->queue_head + 1;
+    }
+    link->queue_count -= count;
+    pthread_mutex_unlock(&link->lock);
+    link->batch_count = count;
+    link->batch_next = 0;
+    return count > 0;
+}
+
+static link_request *link_free_request(sender_link *link)
+{
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        if (link->requests[i].state == REQUEST_FREE) return &link->requests[i];
+    }
+    return NULL;
+}
+
+/* Waits for something to do: with no request busy, for queued messages (condition variable);
+ * otherwise in curl_multi_poll for the transfers, until the next retry is due, at most
+ * LINK_POLL_MS, woken by enqueue when can_take (a slot is free and new messages may start)
+ * and by close. */
+static void link_wait(sender_link *link, bool can_take)
+{
+    bool busy = false;
+    uint64_t timeout_ns = (uint64_t)LINK_POLL_MS * 1000000ull;
+    uint64_t now = sender_now_ns(CLOCK_MONOTONIC);
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        const link_request *request = &link->requests[i];
+        if (request->state == REQUEST_FREE) continue;
+        busy = true;
+        if (request->state != REQUEST_BACKOFF) continue;
+        uint64_t left = request->retry_at_ns > now ? request->retry_at_ns - now : 0;
+        if (left < timeout_ns) timeout_ns = left;
+    }
+    if (!busy) {
+        pthread_mutex_lock(&link->lock);
+        while (link->queue_count == 0 && !link_stopping(link)) {
+            pthread_cond_wait(&link->wake, &link->lock);
+        }
+        pthread_mutex_unlock(&link->lock);
+        return;
+    }
+    if (can_take) {
+        pthread_mutex_lock(&link->lock);
+        bool queued = link->queue_count > 0;
+        link->poll_wake = !queued;
+        pthread_mutex_unlock(&link->lock);
+        if (queued) return;
+    }
+    /* Round up so that a retry due in 0.3 ms does not spin through zero timeouts. */
+    int timeout_ms = (int)((timeout_ns + 999999ull) / 1000000ull);
+    curl_multi_poll(link->multi, NULL, 0, timeout_ms, NULL);
+    if (can_take) {
+        pthread_mutex_lock(&link->lock);
+        link->poll_wake = false;
+        pthread_mutex_unlock(&link->lock);
+    }
 }
 
 static void *link_main(void *argument)
 {
     sender_link *link = argument;
-    uint32_t queue_max = link->sender->queue_max;
-    for (;;) {
-        pthread_mutex_lock(&link->lock);
-        while (link->queue_count == 0 && !link_stopping(link)) {
-            pthread_cond_wait(&link->wake, &link->lock);
+    while (!link_stopping(link)) {
+        link_pump(link);
+        link_start_due(link);
+        link_request *request = link_retrying(link) ? NULL : link_free_request(link);
+        if (request != NULL && link_take(link)) {
+            link_fill(link, request);
+            continue;
         }
-        if (link_stopping(link)) {
-            pthread_mutex_unlock(&link->lock);
-            return NULL;
-        }
-        uint32_t count = link->queue_count < COR_NODE_PEER_BATCH_MAX ? link->queue_count
-                                                                     : COR_NODE_PEER_BATCH_MAX;
-        for (uint32_t i = 0; i < count; i++) {
-            link->batch[i] = link->queue[link->queue_head];
-            link->queue_head = link->queue_head + 1 == queue_max ? 0 : link->queue_head + 1;
-        }
-        link->queue_count -= count;
-        pthread_mutex_unlock(&link->lock);
-        link_send(link, count);
+        link_wait(link, request != NULL);
     }
+    /* Closing: abort what is in flight; the core resends after a restart. */
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        link_request *request = &link->requests[i];
+        if (request->state == REQUEST_RUNNING) curl_multi_remove_handle(link->multi, request->curl);
+        link_request_free(request);
+    }
+    return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -374,6 +527,30 @@ cor_wire_node cor_node_wire_peer(const cor_node_peer_config *peer)
     return node;
 }
 
+static cor_error link_request_open(sender_link *link, link_request *request)
+{
+    request->link = link;
+    request->body = cor_alloc(COR_NODE_PEER_BODY_SIZE_MAX);
+    if (request->body == NULL) return COR_ERR_NOMEM;
+    request->curl = curl_easy_init();
+    if (request->curl == NULL) return COR_ERR_IO;
+    CURL *curl = request->curl;
+    curl_easy_setopt(curl, CURLOPT_URL, link->url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, link->headers);
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, link_answer_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, request);
+    link_request_free(request);
+    return COR_OK;
+}
+
 static cor_error link_open(cor_node_sender *sender, sender_link *link,
                            const cor_node_sender_options *options, const cor_node_peer_config *peer)
 {
@@ -396,29 +573,21 @@ static cor_error link_open(cor_node_sender *sender, sender_link *link,
 
     link->queue = cor_calloc(sender->queue_max, sizeof(cor_xb_message));
     link->batch = cor_calloc(COR_NODE_PEER_BATCH_MAX, sizeof(cor_xb_message));
-    link->body = cor_alloc(COR_NODE_PEER_BODY_SIZE_MAX);
-    if (link->queue == NULL || link->batch == NULL || link->body == NULL) return COR_ERR_NOMEM;
+    if (link->queue == NULL || link->batch == NULL) return COR_ERR_NOMEM;
 
-    link->curl = curl_easy_init();
     link->multi = curl_multi_init();
     link->headers = curl_slist_append(NULL, "Content-Type: application/octet-stream");
     struct curl_slist *more = link->headers ? curl_slist_append(link->headers, "Expect:") : NULL;
-    if (link->curl == NULL || link->multi == NULL || more == NULL) return COR_ERR_IO;
+    if (link->multi == NULL || more == NULL) return COR_ERR_IO;
     link->headers = more;
-    CURL *curl = link->curl;
-    curl_easy_setopt(curl, CURLOPT_URL, link->url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, link->headers);
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, link_answer_write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, link);
-    curl_multi_setopt(link->multi, CURLMOPT_MAXCONNECTS, 1L);
+    /* One keep-alive connection per request slot; no HTTP/1.1 pipelining or multiplexing:
+     * each request in flight has a connection of its own. */
+    curl_multi_setopt(link->multi, CURLMOPT_MAXCONNECTS, (long)COR_NODE_PEER_INFLIGHT_MAX);
+    curl_multi_setopt(link->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        rc = link_request_open(link, &link->requests[i]);
+        if (rc != COR_OK) return rc;
+    }
 
     pthread_condattr_t attributes;
     pthread_condattr_init(&attributes);
@@ -430,15 +599,20 @@ static cor_error link_open(cor_node_sender *sender, sender_link *link,
     return COR_OK;
 }
 
+/* After the link's thread ended (it removed its transfers from the multi handle). */
 static void link_release(sender_link *link)
 {
     cor_wire_close(link->wire);
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++) {
+        link_request *request = &link->requests[i];
+        COR_ASSERT(request->state != REQUEST_RUNNING);
+        if (request->curl != NULL) curl_easy_cleanup(request->curl);
+        cor_free(request->body);
+    }
     if (link->multi != NULL) curl_multi_cleanup(link->multi);
-    if (link->curl != NULL) curl_easy_cleanup(link->curl);
     curl_slist_free_all(link->headers);
     cor_free(link->queue);
     cor_free(link->batch);
-    cor_free(link->body);
     if (link->sync_ready) {
         pthread_mutex_destroy(&link->lock);
         pthread_cond_destroy(&link->wake);
@@ -514,8 +688,12 @@ void cor_node_sender_enqueue(cor_node_sender *sender, const cor_xb_message *mess
     for (uint32_t i = 0; i <= count; i++) {
         sender_link *link = i < count ? sender_link_of(sender, messages[i].to_node) : NULL;
         if (link != locked && locked != NULL) {
+            bool wake_multi = added > 0 && locked->poll_wake;
+            if (wake_multi) locked->poll_wake = false;
             if (added > 0) pthread_cond_signal(&locked->wake);
             pthread_mutex_unlock(&locked->lock);
+            /* The thread waits on its transfers with a request slot free: wake it there. */
+            if (wake_multi) curl_multi_wakeup(locked->multi);
             locked = NULL;
         }
         if (i == count) break;

@@ -3,12 +3,21 @@
  * (cor_xb_message, already durable in the core's outbox) to peer nodes over HTTP.
  *
  * One link per configured peer, each with its own bounded queue, its own thread, its own
- * cor_wire (encoding is not shared between threads) and one reused libcurl handle
- * (keep-alive). A link thread sleeps on a condition variable; cor_node_sender_enqueue wakes
- * it. It takes up to COR_NODE_PEER_BATCH_MAX queued messages, encodes each as a signed
- * envelope (include/corridor/xborder_wire.h) and POSTs them back to back in one body
- * (at most COR_NODE_PEER_BODY_SIZE_MAX bytes; each envelope says its own size at offset 68)
- * to "{url}/v1/peer/messages" with Content-Type application/octet-stream.
+ * cor_wire (encoding is not shared between threads) and COR_NODE_PEER_INFLIGHT_MAX request
+ * slots on one libcurl multi handle: each slot has its own easy handle (its own keep-alive
+ * connection), body buffer (COR_NODE_PEER_BODY_SIZE_MAX, allocated at open) and answer. A
+ * link thread sleeps on a condition variable (or, with requests in flight, in
+ * curl_multi_poll); cor_node_sender_enqueue wakes it. When a slot is free it takes up to
+ * COR_NODE_PEER_BATCH_MAX queued messages, encodes each as a signed envelope
+ * (include/corridor/xborder_wire.h) back to back into the slot's body (at most
+ * COR_NODE_PEER_BODY_SIZE_MAX bytes, the rest goes into the next body; each envelope says
+ * its own size at offset 68) and starts a POST to "{url}/v1/peer/messages" with
+ * Content-Type application/octet-stream. It does not wait for the answer: while a request
+ * is in flight (the peer verifies, decodes and journals it) the thread encodes and starts
+ * the next one, moving the transfers along between encoded runs. Messages leave in the order
+ * enqueued, but requests in flight at once may arrive and be applied in any order.
+ *
+ * Each request, on its own:
  *
  *   2xx                       delivered (sent += envelopes, batches += 1, up = true)
  *   transport error or 5xx    the same body again after 10 ms, 20 ms, ... (doubling, at most
@@ -16,12 +25,24 @@
  *   any other status (4xx)    dropped at once (failed); the answer's body is logged, at most
  *                             once a second per link
  *
- * Dropping is safe: the core regenerates lost messages from its timers (the origin re-sends
- * instructions and status requests, the beneficiary answers again), so the sender never
- * needs to be durable or to retry forever. Timeouts: connect 1 s, whole request 5 s.
+ * While any request of a link is retrying (from its first failed attempt until it is
+ * delivered or dropped) the link starts no new request: the peer is likely down or
+ * overloaded, and the messages wait in the queue (counted in `queued`). A request waiting
+ * for its retry leaves the thread in curl_multi_poll until it is due, so close is noticed.
+ *
+ * Reordering, duplicates and loss are safe; the protocol tolerates all three
+ * (docs/PROTOCOL.md): each message is checked on its own against the payment its UETR
+ * names, and the beneficiary's table covers a status request or cancellation that arrives
+ * before its instruction; message ids are de-duplicated within the replay window and
+ * decisions recorded once per UETR; the core regenerates lost messages from its timers (the
+ * origin re-sends instructions and status requests, the beneficiary answers again). The
+ * protocol's simulation (tests/sim/xborder_sim.c) drops, duplicates and reorders messages.
+ * So the sender never needs to be durable, ordered across requests, or to retry forever.
+ * Timeouts: connect 1 s, whole request 5 s.
  *
  * Threads: enqueue, link and close may be called from any thread; enqueue never blocks on
- * the network (it takes one short mutex per peer). close must not race with the others.
+ * the network (it takes one short mutex per peer, and may write to the multi handle's wakeup
+ * pipe). close must not race with the others.
  */
 #ifndef COR_NODE_PEER_H
 #define COR_NODE_PEER_H
@@ -36,6 +57,7 @@
 #include "node/config.h"
 
 #define COR_NODE_PEER_BATCH_MAX      4096u                /* envelopes per request */
+#define COR_NODE_PEER_INFLIGHT_MAX   2u                   /* requests in flight per link */
 #define COR_NODE_PEER_BODY_SIZE_MAX  (8u * 1024u * 1024u) /* bytes per request */
 #define COR_NODE_PEER_RETRIES        8u                   /* 10 ms .. 1.28 s: 2.55 s in all */
 #define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull          /* 10 ms */
@@ -88,7 +110,8 @@ cor_error cor_node_sender_open(const cor_node_sender_options *options, cor_node_
  * Copies count messages into their peers' queues (by to_node) and wakes the link threads.
  * Never blocks on the network. A message for a full queue is dropped and counted in that
  * link's `dropped`; a message for a node that is not a peer is dropped and counted in
- * cor_node_sender_unroutable. Messages to one peer are sent in the order enqueued.
+ * cor_node_sender_unroutable. Messages to one peer are taken and encoded in the order
+ * enqueued (requests in flight at once may arrive in any order).
  */
 void cor_node_sender_enqueue(cor_node_sender *sender, const cor_xb_message *messages,
                              uint32_t count);
@@ -98,8 +121,10 @@ typedef struct cor_node_link_stats {
     uint64_t failed;        /* envelopes given up: retries exhausted, 4xx, or encode refused */
     uint64_t dropped;       /* envelopes refused at enqueue: queue full */
     uint64_t batches;       /* requests acknowledged (2xx) */
-    uint32_t queued;        /* envelopes waiting now */
-    bool up;                /* the last request reached the peer and got an answer below 500 */
+    uint32_t queued;        /* envelopes waiting now in the queue (not those being encoded or
+                               in flight: at most COR_NODE_PEER_INFLIGHT_MAX bodies) */
+    bool up;                /* the last request to finish reached the peer and got an answer
+                               below 500 */
     uint64_t last_ok_ns;    /* CLOCK_REALTIME of the last 2xx; 0 never */
     uint64_t last_error_ns; /* CLOCK_REALTIME of the last failure; 0 never */
     char last_error[128];   /* e.g. "http 503", "Couldn't connect to server"; "" none */
@@ -112,9 +137,10 @@ bool cor_node_sender_link(cor_node_sender *sender, uint32_t node_id, cor_node_li
 uint64_t cor_node_sender_unroutable(cor_node_sender *sender);
 
 /*
- * Stops every link thread and frees everything. A request in flight is aborted (within
- * about 100 ms even when the peer hangs); queued messages are discarded (the core resends
- * them). NULL is a no-op.
+ * Stops every link thread and frees everything. Requests in flight or waiting for a retry
+ * are aborted (at once: close wakes the thread's curl_multi_poll; within about 100 ms at
+ * worst, even when the peer hangs); queued messages are discarded (the core resends them).
+ * NULL is a no-op.
  */
 void cor_node_sender_close(cor_node_sender *sender);
 

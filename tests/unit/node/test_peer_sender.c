@@ -3,7 +3,9 @@
  * (libmicrohttpd, started here): real protocol messages from two cross-border cores
  * (tests/support/xb_world) are enqueued, sent, and decoded on the receiving side with the
  * peer's own cor_wire and key pair. The receiver can answer 503, 400 or drop the
- * connection; a bare listening socket that never answers stands for a hung peer.
+ * connection, and hold its answers until the test lets them go (one thread per connection,
+ * so it sees how many requests are in flight at once); a bare listening socket that never
+ * answers stands for a hung peer.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -29,6 +31,12 @@
 #define WAIT_STEPS   5000 /* 1 ms each: every wait is bounded by 5 s */
 #define ANSWER_DROP  0    /* scripted answer: close the connection without a response */
 
+static void sleep_ms(unsigned ms)
+{
+    struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
 /* ---- the receiver --------------------------------------------------------------------------- */
 
 typedef struct rx_request {
@@ -43,12 +51,15 @@ typedef struct receiver {
     struct MHD_Daemon *daemon;
     unsigned port;
     pthread_mutex_t lock;
-    unsigned script[16]; /* answers for the next requests, then 200 */
+    unsigned script[32]; /* answers for the next requests, then 200 */
     unsigned script_count;
     unsigned script_next;
     rx_request requests[REQUESTS_MAX];
     unsigned request_count;
     unsigned connections;
+    unsigned active;     /* requests begun and not completed */
+    unsigned active_max; /* the most at once */
+    atomic_bool hold;    /* answers wait (at most 10 s) while set */
 } receiver;
 
 typedef struct rx_upload {
@@ -72,6 +83,10 @@ static enum MHD_Result rx_handler(void *context, struct MHD_Connection *connecti
         upload->body = cor_alloc(RX_BODY_MAX);
         cr_assert_not_null(upload->body);
         *state = upload;
+        pthread_mutex_lock(&r->lock);
+        r->active++;
+        if (r->active > r->active_max) r->active_max = r->active;
+        pthread_mutex_unlock(&r->lock);
         return MHD_YES;
     }
     if (*data_size > 0) {
@@ -100,6 +115,9 @@ static enum MHD_Result rx_handler(void *context, struct MHD_Connection *connecti
     }
     r->request_count++;
     pthread_mutex_unlock(&r->lock);
+    /* Longer than the test's own waits, so that those fail first; teardown lets go. */
+    for (int step = 0; step < 2 * WAIT_STEPS && atomic_load(&r->hold); step++)
+        sleep_ms(1);
     if (upload->too_large || answer == ANSWER_DROP) return MHD_NO;
     const char *text = answer == 400 ? "{\"error\":\"bad envelope\"}" : "{}";
     struct MHD_Response *response =
@@ -112,9 +130,13 @@ static enum MHD_Result rx_handler(void *context, struct MHD_Connection *connecti
 static void rx_completed(void *context, struct MHD_Connection *connection, void **state,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)context, (void)connection, (void)code;
+    (void)connection, (void)code;
+    receiver *r = context;
     rx_upload *upload = *state;
     if (upload == NULL) return;
+    pthread_mutex_lock(&r->lock);
+    r->active--;
+    pthread_mutex_unlock(&r->lock);
     cor_free(upload->body);
     cor_free(upload);
     *state = NULL;
@@ -135,12 +157,13 @@ static void rx_start(void)
 {
     memset(&rx, 0, sizeof(rx));
     pthread_mutex_init(&rx.lock, NULL);
+    atomic_init(&rx.hold, false);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    rx.daemon =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, rx_handler, &rx,
-                         MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_NOTIFY_COMPLETED, rx_completed,
-                         &rx, MHD_OPTION_NOTIFY_CONNECTION, rx_connection, &rx, MHD_OPTION_END);
+    rx.daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+                                 NULL, NULL, rx_handler, &rx, MHD_OPTION_SOCK_ADDR, &address,
+                                 MHD_OPTION_NOTIFY_COMPLETED, rx_completed, &rx,
+                                 MHD_OPTION_NOTIFY_CONNECTION, rx_connection, &rx, MHD_OPTION_END);
     cr_assert_not_null(rx.daemon);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(rx.daemon, MHD_DAEMON_INFO_BIND_PORT);
     cr_assert_not_null(info);
@@ -173,6 +196,23 @@ static unsigned rx_requests(void)
     unsigned count = rx.request_count;
     pthread_mutex_unlock(&rx.lock);
     return count;
+}
+
+static unsigned rx_active(void)
+{
+    pthread_mutex_lock(&rx.lock);
+    unsigned active = rx.active;
+    pthread_mutex_unlock(&rx.lock);
+    return active;
+}
+
+/* Waits (bounded) until at least `want` requests are in the receiver at once. At most 2 s:
+ * well within the sender's 5 s request timeout, whose retry would be one more request. */
+static void rx_wait_active(unsigned want)
+{
+    for (int step = 0; step < 2000 && rx_active() < want; step++)
+        sleep_ms(1);
+    cr_assert_geq(rx_active(), want, "%u requests in flight, want %u", rx_active(), want);
 }
 
 /* ---- the two nodes -------------------------------------------------------------------------- */
@@ -283,6 +323,7 @@ static void teardown(void)
 {
     cor_node_sender_close(sender);
     sender = NULL;
+    atomic_store(&rx.hold, false);
     rx_stop();
     cor_wire_close(ir_wire);
     ir_wire = NULL;
@@ -308,12 +349,6 @@ static cor_node_link_stats link_stats(void)
     cor_node_link_stats stats;
     cr_assert(cor_node_sender_link(sender, 2, &stats));
     return stats;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&pause, NULL);
 }
 
 /* Waits (bounded) until the link has settled `settled` envelopes as sent + failed. */
@@ -359,6 +394,82 @@ static uint32_t decode_request(unsigned r, uint32_t first)
     }
     cr_assert_leq(count, COR_NODE_PEER_BATCH_MAX);
     return count;
+}
+
+/* The index of got in messages[], or message_count when it is none of them. */
+static uint32_t message_index(const cor_xb_message *got)
+{
+    for (uint32_t i = 0; i < message_count; i++) {
+        if (memcmp(got, &messages[i], sizeof(*got)) == 0) return i;
+    }
+    return message_count;
+}
+
+/* Decodes every envelope of request r (single or batch) at IR, checks that its messages are
+ * consecutive in messages[] (mod message_count) and adds one to counts[index] for each.
+ * Returns the message count. For requests that may arrive in any order. */
+static uint32_t decode_counting(unsigned r, uint32_t *counts)
+{
+    static cor_xb_message got[COR_WIRE_BATCH_MAX];
+    const rx_request *request = &rx.requests[r];
+    cr_assert_str_eq(request->path, "POST /v1/peer/messages");
+    cr_assert_leq(request->size, COR_NODE_PEER_BODY_SIZE_MAX);
+    size_t at = 0;
+    uint32_t count = 0;
+    uint32_t previous = message_count;
+    while (at < request->size) {
+        cr_assert_geq(request->size - at, COR_WIRE_HEADER_SIZE_BYTES, "torn envelope");
+        const uint8_t *header = request->body + at;
+        size_t body = ((size_t)header[68] << 24) | ((size_t)header[69] << 16) |
+                      ((size_t)header[70] << 8) | header[71];
+        size_t size = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
+        cr_assert_leq(size, request->size - at, "envelope runs past the body");
+        uint32_t got_count = 0;
+        cor_wire_refusal refusal;
+        cor_error rc = cor_wire_decode_batch(ir_wire, messages[0].created_at, header, size, got,
+                                             NULL, COR_WIRE_BATCH_MAX, &got_count, &refusal);
+        cr_assert_eq(rc, COR_OK, "request %u: %s", r, refusal.text);
+        for (uint32_t k = 0; k < got_count; k++) {
+            uint32_t index = message_index(&got[k]);
+            cr_assert_lt(index, message_count, "request %u: an unknown message", r);
+            if (previous < message_count) {
+                cr_assert_eq(index, (previous + 1) % message_count, "request %u: out of order", r);
+            }
+            counts[index]++;
+            previous = index;
+            count++;
+        }
+        at += size;
+    }
+    return count;
+}
+
+/* Decodes every request the receiver got (in any order) into counts[message_count]. */
+static uint32_t decode_all(uint32_t *counts)
+{
+    memset(counts, 0, message_count * sizeof(counts[0]));
+    uint32_t total = 0;
+    unsigned requests = rx_requests();
+    cr_assert_leq(requests, REQUESTS_MAX);
+    for (unsigned r = 0; r < requests; r++)
+        total += decode_counting(r, counts);
+    return total;
+}
+
+static cor_error batch_encode(void *context, const cor_wire *wire, const cor_xb_message *batch,
+                              uint32_t count, uint8_t *out, size_t out_size_max, size_t *size_out)
+{
+    (void)context;
+    return cor_wire_encode_batch(wire, batch, NULL, count, out, out_size_max, size_out);
+}
+
+static void open_batch_sender(void)
+{
+    cor_node_sender_options options = {.config = &config,
+                                       .secret_key = ru_secret,
+                                       .encode_batch = batch_encode,
+                                       .queue_messages_max = 1024};
+    cr_assert_eq(cor_node_sender_open(&options, &sender), COR_OK);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -419,18 +530,24 @@ Test(node_peer_sender, large_batches_split_by_size_and_count)
     unsigned requests = rx_requests();
     cr_assert_geq(requests, 2);
     cr_assert_eq(stats.batches, requests);
+    /* Requests in flight at once may arrive in any order; each is a run of the stream. */
+    static uint32_t counts[MESSAGES_MAX];
+    memset(counts, 0, sizeof(counts));
     uint32_t decoded = 0;
+    bool cut = false;
     for (unsigned r = 0; r < requests; r++) {
-        uint32_t count = decode_request(r, decoded);
-        if (r == 0) {
-            /* The first request was cut by one of the two bounds, not earlier. */
-            cr_assert(count == COR_NODE_PEER_BATCH_MAX ||
-                          rx.requests[0].size > COR_NODE_PEER_BODY_SIZE_MAX - 65536,
-                      "first request: %u envelopes, %zu bytes", count, rx.requests[0].size);
-        }
+        uint32_t count = decode_counting(r, counts);
+        /* Some request was cut by one of the two bounds, not earlier. */
+        cut = cut || count == COR_NODE_PEER_BATCH_MAX ||
+              rx.requests[r].size > COR_NODE_PEER_BODY_SIZE_MAX - 65536;
         decoded += count;
     }
+    cr_assert(cut, "no request reached a bound");
     cr_assert_eq(decoded, total);
+    for (uint32_t i = 0; i < message_count; i++) {
+        cr_assert_eq(counts[i], total / message_count + (i < total % message_count),
+                     "message %u arrived %u times", i, counts[i]);
+    }
 }
 
 Test(node_peer_sender, retries_after_503_and_a_dropped_connection)
@@ -533,10 +650,10 @@ Test(node_peer_sender, a_full_queue_drops_and_counts)
     cr_assert_eq(stats.sent, 5);
     cr_assert_eq(stats.dropped, 6);
     cr_assert_eq(stats.queued, 0);
-    uint32_t decoded = 0;
-    for (unsigned r = 0; r < rx_requests(); r++)
-        decoded += decode_request(r, decoded);
-    cr_assert_eq(decoded, 5, "the first five, in order");
+    static uint32_t counts[MESSAGES_MAX];
+    cr_assert_eq(decode_all(counts), 5);
+    for (uint32_t i = 0; i < message_count; i++)
+        cr_assert_eq(counts[i], i < 5 ? 1u : 0u, "the first five, once each");
 }
 
 static cor_error refusing_encode(void *context, const cor_wire *wire, const cor_xb_message *message,
@@ -655,4 +772,176 @@ Test(node_peer_sender, open_refuses_bad_options)
     cr_assert_eq(cor_node_sender_unroutable(bad), 3);
     cor_node_sender_close(bad);
     cor_node_sender_close(NULL);
+}
+
+/* ---- requests in flight at once ------------------------------------------------------------- */
+
+#define GROUP 10u /* messages per enqueue below */
+
+/* While the receiver holds its answers, enqueues one group per request slot (each waits
+ * until the receiver has the previous request) and then one more group. */
+static void fill_the_slots_and_one_more(void)
+{
+    cr_assert_leq(GROUP * (COR_NODE_PEER_INFLIGHT_MAX + 1), message_count);
+    atomic_store(&rx.hold, true);
+    for (uint32_t g = 0; g < COR_NODE_PEER_INFLIGHT_MAX; g++) {
+        cor_node_sender_enqueue(sender, messages + g * GROUP, GROUP);
+        rx_wait_active(g + 1);
+    }
+    cor_node_sender_enqueue(sender, messages + COR_NODE_PEER_INFLIGHT_MAX * GROUP, GROUP);
+}
+
+static void requests_overlap(void)
+{
+    cr_assert_geq(COR_NODE_PEER_INFLIGHT_MAX, 2, "a link keeps more than one request in flight");
+    const uint32_t groups = COR_NODE_PEER_INFLIGHT_MAX + 1;
+    fill_the_slots_and_one_more();
+    sleep_ms(100); /* time enough to start the last group, were a slot free */
+    cor_node_link_stats stats = link_stats();
+    cr_assert_eq(rx_active(), COR_NODE_PEER_INFLIGHT_MAX, "the bound of requests in flight");
+    cr_assert_eq(rx_requests(), COR_NODE_PEER_INFLIGHT_MAX);
+    cr_assert_eq(stats.queued, GROUP, "the last group waits in the queue for a free request");
+    cr_assert_eq(stats.sent + stats.failed, 0);
+    atomic_store(&rx.hold, false);
+
+    stats = wait_settled(GROUP * groups);
+    cr_assert_eq(stats.sent, GROUP * groups);
+    cr_assert_eq(stats.failed, 0);
+    cr_assert_eq(stats.batches, groups);
+    cr_assert_eq(stats.queued, 0);
+    cr_assert(stats.up);
+    cr_assert_eq(rx_requests(), groups);
+    static uint32_t counts[MESSAGES_MAX];
+    cr_assert_eq(decode_all(counts), GROUP * groups);
+    for (uint32_t i = 0; i < message_count; i++)
+        cr_assert_eq(counts[i], i < GROUP * groups ? 1u : 0u, "message %u: %u times", i, counts[i]);
+    pthread_mutex_lock(&rx.lock);
+    unsigned active_max = rx.active_max, connections = rx.connections;
+    pthread_mutex_unlock(&rx.lock);
+    cr_assert_eq(active_max, COR_NODE_PEER_INFLIGHT_MAX);
+    cr_assert_eq(connections, COR_NODE_PEER_INFLIGHT_MAX,
+                 "one keep-alive connection per request slot, reused");
+}
+
+Test(node_peer_sender, requests_overlap_up_to_the_bound)
+{
+    open_sender(1024, NULL, NULL);
+    requests_overlap();
+}
+
+Test(node_peer_sender, batch_envelopes_overlap_up_to_the_bound)
+{
+    open_batch_sender();
+    requests_overlap();
+}
+
+Test(node_peer_sender, a_retrying_request_holds_back_new_ones)
+{
+    unsigned answers[3] = {503, 503, 503};
+    rx_script(answers, 3);
+    open_sender(1024, NULL, NULL);
+    cor_node_sender_enqueue(sender, messages, 4);
+    cor_node_link_stats stats = link_stats();
+    for (int step = 0; step < WAIT_STEPS && stats.last_error_ns == 0; step++) {
+        sleep_ms(1);
+        stats = link_stats();
+    }
+    cr_assert_neq(stats.last_error_ns, 0);
+    /* The first request is retrying (10 + 20 + 40 ms of backoff): a free slot does not start
+     * the next messages until it is delivered. */
+    cor_node_sender_enqueue(sender, messages + 4, 4);
+    stats = wait_settled(8);
+    cr_assert_eq(stats.sent, 8);
+    cr_assert_eq(stats.failed, 0);
+    cr_assert_eq(stats.batches, 2);
+    cr_assert(stats.up);
+    cr_assert_eq(rx_requests(), 5, "three refusals, the delivery, then the next request");
+    for (unsigned r = 0; r < 4; r++)
+        cr_assert_eq(decode_request(r, 0), 4);
+    cr_assert_eq(decode_request(4, 4), 4);
+}
+
+Test(node_peer_sender, requests_in_flight_fail_then_recover)
+{
+    unsigned answers[COR_NODE_PEER_INFLIGHT_MAX];
+    for (unsigned i = 0; i < COR_NODE_PEER_INFLIGHT_MAX; i++)
+        answers[i] = 503;
+    rx_script(answers, COR_NODE_PEER_INFLIGHT_MAX);
+    open_sender(1024, NULL, NULL);
+    atomic_store(&rx.hold, true);
+    for (uint32_t g = 0; g < COR_NODE_PEER_INFLIGHT_MAX; g++) {
+        cor_node_sender_enqueue(sender, messages + g * GROUP, GROUP);
+        rx_wait_active(g + 1);
+    }
+    atomic_store(&rx.hold, false); /* every request in flight is refused 503, then retried */
+    const uint32_t total = GROUP * COR_NODE_PEER_INFLIGHT_MAX;
+    cor_node_link_stats stats = wait_settled(total);
+    cr_assert_eq(stats.sent, total);
+    cr_assert_eq(stats.failed, 0);
+    cr_assert_eq(stats.batches, COR_NODE_PEER_INFLIGHT_MAX);
+    cr_assert(stats.up);
+    cr_assert_str_eq(stats.last_error, "http 503");
+    cr_assert_eq(rx_requests(), 2 * COR_NODE_PEER_INFLIGHT_MAX);
+    /* Each retry is one of the refused bodies, byte for byte; every message arrived once
+     * refused and once delivered. */
+    for (unsigned r = COR_NODE_PEER_INFLIGHT_MAX; r < 2 * COR_NODE_PEER_INFLIGHT_MAX; r++) {
+        cr_assert_eq(rx.requests[r].answered, 200);
+        bool same = false;
+        for (unsigned q = 0; q < COR_NODE_PEER_INFLIGHT_MAX; q++) {
+            same = same ||
+                   (rx.requests[q].size == rx.requests[r].size &&
+                    memcmp(rx.requests[q].body, rx.requests[r].body, rx.requests[r].size) == 0);
+        }
+        cr_assert(same, "request %u is a retry of a refused one", r);
+    }
+    static uint32_t counts[MESSAGES_MAX];
+    cr_assert_eq(decode_all(counts), 2 * total);
+    for (uint32_t i = 0; i < message_count; i++)
+        cr_assert_eq(counts[i], i < total ? 2u : 0u, "message %u: %u times", i, counts[i]);
+}
+
+Test(node_peer_sender, requests_in_flight_give_up_and_count)
+{
+    enum { ATTEMPTS = 1 + COR_NODE_PEER_RETRIES };
+    unsigned answers[COR_NODE_PEER_INFLIGHT_MAX * ATTEMPTS];
+    _Static_assert(sizeof(answers) <= sizeof(rx.script), "the script holds every answer");
+    for (unsigned i = 0; i < COR_NODE_PEER_INFLIGHT_MAX * ATTEMPTS; i++)
+        answers[i] = 502;
+    rx_script(answers, COR_NODE_PEER_INFLIGHT_MAX * ATTEMPTS);
+    open_sender(1024, NULL, NULL);
+    atomic_store(&rx.hold, true);
+    for (uint32_t g = 0; g < COR_NODE_PEER_INFLIGHT_MAX; g++) {
+        cor_node_sender_enqueue(sender, messages + g * GROUP, GROUP);
+        rx_wait_active(g + 1);
+    }
+    atomic_store(&rx.hold, false);
+    const uint32_t total = GROUP * COR_NODE_PEER_INFLIGHT_MAX;
+    cor_node_link_stats stats = wait_settled(total); /* about 2.55 s of backoff */
+    cr_assert_eq(stats.failed, total, "every request dropped after %u attempts", ATTEMPTS);
+    cr_assert_eq(stats.sent, 0);
+    cr_assert_eq(stats.batches, 0);
+    cr_assert(!stats.up);
+    cr_assert_str_eq(stats.last_error, "http 502");
+    cr_assert_eq(rx_requests(), COR_NODE_PEER_INFLIGHT_MAX * ATTEMPTS);
+    sleep_ms(50);
+    cr_assert_eq(rx_requests(), COR_NODE_PEER_INFLIGHT_MAX * ATTEMPTS, "nothing after giving up");
+
+    cor_node_sender_enqueue(sender, messages + total, 1);
+    stats = wait_settled(total + 1);
+    cr_assert_eq(stats.sent, 1);
+    cr_assert(stats.up);
+    cr_assert_eq(decode_request(COR_NODE_PEER_INFLIGHT_MAX * ATTEMPTS, total), 1);
+}
+
+Test(node_peer_sender, close_is_prompt_with_requests_in_flight)
+{
+    open_batch_sender();
+    fill_the_slots_and_one_more();
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    cor_node_sender_close(sender);
+    sender = NULL;
+    cr_assert_lt(seconds_since(&start), 1.0, "close aborts every request in flight");
+    atomic_store(&rx.hold, false);
+    cr_assert_eq(rx_requests(), COR_NODE_PEER_INFLIGHT_MAX);
 }
