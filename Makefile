@@ -23,7 +23,7 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 
 CC ?= cc
-PKGS := libsodium jansson libxml-2.0 libmicrohttpd libcurl libpq inih
+PKGS := libsodium jansson libxml-2.0 libmicrohttpd libcurl libpq inih libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -7,7 +7,7 @@
  *   even: the rest is decoded as it is (mostly refused before the signature);
  *   odd:  the rest is an envelope whose body size and signature the harness fixes up with
  *         RU's key (as its version says: Ed25519 over the bytes, or over the header and
- *         BLAKE2b of the body for a batch), so the fuzzer reaches the XML and record layers
+ *         SHA-256 of the body for a batch), so the fuzzer reaches the XML and record layers
  *         behind the signature.
  * Bit 1 of the mode byte picks the decoder: cor_wire_decode_parties (one message) or
  * cor_wire_decode_batch (any number up to COR_WIRE_BATCH_MAX). Whatever is accepted must
@@ -15,6 +15,7 @@
  * Seeds (fuzz/seeds/xborder_wire/) are odd-mode envelopes of every message kind, some with
  * names, and batches.
  */
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,11 +84,10 @@ static void fuzz_sign(size_t length)
     for (int i = 0; i < 4; i++)
         fuzz_buffer[68 + i] = (uint8_t)(body >> (8 * (3 - i)));
     uint8_t *signature = fuzz_buffer + length - COR_WIRE_SIGNATURE_SIZE;
-    if (fuzz_buffer[4] == 0 && fuzz_buffer[5] == 2) {
-        uint8_t form[COR_WIRE_HEADER_SIZE_BYTES + crypto_generichash_BYTES_MAX];
+    if (fuzz_buffer[4] == 0 && fuzz_buffer[5] == 3) {
+        uint8_t form[COR_WIRE_HEADER_SIZE_BYTES + SHA256_DIGEST_LENGTH];
         memcpy(form, fuzz_buffer, COR_WIRE_HEADER_SIZE_BYTES);
-        crypto_generichash(form + COR_WIRE_HEADER_SIZE_BYTES, crypto_generichash_BYTES_MAX,
-                           fuzz_buffer + COR_WIRE_HEADER_SIZE_BYTES, body, NULL, 0);
+        SHA256(fuzz_buffer + COR_WIRE_HEADER_SIZE_BYTES, body, form + COR_WIRE_HEADER_SIZE_BYTES);
         crypto_sign_detached(signature, NULL, form, sizeof(form), fuzz_ru_secret);
     } else {
         crypto_sign_detached(signature, NULL, fuzz_buffer, length - COR_WIRE_SIGNATURE_SIZE,

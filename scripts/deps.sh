@@ -5,7 +5,7 @@ set -eu
 
 packages="build-essential pkg-config clang libclang-rt-14-dev llvm \
 libcriterion-dev libsodium-dev libjansson-dev libxml2-dev libxml2-utils libmicrohttpd-dev \
-libcurl4-openssl-dev libpq-dev sqlite3 libsqlite3-dev libinih-dev prometheus wrk curl"
+libcurl4-openssl-dev libssl-dev libpq-dev sqlite3 libsqlite3-dev libinih-dev prometheus wrk curl"
 
 missing=""
 for package in $packages; do

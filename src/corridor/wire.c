@@ -4,8 +4,9 @@
  * encode: cor_xb_message[s] -> ISO 20022 view (iso20022 codec structs, one transaction per
  * message, names in Dbtr/Cdtr or OrgnlTxRef) -> XML with AppHdr in a SWIFT envelope,
  * written into the caller's buffer -> one SplmtryData block inserted before the message
- * element's end tag, holding one corridor record row per message -> binary envelope header + XML + Ed25519 signature (over the
- * bytes for one message, over the header and BLAKE2b-512 of the body for a batch).
+ * element's end tag, holding one corridor record row per message -> binary envelope header + XML +
+ * Ed25519 signature (over the bytes for one message, over the header and BLAKE2b-512 of the body
+ * for a batch).
  *
  * decode, in order, each step only after the previous passed: sizes, header fields, sender
  * and recipient, key id, signature, replay window. Then the fast path: a strict scanner
@@ -27,6 +28,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,8 +39,9 @@
 #include "corridor/iso20022.h"
 
 #define WIRE_MAGIC          "CXW1"
-#define WIRE_VERSION_SINGLE 1u /* one message, Ed25519 over header and body */
-#define WIRE_VERSION_BATCH  2u /* a batch, Ed25519 over header and BLAKE2b(body) */
+#define WIRE_VERSION_SINGLE 1u  /* one message, Ed25519 over header and body */
+#define WIRE_VERSION_BATCH  3u  /* a batch, Ed25519 over header and SHA-256(body) */
+#define WIRE_DIGEST_SIZE    32u /* SHA-256 */
 #define WIRE_RECORD_NS      "urn:corridor:xborder:2"
 #define WIRE_RECORD_PLACE   "corridor.xborder"
 /* One SplmtryData block per document holds the records, one <R> per message. */
@@ -779,8 +782,8 @@ static size_t wire_decimal(cor_u128 value, char *out)
     return length;
 }
 
-_Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >= sizeof(WIRE_ROW_OPEN) + sizeof(WIRE_ROW_CLOSE) +
-                                                 27u * 40u,
+_Static_assert(WIRE_RECORD_SIZE_BYTES_MAX >=
+                   sizeof(WIRE_ROW_OPEN) + sizeof(WIRE_ROW_CLOSE) + 27u * 40u,
                "a row of 27 values of at most 39 characters and their separators fits");
 
 /* Writes one <R> row: the 27 values in wire_fields order, one space between them. Returns
@@ -1134,35 +1137,38 @@ static cor_error wire_header_read(const uint8_t *bytes, size_t size, wire_header
 
 /*
  * What the signature covers. Version 1 (one message): the header and body as sent, pure
- * Ed25519. Version 2 (batch): the header followed by BLAKE2b-512 of the body: one pass of
- * the faster hash over the megabytes instead of Ed25519's SHA-512 passes (two to sign, one
- * to verify); the 64-byte digest keeps 256-bit collision resistance.
+ * Ed25519. Version 3 (batch): the header followed by SHA-256 of the body: one pass of a
+ * hash the processor runs in hardware (about 1.7 GB/s here, against 1 GB/s for BLAKE2b,
+ * which version 2 used, and 0.56 GB/s for the SHA-512 passes of Ed25519 itself, two to
+ * sign and one to verify) over the megabytes; 128-bit collision resistance, as everywhere
+ * Ed25519 or ECDSA signs a SHA-256 digest. false: the digest could not be computed.
  */
 typedef struct wire_signed {
-    uint8_t bytes[COR_WIRE_HEADER_SIZE_BYTES + crypto_generichash_BYTES_MAX];
+    uint8_t bytes[COR_WIRE_HEADER_SIZE_BYTES + WIRE_DIGEST_SIZE];
 } wire_signed;
 
-static size_t wire_signed_form(const uint8_t *envelope, size_t signed_size, uint32_t version,
-                               wire_signed *out)
+static bool wire_signed_form(const uint8_t *envelope, size_t signed_size, uint32_t version,
+                             wire_signed *out)
 {
     COR_ASSERT(version == WIRE_VERSION_BATCH);
+    _Static_assert(SHA256_DIGEST_LENGTH == WIRE_DIGEST_SIZE, "SHA-256 digest size");
     memcpy(out->bytes, envelope, COR_WIRE_HEADER_SIZE_BYTES);
-    crypto_generichash(out->bytes + COR_WIRE_HEADER_SIZE_BYTES, crypto_generichash_BYTES_MAX,
-                       envelope + COR_WIRE_HEADER_SIZE_BYTES,
-                       signed_size - COR_WIRE_HEADER_SIZE_BYTES, NULL, 0);
-    return sizeof(out->bytes);
+    return SHA256(envelope + COR_WIRE_HEADER_SIZE_BYTES, signed_size - COR_WIRE_HEADER_SIZE_BYTES,
+                  out->bytes + COR_WIRE_HEADER_SIZE_BYTES) != NULL;
 }
 
-static void wire_sign(const cor_wire *wire, uint8_t *envelope, size_t signed_size, uint32_t version)
+static bool wire_sign(const cor_wire *wire, uint8_t *envelope, size_t signed_size, uint32_t version)
 {
     if (version == WIRE_VERSION_SINGLE) {
         crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size,
                              wire->self_secret_key);
-        return;
+        return true;
     }
     wire_signed form;
-    size_t size = wire_signed_form(envelope, signed_size, version, &form);
-    crypto_sign_detached(envelope + signed_size, NULL, form.bytes, size, wire->self_secret_key);
+    if (!wire_signed_form(envelope, signed_size, version, &form)) return false;
+    crypto_sign_detached(envelope + signed_size, NULL, form.bytes, sizeof(form.bytes),
+                         wire->self_secret_key);
+    return true;
 }
 
 static bool wire_verify(const uint8_t *envelope, size_t signed_size, uint32_t version,
@@ -1173,8 +1179,8 @@ static bool wire_verify(const uint8_t *envelope, size_t signed_size, uint32_t ve
         return crypto_sign_verify_detached(signature, envelope, signed_size, public_key) == 0;
     }
     wire_signed form;
-    size_t size = wire_signed_form(envelope, signed_size, version, &form);
-    return crypto_sign_verify_detached(signature, form.bytes, size, public_key) == 0;
+    if (!wire_signed_form(envelope, signed_size, version, &form)) return false;
+    return crypto_sign_verify_detached(signature, form.bytes, sizeof(form.bytes), public_key) == 0;
 }
 
 /* The envelope id of a batch: BLAKE2b-128 of its message ids (16 bytes big-endian each, in
@@ -1373,7 +1379,7 @@ cor_error cor_wire_encode_batch(const cor_wire *wire, const cor_xb_message *mess
            sizeof(header.recipient));
     wire_header_write(&header, out);
     size_t signed_size = COR_WIRE_HEADER_SIZE_BYTES + body_size;
-    wire_sign(wire, out, signed_size, header.version);
+    if (!wire_sign(wire, out, signed_size, header.version)) return COR_ERR_NOMEM;
     *size_out = signed_size + COR_WIRE_SIGNATURE_SIZE;
     return COR_OK;
 }

@@ -57,7 +57,7 @@
 #include "node/config.h"
 
 #define COR_NODE_PEER_BATCH_MAX      4096u                /* envelopes per request */
-#define COR_NODE_PEER_INFLIGHT_MAX   2u                   /* requests in flight per link */
+#define COR_NODE_PEER_INFLIGHT_MAX   3u                   /* requests in flight per link */
 #define COR_NODE_PEER_BODY_SIZE_MAX  (8u * 1024u * 1024u) /* bytes per request */
 #define COR_NODE_PEER_RETRIES        8u                   /* 10 ms .. 1.28 s: 2.55 s in all */
 #define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull          /* 10 ms */

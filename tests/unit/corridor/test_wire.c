@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -305,9 +306,33 @@ static bool replace(char *text, size_t text_size, const char *from, const char *
 
 /* The corridor record's values, in their order on an <R> row (docs/xsd/corridor.xborder.2.xsd). */
 enum {
-    F_TP, F_MSGID, F_ORGNL, F_FR, F_TO, F_CREAT, F_UETR, F_QTID, F_FXID, F_RATENUM, F_RATEDEN,
-    F_SPRD, F_FXD, F_AMTSRC, F_SRCLDGR, F_AMTDST, F_DSTLDGR, F_FEESRC, F_DBTR, F_CDTR, F_DDLN,
-    F_RTROF, F_RTRRSN, F_STS, F_RSN, F_CXLSTS, F_DCDAT
+    F_TP,
+    F_MSGID,
+    F_ORGNL,
+    F_FR,
+    F_TO,
+    F_CREAT,
+    F_UETR,
+    F_QTID,
+    F_FXID,
+    F_RATENUM,
+    F_RATEDEN,
+    F_SPRD,
+    F_FXD,
+    F_AMTSRC,
+    F_SRCLDGR,
+    F_AMTDST,
+    F_DSTLDGR,
+    F_FEESRC,
+    F_DBTR,
+    F_CDTR,
+    F_DDLN,
+    F_RTROF,
+    F_RTRRSN,
+    F_STS,
+    F_RSN,
+    F_CXLSTS,
+    F_DCDAT
 };
 
 /* Where value `field` of the row-th <R> of xml starts, and its length; NULL when absent. */
@@ -330,8 +355,8 @@ static char *row_value(char *xml, uint32_t row, uint32_t field, size_t *length)
 
 /* Replaces value `field` of the row-th record of xml (room for xml_size) by prefix + text,
  * or by prefix + the old value when text is NULL; false when absent. */
-static bool set_value(char *xml, size_t xml_size, uint32_t row, uint32_t field,
-                      const char *prefix, const char *text)
+static bool set_value(char *xml, size_t xml_size, uint32_t row, uint32_t field, const char *prefix,
+                      const char *text)
 {
     size_t length = 0;
     char *at = row_value(xml, row, field, &length);
@@ -653,12 +678,12 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
          COR_WIRE_RECORD},
         {"<PlcAndNm>corridor.xborder", "<PlcAndNm>corridor.other", COR_WIRE_RECORD},
         {"urn:corridor:xborder:2", "urn:corridor:xborder:1", COR_WIRE_RECORD}, /* old records */
-        {"<R>", "<R> ", COR_WIRE_RECORD},                 /* an empty first value */
-        {" 0</R>", "</R>", COR_WIRE_RECORD},              /* 26 values */
-        {"</R>", " 1</R>", COR_WIRE_RECORD},              /* 28 values */
-        {"</R>", "</R><R>1</R>", COR_WIRE_OVERSIZED},     /* a second row: two messages */
-        {"<R>", "<Q>", COR_WIRE_XML},                      /* not well-formed */
-        {"</Xb>", "<Q/></Xb>", COR_WIRE_RECORD},          /* not a row */
+        {"<R>", "<R> ", COR_WIRE_RECORD},             /* an empty first value */
+        {" 0</R>", "</R>", COR_WIRE_RECORD},          /* 26 values */
+        {"</R>", " 1</R>", COR_WIRE_RECORD},          /* 28 values */
+        {"</R>", "</R><R>1</R>", COR_WIRE_OVERSIZED}, /* a second row: two messages */
+        {"<R>", "<Q>", COR_WIRE_XML},                 /* not well-formed */
+        {"</Xb>", "<Q/></Xb>", COR_WIRE_RECORD},      /* not a row */
         {"<R>", "<R><!-- c -->", COR_WIRE_RECORD},
         /* Dbtr/Nm is the debtor's name now (signed, but in no record): another is accepted */
         {"<Nm>", "<Nm>x", COR_WIRE_OK},
@@ -691,9 +716,9 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
         {F_TP, "", "9", COR_WIRE_RECORD},
         {F_FXID, "x", NULL, COR_WIRE_RECORD},
         {F_FXID, "", "-1", COR_WIRE_RECORD},
-        {F_DBTR, "", "A", COR_WIRE_RECORD},              /* upper case */
-        {F_MSGID, "0", NULL, COR_WIRE_RECORD},           /* a leading zero */
-        {F_UETR, "1", NULL, COR_WIRE_RECORD},            /* 33 digits */
+        {F_DBTR, "", "A", COR_WIRE_RECORD},    /* upper case */
+        {F_MSGID, "0", NULL, COR_WIRE_RECORD}, /* a leading zero */
+        {F_UETR, "1", NULL, COR_WIRE_RECORD},  /* 33 digits */
         {F_ORGNL, "", "00", COR_WIRE_RECORD},
         {F_AMTSRC, "", "1001", COR_WIRE_MISMATCH},
         {F_SRCLDGR, "", "644", COR_WIRE_RECORD},
@@ -705,8 +730,7 @@ Test(corridor_wire, record_and_iso_fields_must_agree)
     };
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         memcpy(xml, good, sizeof(xml));
-        cr_assert(set_value(xml, sizeof(xml), 0, values[i].field, values[i].prefix,
-                            values[i].text),
+        cr_assert(set_value(xml, sizeof(xml), 0, values[i].field, values[i].prefix, values[i].text),
                   "value case %zu", i);
         uint32_t code = signed_body(xml);
         cr_assert_eq(code, values[i].code, "value case %zu (field %u): %s", i,
@@ -1125,17 +1149,16 @@ static uint32_t decode_batch_at(uint32_t to, size_t size, uint32_t max, uint32_t
     return refusal.code;
 }
 
-/* Replaces the body of a batch envelope with xml and signs it (version 2) as node n. */
+/* Replaces the body of a batch envelope with xml and signs it (version 3) as node n. */
 static size_t with_batch_body(uint32_t n, const char *xml, size_t xml_size)
 {
     cr_assert_leq(xml_size, sizeof(envelope) - COR_WIRE_HEADER_SIZE_BYTES - 64);
     memmove(envelope + COR_WIRE_HEADER_SIZE_BYTES, xml, xml_size);
     for (int i = 0; i < 4; i++)
         envelope[68 + i] = (uint8_t)(xml_size >> (8 * (3 - i)));
-    uint8_t form[COR_WIRE_HEADER_SIZE_BYTES + crypto_generichash_BYTES_MAX];
+    uint8_t form[COR_WIRE_HEADER_SIZE_BYTES + SHA256_DIGEST_LENGTH];
     memcpy(form, envelope, COR_WIRE_HEADER_SIZE_BYTES);
-    crypto_generichash(form + COR_WIRE_HEADER_SIZE_BYTES, crypto_generichash_BYTES_MAX,
-                       envelope + COR_WIRE_HEADER_SIZE_BYTES, xml_size, NULL, 0);
+    SHA256(envelope + COR_WIRE_HEADER_SIZE_BYTES, xml_size, form + COR_WIRE_HEADER_SIZE_BYTES);
     size_t size = COR_WIRE_HEADER_SIZE_BYTES + xml_size + COR_WIRE_SIGNATURE_SIZE;
     crypto_sign_detached(envelope + size - COR_WIRE_SIGNATURE_SIZE, NULL, form, sizeof(form),
                          secret_keys[n]);
@@ -1381,6 +1404,19 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
     crypto_sign_detached(envelope + signed_size, NULL, envelope, signed_size, secret_keys[0]);
     cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_RECORD, "%s",
                  text);
+    /* version 2 (a batch signed over BLAKE2b of its body) is no longer spoken, nor is 4 */
+    for (uint8_t version = 2; version <= 4; version += 2) {
+        envelope[5] = version;
+        uint8_t form[COR_WIRE_HEADER_SIZE_BYTES + crypto_generichash_BYTES_MAX];
+        memcpy(form, envelope, COR_WIRE_HEADER_SIZE_BYTES);
+        crypto_generichash(form + COR_WIRE_HEADER_SIZE_BYTES,
+                           sizeof(form) - COR_WIRE_HEADER_SIZE_BYTES,
+                           envelope + COR_WIRE_HEADER_SIZE_BYTES,
+                           size - COR_WIRE_HEADER_SIZE_BYTES - COR_WIRE_SIGNATURE_SIZE, NULL, 0);
+        crypto_sign_detached(envelope + signed_size, NULL, form, sizeof(form), secret_keys[0]);
+        cr_assert_eq(decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text), COR_WIRE_FORMAT,
+                     "version %u: %s", (unsigned)version, text);
+    }
     /* a message older than the replay window refuses its batch, named */
     batch_instructions(&base, 20, true);
     for (uint32_t i = 0; i < 20; i++)
