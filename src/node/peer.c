@@ -76,6 +76,7 @@ struct cor_node_sender {
     atomic_bool stopping;
     atomic_uint_fast64_t unroutable;
     uint32_t queue_max;
+    uint32_t pipeline_min;
     cor_node_encode_fn encode;
     cor_node_encode_batch_fn encode_batch;
     void *encode_context;
@@ -431,6 +432,23 @@ static link_request *link_free_request(sender_link *link)
     return NULL;
 }
 
+/* Whether a free slot may start a request now: always when none is busy; with requests in
+ * flight, only when at least pipeline_min messages wait (taken or queued). */
+static bool link_may_start(sender_link *link)
+{
+    bool busy = false;
+    for (uint32_t i = 0; i < COR_NODE_PEER_INFLIGHT_MAX && !busy; i++) {
+        busy = link->requests[i].state != REQUEST_FREE;
+    }
+    if (!busy) return true;
+    uint32_t waiting = link->batch_count - link->batch_next;
+    if (waiting >= link->sender->pipeline_min) return true;
+    pthread_mutex_lock(&link->lock);
+    waiting += link->queue_count;
+    pthread_mutex_unlock(&link->lock);
+    return waiting >= link->sender->pipeline_min;
+}
+
 /* Waits for something to do: with no request busy, for queued messages (condition variable);
  * otherwise in curl_multi_poll for the transfers, until the next retry is due, at most
  * LINK_POLL_MS, woken by enqueue when can_take (a slot is free and new messages may start)
@@ -480,6 +498,7 @@ static void *link_main(void *argument)
         link_pump(link);
         link_start_due(link);
         link_request *request = link_retrying(link) ? NULL : link_free_request(link);
+        if (request != NULL && !link_may_start(link)) request = NULL;
         if (request != NULL && link_take(link)) {
             link_fill(link, request);
             continue;
@@ -638,6 +657,8 @@ cor_error cor_node_sender_open(const cor_node_sender_options *options, cor_node_
     atomic_init(&sender->stopping, false);
     atomic_init(&sender->unroutable, 0);
     sender->queue_max = options->queue_messages_max;
+    sender->pipeline_min =
+        options->pipeline_min != 0 ? options->pipeline_min : COR_NODE_PEER_PIPELINE_MIN;
     sender->encode = options->encode != NULL ? options->encode : sender_default_encode;
     sender->encode_batch = options->encode_batch;
     sender->encode_context = options->encode_context;

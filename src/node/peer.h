@@ -12,10 +12,15 @@
  * (include/corridor/xborder_wire.h) back to back into the slot's body (at most
  * COR_NODE_PEER_BODY_SIZE_MAX bytes, the rest goes into the next body; each envelope says
  * its own size at offset 68) and starts a POST to "{url}/v1/peer/messages" with
- * Content-Type application/octet-stream. It does not wait for the answer: while a request
- * is in flight (the peer verifies, decodes and journals it) the thread encodes and starts
- * the next one, moving the transfers along between encoded runs. Messages leave in the order
- * enqueued, but requests in flight at once may arrive and be applied in any order.
+ * Content-Type application/octet-stream. Under a backlog it does not wait for the answer:
+ * while a request is in flight (the peer verifies, decodes and journals it) and at least
+ * pipeline_min messages wait, the thread encodes and starts the next one, moving the
+ * transfers along between encoded runs. With less waiting, the next request starts when
+ * the one in flight is answered, carrying everything that arrived meanwhile: at low rates
+ * one request at a time gives each peer fewer, fuller batches to journal (a tail latency a
+ * third lower at 1,000 payments/s in bench/xborder_bench.sh), and under load the overlap
+ * keeps both nodes' cores busy. Messages leave in the order enqueued, but requests in flight
+ * at once may arrive and be applied in any order.
  *
  * Each request, on its own:
  *
@@ -58,6 +63,7 @@
 
 #define COR_NODE_PEER_BATCH_MAX      4096u                /* envelopes per request */
 #define COR_NODE_PEER_INFLIGHT_MAX   3u                   /* requests in flight per link */
+#define COR_NODE_PEER_PIPELINE_MIN   1024u /* default backlog that starts a second request */
 #define COR_NODE_PEER_BODY_SIZE_MAX  (8u * 1024u * 1024u) /* bytes per request */
 #define COR_NODE_PEER_RETRIES        8u                   /* 10 ms .. 1.28 s: 2.55 s in all */
 #define COR_NODE_PEER_RETRY_FIRST_NS 10000000ull          /* 10 ms */
@@ -88,6 +94,9 @@ typedef struct cor_node_sender_options {
     cor_node_encode_batch_fn encode_batch;
     void *encode_context;          /* borrowed until close; encode runs on link threads */
     uint32_t queue_messages_max;   /* per peer, 1 .. COR_NODE_PEER_QUEUE_MAX, e.g. 65536 */
+    /* Messages waiting (taken or queued) that start another request while one is in flight;
+     * 0: COR_NODE_PEER_PIPELINE_MIN; 1: whenever a slot is free. */
+    uint32_t pipeline_min;
 } cor_node_sender_options;
 
 typedef struct cor_node_sender cor_node_sender; /* opaque */

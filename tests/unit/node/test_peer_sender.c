@@ -334,13 +334,18 @@ TestSuite(node_peer_sender, .init = setup, .fini = teardown);
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
+/* The backlog that starts another request while one is in flight: the tests below open
+ * senders that overlap whenever a slot is free (1), except where they set it. */
+static uint32_t pipeline_min = 1;
+
 static void open_sender(uint32_t queue_max, cor_node_encode_fn encode, void *context)
 {
     cor_node_sender_options options = {.config = &config,
                                        .secret_key = ru_secret,
                                        .encode = encode,
                                        .encode_context = context,
-                                       .queue_messages_max = queue_max};
+                                       .queue_messages_max = queue_max,
+                                       .pipeline_min = pipeline_min};
     cr_assert_eq(cor_node_sender_open(&options, &sender), COR_OK);
 }
 
@@ -468,7 +473,8 @@ static void open_batch_sender(void)
     cor_node_sender_options options = {.config = &config,
                                        .secret_key = ru_secret,
                                        .encode_batch = batch_encode,
-                                       .queue_messages_max = 1024};
+                                       .queue_messages_max = 1024,
+                                       .pipeline_min = pipeline_min};
     cr_assert_eq(cor_node_sender_open(&options, &sender), COR_OK);
 }
 
@@ -833,6 +839,52 @@ Test(node_peer_sender, batch_envelopes_overlap_up_to_the_bound)
 {
     open_batch_sender();
     requests_overlap();
+}
+
+/* Below the backlog threshold a second request waits for the first one's answer and then
+ * carries everything that arrived meanwhile; at the threshold it starts at once. */
+Test(node_peer_sender, a_small_backlog_waits_for_the_answer_a_large_one_overlaps)
+{
+    pipeline_min = 2 * GROUP;
+    open_sender(1024, NULL, NULL);
+    atomic_store(&rx.hold, true);
+    cor_node_sender_enqueue(sender, messages, GROUP);
+    rx_wait_active(1);
+    cor_node_sender_enqueue(sender, messages + GROUP, GROUP); /* GROUP wait: below */
+    sleep_ms(100); /* time enough to start it, were it allowed */
+    cr_assert_eq(rx_active(), 1);
+    cr_assert_eq(link_stats().queued, GROUP);
+    cor_node_sender_enqueue(sender, messages + 2 * GROUP, GROUP); /* 2 * GROUP wait: at it */
+    rx_wait_active(2);
+    for (int step = 0; step < WAIT_STEPS && rx_requests() < 2; step++)
+        sleep_ms(1); /* counted once its body is read */
+    cr_assert_eq(rx_requests(), 2);
+    cr_assert_eq(link_stats().queued, 0, "both groups went into the second request");
+    atomic_store(&rx.hold, false);
+    cor_node_link_stats stats = wait_settled(3 * GROUP);
+    cr_assert_eq(stats.sent, 3 * GROUP);
+    cr_assert_eq(stats.batches, 2);
+    cr_assert_eq(rx_requests(), 2);
+
+    /* the default threshold: a trickle goes one request at a time */
+    cor_node_sender_close(sender);
+    sender = NULL;
+    pipeline_min = 0;
+    open_sender(1024, NULL, NULL);
+    unsigned requests_before = rx_requests();
+    atomic_store(&rx.hold, true);
+    cor_node_sender_enqueue(sender, messages, GROUP);
+    rx_wait_active(1);
+    for (uint32_t g = 1; g < 4; g++)
+        cor_node_sender_enqueue(sender, messages + g * GROUP, GROUP);
+    sleep_ms(100);
+    cr_assert_eq(rx_active(), 1);
+    cr_assert_eq(link_stats().queued, 3 * GROUP);
+    atomic_store(&rx.hold, false);
+    stats = wait_settled(4 * GROUP);
+    cr_assert_eq(stats.sent, 4 * GROUP);
+    cr_assert_eq(stats.batches, 2, "the trickle waited, then went as one request");
+    cr_assert_eq(rx_requests() - requests_before, 2);
 }
 
 Test(node_peer_sender, a_retrying_request_holds_back_new_ones)
