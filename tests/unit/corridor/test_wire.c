@@ -444,6 +444,39 @@ Test(corridor_wire, every_kind_round_trips_between_two_cores)
     cr_assert(validated[COR_XB_CAMT029][COR_XB_STATUS_RJCT][COR_XB_CANCEL_CNCL]);
 }
 
+/* Record ids are hex without leading zeros: every width round-trips, in its one spelling. */
+Test(corridor_wire, record_hex_values_round_trip_at_every_width)
+{
+    static const struct {
+        cor_u128 value;
+        const char *text;
+    } cases[] = {
+        {0, "0"},
+        {1, "1"},
+        {0xf, "f"},
+        {0x10, "10"},
+        {UINT64_MAX, "ffffffffffffffff"},
+        {(cor_u128)UINT64_MAX + 1, "10000000000000000"},
+        {(cor_u128)1 << 127, "80000000000000000000000000000000"},
+        {~(cor_u128)0, "ffffffffffffffffffffffffffffffff"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cor_xb_message m = sample();
+        m.quote_id = cases[i].value;
+        size_t size = encode(&m);
+        char xml[8192];
+        body_of(size, xml, sizeof(xml));
+        size_t length = 0;
+        const char *at = row_value(xml, 0, F_QTID, &length);
+        cr_assert(at != NULL && length == strlen(cases[i].text) &&
+                      memcmp(at, cases[i].text, length) == 0,
+                  "case %zu: %.*s", i, (int)length, at);
+        cor_xb_message got;
+        cr_assert_eq(decode_at(1, 2 * NS, size, &got), COR_WIRE_OK, "case %zu", i);
+        cr_assert(memcmp(&got, &m, sizeof(m)) == 0, "case %zu", i);
+    }
+}
+
 Test(corridor_wire, encoding_is_deterministic_and_carries_the_quote)
 {
     cor_xb_message m = sample();
