@@ -1379,24 +1379,18 @@ Test(corridor_wire, a_bad_transaction_refuses_its_batch_and_is_named)
             cr_assert(set_value(batch_xml, sizeof(batch_xml), cases[c].index, field,
                                 cases[c].insert, field == F_TP ? "2" : NULL),
                       "case %zu", c);
-            size = with_batch_body(0, batch_xml, strlen(batch_xml));
-            uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);
-            cr_assert_eq(code, cases[c].code, "case %zu: %s %s", c, cor_wire_code_name(code), text);
-            char expected[32];
-            snprintf(expected, sizeof(expected), "message %u:", (unsigned)cases[c].index);
-            cr_assert(strstr(text, expected) != NULL, "case %zu: '%s'", c, text);
-            continue;
-        }
-        char *at = nth(batch_xml, cases[c].element, cases[c].index);
-        cr_assert_not_null(at, "case %zu", c);
-        if (c == 0) {
-            char *digit = strchr(at, '>') + 1;
-            *digit = *digit == '9' ? '1' : (char)(*digit + 1);
         } else {
-            at += cases[c].offset;
-            size_t insert = strlen(cases[c].insert);
-            memmove(at + insert, at, strlen(at) + 1);
-            memcpy(at, cases[c].insert, insert);
+            char *at = nth(batch_xml, cases[c].element, cases[c].index);
+            cr_assert_not_null(at, "case %zu", c);
+            if (c == 0) {
+                char *digit = strchr(at, '>') + 1;
+                *digit = *digit == '9' ? '1' : (char)(*digit + 1);
+            } else {
+                at += cases[c].offset;
+                size_t insert = strlen(cases[c].insert);
+                memmove(at + insert, at, strlen(at) + 1);
+                memcpy(at, cases[c].insert, insert);
+            }
         }
         size = with_batch_body(0, batch_xml, strlen(batch_xml));
         uint32_t code = decode_batch_at(1, size, COR_WIRE_BATCH_MAX, &count, text);

@@ -356,6 +356,18 @@ static cor_node_link_stats link_stats(void)
     return stats;
 }
 
+/* Waits (bounded) until the link has recorded a failed attempt; its stats then. */
+static cor_node_link_stats wait_first_error(void)
+{
+    cor_node_link_stats stats = link_stats();
+    for (int step = 0; step < WAIT_STEPS && stats.last_error_ns == 0; step++) {
+        sleep_ms(1);
+        stats = link_stats();
+    }
+    cr_assert_neq(stats.last_error_ns, 0);
+    return stats;
+}
+
 /* Waits (bounded) until the link has settled `settled` envelopes as sent + failed. */
 static cor_node_link_stats wait_settled(uint64_t settled)
 {
@@ -708,12 +720,7 @@ Test(node_peer_sender, close_is_prompt_when_the_peer_is_down_or_hung)
     pthread_mutex_init(&rx.lock, NULL);
     open_sender(1024, NULL, NULL);
     cor_node_sender_enqueue(sender, messages, 1);
-    cor_node_link_stats stats = link_stats();
-    for (int step = 0; step < WAIT_STEPS && stats.last_error_ns == 0; step++) {
-        sleep_ms(1);
-        stats = link_stats();
-    }
-    cr_assert_neq(stats.last_error_ns, 0);
+    cor_node_link_stats stats = wait_first_error();
     cr_assert(!stats.up);
     cr_assert_neq(stats.last_error[0], '\0');
     struct timespec start;
@@ -893,12 +900,7 @@ Test(node_peer_sender, a_retrying_request_holds_back_new_ones)
     rx_script(answers, 3);
     open_sender(1024, NULL, NULL);
     cor_node_sender_enqueue(sender, messages, 4);
-    cor_node_link_stats stats = link_stats();
-    for (int step = 0; step < WAIT_STEPS && stats.last_error_ns == 0; step++) {
-        sleep_ms(1);
-        stats = link_stats();
-    }
-    cr_assert_neq(stats.last_error_ns, 0);
+    cor_node_link_stats stats = wait_first_error();
     /* The first request is retrying (10 + 20 + 40 ms of backoff): a free slot does not start
      * the next messages until it is delivered. */
     cor_node_sender_enqueue(sender, messages + 4, 4);
