@@ -382,6 +382,19 @@ static cor_node_link_stats wait_settled(uint64_t settled)
     return stats;
 }
 
+/* The size of the envelope at `at` in request's body, as its header says (bytes 68..71);
+ * fails the test when the header or the envelope runs past the body. */
+static size_t envelope_size_at(const rx_request *request, size_t at)
+{
+    cr_assert_geq(request->size - at, COR_WIRE_HEADER_SIZE_BYTES, "torn envelope");
+    const uint8_t *header = request->body + at;
+    size_t body = ((size_t)header[68] << 24) | ((size_t)header[69] << 16) |
+                  ((size_t)header[70] << 8) | header[71];
+    size_t size = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
+    cr_assert_leq(size, request->size - at, "envelope runs past the body");
+    return size;
+}
+
 /* Splits request r's body into envelopes, decodes each at IR and checks that they are
  * messages[first ..] in order (indices mod message_count). Returns the envelope count. */
 static uint32_t decode_request(unsigned r, uint32_t first)
@@ -393,12 +406,8 @@ static uint32_t decode_request(unsigned r, uint32_t first)
     size_t at = 0;
     uint32_t count = 0;
     while (at < request->size) {
-        cr_assert_geq(request->size - at, COR_WIRE_HEADER_SIZE_BYTES, "torn envelope");
         const uint8_t *header = request->body + at;
-        size_t body = ((size_t)header[68] << 24) | ((size_t)header[69] << 16) |
-                      ((size_t)header[70] << 8) | header[71];
-        size_t size = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
-        cr_assert_leq(size, request->size - at, "envelope runs past the body");
+        size_t size = envelope_size_at(request, at);
         const cor_xb_message *want = &messages[(first + count) % message_count];
         cor_xb_message got;
         cor_wire_refusal refusal;
@@ -435,12 +444,8 @@ static uint32_t decode_counting(unsigned r, uint32_t *counts)
     uint32_t count = 0;
     uint32_t previous = message_count;
     while (at < request->size) {
-        cr_assert_geq(request->size - at, COR_WIRE_HEADER_SIZE_BYTES, "torn envelope");
         const uint8_t *header = request->body + at;
-        size_t body = ((size_t)header[68] << 24) | ((size_t)header[69] << 16) |
-                      ((size_t)header[70] << 8) | header[71];
-        size_t size = COR_WIRE_HEADER_SIZE_BYTES + body + COR_WIRE_SIGNATURE_SIZE;
-        cr_assert_leq(size, request->size - at, "envelope runs past the body");
+        size_t size = envelope_size_at(request, at);
         uint32_t got_count = 0;
         cor_wire_refusal refusal;
         cor_error rc = cor_wire_decode_batch(ir_wire, messages[0].created_at, header, size, got,
