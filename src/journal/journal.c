@@ -31,6 +31,9 @@
 
 /* How long open waits for a busy lock to be released (see journal_open_file). */
 #define JOURNAL_LOCK_WAIT_MS 1000u
+/* Small appends write into zeros written ahead of them (see journal_prezero). */
+#define JOURNAL_PREZERO_BYTES      (4u << 20)  /* zeros written ahead at a time */
+#define JOURNAL_PREZERO_RECORD_MAX (64u << 10) /* records up to this size use them */
 
 struct cor_journal {
     char dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
@@ -42,6 +45,7 @@ struct cor_journal {
     uint32_t snapshots_kept;        /* >= 1 */
     bool poisoned;                  /* a write or fdatasync failed */
     uint64_t last_record_offset;    /* start of record op_number (0: none) */
+    uint64_t allocated_end;         /* the file's size: zeros from stats.size_bytes to here */
     pid_t snapshot_pid;             /* running snapshot child, or 0 */
     unsigned char *snapshot_buffer; /* SNAPSHOT_BUFFER_SIZE, allocated at open */
     journal_reporter reporter;
@@ -299,10 +303,29 @@ static walk_entry walk_take(walk_pipeline *pipeline)
     return entry;
 }
 
-/* Decides what a decode failure at offset means: a torn tail (cut) or corruption (refused). */
+/* Whether every byte from offset to the end of the file is zero: the zeros small appends write
+ * ahead of themselves (journal_prezero), not damage. */
+static bool journal_zero_tail(const journal_recovery *recovery, uint64_t offset)
+{
+    static const unsigned char zeros[4096];
+    for (uint64_t at = offset; at < recovery->file_size; at += sizeof(zeros)) {
+        uint64_t left = recovery->file_size - at;
+        size_t size = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+        if (memcmp(recovery->bytes + at, zeros, size) != 0) return false;
+    }
+    return true;
+}
+
+/* Decides what a decode failure at offset means: the end of the records (zeros follow), a
+ * torn tail (cut) or corruption (refused). */
 static cor_error journal_walk_damage(cor_journal *journal, journal_recovery *recovery,
                                      uint64_t offset, cor_error rc)
 {
+    if (journal_zero_tail(recovery, offset)) {
+        journal->stats.size_bytes = offset;
+        journal->allocated_end = recovery->file_size;
+        return COR_OK;
+    }
     if (rc == COR_ERR_PARSE || journal_damage_is_tail(recovery, offset)) {
         journal->stats.size_bytes = offset;
         return journal_cut_tail(journal, recovery, offset);
@@ -494,6 +517,9 @@ static cor_error journal_recover(cor_journal *journal, const cor_journal_options
     }
     rc = journal_walk(journal, recovery, offset);
     if (rc != COR_OK) goto done;
+    if (journal->allocated_end < journal->stats.size_bytes) {
+        journal->allocated_end = journal->stats.size_bytes;
+    }
     journal->stats.records_total = journal->stats.op_number;
     journal->stats.events_total = events_before + journal->stats.events_replayed;
     for (uint32_t i = 0; i < recovery->snapshots_count; i++) {
@@ -682,6 +708,32 @@ static cor_error journal_append_check(const cor_journal *journal, const cor_jour
     return COR_OK;
 }
 
+/*
+ * Writes zeros past the end of the records, JOURNAL_PREZERO_BYTES at a time, before a small
+ * append needs them. An append into bytes the file already holds changes neither the file's
+ * size nor its extents, so its fdatasync flushes the data alone instead of also committing
+ * the file system's metadata: measured here with appends of 1-3 KB, a third less time per
+ * flush at the median and at p99 (docs/JOURNAL.md "Preallocation"). Large appends skip it
+ * (their flush is dominated by the data, and the zeros would double the bytes written).
+ * Best effort: a failed write leaves fewer zeros, which recovery reads as the end.
+ */
+static void journal_prezero(cor_journal *journal, uint64_t end)
+{
+    static const unsigned char zeros[64u << 10];
+    if (end <= journal->allocated_end) return;
+    uint64_t until = end + JOURNAL_PREZERO_BYTES;
+    if (until > journal->size_bytes_max) until = journal->size_bytes_max;
+    uint64_t at = journal->allocated_end;
+    while (at < until) {
+        size_t size = until - at < sizeof(zeros) ? (size_t)(until - at) : sizeof(zeros);
+        ssize_t written = pwrite(journal->fd, zeros, size, (off_t)at);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) break;
+        at += (uint64_t)written;
+    }
+    journal->allocated_end = at;
+}
+
 cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batch,
                              uint64_t *op_number_out)
 {
@@ -701,6 +753,7 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
          (size_t)(record_size - sizeof(header) - batch->payload_size_bytes)},
     };
     uint64_t offset = journal->stats.size_bytes;
+    if (record_size <= JOURNAL_PREZERO_RECORD_MAX) journal_prezero(journal, offset + record_size);
     rc = journal_write_all(journal, iov, 3, offset, record_size);
     if (rc == COR_OK && cor__journal_io_hooks.fdatasync(journal->fd) != 0) rc = COR_ERR_IO;
     if (rc != COR_OK) {
@@ -714,6 +767,9 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
     }
     journal->last_record_offset = offset;
     journal->stats.size_bytes = offset + record_size;
+    if (journal->allocated_end < journal->stats.size_bytes) {
+        journal->allocated_end = journal->stats.size_bytes;
+    }
     journal->stats.op_number = op_number;
     journal->stats.timestamp = batch->timestamp;
     journal->stats.records_total++;

@@ -1,4 +1,7 @@
-/* Recovery of the raw journal: torn tails are cut, damage before the tail is refused. */
+/* Recovery of the raw journal: torn tails are cut, zeros after the records are the end, damage
+ * before the tail is refused. */
+#include <string.h>
+
 #include "journal_test.h"
 
 #define OPS 12u
@@ -73,15 +76,76 @@ Test(journal_recovery, torn_tail_is_logged)
     cor_test_dir_remove(t.dir);
 }
 
-Test(journal_recovery, zeros_after_the_end_are_a_torn_tail)
+/* Small appends write into zeros written ahead of them: the file is longer than its records,
+ * and recovery reads the zeros as the end, not as a torn tail. */
+Test(journal_recovery, small_appends_write_into_zeros_written_ahead)
 {
     test_journal t;
     test_journal_init(&t);
     uint64_t offsets[OPS + 1];
     test_journal_fill(&t, OPS, offsets);
-    cor_test_file_truncate(t.path, offsets[OPS] + 4096); /* size grew, data never landed */
+    uint64_t size = cor_test_file_size(t.path);
+    cr_assert_gt(size, offsets[OPS], "zeros were written ahead");
+    static unsigned char tail[64 << 10];
+    size_t check =
+        size - offsets[OPS] < sizeof(tail) ? (size_t)(size - offsets[OPS]) : sizeof(tail);
+    cor_test_file_read(t.path, offsets[OPS], tail, check);
+    for (size_t i = 0; i < check; i++)
+        cr_assert_eq(tail[i], 0, "byte %zu after the end", i);
+    cor_journal *journal = NULL;
+    cr_assert_eq(test_journal_open(&t, &journal), COR_OK);
+    cor_journal_stats stats;
+    cor_journal_stats_get(journal, &stats);
+    cr_assert_eq(stats.op_number, OPS);
+    cr_assert_eq(stats.size_bytes, offsets[OPS]);
+    cr_assert_eq(stats.tail_bytes_torn, 0);
+    cr_assert_not(cor_test_log_contains(&t.log, "torn tail"), "%s", t.log.text);
+    cr_assert_eq(cor_test_file_size(t.path), size, "the zeros are kept");
+    /* the next append lands at the end of the records, inside the zeros */
+    cr_assert_eq(test_journal_append(journal, OPS + 1), COR_OK);
+    cor_journal_close(journal);
+    cr_assert_eq(cor_test_file_size(t.path), size);
+    test_journal_expect(&t, OPS + 1);
+    cor_test_dir_remove(t.dir);
+}
+
+Test(journal_recovery, zeros_after_the_end_are_the_end)
+{
+    test_journal t;
+    test_journal_init(&t);
+    uint64_t offsets[OPS + 1];
+    test_journal_fill(&t, OPS, offsets);
+    /* However many: a few bytes (shorter than a header), a block, or none at all. */
+    uint64_t lengths[] = {10, 4096, 0};
+    for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+        cor_test_file_truncate(t.path, offsets[OPS] + lengths[i]);
+        test_journal_expect(&t, OPS);
+        cr_assert_eq(cor_test_file_size(t.path), offsets[OPS] + lengths[i]);
+    }
+    cor_test_dir_remove(t.dir);
+}
+
+/* A crash while an append wrote into the zeros: its bytes, then zeros. A torn tail, cut. */
+Test(journal_recovery, a_torn_append_inside_the_zeros_is_cut)
+{
+    test_journal t;
+    test_journal_init(&t);
+    uint64_t offsets[OPS + 1];
+    test_journal_fill(&t, OPS, offsets);
+    cr_assert_gt(cor_test_file_size(t.path), offsets[OPS] + 200);
+    unsigned char garbage[150];
+    memset(garbage, 0xab, sizeof(garbage));
+    cor_test_file_write(t.path, offsets[OPS], garbage, sizeof(garbage));
+    cor_journal *journal = NULL;
+    cr_assert_eq(test_journal_open(&t, &journal), COR_OK);
+    cor_journal_stats stats;
+    cor_journal_stats_get(journal, &stats);
+    cr_assert_eq(stats.op_number, OPS);
+    cr_assert_gt(stats.tail_bytes_torn, 0);
+    cr_assert(cor_test_log_contains(&t.log, "torn tail"), "%s", t.log.text);
+    cor_journal_close(journal);
+    cr_assert_eq(cor_test_file_size(t.path), offsets[OPS], "cut at the last whole record");
     test_journal_expect(&t, OPS);
-    cr_assert_eq(cor_test_file_size(t.path), offsets[OPS]);
     cor_test_dir_remove(t.dir);
 }
 
