@@ -13,6 +13,7 @@
 #include <string.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../support/node_support.h"
 #include "../../support/xb_net.h"
@@ -472,6 +473,15 @@ Test(xborder_http, rejections_by_beneficiary, .fini = net_stop)
 /* 2c. Corridor limits from `corridor peer add` (applied at restart)                           */
 /* ---------------------------------------------------------------------------------------- */
 
+/* Sleeps past the next UTC midnight when it is less than margin_s seconds away (bounded by
+ * margin_s + 1 s). */
+static void wait_out_utc_midnight(unsigned margin_s)
+{
+    time_t now = time(NULL);
+    unsigned left = (unsigned)(86400 - now % 86400);
+    if (left < margin_s) sleep(left + 1);
+}
+
 Test(xborder_http, corridor_limits, .fini = net_stop)
 {
     cor_test_xb_net_start(&net, NULL);
@@ -524,7 +534,9 @@ Test(xborder_http, corridor_limits, .fini = net_stop)
     cr_assert_eq(ru1.pending, 0);
 
     /* Daily totals, which a restart (the peer entry applied again) must not reset. IR sends
-     * at most 3,000,000 IRR a day to RU. */
+     * at most 3,000,000 IRR a day to RU. They are per UTC day: close to midnight, wait for the
+     * new day so that the checks below all fall inside one. */
+    wait_out_utc_midnight(60);
     cor_test_xb_peer_add(&net.ir, &net.ru, "--payment-max-in 10000000 --daily-max-out 3000000");
     cor_test_xb_restart(&net.ir);
     cor_test_xb_quote_info d1, d2;
