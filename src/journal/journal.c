@@ -33,7 +33,8 @@
 #define JOURNAL_LOCK_WAIT_MS 1000u
 /* Small appends write into zeros written ahead of them (see journal_prezero). */
 #define JOURNAL_PREZERO_BYTES      (4u << 20)  /* zeros written ahead at a time */
-#define JOURNAL_PREZERO_RECORD_MAX (64u << 10) /* records up to this size use them */
+#define JOURNAL_PREZERO_RECORD_MAX (64u << 10) /* records up to this size use them, */
+#define JOURNAL_PREZERO_STREAK     8u          /* after this many such records in a row */
 
 struct cor_journal {
     char dir[JOURNAL_PATH_SIZE_MAX]; /* data directory */
@@ -46,6 +47,7 @@ struct cor_journal {
     bool poisoned;                  /* a write or fdatasync failed */
     uint64_t last_record_offset;    /* start of record op_number (0: none) */
     uint64_t allocated_end;         /* the file's size: zeros from stats.size_bytes to here */
+    uint32_t small_streak;          /* appends in a row of at most JOURNAL_PREZERO_RECORD_MAX */
     pid_t snapshot_pid;             /* running snapshot child, or 0 */
     unsigned char *snapshot_buffer; /* SNAPSHOT_BUFFER_SIZE, allocated at open */
     journal_reporter reporter;
@@ -713,8 +715,9 @@ static cor_error journal_append_check(const cor_journal *journal, const cor_jour
  * append needs them. An append into bytes the file already holds changes neither the file's
  * size nor its extents, so its fdatasync flushes the data alone instead of also committing
  * the file system's metadata: measured here with appends of 1-3 KB, a third less time per
- * flush at the median and at p99 (docs/JOURNAL.md "Preallocation"). Large appends skip it
- * (their flush is dominated by the data, and the zeros would double the bytes written).
+ * flush at the median and at p99 (docs/JOURNAL.md "Preallocation"). Only a run of small
+ * appends uses it: a large append's flush is mostly data, and between large appends the
+ * zeros would only double the bytes written.
  * Best effort: a failed write leaves fewer zeros, which recovery reads as the end.
  */
 static void journal_prezero(cor_journal *journal, uint64_t end)
@@ -753,7 +756,10 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
          (size_t)(record_size - sizeof(header) - batch->payload_size_bytes)},
     };
     uint64_t offset = journal->stats.size_bytes;
-    if (record_size <= JOURNAL_PREZERO_RECORD_MAX) journal_prezero(journal, offset + record_size);
+    journal->small_streak =
+        record_size <= JOURNAL_PREZERO_RECORD_MAX ? journal->small_streak + 1 : 0;
+    if (journal->small_streak >= JOURNAL_PREZERO_STREAK)
+        journal_prezero(journal, offset + record_size);
     rc = journal_write_all(journal, iov, 3, offset, record_size);
     if (rc == COR_OK && cor__journal_io_hooks.fdatasync(journal->fd) != 0) rc = COR_ERR_IO;
     if (rc != COR_OK) {
