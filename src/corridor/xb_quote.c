@@ -51,6 +51,11 @@ static bool u256_divide(xb_u256 n, cor_u128 d, cor_u128 *quotient_out, cor_u128 
 {
     COR_ASSERT(d != 0);
     if (n.high >= d) return false;
+    if (n.high == 0) { /* the usual case: the product fits 128 bits, one native division */
+        *quotient_out = n.low / d;
+        *remainder_out = n.low % d;
+        return true;
+    }
     cor_u128 remainder = n.high;
     cor_u128 quotient = 0;
     for (int bit = 127; bit >= 0; bit--) {

@@ -45,6 +45,35 @@ Test(corridor_quote, check_accepts_exactly_the_rounded_amounts)
     cr_assert_not(cor_xb_amounts_check(2, 4, 3, 1, 0, 0));                 /* no fixed side */
 }
 
+/* Products past 128 bits take the long division; products that fit take one native
+ * division. Both give the exact floor (and ceiling), checked where it is known in closed form. */
+Test(corridor_quote, wide_products_are_exact)
+{
+    static const struct {
+        cor_u128 converted;
+        uint64_t num, den;
+        uint32_t spread_ppm;
+        cor_u128 dest;
+    } cases[] = {
+        {(cor_u128)1 << 100, 1000, 1000, 0, (cor_u128)1 << 100},              /* 2^130 / 10^9 */
+        {((cor_u128)1 << 100) + 1, 1000, 1000, 500000, (cor_u128)1 << 99},    /* floor of x.5 */
+        {((cor_u128)1 << 100) * 3, 7, 3, 0, ((cor_u128)1 << 100) * 7},        /* fits: native */
+        {((cor_u128)1 << 120) + 5, 4000, 2000, 0, ((cor_u128)1 << 121) + 10}, /* 2 per unit */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cor_u128 dest = 0;
+        cr_assert(cor_xb_amount_dest(cases[i].converted, cases[i].num, cases[i].den,
+                                     cases[i].spread_ppm, &dest),
+                  "case %zu", i);
+        cr_assert(dest == cases[i].dest, "case %zu", i);
+        cor_u128 back = 0;
+        cr_assert(
+            cor_xb_amount_source(dest, cases[i].num, cases[i].den, cases[i].spread_ppm, &back),
+            "case %zu", i);
+        cr_assert(back <= cases[i].converted, "case %zu", i);
+    }
+}
+
 /* Against a naive formula in 128 bits for operands small enough not to overflow. */
 Test(corridor_quote, matches_naive_arithmetic)
 {
