@@ -121,12 +121,22 @@ void cor_nbuf_json_string(cor_nbuf *buf, const char *text, size_t length)
 /* Decimal digits of value < 10^19 into out, zero-padded to width (0: no padding). */
 static size_t nbuf_u64_digits(uint64_t value, char *out, size_t width)
 {
-    char reversed[20];
+    static const char pairs[] = /* "00" .. "99" */
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char reversed[21];
     size_t count = 0;
-    do {
-        reversed[count++] = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0);
+    while (value >= 100u) { /* two digits a division */
+        const char *pair = pairs + 2u * (value % 100u);
+        reversed[count++] = pair[1];
+        reversed[count++] = pair[0];
+        value /= 100u;
+    }
+    reversed[count++] = (char)('0' + value % 10u);
+    if (value >= 10u) reversed[count++] = (char)('0' + value / 10u);
     while (count < width) reversed[count++] = '0';
     for (size_t i = 0; i < count; i++) out[i] = reversed[count - 1 - i];
     return count;
