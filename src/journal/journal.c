@@ -756,8 +756,11 @@ cor_error cor_journal_append(cor_journal *journal, const cor_journal_batch *batc
          (size_t)(record_size - sizeof(header) - batch->payload_size_bytes)},
     };
     uint64_t offset = journal->stats.size_bytes;
-    journal->small_streak =
-        record_size <= JOURNAL_PREZERO_RECORD_MAX ? journal->small_streak + 1 : 0;
+    if (record_size > JOURNAL_PREZERO_RECORD_MAX) {
+        journal->small_streak = 0;
+    } else if (journal->small_streak < JOURNAL_PREZERO_STREAK) {
+        journal->small_streak++; /* saturates: never wraps back to a short run */
+    }
     if (journal->small_streak >= JOURNAL_PREZERO_STREAK)
         journal_prezero(journal, offset + record_size);
     rc = journal_write_all(journal, iov, 3, offset, record_size);
